@@ -1,0 +1,353 @@
+/*
+ * kiln.h - the whole embedding API of kiln, a WebAssembly 2.0 runtime.
+ *
+ * Object model (all types are opaque):
+ *   kiln_engine   configuration and the shared function-type registry. Thread-safe.
+ *   kiln_module   a decoded, validated and compiled module. Immutable; may be shared by
+ *                 many stores and threads.
+ *   kiln_store    owns every runtime object (instances, functions, memories, tables,
+ *                 globals) and the execution stack. A store is used by one thread at a
+ *                 time; kiln_store_interrupt() is the one call allowed from any thread.
+ *                 Freeing the store frees everything it owns.
+ *
+ * Errors are values: every fallible call returns a kiln_status (KILN_OK == 0) and, when
+ * given a kiln_error, fills it with a message that says what failed and where. The library
+ * never prints, never exits and never aborts on bad input.
+ */
+#ifndef KILN_H
+#define KILN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KILN_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum kiln_status {
+  KILN_OK = 0,
+  KILN_ERR_MALFORMED,    /* the bytes are not a well-formed binary module */
+  KILN_ERR_INVALID,      /* the module is well-formed but fails validation */
+  KILN_ERR_LINK,         /* an import is missing or has the wrong type */
+  KILN_ERR_TRAP,         /* execution trapped; see kiln_error.trap */
+  KILN_ERR_LIMIT,        /* an implementation or configured limit was exceeded */
+  KILN_ERR_NOMEM,        /* the host is out of memory */
+  KILN_ERR_ARGUMENT,     /* the embedder passed a wrong argument (type, count, index) */
+  KILN_ERR_NOT_FOUND,    /* no export / import of that name */
+} kiln_status;
+
+typedef enum kiln_trap_kind {
+  KILN_TRAP_NONE = 0,
+  KILN_TRAP_UNREACHABLE,          /* the unreachable instruction */
+  KILN_TRAP_MEMORY_OUT_OF_BOUNDS, /* out of bounds memory access */
+  KILN_TRAP_TABLE_OUT_OF_BOUNDS,  /* out of bounds table access */
+  KILN_TRAP_UNDEFINED_ELEMENT,    /* call_indirect through an out of range index */
+  KILN_TRAP_UNINITIALIZED_ELEMENT,/* call_indirect through a null entry */
+  KILN_TRAP_INDIRECT_CALL_TYPE,   /* call_indirect signature mismatch */
+  KILN_TRAP_INTEGER_DIVIDE_BY_ZERO,
+  KILN_TRAP_INTEGER_OVERFLOW,
+  KILN_TRAP_INVALID_CONVERSION,   /* float to int of NaN */
+  KILN_TRAP_STACK_EXHAUSTED,      /* call stack exhausted */
+  KILN_TRAP_INTERRUPTED,          /* kiln_store_interrupt() stopped the call */
+  KILN_TRAP_OUT_OF_FUEL,          /* the fuel budget ran out */
+  KILN_TRAP_HOST,                 /* a host function reported an error */
+  KILN_TRAP_EXIT,                 /* a host function asked to end the program (WASI proc_exit) */
+} kiln_trap_kind;
+
+#define KILN_BACKTRACE_MAX 16
+
+/* One frame of a trap's backtrace, innermost first. */
+typedef struct kiln_frame {
+  uint32_t func_index;   /* index in its module's function index space */
+  uint32_t code_offset;  /* byte offset in the module of the instruction */
+  char name[64];         /* from the name section, or "" */
+} kiln_frame;
+
+/* Filled by fallible calls. Zero-initialise it or leave it untouched: calls overwrite it. */
+typedef struct kiln_error {
+  kiln_status status;
+  kiln_trap_kind trap;        /* KILN_TRAP_NONE unless status == KILN_ERR_TRAP */
+  int32_t exit_code;          /* with KILN_TRAP_EXIT: the code passed to proc_exit */
+  uint32_t frame_count;       /* frames in backtrace[] */
+  kiln_frame backtrace[KILN_BACKTRACE_MAX];
+  char message[512];          /* e.g. "code section, function 12, offset 0x3f2: type mismatch: ..." */
+} kiln_error;
+
+/* A short constant description of a status ("malformed module", "trap", ...). */
+const char *kiln_status_string(kiln_status status);
+/* A short constant description of a trap kind ("integer divide by zero", ...). */
+const char *kiln_trap_string(kiln_trap_kind kind);
+
+/* ---------------------------------------------------------------- values */
+
+typedef enum kiln_valtype {
+  KILN_I32 = 0x7F,
+  KILN_I64 = 0x7E,
+  KILN_F32 = 0x7D,
+  KILN_F64 = 0x7C,
+  KILN_V128 = 0x7B,
+  KILN_FUNCREF = 0x70,
+  KILN_EXTERNREF = 0x6F,
+} kiln_valtype;
+
+typedef struct kiln_func kiln_func;
+typedef struct kiln_memory kiln_memory;
+typedef struct kiln_table kiln_table;
+typedef struct kiln_global kiln_global;
+typedef struct kiln_instance kiln_instance;
+
+/* A typed value. Floats are carried as bit patterns (f32_bits/f64_bits) so NaN payloads
+ * survive; the float members alias them for convenience. A null reference is NULL. */
+typedef struct kiln_val {
+  kiln_valtype type;
+  union {
+    int32_t i32;
+    int64_t i64;
+    uint32_t f32_bits;
+    uint64_t f64_bits;
+    float f32;
+    double f64;
+    uint8_t v128[16];
+    kiln_func *funcref;
+    void *externref;
+  } of;
+} kiln_val;
+
+/* Constructors for the common cases. */
+static inline kiln_val kiln_val_i32(int32_t v) { kiln_val r; r.type = KILN_I32; r.of.i64 = 0; r.of.i32 = v; return r; }
+static inline kiln_val kiln_val_i64(int64_t v) { kiln_val r; r.type = KILN_I64; r.of.i64 = v; return r; }
+static inline kiln_val kiln_val_f32(float v) { kiln_val r; r.type = KILN_F32; r.of.i64 = 0; r.of.f32 = v; return r; }
+static inline kiln_val kiln_val_f64(double v) { kiln_val r; r.type = KILN_F64; r.of.f64 = v; return r; }
+
+/* The name of a value type ("i32", "funcref", ...). */
+const char *kiln_valtype_string(kiln_valtype type);
+
+/* ---------------------------------------------------------------- engine */
+
+typedef struct kiln_config {
+  /* Upper bound on any one linear memory, in bytes (rounded down to 64 KiB pages).
+   * 0 means the WebAssembly maximum of 4 GiB. memory.grow beyond it fails (returns -1)
+   * and instantiating a module that needs more fails with KILN_ERR_LIMIT. */
+  uint64_t max_memory_bytes;
+  /* Upper bound on table sizes, in elements. 0 means 10,000,000. */
+  uint32_t max_table_elements;
+  /* Maximum depth of nested wasm calls before "call stack exhausted". 0 means 20,000. */
+  uint32_t max_call_depth;
+  /* Size of each store's value stack in bytes. 0 means 8 MiB. */
+  size_t value_stack_bytes;
+} kiln_config;
+
+typedef struct kiln_engine kiln_engine;
+
+/* Fill *config with the defaults described above. */
+void kiln_config_init(kiln_config *config);
+
+/* Create an engine. config may be NULL for defaults. Returns NULL only when out of memory. */
+kiln_engine *kiln_engine_new(const kiln_config *config);
+/* Free an engine. Every module and store made from it must have been freed first. */
+void kiln_engine_free(kiln_engine *engine);
+
+/* ---------------------------------------------------------------- types */
+
+typedef enum kiln_externkind {
+  KILN_EXTERN_FUNC = 0,
+  KILN_EXTERN_TABLE = 1,
+  KILN_EXTERN_MEMORY = 2,
+  KILN_EXTERN_GLOBAL = 3,
+} kiln_externkind;
+
+typedef struct kiln_limits {
+  uint64_t min;
+  uint64_t max;      /* valid when has_max */
+  bool has_max;
+} kiln_limits;
+
+/* A function type. Arrays are owned by whoever produced the descriptor and stay valid as
+ * long as it (the module, or the function's store) lives. */
+typedef struct kiln_functype {
+  const kiln_valtype *params;
+  uint32_t param_count;
+  const kiln_valtype *results;
+  uint32_t result_count;
+} kiln_functype;
+
+/* The type of an import or export. */
+typedef struct kiln_externtype {
+  kiln_externkind kind;
+  kiln_functype func;       /* KILN_EXTERN_FUNC */
+  kiln_valtype elem_type;   /* KILN_EXTERN_TABLE */
+  kiln_limits limits;       /* KILN_EXTERN_TABLE (elements), KILN_EXTERN_MEMORY (64 KiB pages) */
+  kiln_valtype global_type; /* KILN_EXTERN_GLOBAL */
+  bool global_mutable;      /* KILN_EXTERN_GLOBAL */
+} kiln_externtype;
+
+/* ---------------------------------------------------------------- modules */
+
+typedef struct kiln_module kiln_module;
+
+/* Decode, validate and compile a binary module. The bytes are copied only as needed and
+ * may be freed after the call. On failure *out is NULL and err says what and where, e.g.
+ * KILN_ERR_MALFORMED "type section, offset 0x1c: unexpected end of section". */
+kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t size,
+                            kiln_module **out, kiln_error *err);
+/* Free a module. Instances made from it keep what they need alive. */
+void kiln_module_free(kiln_module *module);
+
+/* Imports, in the module's order. */
+uint32_t kiln_module_import_count(const kiln_module *module);
+/* Describe import i: module name, field name and type. Returns KILN_ERR_ARGUMENT if i is
+ * out of range. The strings are owned by the module. */
+kiln_status kiln_module_import(const kiln_module *module, uint32_t i, const char **module_name,
+                               const char **field_name, kiln_externtype *type);
+/* Exports, in the module's order. */
+uint32_t kiln_module_export_count(const kiln_module *module);
+kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char **name,
+                               kiln_externtype *type);
+/* Custom sections, in order, by name; data points into the module. */
+uint32_t kiln_module_custom_section_count(const kiln_module *module);
+kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, const char **name,
+                                       const uint8_t **data, size_t *size);
+
+/* ---------------------------------------------------------------- stores */
+
+typedef struct kiln_store kiln_store;
+
+/* Create a store. Returns NULL only when out of memory. */
+kiln_store *kiln_store_new(kiln_engine *engine);
+/* Free a store and every object it owns. */
+void kiln_store_free(kiln_store *store);
+
+/* Stop the call running in this store as soon as it reaches a loop back-edge or a function
+ * entry: it traps with KILN_TRAP_INTERRUPTED. Safe to call from any thread (and from a
+ * signal handler). A request made while nothing runs stops the next call; clear it with
+ * kiln_store_clear_interrupt(). */
+void kiln_store_interrupt(kiln_store *store);
+void kiln_store_clear_interrupt(kiln_store *store);
+
+/* Give the store a fuel budget: each function entry and each loop iteration costs one unit;
+ * when it is spent the call traps with KILN_TRAP_OUT_OF_FUEL. UINT64_MAX (the default)
+ * means unlimited. kiln_store_fuel() tells what is left. */
+void kiln_store_set_fuel(kiln_store *store, uint64_t fuel);
+uint64_t kiln_store_fuel(const kiln_store *store);
+
+/* ---------------------------------------------------------------- instances */
+
+typedef struct kiln_extern {
+  kiln_externkind kind;
+  union {
+    kiln_func *func;
+    kiln_table *table;
+    kiln_memory *memory;
+    kiln_global *global;
+  } of;
+} kiln_extern;
+
+/* One provided import: matched to the module's imports by (module, name). */
+typedef struct kiln_import {
+  const char *module;
+  const char *name;
+  kiln_extern value;
+} kiln_import;
+
+/* Instantiate module in store. Every import of the module must be found in imports[] (by
+ * module and field name) with a matching type, else KILN_ERR_LINK naming the import.
+ * Runs data and element initialisers and the start function; a trap there returns
+ * KILN_ERR_TRAP. On failure *out is NULL. */
+kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_import *imports,
+                             size_t import_count, kiln_instance **out, kiln_error *err);
+
+/* Look up an export by name. KILN_ERR_NOT_FOUND if there is none. */
+kiln_status kiln_instance_export(kiln_instance *instance, const char *name, kiln_extern *out);
+/* Exports by position, in the module's order. */
+uint32_t kiln_instance_export_count(const kiln_instance *instance);
+kiln_status kiln_instance_export_at(kiln_instance *instance, uint32_t i, const char **name,
+                                    kiln_extern *out);
+/* The module the instance was made from. */
+const kiln_module *kiln_instance_module(const kiln_instance *instance);
+/* The name of a function of the instance's module, from its name section ("" if none). */
+const char *kiln_instance_func_name(const kiln_instance *instance, uint32_t func_index);
+
+/* ---------------------------------------------------------------- functions */
+
+typedef struct kiln_caller kiln_caller;
+
+/* A host function. args holds the parameters, results receives the results (types are
+ * pre-set). Return KILN_OK, or report a trap with kiln_caller_trap() and return its
+ * result. */
+typedef kiln_status (*kiln_host_callback)(kiln_caller *caller, void *user_data,
+                                          const kiln_val *args, kiln_val *results);
+
+/* Create a host function in store. finalizer (may be NULL) is called with user_data when
+ * the store is freed. Returns NULL on out of memory or a bad type. */
+kiln_func *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host_callback callback,
+                         void *user_data, void (*finalizer)(void *));
+
+/* The function's type; the arrays are owned by the function's store. */
+kiln_functype kiln_func_type(const kiln_func *func);
+
+/* Call func with args (types must match the parameters) and receive its results. On a trap
+ * returns KILN_ERR_TRAP with err->trap, the message and a backtrace. Re-entrant: a host
+ * callback may call back into wasm of the same store. */
+kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
+                           kiln_val *results, size_t result_count, kiln_error *err);
+
+/* Inside a host callback: the calling instance's memory 0 (NULL if it has none), the store,
+ * and a way to trap. kiln_caller_trap formats a message (printf style) and returns
+ * KILN_ERR_TRAP for the callback to return. kiln_caller_exit ends the whole call with
+ * KILN_TRAP_EXIT carrying code (used by WASI proc_exit). */
+kiln_memory *kiln_caller_memory(kiln_caller *caller);
+kiln_store *kiln_caller_store(kiln_caller *caller);
+kiln_instance *kiln_caller_instance(kiln_caller *caller);
+kiln_status kiln_caller_trap(kiln_caller *caller, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+kiln_status kiln_caller_exit(kiln_caller *caller, int32_t code);
+
+/* ---------------------------------------------------------------- memories */
+
+#define KILN_PAGE_SIZE 65536u
+
+/* Create a memory of min pages (at most max pages if has_max). */
+kiln_memory *kiln_memory_new(kiln_store *store, kiln_limits limits, kiln_error *err);
+/* Base address of the memory's bytes. Valid until the next grow (kiln never moves memory
+ * today, but embedders must not rely on that). */
+uint8_t *kiln_memory_data(kiln_memory *memory);
+/* Size in bytes. */
+uint64_t kiln_memory_size(const kiln_memory *memory);
+/* Grow by delta pages; *old_pages receives the previous size. KILN_ERR_LIMIT if the max or
+ * the configured limit would be exceeded (the memory is unchanged). */
+kiln_status kiln_memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages);
+kiln_limits kiln_memory_limits(const kiln_memory *memory);
+
+/* ---------------------------------------------------------------- tables */
+
+kiln_table *kiln_table_new(kiln_store *store, kiln_valtype elem_type, kiln_limits limits,
+                           kiln_val init, kiln_error *err);
+uint32_t kiln_table_size(const kiln_table *table);
+kiln_valtype kiln_table_elem_type(const kiln_table *table);
+kiln_limits kiln_table_limits(const kiln_table *table);
+kiln_status kiln_table_get(const kiln_table *table, uint32_t index, kiln_val *out);
+kiln_status kiln_table_set(kiln_table *table, uint32_t index, kiln_val value);
+kiln_status kiln_table_grow(kiln_table *table, uint32_t delta, kiln_val init, uint32_t *old_size);
+
+/* ---------------------------------------------------------------- globals */
+
+kiln_global *kiln_global_new(kiln_store *store, kiln_valtype type, bool is_mutable, kiln_val value);
+kiln_val kiln_global_get(const kiln_global *global);
+/* KILN_ERR_ARGUMENT if the global is immutable or the value's type differs. */
+kiln_status kiln_global_set(kiln_global *global, kiln_val value);
+kiln_valtype kiln_global_type(const kiln_global *global);
+bool kiln_global_mutable(const kiln_global *global);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_H */
