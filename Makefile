@@ -1,0 +1,75 @@
+# Makefile - thin wrapper over CMake: make | make test | make demo | make bench | make fuzz | make clean
+SHARED ?= ../shared
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= $(shell command -v clang-19 || command -v clang)
+CMAKE ?= cmake
+MAKEFLAGS += --no-print-directory
+
+SPEC_JSON = $(SHARED)/spec/wasm-2.0/json
+SHARED_ABS = $(abspath $(SHARED))
+
+# $(call configure,DIR,BUILD_TYPE,EXTRA_CMAKE_ARGS)
+configure = $(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) -DKILN_SHARED_DIR=$(SHARED_ABS) $(3)
+
+.PHONY: all build deps test demo bench fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(call configure,build,Release,)
+	$(CMAKE) --build build -j $(JOBS)
+
+# Release build, then a sanitizer build that keeps assert()s (no -DNDEBUG); tests run in both.
+test: deps
+	$(call configure,build,Release,)
+	$(call configure,build-asan,RelWithDebInfo,-DKILN_SANITIZE=ON "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g")
+	$(CMAKE) --build build -j $(JOBS)
+	$(CMAKE) --build build-asan -j $(JOBS)
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+	@if [ ! -d "$(SHARED)/spec" ]; then \
+	  echo "spec suite absent ($(SHARED)/spec not found): skipping the spec run"; \
+	else \
+	  for dir in build build-asan; do \
+	    if [ ! -x $$dir/spec_runner ]; then \
+	      echo "$$dir/spec_runner not built (no tests/spec/spec_runner.c yet): skipping"; \
+	      continue; \
+	    fi; \
+	    echo "== $$dir/spec_runner $(SPEC_JSON)"; \
+	    $$dir/spec_runner $(SPEC_JSON) || exit 1; \
+	  done; \
+	fi
+
+demo: build
+	@if [ -x build/kiln-embed-demo ]; then \
+	  build/kiln-embed-demo; \
+	else \
+	  echo "no demo yet: build/kiln-embed-demo is built from examples/embed/embed.c, which does not exist yet"; \
+	  exit 1; \
+	fi
+
+bench:
+	@echo "benchmarks arrive with the bench issue; nothing to run yet"
+
+# libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME.
+fuzz: deps
+	@if [ -z "$(FUZZ_CC)" ]; then echo "make fuzz needs clang-19 or clang" >&2; exit 1; fi
+	$(call configure,build-fuzz,RelWithDebInfo,-DKILN_FUZZ=ON -DCMAKE_C_COMPILER=$(FUZZ_CC) "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g")
+	$(CMAKE) --build build-fuzz -j $(JOBS)
+	@set -e; found=0; \
+	for source in fuzz/*.c; do \
+	  [ -f "$$source" ] || continue; \
+	  found=1; name=$$(basename "$$source" .c); \
+	  mkdir -p build-fuzz/corpus-$$name; \
+	  echo "== fuzzing $$name for $(FUZZ_SECONDS)s"; \
+	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- \
+	    build-fuzz/corpus-$$name; \
+	done; \
+	if [ $$found -eq 0 ]; then echo "no fuzz targets yet (fuzz/*.c)"; fi
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# deps.sh - install what building and testing kiln needs, from Debian's packages (and the npm
+# registry once there is a package.json). Idempotent; does nothing slow when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian package, and a command that shows it is there even if installed another way ("-" = none).
+required=(
+  "cmake cmake"                   # build
+  "make make"                     # build
+  "gcc gcc"                       # build
+  "clang clang"                   # build, fuzzing
+  "libcjson-dev -"                # the spec runner's JSON parsing
+  "wabt wat2wasm"                 # test tooling (wat2wasm, wast2json, wasm-objdump)
+  "clang-19 clang-19"             # C test programs -> wasm32-wasi, fuzzing
+  "lld-19 wasm-ld-19"             # linker for wasm32-wasi
+  "libclang-rt-19-dev -"          # sanitizer and libFuzzer runtimes
+  "libclang-rt-19-dev-wasm32 -"   # compiler-rt builtins for wasm32
+  "wasi-libc -"                   # libc for wasm32-wasi
+)
+
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' 2>/dev/null | awk '$NF == "installed" {print $1}')
+missing=()
+for entry in "${required[@]}"; do
+  read -r package command <<<"$entry"
+  if grep -qFx "$package" <<<"$installed"; then continue; fi
+  if [ "$command" != "-" ] && command -v "$command" >/dev/null 2>&1; then continue; fi
+  missing+=("$package")
+done
+
+report=()
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "deps: missing ${missing[*]}, and not root nor sudo to install them" >&2
+    exit 1
+  fi
+  log=$(mktemp)
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { "${sudo[@]}" apt-get update -q &&
+         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+           apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "deps: apt-get failed to install ${missing[*]}" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+  report+=("installed ${missing[*]}")
+fi
+
+# Node.js 20+ and npm are checked, not installed: Debian 12's nodejs is older than 20.
+if ! command -v node >/dev/null 2>&1; then
+  echo "deps: warning: node not found; the Node.js addon will need Node.js 20 or newer" >&2
+elif [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "deps: warning: node $(node --version) is older than the Node.js 20 the addon needs" >&2
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "deps: warning: npm not found" >&2
+fi
+
+# npm packages, once the project has a package.json (from the npm registry only).
+if [ -f package.json ] && command -v npm >/dev/null 2>&1; then
+  stamp=node_modules/.kiln-deps-stamp
+  if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] ||
+     { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+    npm install --no-audit --no-fund >/dev/null
+    mkdir -p node_modules && touch "$stamp"
+    report+=("ran npm install")
+  fi
+fi
+
+if [ ${#report[@]} -eq 0 ]; then
+  echo "deps: all present"
+else
+  (IFS=';'; echo "deps: ${report[*]}")
+fi
