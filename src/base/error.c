@@ -42,7 +42,14 @@ void error_prefix(kiln_error *err, const char *format, ...) {
   va_end(ap);
   char old[sizeof err->message];
   memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+  size_t n = strlen(prefix);
+  if (n > sizeof err->message - 3) n = sizeof err->message - 3;
+  memcpy(err->message, prefix, n);
+  memcpy(err->message + n, ": ", 2);
+  size_t room = sizeof err->message - n - 2;
+  size_t m = strnlen(old, room - 1);
+  memcpy(err->message + n + 2, old, m);
+  err->message[n + 2 + m] = 0;
 }
 
 const char *kiln_status_string(kiln_status status) {

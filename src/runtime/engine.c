@@ -1,0 +1,70 @@
+/* engine.c - engine configuration and the registry of canonical function types. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+void kiln_config_init(kiln_config *config) {
+  memset(config, 0, sizeof *config);
+  config->max_memory_bytes = 65536ull * KILN_PAGE_SIZE;
+  config->max_table_elements = 10000000;
+  config->max_call_depth = 20000;
+  config->value_stack_bytes = 8u << 20;
+}
+
+kiln_engine *kiln_engine_new(const kiln_config *config) {
+  kiln_engine *e = calloc(1, sizeof *e);
+  if (!e) return NULL;
+  kiln_config_init(&e->config);
+  if (config) {
+    if (config->max_memory_bytes && config->max_memory_bytes < e->config.max_memory_bytes)
+      e->config.max_memory_bytes = config->max_memory_bytes;
+    if (config->max_table_elements) e->config.max_table_elements = config->max_table_elements;
+    if (config->max_call_depth) e->config.max_call_depth = config->max_call_depth;
+    if (config->value_stack_bytes) e->config.value_stack_bytes = config->value_stack_bytes;
+  }
+  pthread_mutex_init(&e->types.lock, NULL);
+  e->handlers = interp_handlers();
+  return e;
+}
+
+void kiln_engine_free(kiln_engine *engine) {
+  if (!engine) return;
+  for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);
+  free(engine->types.types);
+  pthread_mutex_destroy(&engine->types.lock);
+  free(engine);
+}
+
+static bool same_type(const functype *a, const functype *b) {
+  return a->param_count == b->param_count && a->result_count == b->result_count &&
+         memcmp(a->types, b->types, a->param_count + a->result_count) == 0;
+}
+
+kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id) {
+  kiln_status st = KILN_OK;
+  pthread_mutex_lock(&r->lock);
+  for (uint32_t i = 0; i < r->count; i++)
+    if (same_type(&r->types[i], t)) {
+      *id = i;
+      goto out;
+    }
+  if (r->count == r->capacity) {
+    uint32_t cap = r->capacity ? r->capacity * 2 : 32;
+    functype *n = realloc(r->types, cap * sizeof *n);
+    if (!n) { st = KILN_ERR_NOMEM; goto out; }
+    r->types = n;
+    r->capacity = cap;
+  }
+  size_t n = (size_t)t->param_count + t->result_count;
+  functype *copy = &r->types[r->count];
+  *copy = *t;
+  copy->types = malloc(n ? n : 1);
+  if (!copy->types) { st = KILN_ERR_NOMEM; goto out; }
+  memcpy(copy->types, t->types, n);
+  copy->type_id = r->count;
+  *id = r->count++;
+out:
+  pthread_mutex_unlock(&r->lock);
+  return st;
+}

@@ -1,0 +1,164 @@
+/* memory.c - linear memories (a virtual-memory reservation that grows in place), tables and
+ * globals. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/error.h"
+#include "runtime.h"
+
+/* ------------------------------------------------------------------ memories */
+
+static uint64_t engine_max_pages(const kiln_engine *e) { return e->config.max_memory_bytes / KILN_PAGE_SIZE; }
+
+kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err) {
+  uint64_t cap = engine_max_pages(engine);
+  if (limits.min > 65536 || (limits.has_max && limits.max > 65536) || (limits.has_max && limits.min > limits.max)) {
+    error_set(err, KILN_ERR_ARGUMENT, "memory limits out of range");
+    return NULL;
+  }
+  if (limits.min > cap) {
+    error_set(err, KILN_ERR_LIMIT, "memory of %llu pages exceeds the configured limit of %llu pages",
+              (unsigned long long)limits.min, (unsigned long long)cap);
+    return NULL;
+  }
+  kiln_memory *m = calloc(1, sizeof *m);
+  if (!m) {
+    error_set(err, KILN_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  m->limits = limits;
+  m->max_pages = limits.has_max && limits.max < cap ? limits.max : cap;
+  /* reserve the whole reachable range plus a guard page, commit only min */
+  m->reserved = m->max_pages * KILN_PAGE_SIZE + KILN_PAGE_SIZE;
+  void *p = mmap(NULL, m->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    error_set(err, KILN_ERR_NOMEM, "cannot reserve %llu bytes of address space for a memory",
+              (unsigned long long)m->reserved);
+    free(m);
+    return NULL;
+  }
+  m->base = p;
+  m->size = 0;
+  uint64_t old;
+  if (limits.min && kiln_memory_grow(m, limits.min, &old) != KILN_OK) {
+    munmap(m->base, m->reserved);
+    free(m);
+    error_set(err, KILN_ERR_NOMEM, "cannot commit %llu pages of memory", (unsigned long long)limits.min);
+    return NULL;
+  }
+  return m;
+}
+
+void memory_destroy(kiln_memory *m) {
+  if (!m) return;
+  munmap(m->base, m->reserved);
+  free(m);
+}
+
+kiln_status kiln_memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages) {
+  if (!memory) return KILN_ERR_ARGUMENT;
+  uint64_t pages = memory->size / KILN_PAGE_SIZE;
+  if (old_pages) *old_pages = pages;
+  if (delta == 0) return KILN_OK;
+  if (delta > memory->max_pages || pages + delta > memory->max_pages) return KILN_ERR_LIMIT;
+  if (mprotect(memory->base + memory->size, delta * KILN_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+    return KILN_ERR_NOMEM;
+  memory->size += delta * KILN_PAGE_SIZE;
+  return KILN_OK;
+}
+
+uint8_t *kiln_memory_data(kiln_memory *memory) { return memory->base; }
+uint64_t kiln_memory_size(const kiln_memory *memory) { return memory->size; }
+kiln_limits kiln_memory_limits(const kiln_memory *memory) {
+  kiln_limits l = memory->limits;
+  l.min = memory->size / KILN_PAGE_SIZE;
+  return l;
+}
+
+/* ------------------------------------------------------------------ tables */
+
+kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err) {
+  uint64_t cap = engine->config.max_table_elements;
+  if (limits.min > cap) {
+    error_set(err, KILN_ERR_LIMIT, "table of %llu elements exceeds the limit of %llu",
+              (unsigned long long)limits.min, (unsigned long long)cap);
+    return NULL;
+  }
+  kiln_table *t = calloc(1, sizeof *t);
+  if (!t) goto nomem;
+  t->elem_type = elem_type;
+  t->limits = limits;
+  t->max = (uint32_t)(limits.has_max && limits.max < cap ? limits.max : cap);
+  t->size = (uint32_t)limits.min;
+  t->elems = calloc(t->size ? t->size : 1, sizeof(void *));
+  if (!t->elems) goto nomem;
+  for (uint32_t i = 0; i < t->size; i++) t->elems[i] = init;
+  return t;
+nomem:
+  if (t) free(t);
+  error_set(err, KILN_ERR_NOMEM, "out of memory for a table");
+  return NULL;
+}
+
+void table_destroy(kiln_table *t) {
+  if (!t) return;
+  free(t->elems);
+  free(t);
+}
+
+uint32_t kiln_table_size(const kiln_table *table) { return table->size; }
+kiln_valtype kiln_table_elem_type(const kiln_table *table) { return (kiln_valtype)table->elem_type; }
+kiln_limits kiln_table_limits(const kiln_table *table) {
+  kiln_limits l = table->limits;
+  l.min = table->size;
+  return l;
+}
+
+static bool ref_matches(const kiln_table *t, kiln_val v) { return (uint8_t)v.type == t->elem_type; }
+
+kiln_status kiln_table_get(const kiln_table *table, uint32_t index, kiln_val *out) {
+  if (index >= table->size) return KILN_ERR_ARGUMENT;
+  out->type = (kiln_valtype)table->elem_type;
+  out->of.i64 = 0;
+  out->of.externref = table->elems[index];
+  return KILN_OK;
+}
+
+kiln_status kiln_table_set(kiln_table *table, uint32_t index, kiln_val value) {
+  if (index >= table->size || !ref_matches(table, value)) return KILN_ERR_ARGUMENT;
+  table->elems[index] = value.of.externref;
+  return KILN_OK;
+}
+
+kiln_status kiln_table_grow(kiln_table *table, uint32_t delta, kiln_val init, uint32_t *old_size) {
+  if (old_size) *old_size = table->size;
+  if (!ref_matches(table, init)) return KILN_ERR_ARGUMENT;
+  if ((uint64_t)table->size + delta > table->max) return KILN_ERR_LIMIT;
+  if (delta == 0) return KILN_OK;
+  void **n = realloc(table->elems, ((size_t)table->size + delta) * sizeof(void *));
+  if (!n) return KILN_ERR_NOMEM;
+  for (uint32_t i = 0; i < delta; i++) n[table->size + i] = init.of.externref;
+  table->elems = n;
+  table->size += delta;
+  return KILN_OK;
+}
+
+/* ------------------------------------------------------------------ globals */
+
+kiln_val kiln_global_get(const kiln_global *global) {
+  kiln_val v;
+  v.type = (kiln_valtype)global->type;
+  memset(&v.of, 0, sizeof v.of);
+  memcpy(&v.of, global->value, global->type == VT_V128 ? 16 : 8);
+  return v;
+}
+
+kiln_status kiln_global_set(kiln_global *global, kiln_val value) {
+  if (!global->is_mutable || (uint8_t)value.type != global->type) return KILN_ERR_ARGUMENT;
+  memcpy(global->value, &value.of, global->type == VT_V128 ? 16 : 8);
+  return KILN_OK;
+}
+
+kiln_valtype kiln_global_type(const kiln_global *global) { return (kiln_valtype)global->type; }
+bool kiln_global_mutable(const kiln_global *global) { return global->is_mutable; }

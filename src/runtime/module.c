@@ -1,0 +1,161 @@
+/* module.c - kiln_module: decode, validate and compile a binary once; describe its imports,
+ * exports and custom sections. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "compile/compile.h"
+#include "runtime.h"
+#include "validate/validate.h"
+
+static void module_destroy(kiln_module *m) {
+  if (m->funcs)
+    for (uint32_t i = 0; i < m->decl.body_count; i++) compiled_func_free(&m->funcs[i]);
+  free(m->funcs);
+  free(m->type_ids);
+  free(m->declared_refs);
+  free(m->valtype_pool);
+  module_decl_free(&m->decl);
+  free(m);
+}
+
+static bool build_pool(const kiln_module *cm);
+
+void module_release(kiln_module *m) {
+  if (m && atomic_fetch_sub(&m->refcount, 1) == 1) module_destroy(m);
+}
+
+void kiln_module_free(kiln_module *module) { module_release(module); }
+
+kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
+                            kiln_error *err) {
+  *out = NULL;
+  if (!engine || (!bytes && size)) return error_set(err, KILN_ERR_ARGUMENT, "kiln_module_new: no engine or no bytes");
+  kiln_module *m = calloc(1, sizeof *m);
+  if (!m) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  m->engine = engine;
+  atomic_init(&m->refcount, 1);
+  kiln_status st = decode_module(bytes, size, &m->decl, err);
+  if (st) {
+    free(m);
+    return st;
+  }
+  module_decl *d = &m->decl;
+  m->type_ids = calloc(d->type_count + 1, sizeof(uint32_t));
+  m->declared_refs = calloc(d->func_count + 1, sizeof(bool));
+  m->funcs = calloc(d->body_count + 1, sizeof(compiled_func));
+  if (!m->type_ids || !m->declared_refs || !m->funcs) {
+    st = error_set(err, KILN_ERR_NOMEM, "out of memory");
+    goto fail;
+  }
+  for (uint32_t i = 0; i < d->type_count; i++) {
+    if ((st = registry_intern(&engine->types, &d->types[i], &m->type_ids[i]))) {
+      error_set(err, st, "out of memory");
+      goto fail;
+    }
+    d->types[i].type_id = m->type_ids[i];
+  }
+  if (!build_pool(m)) {
+    st = error_set(err, KILN_ERR_NOMEM, "out of memory");
+    goto fail;
+  }
+  if ((st = validate_module(d, m->declared_refs, err))) goto fail;
+  for (uint32_t i = 0; i < d->body_count; i++)
+    if ((st = compile_function(m, i, &m->funcs[i], err))) goto fail;
+  *out = m;
+  return KILN_OK;
+fail:
+  module_destroy(m);
+  return st;
+}
+
+static void describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_externtype *t) {
+  const module_decl *d = &m->decl;
+  memset(t, 0, sizeof *t);
+  t->kind = (kiln_externkind)kind;
+  switch (kind) {
+    case KILN_EXTERN_FUNC: {
+      const functype *ft = &d->types[d->func_types[index]];
+      t->func.params = (const kiln_valtype *)NULL;
+      t->func.param_count = ft->param_count;
+      t->func.result_count = ft->result_count;
+      /* valtype_pool holds each type's params+results as kiln_valtype, see build_pool */
+      size_t off = 0;
+      for (uint32_t i = 0; i < d->func_types[index]; i++) off += d->types[i].param_count + d->types[i].result_count;
+      t->func.params = m->valtype_pool + off;
+      t->func.results = m->valtype_pool + off + ft->param_count;
+      break;
+    }
+    case KILN_EXTERN_TABLE:
+      t->elem_type = (kiln_valtype)d->tables[index].elem_type;
+      t->limits.min = d->tables[index].lim.min;
+      t->limits.max = d->tables[index].lim.max;
+      t->limits.has_max = d->tables[index].lim.has_max;
+      break;
+    case KILN_EXTERN_MEMORY:
+      t->limits.min = d->memories[index].min;
+      t->limits.max = d->memories[index].max;
+      t->limits.has_max = d->memories[index].has_max;
+      break;
+    case KILN_EXTERN_GLOBAL:
+      t->global_type = (kiln_valtype)d->global_types[index].type;
+      t->global_mutable = d->global_types[index].is_mutable;
+      break;
+  }
+}
+
+static bool build_pool(const kiln_module *cm) {
+  kiln_module *m = (kiln_module *)cm;
+  if (m->valtype_pool) return true;
+  size_t n = 0;
+  for (uint32_t i = 0; i < m->decl.type_count; i++) n += m->decl.types[i].param_count + m->decl.types[i].result_count;
+  kiln_valtype *pool = malloc((n + 1) * sizeof *pool);
+  if (!pool) return false;
+  size_t k = 0;
+  for (uint32_t i = 0; i < m->decl.type_count; i++)
+    for (uint32_t j = 0; j < m->decl.types[i].param_count + m->decl.types[i].result_count; j++)
+      pool[k++] = (kiln_valtype)m->decl.types[i].types[j];
+  m->valtype_pool = pool;
+  return true;
+}
+
+uint32_t kiln_module_import_count(const kiln_module *module) { return module->decl.import_count; }
+
+kiln_status kiln_module_import(const kiln_module *module, uint32_t i, const char **module_name,
+                               const char **field_name, kiln_externtype *type) {
+  if (i >= module->decl.import_count) return KILN_ERR_ARGUMENT;
+  if (!build_pool(module)) return KILN_ERR_NOMEM;
+  const import_desc *im = &module->decl.imports[i];
+  if (module_name) *module_name = im->module;
+  if (field_name) *field_name = im->name;
+  if (type) {
+    /* the index of this import within its kind's space */
+    uint32_t idx = 0;
+    for (uint32_t k = 0; k < i; k++) idx += module->decl.imports[k].kind == im->kind;
+    describe(module, im->kind, idx, type);
+  }
+  return KILN_OK;
+}
+
+uint32_t kiln_module_export_count(const kiln_module *module) { return module->decl.export_count; }
+
+kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char **name, kiln_externtype *type) {
+  if (i >= module->decl.export_count) return KILN_ERR_ARGUMENT;
+  if (!build_pool(module)) return KILN_ERR_NOMEM;
+  const export_desc *e = &module->decl.exports[i];
+  if (name) *name = e->name;
+  if (type) describe(module, e->kind, e->index, type);
+  return KILN_OK;
+}
+
+uint32_t kiln_module_custom_section_count(const kiln_module *module) { return module->decl.custom_count; }
+
+kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, const char **name,
+                                       const uint8_t **data, size_t *size) {
+  if (i >= module->decl.custom_count) return KILN_ERR_ARGUMENT;
+  const custom_section *c = &module->decl.customs[i];
+  if (name) *name = c->name;
+  if (data) *data = module->decl.bytes + c->contents.start;
+  if (size) *size = c->contents.end - c->contents.start;
+  return KILN_OK;
+}

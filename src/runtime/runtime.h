@@ -1,0 +1,169 @@
+/* runtime.h - the runtime objects behind kiln.h's opaque types, and the compiled code that
+ * the interpreter runs. The instance keeps its hot data (memory, globals, tables, functions,
+ * type ids) in flat arrays so that compiled code, interpreted or native, addresses it directly. */
+#ifndef KILN_RUNTIME_H
+#define KILN_RUNTIME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode/module.h"
+#include "kiln.h"
+
+/* One cell of interpreter code: a handler address, a frame byte offset or an immediate. */
+typedef uint64_t cell;
+
+/* A value in a frame slot. v128 values take two consecutive slots. */
+typedef union slot {
+  uint32_t i32;
+  uint64_t i64;
+  float f32;
+  double f64;
+  void *ref;
+} slot;
+
+/* Maps a code cell index to the byte offset in the module of the instruction it came from. */
+typedef struct code_offset {
+  uint32_t cell;
+  uint32_t wasm_offset;
+} code_offset;
+
+/* A function body compiled to interpreter code. Owned by its kiln_module; immutable. */
+typedef struct compiled_func {
+  cell *code;
+  uint32_t code_cells;
+  uint32_t func_index;       /* in the module's function index space */
+  uint32_t type_id;          /* canonical id of its type */
+  const functype *type;
+  uint32_t param_slots;      /* slots taken by the parameters (v128 = 2) */
+  uint32_t local_slots;      /* slots of declared locals, zeroed on entry */
+  uint32_t frame_slots;      /* params + locals + deepest operand stack; >= result slots */
+  uint32_t offset_count;
+  code_offset *offsets;      /* sorted by cell */
+} compiled_func;
+
+/* Canonical function types shared by every module of an engine, so that type checks of
+ * call_indirect across modules are one integer comparison. */
+typedef struct type_registry {
+  pthread_mutex_t lock;
+  uint32_t count, capacity;
+  functype *types;           /* owned copies */
+} type_registry;
+
+struct kiln_engine {
+  kiln_config config;
+  type_registry types;
+  const void *const *handlers; /* interpreter handler addresses, indexed by iop */
+};
+
+struct kiln_module {
+  kiln_engine *engine;
+  module_decl decl;
+  uint32_t *type_ids;        /* canonical id of each type index */
+  compiled_func *funcs;      /* one per defined function */
+  atomic_uint refcount;      /* the embedder's reference plus one per instance */
+  bool *declared_refs;       /* per function: may be named by ref.func in bodies */
+  kiln_valtype *valtype_pool;/* backing storage for kiln_functype descriptors */
+};
+
+struct kiln_func {
+  uint32_t type_id;
+  const functype *type;
+  kiln_instance *instance;   /* wasm functions: the owning instance */
+  const compiled_func *code; /* wasm functions; NULL for host functions */
+  kiln_host_callback callback;
+  void *user_data;
+  void (*finalizer)(void *);
+  functype host_type;        /* host functions: owned type */
+  kiln_valtype *host_valtypes;
+};
+
+struct kiln_memory {
+  uint8_t *base;             /* start of the reservation */
+  uint64_t size;             /* accessible bytes */
+  uint64_t reserved;         /* bytes of address space reserved (grow in place up to here) */
+  uint64_t max_pages;        /* effective maximum: declared max, capped by the engine limit */
+  kiln_limits limits;        /* as declared */
+};
+
+struct kiln_table {
+  uint8_t elem_type;
+  uint32_t size;
+  uint32_t max;              /* effective maximum */
+  kiln_limits limits;
+  void **elems;              /* kiln_func* for funcref, host pointers for externref */
+};
+
+struct kiln_global {
+  uint64_t value[2];         /* v128 uses both words; others the first */
+  uint8_t type;
+  bool is_mutable;
+};
+
+struct kiln_instance {
+  /* hot data, addressed by compiled code */
+  kiln_memory *memory;       /* memory 0 or NULL */
+  kiln_global **globals;
+  kiln_table **tables;
+  kiln_func **funcs;
+  uint32_t *type_ids;        /* per type index */
+  uint32_t *data_sizes;      /* per data segment; 0 once dropped */
+  void ***elem_items;        /* per element segment: evaluated references */
+  uint32_t *elem_sizes;      /* 0 once dropped */
+  /* cold */
+  kiln_store *store;
+  kiln_module *module;
+  kiln_extern *exports;      /* in module export order */
+};
+
+/* A saved caller while a callee runs. */
+typedef struct frame {
+  const cell *ret_pc;        /* NULL marks the entry from the host */
+  uint8_t *fp;
+  kiln_instance *instance;
+  const compiled_func *func;
+} frame;
+
+typedef struct object_list {
+  void **items;
+  uint32_t count, capacity;
+} object_list;
+
+struct kiln_store {
+  kiln_engine *engine;
+  object_list instances, funcs, memories, tables, globals;
+  /* execution */
+  uint8_t *stack;            /* value stack */
+  uint8_t *stack_end;
+  uint8_t *stack_top;        /* where the next entry from the host places its frame */
+  frame *frames;
+  uint32_t depth;            /* frames in use */
+  uint32_t max_depth;
+  atomic_int interrupt;
+  int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
+  bool fuel_limited;
+};
+
+struct kiln_caller {
+  kiln_store *store;
+  kiln_instance *instance;
+  kiln_error *err;           /* where a trap message goes */
+};
+
+/* Internal helpers shared by runtime/ and exec/. */
+kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id);
+const functype *registry_type(type_registry *r, uint32_t id);
+
+/* Run func with its arguments already in slots at store->stack_top; results replace them. */
+kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err);
+/* The interpreter's handler table (indexed by enum iop). */
+const void *const *interp_handlers(void);
+
+/* Number of 8-byte slots a value of this type takes. */
+static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
+
+bool object_list_push(object_list *l, void *item);
+
+#endif

@@ -1,0 +1,250 @@
+/* store.c - kiln_store: ownership of runtime objects, the execution stack, host functions,
+ * calls from the host, interruption and fuel. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "runtime.h"
+
+kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err);
+void memory_destroy(kiln_memory *m);
+kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
+void table_destroy(kiln_table *t);
+void instance_destroy(kiln_instance *inst);
+
+bool object_list_push(object_list *l, void *item) {
+  if (l->count == l->capacity) {
+    uint32_t cap = l->capacity ? l->capacity * 2 : 16;
+    void **n = realloc(l->items, cap * sizeof(void *));
+    if (!n) return false;
+    l->items = n;
+    l->capacity = cap;
+  }
+  l->items[l->count++] = item;
+  return true;
+}
+
+kiln_store *kiln_store_new(kiln_engine *engine) {
+  kiln_store *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->engine = engine;
+  size_t bytes = engine->config.value_stack_bytes;
+  s->stack = malloc(bytes);
+  s->max_depth = engine->config.max_call_depth;
+  s->frames = malloc((size_t)s->max_depth * sizeof(frame));
+  if (!s->stack || !s->frames) {
+    free(s->stack);
+    free(s->frames);
+    free(s);
+    return NULL;
+  }
+  s->stack_end = s->stack + bytes;
+  s->stack_top = s->stack;
+  atomic_init(&s->interrupt, 0);
+  s->fuel = INT64_MAX;
+  return s;
+}
+
+void kiln_store_free(kiln_store *store) {
+  if (!store) return;
+  for (uint32_t i = 0; i < store->instances.count; i++) instance_destroy(store->instances.items[i]);
+  for (uint32_t i = 0; i < store->funcs.count; i++) {
+    kiln_func *f = store->funcs.items[i];
+    if (f->finalizer) f->finalizer(f->user_data);
+    free(f->host_valtypes);
+    free(f->host_type.types);
+    free(f);
+  }
+  for (uint32_t i = 0; i < store->memories.count; i++) memory_destroy(store->memories.items[i]);
+  for (uint32_t i = 0; i < store->tables.count; i++) table_destroy(store->tables.items[i]);
+  for (uint32_t i = 0; i < store->globals.count; i++) free(store->globals.items[i]);
+  free(store->instances.items);
+  free(store->funcs.items);
+  free(store->memories.items);
+  free(store->tables.items);
+  free(store->globals.items);
+  free(store->stack);
+  free(store->frames);
+  free(store);
+}
+
+void kiln_store_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 1); }
+void kiln_store_clear_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 0); }
+
+void kiln_store_set_fuel(kiln_store *store, uint64_t fuel) {
+  store->fuel_limited = fuel != UINT64_MAX;
+  store->fuel = fuel >= (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+}
+
+uint64_t kiln_store_fuel(const kiln_store *store) {
+  if (!store->fuel_limited) return UINT64_MAX;
+  return store->fuel < 0 ? 0 : (uint64_t)store->fuel;
+}
+
+/* ------------------------------------------------------------------ objects */
+
+kiln_memory *kiln_memory_new(kiln_store *store, kiln_limits limits, kiln_error *err) {
+  kiln_memory *m = memory_create(store->engine, limits, err);
+  if (m && !object_list_push(&store->memories, m)) {
+    memory_destroy(m);
+    error_set(err, KILN_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  return m;
+}
+
+kiln_table *kiln_table_new(kiln_store *store, kiln_valtype elem_type, kiln_limits limits, kiln_val init,
+                           kiln_error *err) {
+  if ((elem_type != KILN_FUNCREF && elem_type != KILN_EXTERNREF) || init.type != elem_type ||
+      (limits.has_max && limits.min > limits.max) || limits.min > UINT32_MAX) {
+    error_set(err, KILN_ERR_ARGUMENT, "kiln_table_new: bad element type, initial value or limits");
+    return NULL;
+  }
+  kiln_table *t = table_create(store->engine, (uint8_t)elem_type, limits, init.of.externref, err);
+  if (t && !object_list_push(&store->tables, t)) {
+    table_destroy(t);
+    error_set(err, KILN_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  return t;
+}
+
+kiln_global *kiln_global_new(kiln_store *store, kiln_valtype type, bool is_mutable, kiln_val value) {
+  if (value.type != type) return NULL;
+  kiln_global *g = calloc(1, sizeof *g);
+  if (!g) return NULL;
+  g->type = (uint8_t)type;
+  g->is_mutable = is_mutable;
+  memcpy(g->value, &value.of, type == KILN_V128 ? 16 : 8);
+  if (type == KILN_I32 || type == KILN_F32) g->value[0] &= 0xFFFFFFFFu;
+  if (!object_list_push(&store->globals, g)) {
+    free(g);
+    return NULL;
+  }
+  return g;
+}
+
+static bool valid_valtype(kiln_valtype t) {
+  return t == KILN_I32 || t == KILN_I64 || t == KILN_F32 || t == KILN_F64 || t == KILN_V128 ||
+         t == KILN_FUNCREF || t == KILN_EXTERNREF;
+}
+
+kiln_func *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host_callback callback,
+                         void *user_data, void (*finalizer)(void *)) {
+  if (!store || !type || !callback) return NULL;
+  uint32_t n = type->param_count + type->result_count;
+  for (uint32_t i = 0; i < type->param_count; i++) if (!valid_valtype(type->params[i])) return NULL;
+  for (uint32_t i = 0; i < type->result_count; i++) if (!valid_valtype(type->results[i])) return NULL;
+  kiln_func *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  f->host_type.param_count = type->param_count;
+  f->host_type.result_count = type->result_count;
+  f->host_type.types = malloc(n ? n : 1);
+  f->host_valtypes = malloc((n ? n : 1) * sizeof(kiln_valtype));
+  if (!f->host_type.types || !f->host_valtypes) goto fail;
+  for (uint32_t i = 0; i < type->param_count; i++) f->host_type.types[i] = (uint8_t)type->params[i];
+  for (uint32_t i = 0; i < type->result_count; i++) f->host_type.types[type->param_count + i] = (uint8_t)type->results[i];
+  for (uint32_t i = 0; i < n; i++) f->host_valtypes[i] = (kiln_valtype)f->host_type.types[i];
+  if (registry_intern(&store->engine->types, &f->host_type, &f->type_id)) goto fail;
+  f->host_type.type_id = f->type_id;
+  f->type = &f->host_type;
+  f->callback = callback;
+  f->user_data = user_data;
+  f->finalizer = finalizer;
+  if (!object_list_push(&store->funcs, f)) goto fail;
+  return f;
+fail:
+  free(f->host_type.types);
+  free(f->host_valtypes);
+  free(f);
+  return NULL;
+}
+
+kiln_functype kiln_func_type(const kiln_func *func) {
+  kiln_functype t;
+  const functype *ft = func->type;
+  t.param_count = ft->param_count;
+  t.result_count = ft->result_count;
+  if (func->code) {
+    /* wasm function: its module's pool, laid out per type index */
+    const kiln_module *m = func->instance->module;
+    size_t off = 0;
+    for (uint32_t i = 0; i < m->decl.type_count && &m->decl.types[i] != ft; i++)
+      off += m->decl.types[i].param_count + m->decl.types[i].result_count;
+    t.params = m->valtype_pool + off;
+  } else {
+    t.params = func->host_valtypes;
+  }
+  t.results = t.params + ft->param_count;
+  return t;
+}
+
+kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
+                           kiln_val *results, size_t result_count, kiln_error *err) {
+  kiln_error scratch;
+  if (!err) err = &scratch;
+  if (!store || !func) return error_set(err, KILN_ERR_ARGUMENT, "kiln_func_call: no store or function");
+  const functype *t = func->type;
+  if (arg_count != t->param_count)
+    return error_set(err, KILN_ERR_ARGUMENT, "expected %u arguments, got %zu", t->param_count, arg_count);
+  if (result_count < t->result_count)
+    return error_set(err, KILN_ERR_ARGUMENT, "room for %zu results given, the function returns %u", result_count,
+                     t->result_count);
+  uint32_t ps = 0, rs = 0;
+  for (uint32_t i = 0; i < t->param_count; i++) {
+    if ((uint8_t)args[i].type != t->types[i])
+      return error_set(err, KILN_ERR_ARGUMENT, "argument %u: expected %s, got %s", i,
+                       kiln_valtype_string((kiln_valtype)t->types[i]), kiln_valtype_string(args[i].type));
+    ps += valtype_slots(t->types[i]);
+  }
+  for (uint32_t i = 0; i < t->result_count; i++) rs += valtype_slots(t->types[t->param_count + i]);
+  uint8_t *base = store->stack_top;
+  size_t need = 8 * (size_t)(ps > rs ? ps : rs);
+  if (base + need > store->stack_end) return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+  uint8_t *p = base;
+  for (uint32_t i = 0; i < t->param_count; i++) {
+    size_t n = t->types[i] == VT_V128 ? 16 : 8;
+    memcpy(p, &args[i].of, n);
+    if (t->types[i] == VT_I32 || t->types[i] == VT_F32) memset(p + 4, 0, 4);
+    p += n;
+  }
+  err->status = KILN_OK;
+  kiln_status st = interp_call(store, func, err);
+  store->stack_top = base;
+  if (st != KILN_OK) return st;
+  p = base;
+  for (uint32_t i = 0; i < t->result_count; i++) {
+    uint8_t ty = t->types[t->param_count + i];
+    results[i].type = (kiln_valtype)ty;
+    memset(&results[i].of, 0, sizeof results[i].of);
+    memcpy(&results[i].of, p, ty == VT_V128 ? 16 : ty == VT_I32 || ty == VT_F32 ? 4 : 8);
+    p += 8 * valtype_slots(ty);
+  }
+  return KILN_OK;
+}
+
+/* ------------------------------------------------------------------ callers */
+
+kiln_memory *kiln_caller_memory(kiln_caller *caller) {
+  return caller->instance ? caller->instance->memory : NULL;
+}
+kiln_store *kiln_caller_store(kiln_caller *caller) { return caller->store; }
+kiln_instance *kiln_caller_instance(kiln_caller *caller) { return caller->instance; }
+
+kiln_status kiln_caller_trap(kiln_caller *caller, const char *format, ...) {
+  kiln_error *err = caller->err;
+  error_trap(err, KILN_TRAP_HOST, "%s", "");
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(err->message, sizeof err->message, format, ap);
+  va_end(ap);
+  return KILN_ERR_TRAP;
+}
+
+kiln_status kiln_caller_exit(kiln_caller *caller, int32_t code) {
+  error_trap(caller->err, KILN_TRAP_EXIT, "exit with code %d", code);
+  caller->err->exit_code = code;
+  return KILN_ERR_TRAP;
+}
