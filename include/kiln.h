@@ -263,6 +263,8 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
 
 /* Look up an export by name. KILN_ERR_NOT_FOUND if there is none. */
 kiln_status kiln_instance_export(kiln_instance *instance, const char *name, kiln_extern *out);
+/* The same for a name of len bytes, which may contain NUL bytes. */
+kiln_status kiln_instance_export_n(kiln_instance *instance, const char *name, size_t len, kiln_extern *out);
 /* Exports by position, in the module's order. */
 uint32_t kiln_instance_export_count(const kiln_instance *instance);
 kiln_status kiln_instance_export_at(kiln_instance *instance, uint32_t i, const char **name,

@@ -47,7 +47,8 @@ void error_prefix(kiln_error *err, const char *format, ...) {
   memcpy(err->message, prefix, n);
   memcpy(err->message + n, ": ", 2);
   size_t room = sizeof err->message - n - 2;
-  size_t m = strnlen(old, room - 1);
+  size_t m = 0;
+  while (m < room - 1 && old[m]) m++;
   memcpy(err->message + n + 2, old, m);
   err->message[n + 2 + m] = 0;
 }

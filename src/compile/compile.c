@@ -54,7 +54,8 @@ enum { CF_BLOCK, CF_LOOP, CF_IF, CF_ELSE, CF_FUNC };
 
 typedef struct ctrl_frame {
   uint8_t kind;
-  bool unreachable;
+  bool unreachable;      /* the rest of the block is unreachable: its stack is polymorphic */
+  bool dead;             /* the whole block is inside unreachable code: nothing is emitted */
   uint32_t nparams, nresults;
   const uint8_t *params, *results;
   uint8_t single;        /* storage for a one-result block type */
@@ -170,7 +171,10 @@ static bool grow(compiler *c, void **items, uint32_t *cap, uint32_t need, size_t
 
 /* ------------------------------------------------------------------ emission */
 
-static bool emitting(const compiler *c) { return !c->ctrls[c->csp - 1].unreachable; }
+static bool emitting(const compiler *c) {
+  const ctrl_frame *f = &c->ctrls[c->csp - 1];
+  return !f->unreachable && !f->dead;
+}
 
 static bool emit(compiler *c, cell v) {
   TRY(grow(c, (void **)&c->code, &c->code_cap, c->ncode + 1, sizeof(cell)));
@@ -310,7 +314,7 @@ static bool push_ctrl(compiler *c, uint8_t kind, uint32_t np, const uint8_t *par
   f->slot_base = next_slot(c);
   f->patch_head = NO_PATCH;
   f->else_patch = NO_PATCH;
-  f->unreachable = c->csp > 0 && c->ctrls[c->csp - 1].unreachable;
+  f->dead = c->csp > 0 && (c->ctrls[c->csp - 1].unreachable || c->ctrls[c->csp - 1].dead);
   c->csp++;
   return true;
 }
@@ -451,8 +455,9 @@ static bool read_memarg(compiler *c, uint32_t natural, uint32_t *offset) {
   uint32_t align;
   READ(read_u32(&c->r, &align));
   READ(read_u32(&c->r, offset));
+  if (align >= 32) return MALFORMED("malformed memop flags");
   if (c->m->memory_count == 0) return INVALID("unknown memory 0");
-  if (align >= 32 || (1u << align) > natural) return INVALID("alignment must not be larger than natural");
+  if ((1u << align) > natural) return INVALID("alignment must not be larger than natural");
   return true;
 }
 
@@ -480,10 +485,9 @@ static bool read_elem_index(compiler *c, uint32_t *e) {
   return true;
 }
 
-static bool read_data_index(compiler *c, uint32_t *d) {
-  READ(read_u32(&c->r, d));
+static bool check_data_index(compiler *c, uint32_t d) {
+  if (d >= c->m->data_segment_count) return INVALID("unknown data segment %u", d);
   if (!c->m->has_data_count) return MALFORMED("data count section required");
-  if (*d >= c->m->data_count) return INVALID("unknown data segment %u", *d);
   return true;
 }
 
@@ -644,11 +648,6 @@ static bool compile_end(compiler *c, bool *function_done) {
   /* re-push to materialize the results in their own slots */
   c->sp = f.height;
   TRY(push_types(c, f.nresults, f.results));
-  if (!f.unreachable) {
-    for (uint32_t k = 0; k < f.nresults; k++) {
-      /* values fell through: they were popped from the slots we just re-pushed */
-    }
-  }
   if (f.kind == CF_FUNC) {
     if (!f.unreachable || f.patch_head != NO_PATCH) {
       /* fallthrough results sit at slot_base; move them to slot 0 */
@@ -782,13 +781,15 @@ static bool compile_prefixed_fc(compiler *c, int iop) {
   uint32_t x, y;
   switch (iop) {
     case IOP_memory_init:
-      TRY(read_data_index(c, &x));
+      READ(read_u32(&c->r, &x));
       TRY(read_zero_byte(c));
       TRY(need_memory(c));
+      TRY(check_data_index(c, x));
       TRY(pop(c, VT_I32, &d) && pop(c, VT_I32, &b) && pop(c, VT_I32, &a));
       return emit_plain(c, iop, 4, (cell[]){x, a.loc, b.loc, d.loc});
     case IOP_data_drop:
-      TRY(read_data_index(c, &x));
+      READ(read_u32(&c->r, &x));
+      TRY(check_data_index(c, x));
       return emit_plain(c, iop, 1, (cell[]){x});
     case IOP_memory_copy:
       TRY(read_zero_byte(c) && read_zero_byte(c));
@@ -865,11 +866,10 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       TRY(read_blocktype(c, &scratch, &np, &params, &nr, &results));
       operand cond = {0};
       if (iop == IOP_if_) TRY(pop(c, VT_I32, &cond));
-      /* params are popped and re-pushed by the new frame */
-      for (uint32_t k = np; k-- > 0;) TRY(pop(c, params[k], &a));
+      /* params stay where they are (materialized in their own slots); the frame starts
+       * below them */
       TRY(materialize_all(c));
-      TRY(push_types(c, np, params));
-      c->sp -= np;
+      for (uint32_t k = np; k-- > 0;) TRY(pop(c, params[k], &a));
       TRY(push_ctrl(c, iop == IOP_block ? CF_BLOCK : iop == IOP_loop ? CF_LOOP : CF_IF, np, params, nr, results));
       ctrl_frame *f = &c->ctrls[c->csp - 1];
       if (nr == 1 && !results) {
@@ -901,7 +901,7 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       if (f->else_patch != NO_PATCH) c->code[f->else_patch] = c->ncode;
       f->else_patch = NO_PATCH;
       f->kind = CF_ELSE;
-      f->unreachable = c->csp > 1 && c->ctrls[c->csp - 2].unreachable;
+      f->unreachable = false;
       c->sp = f->height;
       TRY(push_types(c, f->nparams, f->params));
       place_label(c);

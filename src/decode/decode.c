@@ -170,7 +170,7 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
 }
 
 /* A name: length, UTF-8 bytes. Returns a NUL-terminated copy. */
-static bool get_name(decoder *d, reader *r, char **out) {
+static bool get_name(decoder *d, reader *r, char **out, uint32_t *out_len) {
   size_t at = r->pos;
   uint32_t len;
   if (!get_len(d, r, &len)) return false;
@@ -182,6 +182,7 @@ static bool get_name(decoder *d, reader *r, char **out) {
   copy[len] = '\0';
   r->pos += len;
   *out = copy;
+  if (out_len) *out_len = len;
   return true;
 }
 
@@ -449,7 +450,7 @@ static bool sec_import(decoder *d, reader *r) {
   m->import_count = n;
   for (uint32_t i = 0; i < n; i++) {
     import_desc *im = &m->imports[i];
-    if (!get_name(d, r, &im->module) || !get_name(d, r, &im->name)) return false;
+    if (!get_name(d, r, &im->module, &im->module_len) || !get_name(d, r, &im->name, &im->name_len)) return false;
     size_t at = r->pos;
     if (!get_u8(d, r, &im->kind)) return false;
     switch (im->kind) {
@@ -541,7 +542,7 @@ static bool sec_export(decoder *d, reader *r) {
   m->export_count = n;
   for (uint32_t i = 0; i < n; i++) {
     export_desc *ex = &m->exports[i];
-    if (!get_name(d, r, &ex->name)) return false;
+    if (!get_name(d, r, &ex->name, &ex->name_len)) return false;
     size_t at = r->pos;
     if (!get_u8(d, r, &ex->kind)) return false;
     if (ex->kind > KILN_EXTERN_GLOBAL) return MALFORMED(d, at, "malformed export kind 0x%02x", ex->kind);
@@ -695,7 +696,7 @@ static bool sec_data(decoder *d, reader *r) {
 static bool sec_custom(decoder *d, reader *r) {
   module_decl *m = d->m;
   char *name;
-  if (!get_name(d, r, &name)) return false;
+  if (!get_name(d, r, &name, NULL)) return false;
   if (m->custom_count == d->custom_cap) {
     uint32_t cap = d->custom_cap ? d->custom_cap * 2 : 4;
     custom_section *grown = realloc(m->customs, (size_t)cap * sizeof *grown);

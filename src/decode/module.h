@@ -50,8 +50,9 @@ typedef struct globaltype {
 } globaltype;
 
 typedef struct import_desc {
-  char *module;          /* NUL-terminated, validated UTF-8 */
+  char *module;          /* NUL-terminated, validated UTF-8 (may contain NUL: see the lengths) */
   char *name;
+  uint32_t module_len, name_len;
   uint8_t kind;          /* KILN_EXTERN_* */
   uint32_t type_index;   /* KILN_EXTERN_FUNC: index into types */
   tabletype table;       /* KILN_EXTERN_TABLE */
@@ -61,6 +62,7 @@ typedef struct import_desc {
 
 typedef struct export_desc {
   char *name;
+  uint32_t name_len;
   uint8_t kind;          /* KILN_EXTERN_* */
   uint32_t index;        /* in the space of that kind (imports first) */
 } export_desc;

@@ -80,6 +80,16 @@ static inline f64 f64_copysign(f64 a, f64 b) {
   return f64_from_bits((bits_f64(a) & 0x7FFFFFFFFFFFFFFFull) | (bits_f64(b) & 0x8000000000000000ull));
 }
 
+/* ---- rounding: a NaN input must come out quiet (libm may pass a signalling NaN through) */
+static inline f32 f32_ceil(f32 a) { return a != a ? a + a : ceilf(a); }
+static inline f32 f32_floor(f32 a) { return a != a ? a + a : floorf(a); }
+static inline f32 f32_trunc(f32 a) { return a != a ? a + a : truncf(a); }
+static inline f32 f32_nearest(f32 a) { return a != a ? a + a : nearbyintf(a); }
+static inline f64 f64_ceil(f64 a) { return a != a ? a + a : ceil(a); }
+static inline f64 f64_floor(f64 a) { return a != a ? a + a : floor(a); }
+static inline f64 f64_trunc(f64 a) { return a != a ? a + a : trunc(a); }
+static inline f64 f64_nearest(f64 a) { return a != a ? a + a : nearbyint(a); }
+
 /* ---- min/max: NaN if either is NaN; -0 < +0 */
 static inline f32 f32_min(f32 a, f32 b) {
   if (a != a || b != b) return a + b;

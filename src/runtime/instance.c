@@ -273,9 +273,13 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
 }
 
 kiln_status kiln_instance_export(kiln_instance *instance, const char *name, kiln_extern *out) {
+  return kiln_instance_export_n(instance, name, strlen(name), out);
+}
+
+kiln_status kiln_instance_export_n(kiln_instance *instance, const char *name, size_t len, kiln_extern *out) {
   const module_decl *m = &instance->module->decl;
   for (uint32_t i = 0; i < m->export_count; i++)
-    if (strcmp(m->exports[i].name, name) == 0) {
+    if (m->exports[i].name_len == len && memcmp(m->exports[i].name, name, len) == 0) {
       *out = instance->exports[i];
       return KILN_OK;
     }

@@ -124,7 +124,7 @@ kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_erro
       return error_set(err, KILN_ERR_INVALID, "export section, export \"%s\": unknown index %u", e->name, e->index);
     if (e->kind == KILN_EXTERN_FUNC) declared_refs[e->index] = true;
     for (uint32_t j = 0; j < i; j++)
-      if (strcmp(m->exports[j].name, e->name) == 0)
+      if (m->exports[j].name_len == e->name_len && memcmp(m->exports[j].name, e->name, e->name_len) == 0)
         return error_set(err, KILN_ERR_INVALID, "export section: duplicate export name \"%s\"", e->name);
   }
 

@@ -733,12 +733,44 @@ static bool decode_module(file_ctx *f, const cJSON *cmd, kiln_status *status, ki
   return true;
 }
 
+#define NUL_STANDIN "\xEE\x80\x80" /* U+E000 in UTF-8 */
+
+/* Copy text with each JSON escape \u0000 replaced by \uE000 (same length). */
+static char *escape_nul(const char *text, size_t *size) {
+  char *out = malloc(*size + 1);
+  if (!out) return NULL;
+  memcpy(out, text, *size);
+  out[*size] = 0;
+  for (size_t i = 0; i + 6 <= *size; i++)
+    if (memcmp(out + i, "\\u0000", 6) == 0 && (i == 0 || out[i - 1] != '\\')) memcpy(out + i, "\\uE000", 6);
+  return out;
+}
+
+/* Look up an export by its JSON name, restoring NUL bytes (see escape_nul). */
+static kiln_status export_lookup(kiln_instance *instance, const char *field, kiln_extern *out) {
+  size_t n = strlen(field);
+  char *name = malloc(n + 1);
+  if (!name) return KILN_ERR_NOMEM;
+  size_t len = 0;
+  for (size_t i = 0; i < n;) {
+    if (i + 3 <= n && memcmp(field + i, NUL_STANDIN, 3) == 0) {
+      name[len++] = 0;
+      i += 3;
+    } else {
+      name[len++] = field[i++];
+    }
+  }
+  kiln_status st = kiln_instance_export_n(instance, name, len, out);
+  free(name);
+  return st;
+}
+
 /* Find the import (module_name, field): a registered instance's export, else spectest. */
 static bool resolve_import(file_ctx *f, const char *module_name, const char *field,
                            kiln_extern *out) {
   kiln_instance *instance = NULL;
   if (bindings_get(&f->registered, module_name, &instance))
-    return instance && kiln_instance_export(instance, field, out) == KILN_OK;
+    return instance && export_lookup(instance, field, out) == KILN_OK;
   if (strcmp(module_name, "spectest") == 0) {
     for (size_t i = 0; i < f->spectest_count; i++) {
       if (strcmp(f->spectest[i].name, field) == 0) {
@@ -840,7 +872,7 @@ static bool run_action(file_ctx *f, const cJSON *action, action_result *out, sbu
   if (!instance) return false;
   kiln_extern ext;
   memset(&ext, 0, sizeof ext);
-  kiln_status status = kiln_instance_export(instance, field, &ext);
+  kiln_status status = export_lookup(instance, field, &ext);
   if (status != KILN_OK) {
     sb_printf(why, "export ");
     sb_quoted(why, field);
@@ -1218,8 +1250,16 @@ static void run_file(runner *r, const char *path, const char *name, counts *c) {
     file_fail(r, c, path, "%s", why.buf);
     return;
   }
-  cJSON *root = cJSON_ParseWithLength(text, size);
+  /* cJSON strings end at a NUL byte, but export names may contain "\u0000": parse them as
+   * U+E000 (never used by the suite) and turn that back into NUL in export_lookup. */
+  char *escaped = escape_nul(text, &size);
   free(text);
+  if (!escaped) {
+    file_fail(r, c, path, "out of memory");
+    return;
+  }
+  cJSON *root = cJSON_ParseWithLength(escaped, size);
+  free(escaped);
   const cJSON *commands = json_get(root, "commands");
   if (!root || !cJSON_IsArray(commands)) {
     file_fail(r, c, path, "%s", root ? "no \"commands\" array" : "bad JSON");
