@@ -37,8 +37,9 @@ void kiln_engine_free(kiln_engine *engine) {
 }
 
 static bool same_type(const functype *a, const functype *b) {
+  size_t n = (size_t)a->param_count + a->result_count;
   return a->param_count == b->param_count && a->result_count == b->result_count &&
-         memcmp(a->types, b->types, a->param_count + a->result_count) == 0;
+         (n == 0 || memcmp(a->types, b->types, n) == 0);
 }
 
 kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id) {
@@ -61,7 +62,7 @@ kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id) {
   *copy = *t;
   copy->types = malloc(n ? n : 1);
   if (!copy->types) { st = KILN_ERR_NOMEM; goto out; }
-  memcpy(copy->types, t->types, n);
+  if (n) memcpy(copy->types, t->types, n);
   copy->type_id = r->count;
   *id = r->count++;
 out:
