@@ -43,11 +43,15 @@ static void build_op_lookup(void) {
 
 /* ------------------------------------------------------------------ state */
 
+enum { W_OWN, W_LOCAL, W_CONST };
+
 typedef struct operand {
   uint8_t type;
-  bool is_local;     /* value still lives in a local's slot (deferred local.get) */
+  uint8_t where;     /* W_OWN: in its slot; W_LOCAL: still in a local's slot (deferred
+                        local.get); W_CONST: not yet anywhere (deferred constant, imm) */
   uint32_t slot;     /* its own stack slot (byte offset) */
-  uint32_t loc;      /* where the value is now (byte offset) */
+  uint32_t loc;      /* where the value is now (byte offset), unless W_CONST */
+  uint64_t imm;      /* W_CONST: the value's bits */
 } operand;
 
 enum { CF_BLOCK, CF_LOOP, CF_IF, CF_ELSE, CF_FUNC };
@@ -104,6 +108,8 @@ typedef struct compiler {
   uint32_t max_slot;
   uint32_t last_dst_cell; /* dst cell of the last instruction, when it produced the top */
   uint32_t last_dst_end;  /* ncode right after that instruction; else UINT32_MAX */
+  uint32_t last_op_cell;  /* handler cell of that instruction */
+  int last_iop;           /* and its iop */
 } compiler;
 
 /* ------------------------------------------------------------------ errors */
@@ -190,20 +196,31 @@ static bool emit_op(compiler *c, int iop) {
   return emit(c, (cell)(uintptr_t)c->h[iop]);
 }
 
-/* Emit a cell that will hold the absolute address of code cell `target`. */
-static bool emit_target(compiler *c, uint32_t target) {
+/* Make cell pos hold the absolute address of code cell `target` (fixed up at the end). */
+static bool mark_target(compiler *c, uint32_t pos, uint32_t target) {
   TRY(grow(c, (void **)&c->relocs, &c->reloc_cap, c->reloc_count + 1, sizeof(uint32_t)));
-  c->relocs[c->reloc_count++] = c->ncode;
-  return emit(c, target);
+  c->relocs[c->reloc_count++] = pos;
+  c->code[pos] = target;
+  return true;
 }
 
-/* A forward branch to the end of ctrl: emit a target cell and remember to patch it. */
-static bool emit_forward(compiler *c, ctrl_frame *f) {
+/* Make cell pos a forward branch to the end of ctrl f, patched when the end is reached. */
+static bool mark_forward(compiler *c, ctrl_frame *f, uint32_t pos) {
   TRY(grow(c, (void **)&c->patches, &c->patch_cap, c->patch_count + 1, sizeof(patch)));
-  c->patches[c->patch_count].cell = c->ncode;
+  c->patches[c->patch_count].cell = pos;
   c->patches[c->patch_count].next = f->patch_head;
   f->patch_head = c->patch_count++;
-  return emit_target(c, 0);
+  return mark_target(c, pos, 0);
+}
+
+static bool emit_target(compiler *c, uint32_t target) {
+  TRY(emit(c, 0));
+  return mark_target(c, c->ncode - 1, target);
+}
+
+static bool emit_forward(compiler *c, ctrl_frame *f) {
+  TRY(emit(c, 0));
+  return mark_forward(c, f, c->ncode - 1);
 }
 
 /* A label is placed here: the previous instruction's result can no longer be retargeted. */
@@ -233,7 +250,8 @@ static operand *push(compiler *c, uint8_t type) {
   if (!grow(c, (void **)&c->stack, &c->stack_cap, c->sp + 1, sizeof(operand))) return NULL;
   operand *o = &c->stack[c->sp];
   o->type = type;
-  o->is_local = false;
+  o->where = W_OWN;
+  o->imm = 0;
   o->slot = next_slot(c);
   o->loc = o->slot;
   c->sp++;
@@ -251,13 +269,15 @@ static bool is_num_or_vec(uint8_t t) {
 }
 static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF; }
 
-/* Pop an operand of type `expect` (T_UNKNOWN accepts any). */
-static bool pop(compiler *c, uint8_t expect, operand *out) {
+/* Pop an operand of type `expect` (T_UNKNOWN accepts any), leaving a deferred constant
+ * deferred: the caller must use its imm or call place_const. */
+static bool pop_raw(compiler *c, uint8_t expect, operand *out) {
   ctrl_frame *f = &c->ctrls[c->csp - 1];
   if (c->sp == f->height) {
     if (f->unreachable) {
       out->type = expect;
-      out->is_local = false;
+      out->where = W_OWN;
+      out->imm = 0;
       out->slot = out->loc = next_slot(c);
       return true;
     }
@@ -271,12 +291,36 @@ static bool pop(compiler *c, uint8_t expect, operand *out) {
   return true;
 }
 
+static bool emit_const(compiler *c, uint32_t dst, uint64_t imm) {
+  TRY(emit_op(c, IOP_const64));
+  TRY(emit(c, dst));
+  return emit(c, imm);
+}
+
+/* Give a popped deferred constant a location: its own (now free) slot. */
+static bool place_const(compiler *c, operand *o) {
+  if (o->where != W_CONST) return true;
+  if (emitting(c)) TRY(emit_const(c, o->slot, o->imm));
+  o->where = W_OWN;
+  o->loc = o->slot;
+  return true;
+}
+
+/* Pop an operand whose location the caller will read. */
+static bool pop(compiler *c, uint8_t expect, operand *out) {
+  TRY(pop_raw(c, expect, out));
+  return place_const(c, out);
+}
+
 /* Give operand i its own slot if it still refers to a local. */
 static bool materialize(compiler *c, uint32_t i) {
   operand *o = &c->stack[i];
-  if (!o->is_local) return true;
-  if (emitting(c)) TRY(emit_copy(c, o->type, o->slot, o->loc));
-  o->is_local = false;
+  if (o->where == W_OWN) return true;
+  if (emitting(c)) {
+    if (o->where == W_CONST) TRY(emit_const(c, o->slot, o->imm));
+    else TRY(emit_copy(c, o->type, o->slot, o->loc));
+  }
+  o->where = W_OWN;
   o->loc = o->slot;
   return true;
 }
@@ -288,13 +332,13 @@ static bool materialize_all(compiler *c) {
 
 static bool materialize_local(compiler *c, uint32_t local_slot) {
   for (uint32_t i = 0; i < c->sp; i++)
-    if (c->stack[i].is_local && c->stack[i].loc == local_slot) TRY(materialize(c, i));
+    if (c->stack[i].where == W_LOCAL && c->stack[i].loc == local_slot) TRY(materialize(c, i));
   return true;
 }
 
 static bool local_referenced(const compiler *c, uint32_t local_slot) {
   for (uint32_t i = 0; i < c->sp; i++)
-    if (c->stack[i].is_local && c->stack[i].loc == local_slot) return true;
+    if (c->stack[i].where == W_LOCAL && c->stack[i].loc == local_slot) return true;
   return false;
 }
 
@@ -371,6 +415,12 @@ static bool check_label_values(compiler *c, const ctrl_frame *target) {
   return true;
 }
 
+/* Put the value of stack operand o into slot dst (o itself is unchanged). */
+static bool emit_move(compiler *c, const operand *o, uint32_t dst) {
+  if (o->where == W_CONST) return emit_const(c, dst, o->imm);
+  return emit_copy(c, o->type, dst, o->loc);
+}
+
 /* Emit the moves and jump (or return) that take the top values to the label at `depth`. */
 static bool emit_branch(compiler *c, uint32_t depth) {
   ctrl_frame *target = &c->ctrls[c->csp - 1 - depth];
@@ -381,17 +431,17 @@ static bool emit_branch(compiler *c, uint32_t depth) {
     uint32_t dst = 0;
     for (uint32_t k = 0; k < n; k++) {
       operand *o = &c->stack[first + k];
-      if (o->is_local && o->loc < c->result_bytes) TRY(materialize(c, first + k));
+      if (o->where == W_LOCAL && o->loc < c->result_bytes) TRY(materialize(c, first + k));
     }
     for (uint32_t k = 0; k < n; k++) {
-      TRY(emit_copy(c, types[k], dst, c->stack[first + k].loc));
+      TRY(emit_move(c, &c->stack[first + k], dst));
       dst += 8 * valtype_slots(types[k]);
     }
     return emit_op(c, IOP_return_);
   }
   uint32_t dst = target->slot_base;
   for (uint32_t k = 0; k < n; k++) {
-    TRY(emit_copy(c, types[k], dst, c->stack[first + k].loc));
+    TRY(emit_move(c, &c->stack[first + k], dst));
     dst += 8 * valtype_slots(types[k]);
   }
   TRY(emit_op(c, IOP_jump));
@@ -407,16 +457,41 @@ static bool branch_is_plain(const compiler *c, uint32_t depth) {
   uint32_t dst = target->slot_base;
   for (uint32_t k = 0; k < n; k++) {
     const operand *o = &c->stack[c->sp - n + k];
-    if (o->loc != dst) return false;
+    if (o->where == W_CONST || o->loc != dst) return false;
     dst += 8 * valtype_slots(o->type);
   }
   return true;
 }
 
-static bool emit_plain_target(compiler *c, uint32_t depth) {
+/* Make cell pos a branch target for the label at depth (taken with no moves). */
+static bool plain_target_at(compiler *c, uint32_t depth, uint32_t pos) {
   ctrl_frame *target = &c->ctrls[c->csp - 1 - depth];
-  if (target->kind == CF_LOOP) return emit_target(c, target->loop_pc);
-  return emit_forward(c, target);
+  if (target->kind == CF_LOOP) return mark_target(c, pos, target->loop_pc);
+  return mark_forward(c, target, pos);
+}
+
+static bool emit_plain_target(compiler *c, uint32_t depth) {
+  TRY(emit(c, 0));
+  return plain_target_at(c, depth, c->ncode - 1);
+}
+
+#define NO_IOP INT32_MIN
+
+/* When cond is the result of the instruction just emitted and that instruction has a
+ * compare-and-branch form, switch it to that form (branching when the result is non-zero,
+ * or zero) and return the cell that receives the target; else UINT32_MAX. */
+static uint32_t fuse_branch(compiler *c, const operand *cond, bool when_nonzero) {
+  if (cond->where != W_OWN || c->last_iop == NO_IOP || c->last_dst_end != c->ncode ||
+      c->code[c->last_dst_cell] != cond->slot)
+    return UINT32_MAX;
+  bool imm = c->last_iop < 0;
+  int row = imm ? -1 - c->last_iop : c->last_iop;
+  enum variant v = imm ? (when_nonzero ? V_IMM_JNZ : V_IMM_JZ) : (when_nonzero ? V_JNZ : V_JZ);
+  const void *h = c->h[iop_variant(row, v)];
+  if (!h) return UINT32_MAX;
+  c->code[c->last_op_cell] = (cell)(uintptr_t)h;
+  place_label(c);
+  return c->last_dst_cell;
 }
 
 static void set_unreachable(compiler *c) {
@@ -495,12 +570,14 @@ static bool check_data_index(compiler *c, uint32_t d) {
 static void produced(compiler *c, uint32_t dst_cell) {
   note_dst(c, dst_cell);
   c->last_dst_end = c->ncode;
+  c->last_iop = INT32_MIN; /* compile_generic sets it for fusable instructions */
 }
 
 /* The generic kinds of opcodes.def. */
 static bool compile_generic(compiler *c, int iop) {
   const op_info *o = &op_infos[iop];
   operand a = {0}, b = {0}, v = {0};
+  bool use_imm = false;
   uint32_t offset = 0;
   uint8_t lane = 0;
   switch (o->kind) {
@@ -510,7 +587,12 @@ static bool compile_generic(compiler *c, int iop) {
       break;
     case K_BINARY:
     case K_BINARY_TRAP:
-      TRY(pop(c, o->in2, &b));
+      TRY(pop_raw(c, o->in2, &b));
+      if (b.where == W_CONST && c->h[iop_variant(iop, V_IMM)]) {
+        use_imm = true;
+      } else {
+        TRY(place_const(c, &b));
+      }
       TRY(pop(c, o->in1, &a));
       break;
     case K_TERNARY: {
@@ -552,12 +634,13 @@ static bool compile_generic(compiler *c, int iop) {
   operand *r = NULL;
   if (has_out && !(r = push(c, o->out))) return false;
   if (!emitting(c)) return true;
-  TRY(emit_op(c, iop));
+  uint32_t op_cell = c->ncode;
+  TRY(emit_op(c, use_imm ? iop_variant(iop, V_IMM) : iop));
   uint32_t dst_cell = c->ncode;
   if (has_out) TRY(emit(c, r->slot));
   switch (o->kind) {
     case K_UNARY: case K_UNARY_TRAP: TRY(emit(c, a.loc)); break;
-    case K_BINARY: case K_BINARY_TRAP: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); break;
+    case K_BINARY: case K_BINARY_TRAP: TRY(emit(c, a.loc)); TRY(emit(c, use_imm ? b.imm : b.loc)); break;
     case K_TERNARY: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, v.loc)); break;
     case K_LOAD: TRY(emit(c, a.loc)); TRY(emit(c, offset)); break;
     case K_STORE: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, offset)); break;
@@ -566,7 +649,11 @@ static bool compile_generic(compiler *c, int iop) {
     case K_LOAD_LANE: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, offset)); TRY(emit(c, lane)); break;
     case K_STORE_LANE: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, offset)); TRY(emit(c, lane)); break;
   }
-  if (has_out) produced(c, dst_cell);
+  if (has_out) {
+    produced(c, dst_cell);
+    c->last_op_cell = op_cell;
+    c->last_iop = use_imm ? -1 - iop : iop; /* negative: the _imm form of row -1 - last_iop */
+  }
   return true;
 }
 
@@ -612,26 +699,26 @@ static bool compile_local(compiler *c, uint8_t op) {
   if (op == 0x20) { /* local.get: defer */
     operand *o = push(c, t);
     if (!o) return false;
-    o->is_local = true;
+    o->where = W_LOCAL;
     o->loc = ls;
     return true;
   }
   operand v;
-  TRY(pop(c, t, &v));
+  TRY(pop_raw(c, t, &v));
   if (emitting(c)) {
-    bool fresh = !v.is_local && c->last_dst_end == c->ncode && c->code[c->last_dst_cell] == v.slot;
+    bool fresh = v.where == W_OWN && c->last_dst_end == c->ncode && c->code[c->last_dst_cell] == v.slot;
     if (fresh && !local_referenced(c, ls)) {
       c->code[c->last_dst_cell] = ls; /* the producer writes straight into the local */
     } else {
       TRY(materialize_local(c, ls));
-      TRY(emit_copy(c, t, ls, v.loc));
+      TRY(emit_move(c, &v, ls));
     }
     place_label(c);
   }
   if (op == 0x22) { /* local.tee */
     operand *o = push(c, t);
     if (!o) return false;
-    o->is_local = true;
+    o->where = W_LOCAL;
     o->loc = ls;
   }
   return true;
@@ -706,17 +793,10 @@ static bool compile_br_table(compiler *c) {
     for (uint32_t i = 0; ok && i <= count; i++) ok = emit(c, 0);
     for (uint32_t i = 0; ok && i <= count; i++) {
       if (branch_is_plain(c, depths[i])) {
-        /* turn the placeholder into a direct target */
-        uint32_t save = c->ncode;
-        c->ncode = table + i;
-        ok = emit_plain_target(c, depths[i]);
-        c->ncode = save;
+        ok = plain_target_at(c, depths[i], table + i);
       } else {
-        uint32_t tramp = c->ncode;
-        c->code[table + i] = tramp;
-        TRY(grow(c, (void **)&c->relocs, &c->reloc_cap, c->reloc_count + 1, sizeof(uint32_t)));
-        c->relocs[c->reloc_count++] = table + i;
-        ok = emit_branch(c, depths[i]);
+        /* a trampoline after the table moves the values, then jumps */
+        ok = mark_target(c, table + i, c->ncode) && emit_branch(c, depths[i]);
       }
     }
   }
@@ -766,6 +846,15 @@ static bool emit_with_dst(compiler *c, int iop, uint8_t out_type, int n, const c
   TRY(emit(c, r->slot));
   for (int i = 0; i < n; i++) TRY(emit(c, cells[i]));
   produced(c, dst_cell);
+  return true;
+}
+
+/* A constant is not emitted until something needs it in a slot. */
+static bool push_const(compiler *c, uint8_t type, uint64_t imm) {
+  operand *o = push(c, type);
+  if (!o) return false;
+  o->where = W_CONST;
+  o->imm = imm;
   return true;
 }
 
@@ -882,10 +971,16 @@ static bool compile_instruction(compiler *c, bool *function_done) {
         f->loop_pc = c->ncode;
         if (emitting(c)) TRY(emit_op(c, IOP_loop_check));
       } else if (iop == IOP_if_ && emitting(c)) {
-        TRY(emit_op(c, IOP_jump_unless));
-        TRY(emit(c, cond.loc));
-        f->else_patch = c->ncode;
-        TRY(emit_target(c, 0));
+        uint32_t at = fuse_branch(c, &cond, false);
+        if (at != UINT32_MAX) {
+          TRY(mark_target(c, at, 0));
+        } else {
+          TRY(emit_op(c, IOP_jump_unless));
+          TRY(emit(c, cond.loc));
+          at = c->ncode;
+          TRY(emit_target(c, 0));
+        }
+        f->else_patch = at;
       }
       return true;
     }
@@ -935,7 +1030,10 @@ static bool compile_instruction(compiler *c, bool *function_done) {
         TRY(push_types(c, n, label_types(t)));
       }
       if (emitting(c)) {
-        if (branch_is_plain(c, x)) {
+        uint32_t at;
+        if (branch_is_plain(c, x) && (at = fuse_branch(c, &a, true)) != UINT32_MAX) {
+          TRY(plain_target_at(c, x, at));
+        } else if (branch_is_plain(c, x)) {
           TRY(emit_op(c, IOP_jump_if));
           TRY(emit(c, a.loc));
           TRY(emit_plain_target(c, x));
@@ -977,7 +1075,7 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       return compile_call(c, &c->m->types[y], IOP_call_indirect, c->mod->type_ids[y], x, &a);
     }
     case IOP_drop:
-      TRY(pop(c, T_UNKNOWN, &a));
+      TRY(pop_raw(c, T_UNKNOWN, &a));
       return true;
     case IOP_select:
     case IOP_select_t:
@@ -1018,22 +1116,22 @@ static bool compile_instruction(compiler *c, bool *function_done) {
     case IOP_i32_const: {
       int32_t v;
       READ(read_s32(&c->r, &v));
-      return emit_with_dst(c, IOP_const64, VT_I32, 1, (cell[]){(uint32_t)v});
+      return push_const(c, VT_I32, (uint32_t)v);
     }
     case IOP_i64_const: {
       int64_t v;
       READ(read_s64(&c->r, &v));
-      return emit_with_dst(c, IOP_const64, VT_I64, 1, (cell[]){(uint64_t)v});
+      return push_const(c, VT_I64, (uint64_t)v);
     }
     case IOP_f32_const: {
       uint32_t v;
       READ(read_f32_bits(&c->r, &v));
-      return emit_with_dst(c, IOP_const64, VT_F32, 1, (cell[]){v});
+      return push_const(c, VT_F32, v);
     }
     case IOP_f64_const: {
       uint64_t v;
       READ(read_f64_bits(&c->r, &v));
-      return emit_with_dst(c, IOP_const64, VT_F64, 1, (cell[]){v});
+      return push_const(c, VT_F64, v);
     }
     case IOP_ref_null: {
       uint8_t t;

@@ -423,7 +423,9 @@ static bool sec_type(decoder *d, reader *r) {
       return false;
     }
     size_t total = (size_t)np + nr;
-    uint8_t *types = alloc_array(d, total, 1, r->pos, &ok);
+    /* one spare byte: types is never NULL, so types + param_count is a valid pointer even
+     * for [] -> [] (the registry and host functions keep the same invariant) */
+    uint8_t *types = alloc_array(d, total + 1, 1, r->pos, &ok);
     if (!ok) {
       free(params);
       return false;

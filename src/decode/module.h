@@ -29,7 +29,7 @@ typedef struct byte_range {
 typedef struct functype {
   uint32_t param_count;
   uint32_t result_count;
-  uint8_t *types;        /* param_count params then result_count results (VT_*) */
+  uint8_t *types;        /* param_count params then result_count results (VT_*); never NULL */
   uint32_t type_id;      /* canonical id in the engine's type registry (set after decode) */
 } functype;
 

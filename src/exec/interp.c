@@ -285,6 +285,172 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     NEXT();                                                                                 \
   }
 
+/* Immediates in code cells, for the _imm forms. */
+#define IMM_I32(x) ((u32)(x))
+#define IMM_I64(x) ((u64)(x))
+#define IMM_F32(x) f32_from_bits((u32)(x))
+#define IMM_F64(x) f64_from_bits((u64)(x))
+
+#define TARGET(x) ((const cell *)(uintptr_t)(x))
+
+/* _imm forms: binary rows with a scalar second operand. */
+#define GEN_IMM_BIN(name, out, in1, in2, impl)                                              \
+  L_##name##_imm: {                                                                         \
+    CT_##in1 a = GET_##in1(pc[2]);                                                          \
+    CT_##in2 b = IMM_##in2(pc[3]);                                                          \
+    CT_##out r_ = (impl);                                                                   \
+    PUT_##out(pc[1], r_);                                                                   \
+    pc += 4;                                                                                \
+    NEXT();                                                                                 \
+  }
+#define GEN_IMM_BIN_TRAP(name, out, in1, in2, impl)                                         \
+  L_##name##_imm: {                                                                         \
+    CT_##in1 a = GET_##in1(pc[2]);                                                          \
+    CT_##in2 b = IMM_##in2(pc[3]);                                                          \
+    kiln_trap_kind trap = KILN_TRAP_NONE;                                                   \
+    CT_##out r_ = (impl);                                                                   \
+    if (UNLIKELY(trap != KILN_TRAP_NONE)) TRAP(trap);                                       \
+    PUT_##out(pc[1], r_);                                                                   \
+    pc += 4;                                                                                \
+    NEXT();                                                                                 \
+  }
+#define GEN_IMM_K_BINARY_I32(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
+#define GEN_IMM_K_BINARY_I64(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
+#define GEN_IMM_K_BINARY_F32(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
+#define GEN_IMM_K_BINARY_F64(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
+#define GEN_IMM_K_BINARY_TRAP_I32(n, o, i1, i2, impl) GEN_IMM_BIN_TRAP(n, o, i1, i2, impl)
+#define GEN_IMM_K_BINARY_TRAP_I64(n, o, i1, i2, impl) GEN_IMM_BIN_TRAP(n, o, i1, i2, impl)
+#define LBL_IMM(n) [IOP_##n##_imm] = &&L_##n##_imm,
+#define LBL_IMM_K_BINARY_I32(n) LBL_IMM(n)
+#define LBL_IMM_K_BINARY_I64(n) LBL_IMM(n)
+#define LBL_IMM_K_BINARY_F32(n) LBL_IMM(n)
+#define LBL_IMM_K_BINARY_F64(n) LBL_IMM(n)
+#define LBL_IMM_K_BINARY_TRAP_I32(n) LBL_IMM(n)
+#define LBL_IMM_K_BINARY_TRAP_I64(n) LBL_IMM(n)
+
+/* _jnz/_jz forms: rows with an i32 result, fused with the branch that tests it. */
+#define GEN_BR_BIN(name, in1, in2, impl, suffix, test, GETB)                                \
+  L_##name##suffix: {                                                                       \
+    CT_##in1 a = GET_##in1(pc[2]);                                                          \
+    CT_##in2 b = GETB(pc[3]);                                                               \
+    if ((impl) test) pc = TARGET(pc[1]);                                                    \
+    else pc += 4;                                                                           \
+    NEXT();                                                                                 \
+  }
+#define GEN_BR_K_BINARY_I32(n, o, i1, i2, impl)                                             \
+  GEN_BR_BIN(n, i1, i2, impl, _jnz, != 0, GET_##i2)                                         \
+  GEN_BR_BIN(n, i1, i2, impl, _jz, == 0, GET_##i2)                                          \
+  GEN_BR_BIN(n, i1, i2, impl, _imm_jnz, != 0, IMM_##i2)                                     \
+  GEN_BR_BIN(n, i1, i2, impl, _imm_jz, == 0, IMM_##i2)
+#define GEN_BR_UN(name, in1, impl, suffix, test)                                            \
+  L_##name##suffix: {                                                                       \
+    CT_##in1 a = GET_##in1(pc[2]);                                                          \
+    if ((impl) test) pc = TARGET(pc[1]);                                                    \
+    else pc += 3;                                                                           \
+    NEXT();                                                                                 \
+  }
+#define GEN_BR_K_UNARY_I32(n, o, i1, i2, impl)                                              \
+  GEN_BR_UN(n, i1, impl, _jnz, != 0)                                                        \
+  GEN_BR_UN(n, i1, impl, _jz, == 0)
+#define LBL_BR_K_BINARY_I32(n)                                                              \
+  [IOP_##n##_jnz] = &&L_##n##_jnz, [IOP_##n##_jz] = &&L_##n##_jz,                           \
+  [IOP_##n##_imm_jnz] = &&L_##n##_imm_jnz, [IOP_##n##_imm_jz] = &&L_##n##_imm_jz,
+#define LBL_BR_K_UNARY_I32(n) [IOP_##n##_jnz] = &&L_##n##_jnz, [IOP_##n##_jz] = &&L_##n##_jz,
+
+/* Every other (kind, type) pair has no specialised form. */
+#define NO_GEN(n, o, i1, i2, impl)
+#define NO_LBL(n)
+#define GEN_IMM_K_SPECIAL_NONE NO_GEN
+#define LBL_IMM_K_SPECIAL_NONE NO_LBL
+#define GEN_IMM_K_BINARY_V128 NO_GEN
+#define LBL_IMM_K_BINARY_V128 NO_LBL
+#define GEN_IMM_K_EXTRACT_LANE_NONE NO_GEN
+#define LBL_IMM_K_EXTRACT_LANE_NONE NO_LBL
+#define GEN_IMM_K_LOAD_NONE NO_GEN
+#define LBL_IMM_K_LOAD_NONE NO_LBL
+#define GEN_IMM_K_LOAD_LANE_V128 NO_GEN
+#define LBL_IMM_K_LOAD_LANE_V128 NO_LBL
+#define GEN_IMM_K_REPLACE_LANE_F32 NO_GEN
+#define LBL_IMM_K_REPLACE_LANE_F32 NO_LBL
+#define GEN_IMM_K_REPLACE_LANE_F64 NO_GEN
+#define LBL_IMM_K_REPLACE_LANE_F64 NO_LBL
+#define GEN_IMM_K_REPLACE_LANE_I32 NO_GEN
+#define LBL_IMM_K_REPLACE_LANE_I32 NO_LBL
+#define GEN_IMM_K_REPLACE_LANE_I64 NO_GEN
+#define LBL_IMM_K_REPLACE_LANE_I64 NO_LBL
+#define GEN_IMM_K_STORE_F32 NO_GEN
+#define LBL_IMM_K_STORE_F32 NO_LBL
+#define GEN_IMM_K_STORE_F64 NO_GEN
+#define LBL_IMM_K_STORE_F64 NO_LBL
+#define GEN_IMM_K_STORE_I32 NO_GEN
+#define LBL_IMM_K_STORE_I32 NO_LBL
+#define GEN_IMM_K_STORE_I64 NO_GEN
+#define LBL_IMM_K_STORE_I64 NO_LBL
+#define GEN_IMM_K_STORE_V128 NO_GEN
+#define LBL_IMM_K_STORE_V128 NO_LBL
+#define GEN_IMM_K_STORE_LANE_V128 NO_GEN
+#define LBL_IMM_K_STORE_LANE_V128 NO_LBL
+#define GEN_IMM_K_TERNARY_V128 NO_GEN
+#define LBL_IMM_K_TERNARY_V128 NO_LBL
+#define GEN_IMM_K_UNARY_NONE NO_GEN
+#define LBL_IMM_K_UNARY_NONE NO_LBL
+#define GEN_IMM_K_UNARY_TRAP_NONE NO_GEN
+#define LBL_IMM_K_UNARY_TRAP_NONE NO_LBL
+#define GEN_BR_K_BINARY_F32 NO_GEN
+#define LBL_BR_K_BINARY_F32 NO_LBL
+#define GEN_BR_K_BINARY_F64 NO_GEN
+#define LBL_BR_K_BINARY_F64 NO_LBL
+#define GEN_BR_K_BINARY_I64 NO_GEN
+#define LBL_BR_K_BINARY_I64 NO_LBL
+#define GEN_BR_K_BINARY_V128 NO_GEN
+#define LBL_BR_K_BINARY_V128 NO_LBL
+#define GEN_BR_K_BINARY_TRAP_I32 NO_GEN
+#define LBL_BR_K_BINARY_TRAP_I32 NO_LBL
+#define GEN_BR_K_BINARY_TRAP_I64 NO_GEN
+#define LBL_BR_K_BINARY_TRAP_I64 NO_LBL
+#define GEN_BR_K_EXTRACT_LANE_F32 NO_GEN
+#define LBL_BR_K_EXTRACT_LANE_F32 NO_LBL
+#define GEN_BR_K_EXTRACT_LANE_F64 NO_GEN
+#define LBL_BR_K_EXTRACT_LANE_F64 NO_LBL
+#define GEN_BR_K_EXTRACT_LANE_I32 NO_GEN
+#define LBL_BR_K_EXTRACT_LANE_I32 NO_LBL
+#define GEN_BR_K_EXTRACT_LANE_I64 NO_GEN
+#define LBL_BR_K_EXTRACT_LANE_I64 NO_LBL
+#define GEN_BR_K_LOAD_F32 NO_GEN
+#define LBL_BR_K_LOAD_F32 NO_LBL
+#define GEN_BR_K_LOAD_F64 NO_GEN
+#define LBL_BR_K_LOAD_F64 NO_LBL
+#define GEN_BR_K_LOAD_I32 NO_GEN
+#define LBL_BR_K_LOAD_I32 NO_LBL
+#define GEN_BR_K_LOAD_I64 NO_GEN
+#define LBL_BR_K_LOAD_I64 NO_LBL
+#define GEN_BR_K_LOAD_V128 NO_GEN
+#define LBL_BR_K_LOAD_V128 NO_LBL
+#define GEN_BR_K_LOAD_LANE_V128 NO_GEN
+#define LBL_BR_K_LOAD_LANE_V128 NO_LBL
+#define GEN_BR_K_REPLACE_LANE_V128 NO_GEN
+#define LBL_BR_K_REPLACE_LANE_V128 NO_LBL
+#define GEN_BR_K_SPECIAL_NONE NO_GEN
+#define LBL_BR_K_SPECIAL_NONE NO_LBL
+#define GEN_BR_K_STORE_NONE NO_GEN
+#define LBL_BR_K_STORE_NONE NO_LBL
+#define GEN_BR_K_STORE_LANE_NONE NO_GEN
+#define LBL_BR_K_STORE_LANE_NONE NO_LBL
+#define GEN_BR_K_TERNARY_V128 NO_GEN
+#define LBL_BR_K_TERNARY_V128 NO_LBL
+#define GEN_BR_K_UNARY_F32 NO_GEN
+#define LBL_BR_K_UNARY_F32 NO_LBL
+#define GEN_BR_K_UNARY_F64 NO_GEN
+#define LBL_BR_K_UNARY_F64 NO_LBL
+#define GEN_BR_K_UNARY_I64 NO_GEN
+#define LBL_BR_K_UNARY_I64 NO_LBL
+#define GEN_BR_K_UNARY_V128 NO_GEN
+#define LBL_BR_K_UNARY_V128 NO_LBL
+#define GEN_BR_K_UNARY_TRAP_I32 NO_GEN
+#define LBL_BR_K_UNARY_TRAP_I32 NO_LBL
+#define GEN_BR_K_UNARY_TRAP_I64 NO_GEN
+#define LBL_BR_K_UNARY_TRAP_I64 NO_LBL
+
 #define LABEL_K_SPECIAL(name)
 #define LABEL_GENERIC(name) [IOP_##name] = &&L_##name,
 #define LABEL_K_UNARY LABEL_GENERIC
@@ -304,7 +470,8 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
 static kiln_status run(kiln_store *store, kiln_instance *inst, const compiled_func *fn, uint8_t *fp,
                        kiln_error *err, const void *const **handlers_out) {
   static const void *const labels[IOP_COUNT] = {
-#define OP(name, prefix, code, text, kind, out, in1, in2, size, impl) LABEL_##kind(name)
+#define OP(name, prefix, code, text, kind, out, in1, in2, size, impl) \
+  LABEL_##kind(name) LBL_IMM_##kind##_##in2(name) LBL_BR_##kind##_##out(name)
 #include "instr/opcodes.def"
 #undef OP
       [IOP_unreachable] = &&L_unreachable,
@@ -362,7 +529,9 @@ static kiln_status run(kiln_store *store, kiln_instance *inst, const compiled_fu
   NEXT();
 
 #define OP(name, prefix, code, text, kind, out, in1, in2, size, impl) \
-  GEN_##kind(name, out, in1, in2, size, impl)
+  GEN_##kind(name, out, in1, in2, size, impl)                          \
+  GEN_IMM_##kind##_##in2(name, out, in1, in2, impl)                    \
+  GEN_BR_##kind##_##out(name, out, in1, in2, impl)
 #include "instr/opcodes.def"
 #undef OP
 

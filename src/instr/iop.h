@@ -35,8 +35,23 @@ enum iop {
   IOP_select128,     /* dst a b cond */
   IOP_global_get128, /* dst index */
   IOP_global_set128, /* index src */
+  /* Specialised forms of generic rows, five per row in this order (only some rows have
+   * handlers; see interp.c):
+   *   _imm      binary op whose second operand is an immediate:  dst a imm
+   *   _jnz/_jz  op with an i32 result fused with a branch taken when the result is non-zero
+   *             / zero:                                          target a [b]
+   *   _imm_jnz/_imm_jz  both:                                    target a imm */
+#define OP(name, prefix, code, text, kind, out, in1, in2, size, impl) \
+  IOP_##name##_imm, IOP_##name##_jnz, IOP_##name##_jz, IOP_##name##_imm_jnz, IOP_##name##_imm_jz,
+#include "opcodes.def"
+#undef OP
   IOP_COUNT
 };
+
+enum variant { V_IMM = 0, V_JNZ = 1, V_JZ = 2, V_IMM_JNZ = 3, V_IMM_JZ = 4 };
+
+/* The iop of a specialised form of row `iop`. */
+static inline int iop_variant(int iop, enum variant v) { return IOP_global_set128 + 1 + 5 * iop + (int)v; }
 
 /* Static facts about each opcodes.def row, indexed by enum iop (< IOP_copy64). */
 typedef struct op_info {
