@@ -141,6 +141,7 @@ struct kiln_store {
   frame *frames;
   uint32_t depth;            /* frames in use */
   uint32_t max_depth;
+  uint32_t host_entries;     /* kiln_func_call()s in progress (re-entry from host callbacks) */
   atomic_int interrupt;
   int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
   bool fuel_limited;
@@ -160,6 +161,11 @@ const functype *registry_type(type_registry *r, uint32_t id);
 kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err);
 /* The interpreter's handler table (indexed by enum iop). */
 const void *const *interp_handlers(void);
+
+/* Each entry from the host (kiln_func_call) nests the interpreter on the C stack, a few KiB
+ * per level; re-entry from host callbacks deeper than this traps as stack exhaustion instead
+ * of overflowing the C stack. */
+#define MAX_HOST_ENTRIES 256
 
 /* Number of 8-byte slots a value of this type takes. */
 static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }

@@ -210,8 +210,13 @@ kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *a
     if (t->types[i] == VT_I32 || t->types[i] == VT_F32) memset(p + 4, 0, 4);
     p += n;
   }
+  if (store->host_entries >= MAX_HOST_ENTRIES)
+    return error_trap(err, KILN_TRAP_STACK_EXHAUSTED,
+                      "call stack exhausted: more than %u nested calls from host functions", MAX_HOST_ENTRIES);
   err->status = KILN_OK;
+  store->host_entries++;
   kiln_status st = interp_call(store, func, err);
+  store->host_entries--;
   store->stack_top = base;
   if (st != KILN_OK) return st;
   p = base;
