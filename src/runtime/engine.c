@@ -24,12 +24,15 @@ kiln_engine *kiln_engine_new(const kiln_config *config) {
     if (config->value_stack_bytes) e->config.value_stack_bytes = config->value_stack_bytes;
   }
   pthread_mutex_init(&e->types.lock, NULL);
+  pthread_mutex_init(&e->memories.lock, NULL);
   e->handlers = interp_handlers();
   return e;
 }
 
 void kiln_engine_free(kiln_engine *engine) {
   if (!engine) return;
+  memory_pool_drain(engine);
+  pthread_mutex_destroy(&engine->memories.lock);
   for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);
   free(engine->types.types);
   pthread_mutex_destroy(&engine->types.lock);

@@ -8,11 +8,6 @@
 #include "base/reader.h"
 #include "runtime.h"
 
-kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err);
-void memory_destroy(kiln_memory *m);
-kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
-void table_destroy(kiln_table *t);
-void module_release(kiln_module *m);
 
 void instance_destroy(kiln_instance *inst) {
   if (!inst) return;

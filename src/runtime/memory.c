@@ -11,6 +11,47 @@
 
 static uint64_t engine_max_pages(const kiln_engine *e) { return e->config.max_memory_bytes / KILN_PAGE_SIZE; }
 
+/* Take a cached reservation of exactly `reserved` bytes, or make a new one. */
+static uint8_t *reserve(kiln_engine *e, uint64_t reserved) {
+  memory_pool *pool = &e->memories;
+  pthread_mutex_lock(&pool->lock);
+  for (uint32_t i = pool->count; i-- > 0;)
+    if (pool->items[i].reserved == reserved) {
+      uint8_t *base = pool->items[i].base;
+      pool->items[i] = pool->items[--pool->count];
+      pthread_mutex_unlock(&pool->lock);
+      return base;
+    }
+  pthread_mutex_unlock(&pool->lock);
+  void *p = mmap(NULL, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* Return a reservation whose first `used` bytes were accessible: zero and protect them and
+ * keep the range for reuse, or unmap it when the pool is full. */
+static void unreserve(kiln_engine *e, uint8_t *base, uint64_t reserved, uint64_t used) {
+  memory_pool *pool = &e->memories;
+  if (used && (madvise(base, used, MADV_DONTNEED) != 0 || mprotect(base, used, PROT_NONE) != 0)) {
+    munmap(base, reserved);
+    return;
+  }
+  pthread_mutex_lock(&pool->lock);
+  if (pool->count < MEMORY_POOL_SIZE) {
+    pool->items[pool->count].base = base;
+    pool->items[pool->count].reserved = reserved;
+    pool->count++;
+    base = NULL;
+  }
+  pthread_mutex_unlock(&pool->lock);
+  if (base) munmap(base, reserved);
+}
+
+void memory_pool_drain(kiln_engine *engine) {
+  memory_pool *pool = &engine->memories;
+  for (uint32_t i = 0; i < pool->count; i++) munmap(pool->items[i].base, pool->items[i].reserved);
+  pool->count = 0;
+}
+
 kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err) {
   uint64_t cap = engine_max_pages(engine);
   if (limits.min > 65536 || (limits.has_max && limits.max > 65536) || (limits.has_max && limits.min > limits.max)) {
@@ -31,8 +72,9 @@ kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *
   m->max_pages = limits.has_max && limits.max < cap ? limits.max : cap;
   /* reserve the whole reachable range plus a guard page, commit only min */
   m->reserved = m->max_pages * KILN_PAGE_SIZE + KILN_PAGE_SIZE;
-  void *p = mmap(NULL, m->reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) {
+  m->engine = engine;
+  uint8_t *p = reserve(engine, m->reserved);
+  if (!p) {
     error_set(err, KILN_ERR_NOMEM, "cannot reserve %llu bytes of address space for a memory",
               (unsigned long long)m->reserved);
     free(m);
@@ -42,7 +84,7 @@ kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *
   m->size = 0;
   uint64_t old;
   if (limits.min && kiln_memory_grow(m, limits.min, &old) != KILN_OK) {
-    munmap(m->base, m->reserved);
+    unreserve(engine, m->base, m->reserved, 0);
     free(m);
     error_set(err, KILN_ERR_NOMEM, "cannot commit %llu pages of memory", (unsigned long long)limits.min);
     return NULL;
@@ -52,7 +94,7 @@ kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *
 
 void memory_destroy(kiln_memory *m) {
   if (!m) return;
-  munmap(m->base, m->reserved);
+  unreserve(m->engine, m->base, m->reserved, m->size);
   free(m);
 }
 

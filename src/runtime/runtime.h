@@ -52,9 +52,19 @@ typedef struct type_registry {
   functype *types;           /* owned copies */
 } type_registry;
 
+/* Address-space reservations of freed memories, kept for reuse: creating a memory then
+ * costs one mprotect instead of mmap + mprotect + fresh page tables. */
+#define MEMORY_POOL_SIZE 32
+typedef struct memory_pool {
+  pthread_mutex_t lock;
+  uint32_t count;
+  struct { uint8_t *base; uint64_t reserved; } items[MEMORY_POOL_SIZE];
+} memory_pool;
+
 struct kiln_engine {
   kiln_config config;
   type_registry types;
+  memory_pool memories;
   const void *const *handlers; /* interpreter handler addresses, indexed by iop */
 };
 
@@ -82,6 +92,7 @@ struct kiln_func {
 
 struct kiln_memory {
   uint8_t *base;             /* start of the reservation */
+  kiln_engine *engine;       /* whose pool takes the reservation back */
   uint64_t size;             /* accessible bytes */
   uint64_t reserved;         /* bytes of address space reserved (grow in place up to here) */
   uint64_t max_pages;        /* effective maximum: declared max, capped by the engine limit */
@@ -171,5 +182,15 @@ const void *const *interp_handlers(void);
 static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
 
 bool object_list_push(object_list *l, void *item);
+
+/* Constructors and destructors behind the public ones (memory.c, instance.c, module.c). */
+kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err);
+void memory_destroy(kiln_memory *m);
+kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
+void table_destroy(kiln_table *t);
+void instance_destroy(kiln_instance *inst);
+void module_release(kiln_module *m);
+/* Give back every cached memory reservation (engine teardown). */
+void memory_pool_drain(kiln_engine *engine);
 
 #endif
