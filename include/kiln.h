@@ -222,6 +222,12 @@ kiln_store *kiln_store_new(kiln_engine *engine);
 /* Free a store and every object it owns. */
 void kiln_store_free(kiln_store *store);
 
+/* Limit each memory made from now on in this store (by instantiation or kiln_memory_new) to
+ * max_bytes, rounded down to 64 KiB pages (at least one page): memory.grow beyond it fails
+ * and instantiating a module whose memory needs more fails with KILN_ERR_LIMIT. 0 means the
+ * engine's limit (kiln_config.max_memory_bytes). */
+void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes);
+
 /* Stop the call running in this store as soon as it reaches a loop back-edge or a function
  * entry: it traps with KILN_TRAP_INTERRUPTED. Safe to call from any thread (and from a
  * signal handler). A request made while nothing runs stops the next call; clear it with

@@ -181,7 +181,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
   if (m->memory_count > m->imported_memory_count) {
     const limits *ml = &m->memories[0];
     kiln_limits l = {ml->min, ml->max, ml->has_max};
-    kiln_memory *mem = memory_create(store->engine, l, err);
+    kiln_memory *mem = memory_create(store->engine, store->memory_limit_pages, l, err);
     if (!mem) return err->status;
     if (!object_list_push(&store->memories, mem)) {
       memory_destroy(mem);

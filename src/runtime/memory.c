@@ -52,8 +52,9 @@ void memory_pool_drain(kiln_engine *engine) {
   pool->count = 0;
 }
 
-kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err) {
+kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err) {
   uint64_t cap = engine_max_pages(engine);
+  if (cap_pages && cap_pages < cap) cap = cap_pages;
   if (limits.min > 65536 || (limits.has_max && limits.max > 65536) || (limits.has_max && limits.min > limits.max)) {
     error_set(err, KILN_ERR_ARGUMENT, "memory limits out of range");
     return NULL;

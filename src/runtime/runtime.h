@@ -155,6 +155,7 @@ struct kiln_store {
   uint32_t host_entries;     /* kiln_func_call()s in progress (re-entry from host callbacks) */
   atomic_int interrupt;
   int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
+  uint64_t memory_limit_pages; /* cap on memories made in this store; 0: the engine's */
   bool fuel_limited;
 };
 
@@ -184,7 +185,8 @@ static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
 bool object_list_push(object_list *l, void *item);
 
 /* Constructors and destructors behind the public ones (memory.c, instance.c, module.c). */
-kiln_memory *memory_create(kiln_engine *engine, kiln_limits limits, kiln_error *err);
+/* cap_pages: the store's limit on a memory's size (0: the engine's). */
+kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err);
 void memory_destroy(kiln_memory *m);
 kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
 void table_destroy(kiln_table *t);

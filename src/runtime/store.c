@@ -65,6 +65,11 @@ void kiln_store_free(kiln_store *store) {
   free(store);
 }
 
+void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes) {
+  store->memory_limit_pages = max_bytes / KILN_PAGE_SIZE;
+  if (max_bytes && !store->memory_limit_pages) store->memory_limit_pages = 1;
+}
+
 void kiln_store_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 1); }
 void kiln_store_clear_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 0); }
 
@@ -81,7 +86,7 @@ uint64_t kiln_store_fuel(const kiln_store *store) {
 /* ------------------------------------------------------------------ objects */
 
 kiln_memory *kiln_memory_new(kiln_store *store, kiln_limits limits, kiln_error *err) {
-  kiln_memory *m = memory_create(store->engine, limits, err);
+  kiln_memory *m = memory_create(store->engine, store->memory_limit_pages, limits, err);
   if (m && !object_list_push(&store->memories, m)) {
     memory_destroy(m);
     error_set(err, KILN_ERR_NOMEM, "out of memory");
