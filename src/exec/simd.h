@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "numeric.h"
+
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
     __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "simd.h: v128 lane order equals memory order only on a little-endian host"
@@ -89,32 +91,7 @@ static inline int32_t simd_clamp_(int32_t x, int32_t lo, int32_t hi) {
   return x < lo ? lo : x > hi ? hi : x;
 }
 
-static inline uint32_t simd_f32_bits_(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static inline uint64_t simd_f64_bits_(double f) { uint64_t u; memcpy(&u, &f, 8); return u; }
-static inline float simd_f32_from_bits_(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline double simd_f64_from_bits_(uint64_t u) { double f; memcpy(&f, &u, 8); return f; }
-
-/* min/max: NaN if either operand is NaN; -0 < +0 */
-static inline float simd_fmin32_(float x, float y) {
-  if (x != x || y != y) return x + y;
-  if (x == y) return simd_f32_from_bits_(simd_f32_bits_(x) | simd_f32_bits_(y));
-  return x < y ? x : y;
-}
-static inline float simd_fmax32_(float x, float y) {
-  if (x != x || y != y) return x + y;
-  if (x == y) return simd_f32_from_bits_(simd_f32_bits_(x) & simd_f32_bits_(y));
-  return x > y ? x : y;
-}
-static inline double simd_fmin64_(double x, double y) {
-  if (x != x || y != y) return x + y;
-  if (x == y) return simd_f64_from_bits_(simd_f64_bits_(x) | simd_f64_bits_(y));
-  return x < y ? x : y;
-}
-static inline double simd_fmax64_(double x, double y) {
-  if (x != x || y != y) return x + y;
-  if (x == y) return simd_f64_from_bits_(simd_f64_bits_(x) & simd_f64_bits_(y));
-  return x > y ? x : y;
-}
+/* scalar semantics (bits, NaN-aware min/max, rounding) come from numeric.h */
 
 /* saturating truncation (every f32 is exactly a double): NaN -> 0, out of range -> bound */
 static inline int32_t simd_trunc_sat_s32_(double x) {
@@ -496,30 +473,29 @@ SIMD_UNOP_(f64x2_neg, 2, u64, a.u64[i] ^ 0x8000000000000000ull)
 /* rounding: libm may hand a signalling NaN back unchanged, but the result must be an
  * arithmetic (quiet) NaN, so NaNs go through an addition instead. nearest uses the default
  * rounding mode: to nearest, ties to even. */
-#define SIMD_ROUND_(x, fn) ((x) != (x) ? (x) + (x) : fn(x))
 SIMD_UNOP_(f32x4_sqrt, 4, f32, sqrtf(a.f32[i]))
-SIMD_UNOP_(f32x4_ceil, 4, f32, SIMD_ROUND_(a.f32[i], ceilf))
-SIMD_UNOP_(f32x4_floor, 4, f32, SIMD_ROUND_(a.f32[i], floorf))
-SIMD_UNOP_(f32x4_trunc, 4, f32, SIMD_ROUND_(a.f32[i], truncf))
-SIMD_UNOP_(f32x4_nearest, 4, f32, SIMD_ROUND_(a.f32[i], nearbyintf))
+SIMD_UNOP_(f32x4_ceil, 4, f32, f32_ceil(a.f32[i]))
+SIMD_UNOP_(f32x4_floor, 4, f32, f32_floor(a.f32[i]))
+SIMD_UNOP_(f32x4_trunc, 4, f32, f32_trunc(a.f32[i]))
+SIMD_UNOP_(f32x4_nearest, 4, f32, f32_nearest(a.f32[i]))
 SIMD_UNOP_(f64x2_sqrt, 2, f64, sqrt(a.f64[i]))
-SIMD_UNOP_(f64x2_ceil, 2, f64, SIMD_ROUND_(a.f64[i], ceil))
-SIMD_UNOP_(f64x2_floor, 2, f64, SIMD_ROUND_(a.f64[i], floor))
-SIMD_UNOP_(f64x2_trunc, 2, f64, SIMD_ROUND_(a.f64[i], trunc))
-SIMD_UNOP_(f64x2_nearest, 2, f64, SIMD_ROUND_(a.f64[i], nearbyint))
+SIMD_UNOP_(f64x2_ceil, 2, f64, f64_ceil(a.f64[i]))
+SIMD_UNOP_(f64x2_floor, 2, f64, f64_floor(a.f64[i]))
+SIMD_UNOP_(f64x2_trunc, 2, f64, f64_trunc(a.f64[i]))
+SIMD_UNOP_(f64x2_nearest, 2, f64, f64_nearest(a.f64[i]))
 
 SIMD_BINOP_(f32x4_add, 4, f32, a.f32[i] + b.f32[i])
 SIMD_BINOP_(f32x4_sub, 4, f32, a.f32[i] - b.f32[i])
 SIMD_BINOP_(f32x4_mul, 4, f32, a.f32[i] * b.f32[i])
 SIMD_BINOP_(f32x4_div, 4, f32, a.f32[i] / b.f32[i])
-SIMD_BINOP_(f32x4_min, 4, f32, simd_fmin32_(a.f32[i], b.f32[i]))
-SIMD_BINOP_(f32x4_max, 4, f32, simd_fmax32_(a.f32[i], b.f32[i]))
+SIMD_BINOP_(f32x4_min, 4, f32, f32_min(a.f32[i], b.f32[i]))
+SIMD_BINOP_(f32x4_max, 4, f32, f32_max(a.f32[i], b.f32[i]))
 SIMD_BINOP_(f64x2_add, 2, f64, a.f64[i] + b.f64[i])
 SIMD_BINOP_(f64x2_sub, 2, f64, a.f64[i] - b.f64[i])
 SIMD_BINOP_(f64x2_mul, 2, f64, a.f64[i] * b.f64[i])
 SIMD_BINOP_(f64x2_div, 2, f64, a.f64[i] / b.f64[i])
-SIMD_BINOP_(f64x2_min, 2, f64, simd_fmin64_(a.f64[i], b.f64[i]))
-SIMD_BINOP_(f64x2_max, 2, f64, simd_fmax64_(a.f64[i], b.f64[i]))
+SIMD_BINOP_(f64x2_min, 2, f64, f64_min(a.f64[i], b.f64[i]))
+SIMD_BINOP_(f64x2_max, 2, f64, f64_max(a.f64[i], b.f64[i]))
 
 /* pseudo-min/max: pmin = b < a ? b : a, pmax = a < b ? b : a, moving the chosen bits */
 SIMD_BINOP_(f32x4_pmin, 4, u32, b.f32[i] < a.f32[i] ? b.u32[i] : a.u32[i])
@@ -564,7 +540,6 @@ SIMD_UNOP_(f32x4_convert_i32x4_u, 4, f32, (float)a.u32[i])
 SIMD_UNOP_(f64x2_convert_low_i32x4_s, 2, f64, (double)a.i32[i])
 SIMD_UNOP_(f64x2_convert_low_i32x4_u, 2, f64, (double)a.u32[i])
 
-#undef SIMD_ROUND_
 #undef SIMD_ALL_TRUE_
 #undef SIMD_BITMASK_
 #undef SIMD_CMPS_
