@@ -62,7 +62,6 @@ typedef struct ctrl_frame {
   bool dead;             /* the whole block is inside unreachable code: nothing is emitted */
   uint32_t nparams, nresults;
   const uint8_t *params, *results;
-  uint8_t single;        /* storage for a one-result block type */
   uint32_t height;       /* operands below the block's params */
   uint32_t slot_base;    /* slot of the first param / result */
   uint32_t loop_pc;      /* CF_LOOP: cell of the loop header */
@@ -363,8 +362,15 @@ static bool push_ctrl(compiler *c, uint8_t kind, uint32_t np, const uint8_t *par
   return true;
 }
 
+/* The type lists of one-value block types. Frames point into this table rather than into
+ * themselves: the control stack is reallocated as it grows. */
+static const uint8_t single_types[256] = {
+    [VT_I32] = VT_I32, [VT_I64] = VT_I64, [VT_F32] = VT_F32, [VT_F64] = VT_F64,
+    [VT_V128] = VT_V128, [VT_FUNCREF] = VT_FUNCREF, [VT_EXTERNREF] = VT_EXTERNREF,
+};
+
 /* Block types: 0x40 (none), a value type, or a type index (s33). */
-static bool read_blocktype(compiler *c, ctrl_frame *scratch, uint32_t *np, const uint8_t **params,
+static bool read_blocktype(compiler *c, uint32_t *np, const uint8_t **params,
                            uint32_t *nr, const uint8_t **results) {
   uint8_t b;
   READ(read_u8(&c->r, &b));
@@ -376,9 +382,8 @@ static bool read_blocktype(compiler *c, ctrl_frame *scratch, uint32_t *np, const
     return true;
   }
   if (is_num_or_vec(b) || is_ref(b)) {
-    scratch->single = b;
     *nr = 1;
-    *results = NULL; /* caller points it at the frame's `single` */
+    *results = &single_types[b];
     return true;
   }
   c->r.pos--;
@@ -609,7 +614,9 @@ static bool compile_generic(compiler *c, int iop) {
       break;
     case K_STORE:
       TRY(read_memarg(c, o->size, &offset));
-      TRY(pop(c, o->in2, &b));
+      TRY(pop_raw(c, o->in2, &b));
+      if (b.where == W_CONST && c->h[iop_variant(iop, V_IMM)]) use_imm = true;
+      else TRY(place_const(c, &b));
       TRY(pop(c, VT_I32, &a));
       break;
     case K_EXTRACT_LANE:
@@ -643,7 +650,7 @@ static bool compile_generic(compiler *c, int iop) {
     case K_BINARY: case K_BINARY_TRAP: TRY(emit(c, a.loc)); TRY(emit(c, use_imm ? b.imm : b.loc)); break;
     case K_TERNARY: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, v.loc)); break;
     case K_LOAD: TRY(emit(c, a.loc)); TRY(emit(c, offset)); break;
-    case K_STORE: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, offset)); break;
+    case K_STORE: TRY(emit(c, a.loc)); TRY(emit(c, use_imm ? b.imm : b.loc)); TRY(emit(c, offset)); break;
     case K_EXTRACT_LANE: TRY(emit(c, a.loc)); TRY(emit(c, lane)); break;
     case K_REPLACE_LANE: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, lane)); break;
     case K_LOAD_LANE: TRY(emit(c, a.loc)); TRY(emit(c, b.loc)); TRY(emit(c, offset)); TRY(emit(c, lane)); break;
@@ -949,10 +956,9 @@ static bool compile_instruction(compiler *c, bool *function_done) {
     case IOP_block:
     case IOP_loop:
     case IOP_if_: {
-      ctrl_frame scratch = {0};
       uint32_t np = 0, nr = 0;
       const uint8_t *params = NULL, *results = NULL;
-      TRY(read_blocktype(c, &scratch, &np, &params, &nr, &results));
+      TRY(read_blocktype(c, &np, &params, &nr, &results));
       operand cond = {0};
       if (iop == IOP_if_) TRY(pop(c, VT_I32, &cond));
       /* params stay where they are (materialized in their own slots); the frame starts
@@ -961,10 +967,6 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       for (uint32_t k = np; k-- > 0;) TRY(pop(c, params[k], &a));
       TRY(push_ctrl(c, iop == IOP_block ? CF_BLOCK : iop == IOP_loop ? CF_LOOP : CF_IF, np, params, nr, results));
       ctrl_frame *f = &c->ctrls[c->csp - 1];
-      if (nr == 1 && !results) {
-        f->single = scratch.single;
-        f->results = &f->single;
-      }
       TRY(push_types(c, np, params));
       place_label(c);
       if (iop == IOP_loop) {

@@ -294,7 +294,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
 #define TARGET(x) ((const cell *)(uintptr_t)(x))
 
 /* _imm forms: binary rows with a scalar second operand. */
-#define GEN_IMM_BIN(name, out, in1, in2, impl)                                              \
+#define GEN_IMM_BIN(name, out, in1, in2, size, impl)                                              \
   L_##name##_imm: {                                                                         \
     CT_##in1 a = GET_##in1(pc[2]);                                                          \
     CT_##in2 b = IMM_##in2(pc[3]);                                                          \
@@ -303,7 +303,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     pc += 4;                                                                                \
     NEXT();                                                                                 \
   }
-#define GEN_IMM_BIN_TRAP(name, out, in1, in2, impl)                                         \
+#define GEN_IMM_BIN_TRAP(name, out, in1, in2, size, impl)                                         \
   L_##name##_imm: {                                                                         \
     CT_##in1 a = GET_##in1(pc[2]);                                                          \
     CT_##in2 b = IMM_##in2(pc[3]);                                                          \
@@ -314,12 +314,12 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     pc += 4;                                                                                \
     NEXT();                                                                                 \
   }
-#define GEN_IMM_K_BINARY_I32(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
-#define GEN_IMM_K_BINARY_I64(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
-#define GEN_IMM_K_BINARY_F32(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
-#define GEN_IMM_K_BINARY_F64(n, o, i1, i2, impl) GEN_IMM_BIN(n, o, i1, i2, impl)
-#define GEN_IMM_K_BINARY_TRAP_I32(n, o, i1, i2, impl) GEN_IMM_BIN_TRAP(n, o, i1, i2, impl)
-#define GEN_IMM_K_BINARY_TRAP_I64(n, o, i1, i2, impl) GEN_IMM_BIN_TRAP(n, o, i1, i2, impl)
+#define GEN_IMM_K_BINARY_I32(n, o, i1, i2, sz, impl) GEN_IMM_BIN(n, o, i1, i2, sz, impl)
+#define GEN_IMM_K_BINARY_I64(n, o, i1, i2, sz, impl) GEN_IMM_BIN(n, o, i1, i2, sz, impl)
+#define GEN_IMM_K_BINARY_F32(n, o, i1, i2, sz, impl) GEN_IMM_BIN(n, o, i1, i2, sz, impl)
+#define GEN_IMM_K_BINARY_F64(n, o, i1, i2, sz, impl) GEN_IMM_BIN(n, o, i1, i2, sz, impl)
+#define GEN_IMM_K_BINARY_TRAP_I32(n, o, i1, i2, sz, impl) GEN_IMM_BIN_TRAP(n, o, i1, i2, sz, impl)
+#define GEN_IMM_K_BINARY_TRAP_I64(n, o, i1, i2, sz, impl) GEN_IMM_BIN_TRAP(n, o, i1, i2, sz, impl)
 #define LBL_IMM(n) [IOP_##n##_imm] = &&L_##n##_imm,
 #define LBL_IMM_K_BINARY_I32(n) LBL_IMM(n)
 #define LBL_IMM_K_BINARY_I64(n) LBL_IMM(n)
@@ -327,6 +327,25 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
 #define LBL_IMM_K_BINARY_F64(n) LBL_IMM(n)
 #define LBL_IMM_K_BINARY_TRAP_I32(n) LBL_IMM(n)
 #define LBL_IMM_K_BINARY_TRAP_I64(n) LBL_IMM(n)
+/* _imm forms of stores: the stored value is an immediate ([handler, addr, imm, offset]). */
+#define GEN_IMM_STORE(name, out, in1, in2, size, impl)                                      \
+  L_##name##_imm: {                                                                         \
+    u64 ea_ = (u64)GET_I32(pc[1]) + pc[3];                                                  \
+    MEM_CHECK(ea_, size);                                                                   \
+    uint8_t *p = mem + ea_;                                                                 \
+    CT_##in2 b = IMM_##in2(pc[2]);                                                          \
+    impl;                                                                                   \
+    pc += 4;                                                                                \
+    NEXT();                                                                                 \
+  }
+#define GEN_IMM_K_STORE_I32 GEN_IMM_STORE
+#define GEN_IMM_K_STORE_I64 GEN_IMM_STORE
+#define GEN_IMM_K_STORE_F32 GEN_IMM_STORE
+#define GEN_IMM_K_STORE_F64 GEN_IMM_STORE
+#define LBL_IMM_K_STORE_I32(n) LBL_IMM(n)
+#define LBL_IMM_K_STORE_I64(n) LBL_IMM(n)
+#define LBL_IMM_K_STORE_F32(n) LBL_IMM(n)
+#define LBL_IMM_K_STORE_F64(n) LBL_IMM(n)
 
 /* _jnz/_jz forms: rows with an i32 result, fused with the branch that tests it. */
 #define GEN_BR_BIN(name, in1, in2, impl, suffix, test, GETB)                                \
@@ -337,7 +356,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     else pc += 4;                                                                           \
     NEXT();                                                                                 \
   }
-#define GEN_BR_K_BINARY_I32(n, o, i1, i2, impl)                                             \
+#define GEN_BR_K_BINARY_I32(n, o, i1, i2, sz, impl)                                             \
   GEN_BR_BIN(n, i1, i2, impl, _jnz, != 0, GET_##i2)                                         \
   GEN_BR_BIN(n, i1, i2, impl, _jz, == 0, GET_##i2)                                          \
   GEN_BR_BIN(n, i1, i2, impl, _imm_jnz, != 0, IMM_##i2)                                     \
@@ -349,7 +368,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     else pc += 3;                                                                           \
     NEXT();                                                                                 \
   }
-#define GEN_BR_K_UNARY_I32(n, o, i1, i2, impl)                                              \
+#define GEN_BR_K_UNARY_I32(n, o, i1, i2, sz, impl)                                              \
   GEN_BR_UN(n, i1, impl, _jnz, != 0)                                                        \
   GEN_BR_UN(n, i1, impl, _jz, == 0)
 #define LBL_BR_K_BINARY_I32(n)                                                              \
@@ -358,7 +377,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
 #define LBL_BR_K_UNARY_I32(n) [IOP_##n##_jnz] = &&L_##n##_jnz, [IOP_##n##_jz] = &&L_##n##_jz,
 
 /* Every other (kind, type) pair has no specialised form. */
-#define NO_GEN(n, o, i1, i2, impl)
+#define NO_GEN(n, o, i1, i2, sz, impl)
 #define NO_LBL(n)
 #define GEN_IMM_K_SPECIAL_NONE NO_GEN
 #define LBL_IMM_K_SPECIAL_NONE NO_LBL
@@ -378,14 +397,6 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
 #define LBL_IMM_K_REPLACE_LANE_I32 NO_LBL
 #define GEN_IMM_K_REPLACE_LANE_I64 NO_GEN
 #define LBL_IMM_K_REPLACE_LANE_I64 NO_LBL
-#define GEN_IMM_K_STORE_F32 NO_GEN
-#define LBL_IMM_K_STORE_F32 NO_LBL
-#define GEN_IMM_K_STORE_F64 NO_GEN
-#define LBL_IMM_K_STORE_F64 NO_LBL
-#define GEN_IMM_K_STORE_I32 NO_GEN
-#define LBL_IMM_K_STORE_I32 NO_LBL
-#define GEN_IMM_K_STORE_I64 NO_GEN
-#define LBL_IMM_K_STORE_I64 NO_LBL
 #define GEN_IMM_K_STORE_V128 NO_GEN
 #define LBL_IMM_K_STORE_V128 NO_LBL
 #define GEN_IMM_K_STORE_LANE_V128 NO_GEN
@@ -530,8 +541,8 @@ static kiln_status run(kiln_store *store, kiln_instance *inst, const compiled_fu
 
 #define OP(name, prefix, code, text, kind, out, in1, in2, size, impl) \
   GEN_##kind(name, out, in1, in2, size, impl)                          \
-  GEN_IMM_##kind##_##in2(name, out, in1, in2, impl)                    \
-  GEN_BR_##kind##_##out(name, out, in1, in2, impl)
+  GEN_IMM_##kind##_##in2(name, out, in1, in2, size, impl)              \
+  GEN_BR_##kind##_##out(name, out, in1, in2, size, impl)
 #include "instr/opcodes.def"
 #undef OP
 
