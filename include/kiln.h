@@ -300,8 +300,9 @@ kiln_functype kiln_func_type(const kiln_func *func);
 
 /* Call func with args (types must match the parameters) and receive its results. On a trap
  * returns KILN_ERR_TRAP with err->trap, the message and a backtrace. Re-entrant: a host
- * callback may call back into wasm of the same store, up to 256 calls deep; deeper nesting
- * traps with KILN_TRAP_STACK_EXHAUSTED (each level takes native stack). */
+ * callback may call back into wasm of the same store. Each such nesting takes native stack;
+ * once nested calls use 1 MiB of it below the outermost call, the next one traps with
+ * KILN_TRAP_STACK_EXHAUSTED (so the thread needs that much stack to spare). */
 kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
                            kiln_val *results, size_t result_count, kiln_error *err);
 

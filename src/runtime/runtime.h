@@ -153,6 +153,7 @@ struct kiln_store {
   uint32_t depth;            /* frames in use */
   uint32_t max_depth;
   uint32_t host_entries;     /* kiln_func_call()s in progress (re-entry from host callbacks) */
+  uintptr_t native_stack_base; /* native stack address at the outermost of them */
   atomic_int interrupt;
   int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
   uint64_t memory_limit_pages; /* cap on memories made in this store; 0: the engine's */
@@ -174,10 +175,10 @@ kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err);
 /* The interpreter's handler table (indexed by enum iop). */
 const void *const *interp_handlers(void);
 
-/* Each entry from the host (kiln_func_call) nests the interpreter on the C stack, a few KiB
- * per level; re-entry from host callbacks deeper than this traps as stack exhaustion instead
- * of overflowing the C stack. */
-#define MAX_HOST_ENTRIES 256
+/* Each entry from the host (kiln_func_call) nests the interpreter on the native stack (a few
+ * KiB per level, tens of KiB with sanitizers); nested entries that would take more than this
+ * below the outermost one trap as stack exhaustion instead of overflowing the native stack. */
+#define MAX_NESTED_NATIVE_STACK (1u << 20)
 
 /* Number of 8-byte slots a value of this type takes. */
 static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }

@@ -210,9 +210,16 @@ kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *a
     if (t->types[i] == VT_I32 || t->types[i] == VT_F32) memset(p + 4, 0, 4);
     p += n;
   }
-  if (store->host_entries >= MAX_HOST_ENTRIES)
-    return error_trap(err, KILN_TRAP_STACK_EXHAUSTED,
-                      "call stack exhausted: more than %u nested calls from host functions", MAX_HOST_ENTRIES);
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+  if (store->host_entries == 0) {
+    store->native_stack_base = here;
+  } else {
+    uintptr_t used = store->native_stack_base > here ? store->native_stack_base - here : here - store->native_stack_base;
+    if (used > MAX_NESTED_NATIVE_STACK)
+      return error_trap(err, KILN_TRAP_STACK_EXHAUSTED,
+                        "call stack exhausted: %u nested calls from host functions use %zu KiB of native stack",
+                        store->host_entries, (size_t)(used >> 10));
+  }
   err->status = KILN_OK;
   store->host_entries++;
   kiln_status st = interp_call(store, func, err);
