@@ -20,6 +20,12 @@
 
 #define T_UNKNOWN 0 /* a value of the polymorphic stack of unreachable code */
 #define MAX_FRAME_SLOTS (1u << 20)
+/* Bound on the compiled code of one function, in cells: CODE_CELLS_BASE plus
+ * CODE_CELLS_PER_BYTE per byte of its body. Ordinary instructions take a few cells per byte,
+ * but branches copy the values they carry, so code grows with values x branches: unbounded,
+ * a 64 KiB body could ask for gigabytes. */
+#define CODE_CELLS_BASE (1u << 20)
+#define CODE_CELLS_PER_BYTE 64u
 #define NO_PATCH UINT32_MAX
 
 /* ------------------------------------------------------------------ opcode lookup */
@@ -101,6 +107,7 @@ typedef struct compiler {
 
   cell *code;
   uint32_t ncode, code_cap;
+  uint32_t max_code;     /* see CODE_CELLS_BASE */
   code_offset *offsets;
   uint32_t offset_count, offset_cap;
 
@@ -182,6 +189,8 @@ static bool emitting(const compiler *c) {
 }
 
 static bool emit(compiler *c, cell v) {
+  if (c->ncode >= c->max_code)
+    return fail(c, KILN_ERR_LIMIT, "function too large: compiled code exceeds %u cells", c->max_code);
   TRY(grow(c, (void **)&c->code, &c->code_cap, c->ncode + 1, sizeof(cell)));
   c->code[c->ncode++] = v;
   return true;
@@ -1239,6 +1248,8 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   c->instr_offset = body->code.start;
   c->r = reader_make(m->bytes, body->code.start, body->code.end);
   c->last_dst_end = UINT32_MAX;
+  uint64_t max_code = CODE_CELLS_BASE + (uint64_t)CODE_CELLS_PER_BYTE * (body->code.end - body->code.start);
+  c->max_code = max_code < UINT32_MAX / 2 ? (uint32_t)max_code : UINT32_MAX / 2;
 
   bool ok = setup_locals(c, t, body);
   if (ok) ok = push_ctrl(c, CF_FUNC, 0, NULL, t->result_count, t->types + t->param_count);
