@@ -8,6 +8,7 @@
  * is immediately stored by local.set writes straight into the local. */
 #include "compile.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +96,8 @@ typedef struct compiler {
   uint32_t *local_slots;
   uint32_t locals_end;   /* first stack slot */
   uint32_t result_bytes;
+  uint32_t *local_refs;  /* per local slot: W_LOCAL operands on the stack that read it */
+  uint32_t deferred;     /* operands on the stack that are not W_OWN */
 
   operand *stack;
   uint32_t sp, stack_cap;
@@ -272,6 +275,30 @@ static operand *push(compiler *c, uint8_t type) {
   return o;
 }
 
+/* The counts of deferred operands, kept as operands enter and leave the stack or get their
+ * own slot, spare the scans below from walking a deep stack that holds none. */
+static void count_deferred(compiler *c, const operand *o, int delta) {
+  if (o->where == W_OWN) return;
+  c->deferred += delta;
+  if (o->where == W_LOCAL) c->local_refs[o->loc / 8] += delta;
+}
+
+/* Push a deferred local.get of the local in slot local_slot. */
+static bool push_local(compiler *c, uint8_t type, uint32_t local_slot) {
+  operand *o = push(c, type);
+  if (!o) return false;
+  o->where = W_LOCAL;
+  o->loc = local_slot;
+  count_deferred(c, o, 1);
+  return true;
+}
+
+/* Drop the operands above height. */
+static void drop_to(compiler *c, uint32_t height) {
+  for (uint32_t i = c->sp; i-- > height && c->deferred > 0;) count_deferred(c, &c->stack[i], -1);
+  c->sp = height;
+}
+
 static bool is_num_or_vec(uint8_t t) {
   return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 || t == VT_V128;
 }
@@ -293,6 +320,7 @@ static bool pop_raw(compiler *c, uint8_t expect, operand *out) {
                    expect == T_UNKNOWN ? "a value" : type_name(expect));
   }
   *out = c->stack[--c->sp];
+  count_deferred(c, out, -1);
   if (expect != T_UNKNOWN && out->type != T_UNKNOWN && out->type != expect)
     return INVALID("type mismatch: expected %s, found %s", type_name(expect), type_name(out->type));
   if (out->type == T_UNKNOWN) out->type = expect;
@@ -320,9 +348,9 @@ static bool pop(compiler *c, uint8_t expect, operand *out) {
   return place_const(c, out);
 }
 
-/* Give operand i its own slot if it still refers to a local. */
-static bool materialize(compiler *c, uint32_t i) {
-  operand *o = &c->stack[i];
+/* Give operand o its own slot if it still refers to a local or is a deferred constant. For
+ * operands already popped; materialize() is for operands on the stack. */
+static bool materialize_popped(compiler *c, operand *o) {
   if (o->where == W_OWN) return true;
   if (emitting(c)) {
     if (o->where == W_CONST) TRY(emit_const(c, o->slot, o->imm));
@@ -333,21 +361,25 @@ static bool materialize(compiler *c, uint32_t i) {
   return true;
 }
 
+static bool materialize(compiler *c, uint32_t i) {
+  count_deferred(c, &c->stack[i], -1);
+  return materialize_popped(c, &c->stack[i]);
+}
+
+/* The scans go from the top down and stop once the counts say nothing is left to find. */
 static bool materialize_all(compiler *c) {
-  for (uint32_t i = 0; i < c->sp; i++) TRY(materialize(c, i));
+  for (uint32_t i = c->sp; i-- > 0 && c->deferred > 0;) TRY(materialize(c, i));
   return true;
 }
 
 static bool materialize_local(compiler *c, uint32_t local_slot) {
-  for (uint32_t i = 0; i < c->sp; i++)
+  for (uint32_t i = c->sp; i-- > 0 && c->local_refs[local_slot / 8] > 0;)
     if (c->stack[i].where == W_LOCAL && c->stack[i].loc == local_slot) TRY(materialize(c, i));
   return true;
 }
 
 static bool local_referenced(const compiler *c, uint32_t local_slot) {
-  for (uint32_t i = 0; i < c->sp; i++)
-    if (c->stack[i].where == W_LOCAL && c->stack[i].loc == local_slot) return true;
-  return false;
+  return c->local_refs[local_slot / 8] > 0;
 }
 
 /* ------------------------------------------------------------------ control */
@@ -510,7 +542,7 @@ static uint32_t fuse_branch(compiler *c, const operand *cond, bool when_nonzero)
 
 static void set_unreachable(compiler *c) {
   ctrl_frame *f = &c->ctrls[c->csp - 1];
-  c->sp = f->height;
+  drop_to(c, f->height);
   f->unreachable = true;
 }
 
@@ -680,11 +712,7 @@ static bool compile_call(compiler *c, const functype *t, int iop, cell imm1, cel
   uint32_t first = c->sp;
   if (emitting(c)) {
     /* the arguments must sit in consecutive slots: the callee's frame starts there */
-    for (uint32_t k = 0; k < t->param_count; k++) {
-      c->sp++;
-      TRY(materialize(c, first + k));
-    }
-    c->sp = first;
+    for (uint32_t k = 0; k < t->param_count; k++) TRY(materialize_popped(c, &c->stack[first + k]));
   }
   uint32_t argbase = next_slot(c);
   /* room for the results and the callee's arguments in our frame */
@@ -712,13 +740,8 @@ static bool compile_local(compiler *c, uint8_t op) {
   if (x >= c->local_count) return INVALID("unknown local %u", x);
   uint8_t t = c->local_types[x];
   uint32_t ls = c->local_slots[x];
-  if (op == 0x20) { /* local.get: defer */
-    operand *o = push(c, t);
-    if (!o) return false;
-    o->where = W_LOCAL;
-    o->loc = ls;
-    return true;
-  }
+  if (op == 0x20) /* local.get: defer */
+    return push_local(c, t, ls);
   operand v;
   TRY(pop_raw(c, t, &v));
   if (emitting(c)) {
@@ -731,12 +754,8 @@ static bool compile_local(compiler *c, uint8_t op) {
     }
     place_label(c);
   }
-  if (op == 0x22) { /* local.tee */
-    operand *o = push(c, t);
-    if (!o) return false;
-    o->where = W_LOCAL;
-    o->loc = ls;
-  }
+  if (op == 0x22) /* local.tee */
+    return push_local(c, t, ls);
   return true;
 }
 
@@ -749,7 +768,7 @@ static bool compile_end(compiler *c, bool *function_done) {
   }
   TRY(pop_results(c, &f));
   /* re-push to materialize the results in their own slots */
-  c->sp = f.height;
+  drop_to(c, f.height);
   TRY(push_types(c, f.nresults, f.results));
   if (f.kind == CF_FUNC) {
     if (!f.unreachable || f.patch_head != NO_PATCH) {
@@ -871,6 +890,7 @@ static bool push_const(compiler *c, uint8_t type, uint64_t imm) {
   if (!o) return false;
   o->where = W_CONST;
   o->imm = imm;
+  count_deferred(c, o, 1);
   return true;
 }
 
@@ -1008,7 +1028,7 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       f->else_patch = NO_PATCH;
       f->kind = CF_ELSE;
       f->unreachable = false;
-      c->sp = f->height;
+      drop_to(c, f->height);
       TRY(push_types(c, f->nparams, f->params));
       place_label(c);
       return true;
@@ -1187,6 +1207,7 @@ static bool compile_instruction(compiler *c, bool *function_done) {
 static void compiler_free(compiler *c) {
   free(c->local_types);
   free(c->local_slots);
+  free(c->local_refs);
   free(c->stack);
   free(c->ctrls);
   free(c->patches);
@@ -1221,6 +1242,8 @@ static bool setup_locals(compiler *c, const functype *t, const func_body *body) 
   if (slot > MAX_FRAME_SLOTS) return fail(c, KILN_ERR_LIMIT, "too many locals");
   c->locals_end = slot * 8;
   c->max_slot = c->locals_end;
+  c->local_refs = calloc(slot ? slot : 1, sizeof(uint32_t));
+  if (!c->local_refs) return nomem(c);
   uint32_t rs = 0;
   for (uint32_t k = 0; k < t->result_count; k++) rs += valtype_slots(t->types[t->param_count + k]);
   c->result_bytes = rs * 8;
@@ -1261,6 +1284,7 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
     }
     ok = compile_instruction(c, &done);
   }
+  assert(!ok || !done || c->deferred == 0); /* every deferred operand was counted out */
   if (ok && !reader_at_end(&c->r)) {
     c->instr_offset = c->r.pos;
     ok = MALFORMED("section size mismatch: code after the end of the function");

@@ -35,6 +35,7 @@ void kiln_engine_free(kiln_engine *engine) {
   pthread_mutex_destroy(&engine->memories.lock);
   for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);
   free(engine->types.types);
+  free(engine->types.index);
   pthread_mutex_destroy(&engine->types.lock);
   free(engine);
 }
@@ -45,14 +46,49 @@ static bool same_type(const functype *a, const functype *b) {
          (n == 0 || memcmp(a->types, b->types, n) == 0);
 }
 
+static uint64_t type_hash(const functype *t) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  h = (h ^ t->param_count) * 1099511628211ull;
+  h = (h ^ t->result_count) * 1099511628211ull;
+  size_t n = (size_t)t->param_count + t->result_count;
+  for (size_t i = 0; i < n; i++) h = (h ^ t->types[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Put id in the index (which has room). */
+static void index_insert(type_registry *r, uint32_t id) {
+  uint32_t mask = r->index_size - 1;
+  uint32_t i = (uint32_t)type_hash(&r->types[id]) & mask;
+  while (r->index[i]) i = (i + 1) & mask;
+  r->index[i] = id + 1;
+}
+
+/* Keep the index at most half full, so that lookups stay short. */
+static bool index_reserve(type_registry *r, uint32_t count) {
+  if ((uint64_t)count * 2 < r->index_size) return true;
+  uint32_t size = r->index_size ? r->index_size * 2 : 64;
+  while ((uint64_t)count * 2 >= size) size *= 2;
+  uint32_t *index = calloc(size, sizeof *index);
+  if (!index) return false;
+  free(r->index);
+  r->index = index;
+  r->index_size = size;
+  for (uint32_t id = 0; id < r->count; id++) index_insert(r, id);
+  return true;
+}
+
 kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id) {
   kiln_status st = KILN_OK;
   pthread_mutex_lock(&r->lock);
-  for (uint32_t i = 0; i < r->count; i++)
-    if (same_type(&r->types[i], t)) {
-      *id = i;
-      goto out;
-    }
+  if (r->index_size) {
+    uint32_t mask = r->index_size - 1;
+    for (uint32_t i = (uint32_t)type_hash(t) & mask; r->index[i]; i = (i + 1) & mask)
+      if (same_type(&r->types[r->index[i] - 1], t)) {
+        *id = r->index[i] - 1;
+        goto out;
+      }
+  }
+  if (!index_reserve(r, r->count + 1)) { st = KILN_ERR_NOMEM; goto out; }
   if (r->count == r->capacity) {
     uint32_t cap = r->capacity ? r->capacity * 2 : 32;
     functype *n = realloc(r->types, cap * sizeof *n);
@@ -68,6 +104,7 @@ kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id) {
   if (n) memcpy(copy->types, t->types, n);
   copy->type_id = r->count;
   *id = r->count++;
+  index_insert(r, *id);
 out:
   pthread_mutex_unlock(&r->lock);
   return st;

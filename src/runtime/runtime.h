@@ -50,6 +50,8 @@ typedef struct type_registry {
   pthread_mutex_t lock;
   uint32_t count, capacity;
   functype *types;           /* owned copies */
+  uint32_t *index;           /* hash table of id + 1 (0: empty), at most half full */
+  uint32_t index_size;       /* a power of two, or 0 */
 } type_registry;
 
 /* Address-space reservations of freed memories, kept for reuse: creating a memory then

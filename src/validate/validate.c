@@ -26,6 +26,27 @@ static kiln_status check_limits(const limits *l, uint64_t bound, const char *wha
   return KILN_OK;
 }
 
+static int compare_export_names(const void *a, const void *b) {
+  const export_desc *x = *(const export_desc *const *)a, *y = *(const export_desc *const *)b;
+  if (x->name_len != y->name_len) return x->name_len < y->name_len ? -1 : 1;
+  return x->name_len ? memcmp(x->name, y->name, x->name_len) : 0;
+}
+
+/* Export names must be unique: sorted, equal names are neighbours (n log n, not n^2). */
+static kiln_status check_export_names(const module_decl *m, kiln_error *err) {
+  if (m->export_count < 2) return KILN_OK;
+  const export_desc **sorted = malloc(m->export_count * sizeof *sorted);
+  if (!sorted) return error_set(err, KILN_ERR_NOMEM, "out of memory checking export names");
+  for (uint32_t i = 0; i < m->export_count; i++) sorted[i] = &m->exports[i];
+  qsort(sorted, m->export_count, sizeof *sorted, compare_export_names);
+  kiln_status st = KILN_OK;
+  for (uint32_t i = 1; i < m->export_count && !st; i++)
+    if (compare_export_names(&sorted[i - 1], &sorted[i]) == 0)
+      st = error_set(err, KILN_ERR_INVALID, "export section: duplicate export name \"%s\"", sorted[i]->name);
+  free(sorted);
+  return st;
+}
+
 kiln_status validate_const_expr(const module_decl *m, byte_range range, uint8_t expected,
                                 bool *declared_refs, const char *where, kiln_error *err) {
   reader r = reader_make(m->bytes, range.start, range.end);
@@ -123,10 +144,8 @@ kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_erro
     if (e->index >= limit)
       return error_set(err, KILN_ERR_INVALID, "export section, export \"%s\": unknown index %u", e->name, e->index);
     if (e->kind == KILN_EXTERN_FUNC) declared_refs[e->index] = true;
-    for (uint32_t j = 0; j < i; j++)
-      if (m->exports[j].name_len == e->name_len && memcmp(m->exports[j].name, e->name, e->name_len) == 0)
-        return error_set(err, KILN_ERR_INVALID, "export section: duplicate export name \"%s\"", e->name);
   }
+  if ((st = check_export_names(m, err))) return st;
 
   for (uint32_t g = 0; g < m->global_count - m->imported_global_count; g++) {
     snprintf(where, sizeof where, "global section, global %u", m->imported_global_count + g);
