@@ -52,8 +52,14 @@ demo: build
 	  exit 1; \
 	fi
 
-bench:
-	@echo "benchmarks arrive with the bench issue; nothing to run yet"
+# Benchmarks (bench/README.md): the C kernels of bench/kernels/ natively, on kiln, on V8 and on
+# the peers of $KILN_BENCH_PEERS, then bench/micro.c; the report goes to stdout and to
+# bench/results/latest.md and latest.csv. QUICK=1: n about 10x smaller and 3 rounds.
+# BENCH_ARGS passes more options to bench/bench.py (e.g. BENCH_ARGS="--kernels fib,lz").
+bench: build
+	bash bench/build.sh build-bench
+	python3 bench/bench.py --build-dir build-bench $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) \
+	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"
 
 # libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME.
 fuzz: deps

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""gen_module.py - write the C source of the large module that bench/micro.c compiles.
+
+    python3 bench/gen_module.py [--functions N] [--seed S] > big.c
+
+Emits N functions (default 3000) of mixed shapes: counted loops with arithmetic, switches
+(br_table), loops over a static array (loads and stores), double arithmetic, nested loops
+with branches, and calls to earlier functions. All of them are reached through a function
+table from one exported `dispatch`, so none is dropped or inlined away. Built with
+`clang-19 --target=wasm32 -O2 -nostdlib -Wl,--no-entry` it makes a module of about 900 KB.
+The output depends only on the arguments (a fixed PRNG), so the module is the same on
+every machine.
+"""
+import argparse
+import random
+import sys
+
+OPS = ["+", "-", "^", "*", "|", "&"]
+
+
+def expr(rng, names, depth=0):
+    """A random u32 expression over names (at the top level never a bare name or constant)."""
+    if depth > 2 or (depth > 0 and rng.random() < 0.42):
+        if rng.random() < 0.3:
+            return f"{rng.randrange(1, 1 << 31)}u"
+        return rng.choice(names)
+    op = rng.choice(OPS + [">>", "<<"])
+    left = expr(rng, names, depth + 1)
+    if op in (">>", "<<"):
+        return f"({left} {op} {rng.randrange(1, 31)})"
+    return f"({left} {op} {expr(rng, names, depth + 1)})"
+
+
+def statements(rng, names, count, indent):
+    pad = " " * indent
+    out = []
+    for _ in range(count):
+        target = rng.choice(names)
+        kind = rng.random()
+        if kind < 0.6:
+            out.append(f"{pad}{target} = {expr(rng, names)};")
+        elif kind < 0.8:
+            out.append(f"{pad}if ({expr(rng, names)} & {rng.randrange(1, 256)}u) "
+                       f"{target} += {expr(rng, names)}; else {target} ^= {expr(rng, names)};")
+        else:
+            out.append(f"{pad}{target} = ({target} << {rng.randrange(1, 31)}) | "
+                       f"({target} >> {rng.randrange(1, 31)});")
+    return out
+
+
+def function(rng, index):
+    names = ["a", "b", "x", "y"]
+    body = ["  uint32_t x = a ^ %du, y = b + %du;" % (rng.randrange(1 << 31), rng.randrange(1 << 31))]
+    shape = rng.randrange(6)
+    if shape == 0:  # counted loop
+        body.append(f"  for (uint32_t i = 0; i < (a & {rng.choice([15, 31, 63])}u); i++) {{")
+        body += statements(rng, names + ["i"], rng.randrange(3, 9), 4)
+        body.append("  }")
+    elif shape == 1:  # switch -> br_table
+        cases = rng.randrange(5, 12)
+        body.append(f"  switch ((a + b) % {cases}u) {{")
+        for case in range(cases):
+            body.append(f"  case {case}:")
+            body += statements(rng, names, rng.randrange(1, 4), 4)
+            body.append("    break;")
+        body.append("  default: x = 0;")
+        body.append("  }")
+    elif shape == 2:  # loads and stores in a static array
+        body.append(f"  for (uint32_t i = 0; i < {rng.choice([8, 16, 32])}u; i++) {{")
+        body.append(f"    uint32_t k = (x + i * {rng.randrange(1, 64)}u) & 255u;")
+        body.append(f"    scratch[k] = scratch[k] * {rng.randrange(3, 1 << 16)}u + {expr(rng, names)};")
+        body.append(f"    y ^= scratch[(k + {rng.randrange(1, 255)}u) & 255u];")
+        body += statements(rng, names, rng.randrange(2, 5), 4)
+        body.append("  }")
+    elif shape == 3:  # doubles
+        body.append(f"  double d = (double)a * {rng.uniform(0.1, 3.0):.6f} + (double)b;")
+        for _ in range(rng.randrange(3, 8)):
+            body.append(f"  d = d * {rng.uniform(0.5, 1.5):.6f} + {rng.uniform(-9, 9):.6f};")
+            body.append(f"  if (d > {rng.uniform(1e3, 1e6):.1f}) d *= 0.5;")
+        body.append("  x ^= (uint32_t)(d < 0 ? -d : d);")
+        body += statements(rng, names, rng.randrange(2, 6), 2)
+    elif shape == 4:  # nested loops with branches
+        body.append(f"  for (uint32_t i = 0; i < (a & 7u) + 1; i++) {{")
+        body.append(f"    for (uint32_t j = 0; j < (b & 7u) + 1; j++) {{")
+        body.append(f"      if ((i ^ j) & 1u) x += {expr(rng, names + ['i', 'j'])};")
+        body.append(f"      else y -= {expr(rng, names + ['i', 'j'])};")
+        body.append("    }")
+        body += statements(rng, names + ["i"], rng.randrange(2, 5), 4)
+        body.append("  }")
+    else:  # straight-line code and calls to earlier functions
+        body += statements(rng, names, rng.randrange(5, 12), 2)
+        for _ in range(rng.randrange(1, 3)):
+            if index > 0:
+                callee = rng.randrange(max(0, index - 50), index)
+                body.append(f"  x += f{callee}(y & 0xffu, x);")
+    body.append("  return x ^ y;")
+    return [f"static uint32_t f{index}(uint32_t a, uint32_t b) {{"] + body + ["}", ""]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--functions", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=20240901)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    out = [
+        "/* Generated by bench/gen_module.py: do not edit. */",
+        "#include <stdint.h>",
+        "",
+        "static uint32_t scratch[256];",
+        "",
+    ]
+    for index in range(args.functions):
+        out += function(rng, index)
+    out.append(f"static uint32_t (*const table[{args.functions}])(uint32_t, uint32_t) = {{")
+    for start in range(0, args.functions, 10):
+        out.append("  " + ", ".join(f"f{i}" for i in range(start, min(start + 10, args.functions))) + ",")
+    out.append("};")
+    out.append("")
+    out.append('__attribute__((export_name("dispatch")))')
+    out.append("uint32_t dispatch(uint32_t i, uint32_t a, uint32_t b) {")
+    out.append(f"  return table[i % {args.functions}u](a, b);")
+    out.append("}")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
