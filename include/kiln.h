@@ -192,7 +192,10 @@ typedef struct kiln_module kiln_module;
 
 /* Decode, validate and compile a binary module. The bytes are copied only as needed and
  * may be freed after the call. On failure *out is NULL and err says what and where, e.g.
- * KILN_ERR_MALFORMED "type section, offset 0x1c: unexpected end of section". */
+ * KILN_ERR_MALFORMED "type section, offset 0x1c: unexpected end of section". Implementation
+ * limits, reported as KILN_ERR_LIMIT: at most 1000 parameters and 1000 results per function
+ * type, 2^20 8-byte slots per function frame (parameters, locals, operands), and compiled
+ * code at most proportional to the size of each function body. */
 kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t size,
                             kiln_module **out, kiln_error *err);
 /* Free a module. Instances made from it keep what they need alive. */

@@ -10,6 +10,11 @@
 #include <stdio.h>
 
 #define MAX_PAGES 65536u
+/* Implementation limits on function types, those of the JS API and most engines: validating
+ * and compiling a block, branch or call costs work per value, so without a bound a few bytes
+ * of nested blocks of one huge type would cost billions of steps. */
+#define MAX_FUNC_PARAMS 1000u
+#define MAX_FUNC_RESULTS 1000u
 
 static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF; }
 
@@ -116,6 +121,10 @@ static bool func_type_ok(const module_decl *m, uint32_t type_index) { return typ
 kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_error *err) {
   kiln_status st;
   char where[96];
+  for (uint32_t t = 0; t < m->type_count; t++)
+    if (m->types[t].param_count > MAX_FUNC_PARAMS || m->types[t].result_count > MAX_FUNC_RESULTS)
+      return error_set(err, KILN_ERR_LIMIT, "type section, type %u: %u parameters and %u results (the limit is %u each)",
+                       t, m->types[t].param_count, m->types[t].result_count, MAX_FUNC_PARAMS);
   for (uint32_t i = 0; i < m->import_count; i++) {
     const import_desc *im = &m->imports[i];
     if (im->kind == KILN_EXTERN_FUNC && !func_type_ok(m, im->type_index))

@@ -761,6 +761,43 @@ static void test_big_bodies(void) {
   kiln_module_free(module);
   buf_free(&m);
 
+  /* nested blocks of a type with many results: each end checks and re-pushes every result,
+   * so the work is (blocks x results); function types are limited to 1000 results */
+  for (int round = 0; round < 2; round++) {
+    const uint32_t arity = round ? 1001 : 1000, blocks = 20000;
+    parts p = {0};
+    buf *t = &p.sec[1];
+    put_uleb(t, 2);
+    put(t, "\x60\x00\x00", 3); /* type 0: () -> () */
+    put(t, "\x60\x00", 2);      /* type 1: () -> i32 x arity */
+    put_uleb(t, arity);
+    put_repeat(t, "\x7f", 1, arity);
+    put(&p.sec[3], "\x01\x00", 2);
+    put(&p.sec[7], "\x01\x01" "f" "\x00\x00", 5);
+    buf b = {0};
+    put_u8(&b, 0x00);
+    put_repeat(&b, "\x02\x01", 2, blocks); /* block (type 1) */
+    put_u8(&b, 0x00);                       /* unreachable */
+    put_repeat(&b, "\x0b", 1, blocks);
+    put_repeat(&b, "\x1a", 1, arity);
+    put_u8(&b, 0x0b);
+    put_uleb(&p.sec[10], 1);
+    put_uleb(&p.sec[10], b.n);
+    put(&p.sec[10], b.p, b.n);
+    buf_free(&b);
+    m = assemble(&p);
+    st = run(engine, &m, NULL, 0, NULL, 0, &err, &step);
+    if (round == 0)
+      check(st == KILN_ERR_TRAP && err.trap == KILN_TRAP_UNREACHABLE,
+            "20,000 nested blocks of a 1,000-result type compile (and run into unreachable)", "%s: %s: %s", step,
+            kiln_status_string(st), err.message);
+    else
+      check(st == KILN_ERR_LIMIT && strcmp(step, "compile") == 0,
+            "a function type with 1,001 results -> KILN_ERR_LIMIT", "%s: %s: %s", step, kiln_status_string(st),
+            err.message);
+    buf_free(&m);
+  }
+
   /* a label carrying many values, branched to many times: the compiled code would grow with
    * (values x branches); it must stay bounded (run, or a limit) */
   {
