@@ -31,7 +31,11 @@ typedef struct fuzz_outcome {
   uint32_t call_traps;            /* of which trapped */
   kiln_trap_kind last_trap;       /* the trap of the last call that trapped */
   kiln_status last_call_status;   /* the last call's status that was not KILN_OK */
+  uint64_t host_calls;            /* calls of imported functions (start function included) */
 } fuzz_outcome;
+
+/* Counts calls of fuzz_host_zero during one fuzz_run (single-threaded use). */
+static uint64_t fuzz_host_calls;
 
 static kiln_engine *fuzz_engine_new(void) {
   kiln_config config;
@@ -56,6 +60,7 @@ static kiln_val fuzz_zero(kiln_valtype type) {
 static kiln_status fuzz_host_zero(kiln_caller *caller, void *user_data, const kiln_val *args, kiln_val *results) {
   (void)caller;
   (void)args;
+  fuzz_host_calls++;
   uint32_t n = (uint32_t)(uintptr_t)user_data;
   for (uint32_t i = 0; i < n; i++) results[i] = fuzz_zero(results[i].type);
   return KILN_OK;
@@ -142,6 +147,7 @@ static void fuzz_instantiate_and_call(kiln_engine *engine, kiln_module *module, 
 /* The whole routine for one input. With instantiate false, only decode/validate/compile. */
 static void fuzz_run(kiln_engine *engine, const uint8_t *data, size_t size, bool instantiate, fuzz_outcome *o) {
   memset(o, 0, sizeof *o);
+  fuzz_host_calls = 0;
   kiln_module *module = NULL;
   kiln_error err;
   memset(&err, 0, sizeof err);
@@ -163,6 +169,7 @@ static void fuzz_run(kiln_engine *engine, const uint8_t *data, size_t size, bool
       (void)kiln_module_export(module, i, &name, &t);
     }
     fuzz_instantiate_and_call(engine, module, o);
+    o->host_calls = fuzz_host_calls;
   }
   kiln_module_free(module);
 }

@@ -238,9 +238,12 @@ void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes);
 void kiln_store_interrupt(kiln_store *store);
 void kiln_store_clear_interrupt(kiln_store *store);
 
-/* Give the store a fuel budget: each function entry and each loop iteration costs one unit;
- * when it is spent the call traps with KILN_TRAP_OUT_OF_FUEL. UINT64_MAX (the default)
- * means unlimited. kiln_store_fuel() tells what is left. */
+/* Give the store a fuel budget: each function entry and each loop iteration costs one unit
+ * (plus one per 1024 cells of compiled code of the function or loop body, and per 16 KiB of
+ * locals, so that a unit is a bounded amount of work); memory.fill/copy/init and
+ * table.fill/copy/init/grow cost one unit per 16 KiB they write. When it is spent the call
+ * traps with KILN_TRAP_OUT_OF_FUEL. UINT64_MAX (the default) means unlimited.
+ * kiln_store_fuel() tells what is left. */
 void kiln_store_set_fuel(kiln_store *store, uint64_t fuel);
 uint64_t kiln_store_fuel(const kiln_store *store);
 

@@ -72,6 +72,7 @@ typedef struct ctrl_frame {
   uint32_t height;       /* operands below the block's params */
   uint32_t slot_base;    /* slot of the first param / result */
   uint32_t loop_pc;      /* CF_LOOP: cell of the loop header */
+  uint32_t fuel_cell;    /* CF_LOOP: the loop header's fuel cost cell, or NO_PATCH */
   uint32_t patch_head;   /* forward branches to the end, a list through patches[] */
   uint32_t else_patch;   /* CF_IF: the cell holding the jump_unless target */
 } ctrl_frame;
@@ -398,6 +399,7 @@ static bool push_ctrl(compiler *c, uint8_t kind, uint32_t np, const uint8_t *par
   f->slot_base = next_slot(c);
   f->patch_head = NO_PATCH;
   f->else_patch = NO_PATCH;
+  f->fuel_cell = NO_PATCH;
   f->dead = c->csp > 0 && (c->ctrls[c->csp - 1].unreachable || c->ctrls[c->csp - 1].dead);
   c->csp++;
   return true;
@@ -787,6 +789,7 @@ static bool compile_end(compiler *c, bool *function_done) {
     return true;
   }
   c->csp--;
+  if (f.fuel_cell != NO_PATCH) c->code[f.fuel_cell] = 1 + (c->ncode - f.loop_pc) / FUEL_CELLS;
   patch_list(c, f.patch_head, c->ncode);
   if (f.else_patch != NO_PATCH) c->code[f.else_patch] = c->ncode;
   place_label(c);
@@ -1000,7 +1003,11 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       place_label(c);
       if (iop == IOP_loop) {
         f->loop_pc = c->ncode;
-        if (emitting(c)) TRY(emit_op(c, IOP_loop_check));
+        if (emitting(c)) {
+          TRY(emit_op(c, IOP_loop_check));
+          f->fuel_cell = c->ncode;
+          TRY(emit(c, 1)); /* the iteration's cost, known at the loop's end */
+        }
       } else if (iop == IOP_if_ && emitting(c)) {
         uint32_t at = fuse_branch(c, &cond, false);
         if (at != UINT32_MAX) {
@@ -1308,6 +1315,7 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   out->param_slots = ps;
   out->local_slots = c->locals_end / 8 - ps;
   out->frame_slots = c->max_slot / 8;
+  out->entry_fuel = 1 + c->ncode / FUEL_CELLS + (uint32_t)(8 * (uint64_t)out->local_slots / FUEL_BYTES);
   out->offsets = c->offsets;
   out->offset_count = c->offset_count;
   c->code = NULL;

@@ -125,12 +125,19 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     mem = m_ ? m_->base : NULL;                  \
     mem_size = m_ ? m_->size : 0;                \
   } while (0)
-#define POLL()                                                                              \
+/* Poll the interrupt flag and charge `cost` units of fuel (see FUEL_CELLS). */
+#define POLL(cost)                                                                          \
   do {                                                                                      \
     if (UNLIKELY(atomic_load_explicit(&store->interrupt, memory_order_relaxed)))            \
       TRAP(KILN_TRAP_INTERRUPTED);                                                          \
-    if (UNLIKELY(--fuel < 0)) { fuel = 0; TRAP(KILN_TRAP_OUT_OF_FUEL); }                   \
+    CHARGE(cost);                                                                           \
   } while (0)
+#define CHARGE(cost)                                                                        \
+  do {                                                                                      \
+    if (UNLIKELY((fuel -= (int64_t)(cost)) < 0)) { fuel = 0; TRAP(KILN_TRAP_OUT_OF_FUEL); } \
+  } while (0)
+/* Bulk instructions: one unit per FUEL_BYTES written. */
+#define CHARGE_BYTES(bytes) CHARGE((u64)(bytes) / FUEL_BYTES)
 
 /* Enter wasm function `callee` with its frame at nfp, returning to retpc. */
 #define ENTER(callee, nfp, ninst, retpc)                                                    \
@@ -151,7 +158,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
     memset(fp + 8 * c_->param_slots, 0, 8 * (size_t)c_->local_slots);                      \
     pc = c_->code;                                                                          \
     if (ni_ != inst) { inst = ni_; RELOAD_MEMORY(); }                                       \
-    POLL();                                                                                 \
+    POLL(c_->entry_fuel);                                                                   \
     NEXT();                                                                                 \
   } while (0)
 
@@ -536,7 +543,7 @@ static kiln_status run(kiln_store *store, kiln_instance *inst, const compiled_fu
   uint8_t *mem;
   u64 mem_size;
   RELOAD_MEMORY();
-  POLL();
+  POLL(fn->entry_fuel);
   NEXT();
 
 #define OP(name, prefix, code, text, kind, out, in1, in2, size, impl) \
@@ -585,8 +592,8 @@ L_br_table: {
   NEXT();
 }
 L_loop_check:
-  POLL();
-  pc += 1;
+  POLL(pc[1]);
+  pc += 2;
   NEXT();
 
 L_call_local:
@@ -654,6 +661,7 @@ L_memory_grow: {
 L_memory_init: {
   u32 seg = (u32)pc[1], d = GET_I32(pc[2]), s = GET_I32(pc[3]), n = GET_I32(pc[4]);
   if ((u64)s + n > inst->data_sizes[seg] || (u64)d + n > mem_size) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  CHARGE_BYTES(n);
   if (n) memcpy(mem + d, inst->module->decl.bytes + inst->module->decl.datas[seg].bytes.start + s, n);
   pc += 5;
   NEXT();
@@ -665,6 +673,7 @@ L_data_drop:
 L_memory_copy: {
   u32 d = GET_I32(pc[1]), s = GET_I32(pc[2]), n = GET_I32(pc[3]);
   if ((u64)s + n > mem_size || (u64)d + n > mem_size) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  CHARGE_BYTES(n);
   if (n) memmove(mem + d, mem + s, n);
   pc += 4;
   NEXT();
@@ -672,6 +681,7 @@ L_memory_copy: {
 L_memory_fill: {
   u32 d = GET_I32(pc[1]), v = GET_I32(pc[2]), n = GET_I32(pc[3]);
   if ((u64)d + n > mem_size) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  CHARGE_BYTES(n);
   if (n) memset(mem + d, (int)(uint8_t)v, n);
   pc += 4;
   NEXT();
@@ -715,8 +725,10 @@ L_table_grow: {
   init.type = (kiln_valtype)t->elem_type;
   init.of.i64 = 0;
   init.of.funcref = SL(pc[3]).ref;
-  kiln_status st = kiln_table_grow(t, GET_I32(pc[4]), init, &old);
+  u32 delta = GET_I32(pc[4]);
+  kiln_status st = kiln_table_grow(t, delta, init, &old);
   PUT_I32(pc[1], st == KILN_OK ? old : 0xFFFFFFFFu);
+  if (st == KILN_OK) CHARGE_BYTES((u64)delta * sizeof(void *));
   pc += 5;
   NEXT();
 }
@@ -725,6 +737,7 @@ L_table_fill: {
   u32 i = GET_I32(pc[2]), n = GET_I32(pc[4]);
   void *v = SL(pc[3]).ref;
   if ((u64)i + n > t->size) TRAP(KILN_TRAP_TABLE_OUT_OF_BOUNDS);
+  CHARGE_BYTES((u64)n * sizeof(void *));
   for (u32 k = 0; k < n; k++) t->elems[i + k] = v;
   pc += 5;
   NEXT();
@@ -733,6 +746,7 @@ L_table_copy: {
   kiln_table *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
   u32 d = GET_I32(pc[3]), s = GET_I32(pc[4]), n = GET_I32(pc[5]);
   if ((u64)s + n > st->size || (u64)d + n > dt->size) TRAP(KILN_TRAP_TABLE_OUT_OF_BOUNDS);
+  CHARGE_BYTES((u64)n * sizeof(void *));
   if (n) memmove(dt->elems + d, st->elems + s, n * sizeof(void *));
   pc += 6;
   NEXT();
@@ -741,6 +755,7 @@ L_table_init: {
   kiln_table *t = inst->tables[pc[1]];
   u32 seg = (u32)pc[2], d = GET_I32(pc[3]), s = GET_I32(pc[4]), n = GET_I32(pc[5]);
   if ((u64)s + n > inst->elem_sizes[seg] || (u64)d + n > t->size) TRAP(KILN_TRAP_TABLE_OUT_OF_BOUNDS);
+  CHARGE_BYTES((u64)n * sizeof(void *));
   if (n) memcpy(t->elems + d, inst->elem_items[seg] + s, n * sizeof(void *));
   pc += 6;
   NEXT();

@@ -24,6 +24,13 @@ typedef union slot {
   void *ref;
 } slot;
 
+/* Fuel (kiln_store_set_fuel) measures work: a function entry or a loop iteration costs one
+ * unit plus one per FUEL_CELLS cells of the function's or loop body's code (and per
+ * FUEL_BYTES of locals zeroed on entry); bulk memory and table instructions cost one unit per
+ * FUEL_BYTES they write. So a budget bounds the time a call can take, whatever the sizes. */
+#define FUEL_CELLS 1024u
+#define FUEL_BYTES 16384u
+
 /* Maps a code cell index to the byte offset in the module of the instruction it came from. */
 typedef struct code_offset {
   uint32_t cell;
@@ -40,6 +47,7 @@ typedef struct compiled_func {
   uint32_t param_slots;      /* slots taken by the parameters (v128 = 2) */
   uint32_t local_slots;      /* slots of declared locals, zeroed on entry */
   uint32_t frame_slots;      /* params + locals + deepest operand stack; >= result slots */
+  uint32_t entry_fuel;       /* fuel charged per entry, see FUEL_CELLS */
   uint32_t offset_count;
   code_offset *offsets;      /* sorted by cell */
 } compiled_func;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../fuzz/fuzz_common.h"
 
@@ -36,16 +37,27 @@ typedef struct expectation {
   int instantiate_trap;   /* with KILN_ERR_TRAP */
   int calls;              /* exported functions called */
   int last_trap;          /* the trap of the last call that trapped (KILN_TRAP_NONE: none trapped) */
+  long max_host_calls;    /* at most this many calls of imported functions (fuel accounting) */
 } expectation;
+
+/* Time allowed per file (decode-only and full run together), as the fuzzer's -timeout. */
+#define TIME_BUDGET_SECONDS 10.0
 
 static const expectation expectations[] = {
   /* type [] -> [] decoded with types == NULL; the compiler computed NULL + 0 (UBSan) */
-  {"empty_functype_null_types.wasm", KILN_OK, KILN_OK, ANY, 0, KILN_TRAP_NONE},
+  {"empty_functype_null_types.wasm", KILN_OK, KILN_OK, ANY, 0, KILN_TRAP_NONE, ANY},
   /* 70 nested `block (result i32)`: frames pointed into the control stack, which moved */
-  {"block_result_ctrl_realloc.wasm", KILN_OK, KILN_OK, ANY, 1, KILN_TRAP_NONE},
+  {"block_result_ctrl_realloc.wasm", KILN_OK, KILN_OK, ANY, 1, KILN_TRAP_NONE, ANY},
   /* br_table with 1500 targets, each carrying 400 values: 3 KiB asked for 14 MiB of code
    * (10000 x 30000 took GiBs and 20 s); compiled code is now bounded per body byte */
-  {"branch_copies_code_blowup.wasm", KILN_ERR_LIMIT, ANY, ANY, ANY, ANY},
+  {"branch_copies_code_blowup.wasm", KILN_ERR_LIMIT, ANY, ANY, ANY, ANY, ANY},
+  /* Fuel measures work. Each loop below calls the host once per iteration; with one unit per
+   * iteration, 100000 units allowed 100000 iterations: 1.6 TB of memory.fill (30 s), 10^10
+   * table stores, 4 * 10^8 instructions, 48 GB of zeroed locals. */
+  {"fuel_memory_fill_loop.wasm", KILN_OK, KILN_OK, ANY, 1, KILN_TRAP_OUT_OF_FUEL, 200},
+  {"fuel_table_fill_loop.wasm", KILN_OK, KILN_OK, ANY, 1, KILN_TRAP_OUT_OF_FUEL, 4000},
+  {"fuel_large_loop_body.wasm", KILN_OK, KILN_OK, ANY, 1, KILN_TRAP_OUT_OF_FUEL, 10000},
+  {"fuel_many_locals_calls.wasm", KILN_OK, KILN_OK, ANY, 1, KILN_TRAP_OUT_OF_FUEL, 4000},
 };
 
 static const expectation *find_expectation(const char *file) {
@@ -97,10 +109,15 @@ static void run_file(kiln_engine *engine, const char *dir, const char *file) {
   if (!bytes) return;
 
   fuzz_outcome decode_only, full;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   fuzz_run(engine, bytes, size, false, &decode_only);
   fuzz_run(engine, bytes, size, true, &full);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
   free(bytes);
-  /* reaching here means no crash and no hang */
+  /* reaching here means no crash */
+  double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  CHECK(file, seconds < TIME_BUDGET_SECONDS);
   CHECK(file, decode_only.module_status == full.module_status);
 
   const expectation *e = find_expectation(file);
@@ -113,6 +130,7 @@ static void run_file(kiln_engine *engine, const char *dir, const char *file) {
   if (e->instantiate_trap != ANY) CHECK(file, (int)full.instantiate_trap == e->instantiate_trap);
   if (e->calls != ANY) CHECK(file, (int)full.calls == e->calls);
   if (e->last_trap != ANY) CHECK(file, (int)full.last_trap == e->last_trap);
+  if (e->max_host_calls != ANY) CHECK(file, full.host_calls <= (uint64_t)e->max_host_calls);
 }
 
 int main(void) {
