@@ -12,6 +12,7 @@ required=(
   "clang clang"                   # build, fuzzing
   "libcjson-dev -"                # the spec runner's JSON parsing
   "wabt wat2wasm"                 # test tooling (wat2wasm, wast2json, wasm-objdump)
+  "python3 python3"               # make bench's harness (bench/bench.py, bench/gen_module.py)
   "clang-19 clang-19"             # C test programs -> wasm32-wasi, fuzzing
   "lld-19 wasm-ld-19"             # linker for wasm32-wasi
   "libclang-rt-19-dev -"          # sanitizer and libFuzzer runtimes
