@@ -463,6 +463,11 @@ static bool check_label_values(compiler *c, const ctrl_frame *target) {
   return true;
 }
 
+/* True when o was produced by the instruction just emitted (whose dst may be retargeted). */
+static bool is_fresh(const compiler *c, const operand *o) {
+  return o->where == W_OWN && c->last_dst_end == c->ncode && c->code[c->last_dst_cell] == o->slot;
+}
+
 /* Put the value of stack operand o into slot dst (o itself is unchanged). */
 static bool emit_move(compiler *c, const operand *o, uint32_t dst) {
   if (o->where == W_CONST) return emit_const(c, dst, o->imm);
@@ -476,6 +481,10 @@ static bool emit_branch(compiler *c, uint32_t depth) {
   const uint8_t *types = label_types(target);
   uint32_t first = c->sp - n;
   if (target->kind == CF_FUNC) {
+    if (n == 1 && is_fresh(c, &c->stack[first])) {
+      c->code[c->last_dst_cell] = 0; /* the producer writes the result in place */
+      return emit_op(c, IOP_return_);
+    }
     uint32_t dst = 0;
     for (uint32_t k = 0; k < n; k++) {
       operand *o = &c->stack[first + k];
@@ -747,8 +756,7 @@ static bool compile_local(compiler *c, uint8_t op) {
   operand v;
   TRY(pop_raw(c, t, &v));
   if (emitting(c)) {
-    bool fresh = v.where == W_OWN && c->last_dst_end == c->ncode && c->code[c->last_dst_cell] == v.slot;
-    if (fresh && !local_referenced(c, ls)) {
+    if (is_fresh(c, &v) && !local_referenced(c, ls)) {
       c->code[c->last_dst_cell] = ls; /* the producer writes straight into the local */
     } else {
       TRY(materialize_local(c, ls));
@@ -758,41 +766,6 @@ static bool compile_local(compiler *c, uint8_t op) {
   }
   if (op == 0x22) /* local.tee */
     return push_local(c, t, ls);
-  return true;
-}
-
-static bool compile_end(compiler *c, bool *function_done) {
-  ctrl_frame f = c->ctrls[c->csp - 1];
-  if (f.kind == CF_IF) {
-    /* no else: the params pass through as the results */
-    if (f.nparams != f.nresults || (f.nparams && memcmp(f.params, f.results, f.nparams)))
-      return INVALID("type mismatch: if without else must leave its parameters as results");
-  }
-  TRY(pop_results(c, &f));
-  /* re-push to materialize the results in their own slots */
-  drop_to(c, f.height);
-  TRY(push_types(c, f.nresults, f.results));
-  if (f.kind == CF_FUNC) {
-    if (!f.unreachable || f.patch_head != NO_PATCH) {
-      /* fallthrough results sit at slot_base; move them to slot 0 */
-      c->ctrls[c->csp - 1].unreachable = false;
-      uint32_t dst = 0, src = f.slot_base;
-      for (uint32_t k = 0; k < f.nresults; k++) {
-        TRY(emit_copy(c, f.results[k], dst, src));
-        dst += 8 * valtype_slots(f.results[k]);
-        src += 8 * valtype_slots(f.results[k]);
-      }
-      TRY(emit_op(c, IOP_return_));
-    }
-    c->csp--;
-    *function_done = true;
-    return true;
-  }
-  c->csp--;
-  if (f.fuel_cell != NO_PATCH) c->code[f.fuel_cell] = 1 + (c->ncode - f.loop_pc) / FUEL_CELLS;
-  patch_list(c, f.patch_head, c->ncode);
-  if (f.else_patch != NO_PATCH) c->code[f.else_patch] = c->ncode;
-  place_label(c);
   return true;
 }
 
@@ -806,6 +779,38 @@ static bool materialize_results(compiler *c) {
   for (uint32_t k = 0; k < n; k++) TRY(materialize(c, c->sp - n + k));
   return true;
 }
+
+static bool compile_end(compiler *c, bool *function_done) {
+  ctrl_frame f = c->ctrls[c->csp - 1];
+  if (f.kind == CF_FUNC) {
+    /* falling off the end is a return (branches to this label return directly) */
+    if (!f.unreachable && c->sp == f.height + f.nresults) {
+      TRY(check_label_values(c, &c->ctrls[c->csp - 1]));
+      TRY(emit_branch(c, 0));
+    }
+    TRY(pop_results(c, &f));
+    c->csp--;
+    *function_done = true;
+    return true;
+  }
+  if (f.kind == CF_IF) {
+    /* no else: the params pass through as the results */
+    if (f.nparams != f.nresults || (f.nparams && memcmp(f.params, f.results, f.nparams)))
+      return INVALID("type mismatch: if without else must leave its parameters as results");
+  }
+  TRY(materialize_results(c));
+  TRY(pop_results(c, &f));
+  /* re-push: the results are in their own slots */
+  drop_to(c, f.height);
+  TRY(push_types(c, f.nresults, f.results));
+  c->csp--;
+  if (f.fuel_cell != NO_PATCH) c->code[f.fuel_cell] = 1 + (c->ncode - f.loop_pc) / FUEL_CELLS;
+  patch_list(c, f.patch_head, c->ncode);
+  if (f.else_patch != NO_PATCH) c->code[f.else_patch] = c->ncode;
+  place_label(c);
+  return true;
+}
+
 
 static bool compile_br_table(compiler *c) {
   uint32_t count;
@@ -1041,7 +1046,6 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       return true;
     }
     case IOP_end:
-      TRY(materialize_results(c));
       return compile_end(c, function_done);
     case IOP_br:
       TRY(read_label(c, &x));
