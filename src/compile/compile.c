@@ -719,7 +719,7 @@ static bool compile_generic(compiler *c, int iop) {
 static bool compile_call(compiler *c, const functype *t, int iop, cell imm1, cell imm2,
                          const operand *index) {
   operand o;
-  for (uint32_t k = t->param_count; k-- > 0;) TRY(pop(c, t->types[k], &o));
+  for (uint32_t k = t->param_count; k-- > 0;) TRY(pop_raw(c, t->types[k], &o));
   uint32_t first = c->sp;
   if (emitting(c)) {
     /* the arguments must sit in consecutive slots: the callee's frame starts there */
