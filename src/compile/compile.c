@@ -96,6 +96,7 @@ typedef struct compiler {
   uint8_t *local_types;
   uint32_t *local_slots;
   uint32_t locals_end;   /* first stack slot */
+  uint32_t zero_slot;    /* a slot that is always 0 (after the locals), or NO_PATCH */
   uint32_t result_bytes;
   uint32_t *local_refs;  /* per local slot: W_LOCAL operands on the stack that read it */
   uint32_t deferred;     /* operands on the stack that are not W_OWN */
@@ -583,10 +584,11 @@ static void patch_list(compiler *c, uint32_t head, uint32_t target) {
 
 /* ------------------------------------------------------------------ instructions */
 
-static bool read_memarg(compiler *c, uint32_t natural, uint32_t *offset) {
-  uint32_t align;
+static bool read_memarg(compiler *c, uint32_t natural, uint64_t *offset) {
+  uint32_t align, off;
   READ(read_u32(&c->r, &align));
-  READ(read_u32(&c->r, offset));
+  READ(read_u32(&c->r, &off));
+  *offset = off;
   if (align >= 32) return MALFORMED("malformed memop flags");
   if (c->m->memory_count == 0) return INVALID("unknown memory 0");
   if ((1u << align) > natural) return INVALID("alignment must not be larger than natural");
@@ -623,6 +625,19 @@ static bool check_data_index(compiler *c, uint32_t d) {
   return true;
 }
 
+/* Pop a memory address. A constant address folds into the offset and the access reads the
+ * frame's zero slot as its base. */
+static bool pop_address(compiler *c, operand *a, uint64_t *offset) {
+  TRY(pop_raw(c, VT_I32, a));
+  if (a->where == W_CONST && c->zero_slot != NO_PATCH) {
+    *offset += (uint32_t)a->imm;
+    a->where = W_OWN;
+    a->loc = c->zero_slot;
+    return true;
+  }
+  return place_const(c, a);
+}
+
 /* Record that the instruction just completed produced the top operand into dst_cell. */
 static void produced(compiler *c, uint32_t dst_cell) {
   note_dst(c, dst_cell);
@@ -635,7 +650,7 @@ static bool compile_generic(compiler *c, int iop) {
   const op_info *o = &op_infos[iop];
   operand a = {0}, b = {0}, v = {0};
   bool use_imm = false;
-  uint32_t offset = 0;
+  uint64_t offset = 0;
   uint8_t lane = 0;
   switch (o->kind) {
     case K_UNARY:
@@ -662,14 +677,14 @@ static bool compile_generic(compiler *c, int iop) {
     }
     case K_LOAD:
       TRY(read_memarg(c, o->size, &offset));
-      TRY(pop(c, VT_I32, &a));
+      TRY(pop_address(c, &a, &offset));
       break;
     case K_STORE:
       TRY(read_memarg(c, o->size, &offset));
       TRY(pop_raw(c, o->in2, &b));
       if (b.where == W_CONST && c->h[iop_variant(iop, V_IMM)]) use_imm = true;
       else TRY(place_const(c, &b));
-      TRY(pop(c, VT_I32, &a));
+      TRY(pop_address(c, &a, &offset));
       break;
     case K_EXTRACT_LANE:
     case K_REPLACE_LANE:
@@ -684,7 +699,7 @@ static bool compile_generic(compiler *c, int iop) {
       READ(read_u8(&c->r, &lane));
       if (lane >= 16 / o->size) return INVALID("invalid lane index %u", lane);
       TRY(pop(c, VT_V128, &b));
-      TRY(pop(c, VT_I32, &a));
+      TRY(pop_address(c, &a, &offset));
       break;
     default:
       return INVALID("internal: opcode %s has no generic form", o->text);
@@ -1249,6 +1264,11 @@ static bool setup_locals(compiler *c, const functype *t, const func_body *body) 
       c->local_slots[i] = slot * 8;
       slot += valtype_slots(type);
     }
+  }
+  c->zero_slot = NO_PATCH;
+  if (c->m->memory_count) { /* zeroed on entry with the locals; nothing writes it */
+    c->zero_slot = slot * 8;
+    slot++;
   }
   if (slot > MAX_FRAME_SLOTS) return fail(c, KILN_ERR_LIMIT, "too many locals");
   c->locals_end = slot * 8;
