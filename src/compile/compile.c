@@ -487,7 +487,9 @@ static bool emit_branch(compiler *c, uint32_t depth) {
       return emit_op(c, IOP_return_);
     }
     uint32_t dst = 0;
-    for (uint32_t k = 0; k < n; k++) {
+    /* with several results, a local read after an earlier result overwrote it must be
+     * copied out first */
+    for (uint32_t k = 0; n > 1 && k < n; k++) {
       operand *o = &c->stack[first + k];
       if (o->where == W_LOCAL && o->loc < c->result_bytes) TRY(materialize(c, first + k));
     }
