@@ -72,7 +72,7 @@ fuzz: deps
 	  found=1; name=$$(basename "$$source" .c); \
 	  mkdir -p build-fuzz/corpus-$$name; \
 	  echo "== fuzzing $$name for $(FUZZ_SECONDS)s"; \
-	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- \
+	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- -dict=fuzz/wasm.dict -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
 	    build-fuzz/corpus-$$name; \
 	done; \
 	if [ $$found -eq 0 ]; then echo "no fuzz targets yet (fuzz/*.c)"; fi

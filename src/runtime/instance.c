@@ -129,7 +129,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
   }
   kiln_status st;
   /* imports */
-  uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+  uint32_t nf = 0, nt = 0, ng = 0;
   for (uint32_t i = 0; i < m->import_count; i++) {
     const import_desc *im = &m->imports[i];
     if ((st = link_import(inst, im, i, imports, import_count, err))) {
@@ -145,7 +145,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
     switch (im->kind) {
       case KILN_EXTERN_FUNC: inst->funcs[nf++] = v->of.func; break;
       case KILN_EXTERN_TABLE: inst->tables[nt++] = v->of.table; break;
-      case KILN_EXTERN_MEMORY: inst->memory = v->of.memory; nm++; break;
+      case KILN_EXTERN_MEMORY: inst->memory = v->of.memory; break;
       case KILN_EXTERN_GLOBAL: inst->globals[ng++] = v->of.global; break;
     }
   }
