@@ -239,11 +239,6 @@ static bool emit_forward(compiler *c, ctrl_frame *f) {
 /* A label is placed here: the previous instruction's result can no longer be retargeted. */
 static void place_label(compiler *c) { c->last_dst_end = UINT32_MAX; }
 
-static void note_dst(compiler *c, uint32_t dst_cell) {
-  c->last_dst_cell = dst_cell;
-  c->last_dst_end = UINT32_MAX; /* set by the caller once the instruction is complete */
-}
-
 static bool emit_copy(compiler *c, uint8_t type, uint32_t dst, uint32_t src) {
   if (dst == src) return true;
   TRY(emit_op(c, type == VT_V128 ? IOP_copy128 : IOP_copy64));
@@ -642,7 +637,7 @@ static bool pop_address(compiler *c, operand *a, uint64_t *offset) {
 
 /* Record that the instruction just completed produced the top operand into dst_cell. */
 static void produced(compiler *c, uint32_t dst_cell) {
-  note_dst(c, dst_cell);
+  c->last_dst_cell = dst_cell;
   c->last_dst_end = c->ncode;
   c->last_iop = INT32_MIN; /* compile_generic sets it for fusable instructions */
 }

@@ -56,8 +56,9 @@ static bool limits_match(uint64_t have_min, bool have_has_max, uint64_t have_max
   return true;
 }
 
+/* Find import i among the given ones and check its type; *out receives the match. */
 static kiln_status link_import(kiln_instance *inst, const import_desc *im, uint32_t i, const kiln_import *given,
-                               size_t given_count, kiln_error *err) {
+                               size_t given_count, const kiln_extern **out, kiln_error *err) {
   const kiln_import *found = NULL;
   for (size_t k = 0; k < given_count; k++)
     if (given[k].module && given[k].name && strcmp(given[k].module, im->module) == 0 &&
@@ -69,6 +70,7 @@ static kiln_status link_import(kiln_instance *inst, const import_desc *im, uint3
     return error_set(err, KILN_ERR_LINK, "unknown import: \"%s\" \"%s\" (%s import %u) was not provided",
                      im->module, im->name, kind_name(im->kind), i);
   const kiln_extern *v = &found->value;
+  *out = v;
   if (v->kind != im->kind)
     return error_set(err, KILN_ERR_LINK, "incompatible import type: \"%s\" \"%s\" must be a %s, got a %s",
                      im->module, im->name, kind_name(im->kind), kind_name((uint8_t)v->kind));
@@ -132,16 +134,11 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
   uint32_t nf = 0, nt = 0, ng = 0;
   for (uint32_t i = 0; i < m->import_count; i++) {
     const import_desc *im = &m->imports[i];
-    if ((st = link_import(inst, im, i, imports, import_count, err))) {
+    const kiln_extern *v = NULL;
+    if ((st = link_import(inst, im, i, imports, import_count, &v, err))) {
       instance_destroy(inst);
       return st;
     }
-    const kiln_extern *v = NULL;
-    for (size_t k = 0; k < import_count; k++)
-      if (strcmp(imports[k].module, im->module) == 0 && strcmp(imports[k].name, im->name) == 0) {
-        v = &imports[k].value;
-        break;
-      }
     switch (im->kind) {
       case KILN_EXTERN_FUNC: inst->funcs[nf++] = v->of.func; break;
       case KILN_EXTERN_TABLE: inst->tables[nt++] = v->of.table; break;

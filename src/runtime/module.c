@@ -15,11 +15,12 @@ static void module_destroy(kiln_module *m) {
   free(m->type_ids);
   free(m->declared_refs);
   free(m->valtype_pool);
+  free(m->pool_offsets);
   module_decl_free(&m->decl);
   free(m);
 }
 
-static bool build_pool(const kiln_module *cm);
+static bool build_pool(kiln_module *m);
 
 void module_release(kiln_module *m) {
   if (m && atomic_fetch_sub(&m->refcount, 1) == 1) module_destroy(m);
@@ -75,15 +76,7 @@ static void describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_ex
   t->kind = (kiln_externkind)kind;
   switch (kind) {
     case KILN_EXTERN_FUNC: {
-      const functype *ft = &d->types[d->func_types[index]];
-      t->func.params = (const kiln_valtype *)NULL;
-      t->func.param_count = ft->param_count;
-      t->func.result_count = ft->result_count;
-      /* valtype_pool holds each type's params+results as kiln_valtype, see build_pool */
-      size_t off = 0;
-      for (uint32_t i = 0; i < d->func_types[index]; i++) off += d->types[i].param_count + d->types[i].result_count;
-      t->func.params = m->valtype_pool + off;
-      t->func.results = m->valtype_pool + off + ft->param_count;
+      t->func = module_functype(m, d->func_types[index]);
       break;
     }
     case KILN_EXTERN_TABLE:
@@ -104,19 +97,30 @@ static void describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_ex
   }
 }
 
-static bool build_pool(const kiln_module *cm) {
-  kiln_module *m = (kiln_module *)cm;
-  if (m->valtype_pool) return true;
+/* Lay out every type's value types as kiln_valtype once, for the descriptors. */
+static bool build_pool(kiln_module *m) {
   size_t n = 0;
   for (uint32_t i = 0; i < m->decl.type_count; i++) n += m->decl.types[i].param_count + m->decl.types[i].result_count;
-  kiln_valtype *pool = malloc((n + 1) * sizeof *pool);
-  if (!pool) return false;
+  m->valtype_pool = malloc((n + 1) * sizeof *m->valtype_pool);
+  m->pool_offsets = malloc(((size_t)m->decl.type_count + 1) * sizeof *m->pool_offsets);
+  if (!m->valtype_pool || !m->pool_offsets) return false;
   size_t k = 0;
-  for (uint32_t i = 0; i < m->decl.type_count; i++)
+  for (uint32_t i = 0; i < m->decl.type_count; i++) {
+    m->pool_offsets[i] = (uint32_t)k;
     for (uint32_t j = 0; j < m->decl.types[i].param_count + m->decl.types[i].result_count; j++)
-      pool[k++] = (kiln_valtype)m->decl.types[i].types[j];
-  m->valtype_pool = pool;
+      m->valtype_pool[k++] = (kiln_valtype)m->decl.types[i].types[j];
+  }
   return true;
+}
+
+kiln_functype module_functype(const kiln_module *m, uint32_t type_index) {
+  const functype *ft = &m->decl.types[type_index];
+  kiln_functype t;
+  t.params = m->valtype_pool + m->pool_offsets[type_index];
+  t.param_count = ft->param_count;
+  t.results = t.params + ft->param_count;
+  t.result_count = ft->result_count;
+  return t;
 }
 
 uint32_t kiln_module_import_count(const kiln_module *module) { return module->decl.import_count; }
@@ -124,7 +128,6 @@ uint32_t kiln_module_import_count(const kiln_module *module) { return module->de
 kiln_status kiln_module_import(const kiln_module *module, uint32_t i, const char **module_name,
                                const char **field_name, kiln_externtype *type) {
   if (i >= module->decl.import_count) return KILN_ERR_ARGUMENT;
-  if (!build_pool(module)) return KILN_ERR_NOMEM;
   const import_desc *im = &module->decl.imports[i];
   if (module_name) *module_name = im->module;
   if (field_name) *field_name = im->name;
@@ -141,7 +144,6 @@ uint32_t kiln_module_export_count(const kiln_module *module) { return module->de
 
 kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char **name, kiln_externtype *type) {
   if (i >= module->decl.export_count) return KILN_ERR_ARGUMENT;
-  if (!build_pool(module)) return KILN_ERR_NOMEM;
   const export_desc *e = &module->decl.exports[i];
   if (name) *name = e->name;
   if (type) describe(module, e->kind, e->index, type);

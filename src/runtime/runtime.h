@@ -85,7 +85,8 @@ struct kiln_module {
   compiled_func *funcs;      /* one per defined function */
   atomic_uint refcount;      /* the embedder's reference plus one per instance */
   bool *declared_refs;       /* per function: may be named by ref.func in bodies */
-  kiln_valtype *valtype_pool;/* backing storage for kiln_functype descriptors */
+  kiln_valtype *valtype_pool;/* each type's params then results, for kiln_functype */
+  uint32_t *pool_offsets;    /* per type index: where its entries start in valtype_pool */
 };
 
 struct kiln_func {
@@ -203,6 +204,8 @@ kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits lim
 void table_destroy(kiln_table *t);
 void instance_destroy(kiln_instance *inst);
 void module_release(kiln_module *m);
+/* The kiln_functype of the module's type `type_index` (arrays owned by the module). */
+kiln_functype module_functype(const kiln_module *m, uint32_t type_index);
 /* Give back every cached memory reservation (engine teardown). */
 void memory_pool_drain(kiln_engine *engine);
 

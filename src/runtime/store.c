@@ -163,21 +163,15 @@ fail:
 }
 
 kiln_functype kiln_func_type(const kiln_func *func) {
-  kiln_functype t;
-  const functype *ft = func->type;
-  t.param_count = ft->param_count;
-  t.result_count = ft->result_count;
   if (func->code) {
-    /* wasm function: its module's pool, laid out per type index */
     const kiln_module *m = func->instance->module;
-    size_t off = 0;
-    for (uint32_t i = 0; i < m->decl.type_count && &m->decl.types[i] != ft; i++)
-      off += m->decl.types[i].param_count + m->decl.types[i].result_count;
-    t.params = m->valtype_pool + off;
-  } else {
-    t.params = func->host_valtypes;
+    return module_functype(m, (uint32_t)(func->type - m->decl.types));
   }
-  t.results = t.params + ft->param_count;
+  kiln_functype t;
+  t.params = func->host_valtypes;
+  t.param_count = func->type->param_count;
+  t.results = t.params + t.param_count;
+  t.result_count = func->type->result_count;
   return t;
 }
 
