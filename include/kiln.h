@@ -362,6 +362,81 @@ kiln_status kiln_global_set(kiln_global *global, kiln_val value);
 kiln_valtype kiln_global_type(const kiln_global *global);
 bool kiln_global_mutable(const kiln_global *global);
 
+/* ---------------------------------------------------------------- WASI preview1 */
+/*
+ * kiln's implementation of wasi_snapshot_preview1: what a WASI program sees of the host.
+ * A kiln_wasi belongs to one store and holds one program's arguments, environment, stdio
+ * and preopened directories, and its table of open file descriptors. The guest reaches
+ * nothing outside its preopens: path resolution refuses absolute paths, ".." and symlinks
+ * that lead outside them (openat2 RESOLVE_BENEATH where the kernel has it, a component-wise
+ * walk elsewhere), and a read-only preopen refuses every write through it.
+ *
+ *   kiln_wasi_config *cfg = kiln_wasi_config_new();
+ *   kiln_wasi_config_set_args(cfg, argc, argv);
+ *   kiln_wasi_config_preopen(cfg, "./data", "/data", 0, &err);
+ *   kiln_wasi *wasi;  kiln_wasi_new(store, cfg, &wasi, &err);  kiln_wasi_config_free(cfg);
+ *   const kiln_import *imports; size_t n;  kiln_wasi_imports(wasi, module, &imports, &n);
+ *   kiln_instantiate(store, module, imports, n, &instance, &err);
+ *   int32_t code;  kiln_wasi_run(wasi, instance, &code, &err);
+ */
+
+typedef struct kiln_wasi_config kiln_wasi_config;
+typedef struct kiln_wasi kiln_wasi;
+
+/* A configuration starts with no arguments, an empty environment, no preopens and the
+ * host's stdin, stdout and stderr. Returns NULL only when out of memory. */
+kiln_wasi_config *kiln_wasi_config_new(void);
+void kiln_wasi_config_free(kiln_wasi_config *config);
+
+/* The program's arguments, argv[0] being its name. Copied; replaces earlier arguments. */
+kiln_status kiln_wasi_config_set_args(kiln_wasi_config *config, size_t argc,
+                                      const char *const *argv);
+/* Set one environment variable (a later value for the same name replaces the earlier one).
+ * KILN_ERR_ARGUMENT if name is empty or contains '='. */
+kiln_status kiln_wasi_config_set_env(kiln_wasi_config *config, const char *name,
+                                     const char *value);
+/* Copy the host process's whole environment into the configuration. */
+kiln_status kiln_wasi_config_inherit_env(kiln_wasi_config *config);
+
+/* Flags of kiln_wasi_config_preopen. */
+#define KILN_WASI_READONLY 1u /* the guest may read but not create, write, rename or delete */
+
+/* Give the guest the host directory host_dir under the name guest_path (e.g. "/" or
+ * "/data"). The directory is opened now: KILN_ERR_NOT_FOUND / KILN_ERR_ARGUMENT with a
+ * message naming it if it is missing or not a directory. Preopens become guest file
+ * descriptors 3, 4, ... in the order they were added. */
+kiln_status kiln_wasi_config_preopen(kiln_wasi_config *config, const char *host_dir,
+                                     const char *guest_path, uint32_t flags, kiln_error *err);
+
+/* Host file descriptors to serve as the guest's fds 0, 1 and 2 (default: 0, 1, 2). -1
+ * stands for an empty input / a discarding output. kiln does not close them; they must
+ * stay open while the WASI context lives. */
+void kiln_wasi_config_set_stdio(kiln_wasi_config *config, int stdin_fd, int stdout_fd,
+                                int stderr_fd);
+
+/* Create a WASI context in store from config (which may be freed right after). The
+ * context is freed with the store, closing every file the guest left open. */
+kiln_status kiln_wasi_new(kiln_store *store, const kiln_wasi_config *config, kiln_wasi **out,
+                          kiln_error *err);
+
+/* The host functions for module's imports from "wasi_snapshot_preview1" whose names and
+ * types kiln implements (all 46 functions of preview1), as an array to pass to
+ * kiln_instantiate, alone or after merging it with the embedder's own imports. Imports
+ * kiln does not know are left out, so instantiation names them as missing. The array is
+ * owned by the context and valid until the next call. */
+kiln_status kiln_wasi_imports(kiln_wasi *wasi, const kiln_module *module,
+                              const kiln_import **imports, size_t *count);
+
+/* Run a WASI command: call instance's "_start" export. *exit_code receives the code given
+ * to proc_exit, or 0 if _start returns. A trap returns KILN_ERR_TRAP with err filled in;
+ * a module without "_start" gives KILN_ERR_NOT_FOUND. */
+kiln_status kiln_wasi_run(kiln_wasi *wasi, kiln_instance *instance, int32_t *exit_code,
+                          kiln_error *err);
+
+/* Whether an interrupt is pending for store (kiln_store_interrupt() since the last
+ * clear). Host functions that block (WASI's poll_oneoff sleeps) poll it to stop early. */
+bool kiln_store_interrupt_pending(const kiln_store *store);
+
 #ifdef __cplusplus
 }
 #endif

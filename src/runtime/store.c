@@ -72,6 +72,9 @@ void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes) {
 
 void kiln_store_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 1); }
 void kiln_store_clear_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 0); }
+bool kiln_store_interrupt_pending(const kiln_store *store) {
+  return atomic_load(&((kiln_store *)store)->interrupt) != 0;
+}
 
 void kiln_store_set_fuel(kiln_store *store, uint64_t fuel) {
   store->fuel_limited = fuel != UINT64_MAX;
