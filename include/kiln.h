@@ -408,6 +408,10 @@ kiln_status kiln_wasi_config_inherit_env(kiln_wasi_config *config);
 kiln_status kiln_wasi_config_preopen(kiln_wasi_config *config, const char *host_dir,
                                      const char *guest_path, uint32_t flags, kiln_error *err);
 
+/* Give the guest a listening socket (a host file descriptor, e.g. from socket(), bind()
+ * and listen()) as its next preopened descriptor, for sock_accept. kiln does not close it. */
+kiln_status kiln_wasi_config_preopen_socket(kiln_wasi_config *config, int host_fd);
+
 /* Host file descriptors to serve as the guest's fds 0, 1 and 2 (default: 0, 1, 2). -1
  * stands for an empty input / a discarding output. kiln does not close them; they must
  * stay open while the WASI context lives. */
