@@ -1,0 +1,273 @@
+/* main.c - the kiln command: picks the subcommand, prints help and the version, and holds
+ * the helpers every command uses (error lines, reading and compiling a module file). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---------------------------------------------------------------- help */
+
+static const char overview_help[] =
+    "kiln " KILN_VERSION " - a WebAssembly 2.0 runtime\n"
+    "\n"
+    "usage: kiln <command> [options] ...\n"
+    "       kiln [run options] app.wasm [args...]   (same as 'kiln run')\n"
+    "\n"
+    "commands:\n"
+    "  run        run a WASI program, or call one exported function (--invoke)\n"
+    "  validate   check that modules are valid WebAssembly 2.0\n"
+    "  inspect    show a module's imports, exports, memories, tables, globals and sections\n"
+    "  help       show the help of a command\n"
+    "\n"
+    "options:\n"
+    "  -h, --help      show this help\n"
+    "  -V, --version   print kiln's version\n"
+    "\n"
+    "'kiln help <command>' or 'kiln <command> --help' shows a command's options.\n";
+
+static const char run_help[] =
+    "usage: kiln run [options] app.wasm [args...]\n"
+    "       kiln [options] app.wasm [args...]\n"
+    "\n"
+    "Run a WASI command (the module's _start export), or with --invoke call one exported\n"
+    "function. Options come before the module path; everything after it goes to the\n"
+    "program, whose argv[0] is the module path as given.\n"
+    "\n"
+    "options:\n"
+    "  --invoke NAME           call the export NAME instead of _start, with the arguments\n"
+    "                          after the module path parsed per its parameter types; print\n"
+    "                          each result on its own line (_initialize runs first if the\n"
+    "                          module exports it)\n"
+    "  --dir HOST[::GUEST]     let the program use the host directory HOST under the name\n"
+    "                          GUEST (default: HOST as given); repeatable\n"
+    "  --dir-ro HOST[::GUEST]  the same, read-only: no creating, writing, renaming, deleting\n"
+    "  --env NAME=VALUE        set an environment variable of the program; --env NAME passes\n"
+    "                          the host's value (nothing if unset); repeatable\n"
+    "  --inherit-env           pass the whole host environment (--env values override it)\n"
+    "  --max-memory SIZE       cap each linear memory at SIZE: bytes, or with a K, M or G\n"
+    "                          suffix (binary: 64K = 64KiB = 65536; rounded down to 64 KiB\n"
+    "                          pages); memory.grow beyond it returns -1\n"
+    "  --timeout DURATION      stop the program after DURATION: a number with ms, s, m or h\n"
+    "                          (500ms, 2s, 1.5m; a bare number is seconds); it traps\n"
+    "  --fuel N                stop the program after N units of fuel (one per function call\n"
+    "                          and loop iteration, more for large bodies); it traps\n"
+    "  --stats                 after the run, print to stderr: wall, compile, instantiate and\n"
+    "                          run times, peak RSS, linear memory size, fuel consumed\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "--invoke values: i32 and i64 in decimal or 0x hex (a leading - is allowed; results print\n"
+    "as signed decimal); f32 and f64 as decimals, hex floats, inf, -inf, nan or nan:0xPAYLOAD;\n"
+    "v128 as 0x and up to 32 hex digits (a 128-bit little-endian integer); funcref and\n"
+    "externref as null.\n"
+    "\n"
+    "exit status:\n"
+    "  0-255  the program's exit code: the code it gave proc_exit, or 0 when _start (or the\n"
+    "         --invoke function) returns; other codes keep their low 8 bits (256 -> 0, -1 -> 255)\n"
+    "  1      kiln could not run it: unreadable file, not wasm, invalid module, missing\n"
+    "         import, bad --dir, no such export\n"
+    "  2      the command line is wrong\n"
+    "  134    the program trapped, ran out of fuel or timed out; stderr gets\n"
+    "         'kiln: trap: <kind>: <message>' and the backtrace\n";
+
+static const char validate_help[] =
+    "usage: kiln validate app.wasm [more.wasm...]\n"
+    "\n"
+    "Decode, validate and compile each module. Print 'app.wasm: valid' on stdout for each\n"
+    "valid one and the error ('kiln: app.wasm: invalid module: <where>: <what>') on stderr\n"
+    "for the others.\n"
+    "\n"
+    "exit status: 0 if all are valid, 1 if any is not (or cannot be read), 2 on usage errors\n";
+
+static const char inspect_help[] =
+    "usage: kiln inspect app.wasm\n"
+    "\n"
+    "Describe a valid module: its sections with offsets and sizes, its imports and exports\n"
+    "with their full types, the memories, tables and globals it defines, the number of\n"
+    "functions, the start function, and its custom sections with their sizes.\n"
+    "\n"
+    "exit status: 0, or 1 if the module cannot be read or is invalid, 2 on usage errors\n";
+
+static const char help_help[] =
+    "usage: kiln help [command]\n"
+    "\n"
+    "Show the overview, or the help of one command (run, validate, inspect, help).\n";
+
+static const struct {
+  const char *name;
+  const char *text;
+} help_pages[] = {
+    {"run", run_help},
+    {"validate", validate_help},
+    {"inspect", inspect_help},
+    {"help", help_help},
+};
+
+bool cli_help(FILE *out, const char *command) {
+  if (!command) {
+    fputs(overview_help, out);
+    return true;
+  }
+  for (size_t i = 0; i < sizeof help_pages / sizeof help_pages[0]; i++) {
+    if (strcmp(help_pages[i].name, command) == 0) {
+      fputs(help_pages[i].text, out);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+void cli_error(const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  fputs("kiln: ", stderr);
+  vfprintf(stderr, format, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+int cli_usage_error(const char *label, const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  fprintf(stderr, "%s: ", label);
+  vfprintf(stderr, format, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return CLI_EXIT_USAGE;
+}
+
+double cli_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* ---------------------------------------------------------------- module files */
+
+/* Read what fd has left (a pipe, a device, an empty or unmappable file). */
+static bool read_all(int fd, size_t size_hint, cli_file *file) {
+  size_t cap = size_hint ? size_hint : 65536, size = 0;
+  uint8_t *buf = malloc(cap);
+  if (!buf) return false;
+  for (;;) {
+    if (size == cap) {
+      uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+      if (!bigger) {
+        free(buf);
+        errno = ENOMEM;
+        return false;
+      }
+      buf = bigger;
+      cap *= 2;
+    }
+    ssize_t n = read(fd, buf + size, cap - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      free(buf);
+      errno = saved;
+      return false;
+    }
+    if (n == 0) break;
+    size += (size_t)n;
+  }
+  file->bytes = buf;
+  file->size = size;
+  return true;
+}
+
+bool cli_file_read(const char *path, cli_file *file) {
+  memset(file, 0, sizeof *file);
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && fstat(fd, &st) == 0;
+  if (ok && S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    ok = false;
+  }
+  if (ok && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      file->bytes = map;
+      file->size = file->mapped = (size_t)st.st_size;
+    }
+  }
+  if (ok && !file->bytes) ok = read_all(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, file);
+  int saved = errno;
+  if (fd >= 0) close(fd);
+  if (!ok) cli_error("cannot read '%s': %s", path, strerror(saved));
+  return ok;
+}
+
+void cli_file_free(cli_file *file) {
+  if (file->mapped)
+    munmap((void *)file->bytes, file->mapped);
+  else
+    free((void *)file->bytes);
+  memset(file, 0, sizeof *file);
+}
+
+kiln_module *cli_module_new(kiln_engine *engine, const char *path, const cli_file *file) {
+  kiln_module *module = NULL;
+  kiln_error err;
+  if (kiln_module_new(engine, file->bytes, file->size, &module, &err) != KILN_OK) {
+    cli_error("%s: %s: %s", path, kiln_status_string(err.status), err.message);
+    return NULL;
+  }
+  return module;
+}
+
+/* ---------------------------------------------------------------- main */
+
+/* Whether arg names a module to run without the word "run": a .wasm name or a file. */
+static bool looks_like_module(const char *arg) {
+  size_t n = strlen(arg);
+  struct stat st;
+  return (n > 5 && strcmp(arg + n - 5, ".wasm") == 0) || (stat(arg, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+static int help_command(int argc, char **argv) {
+  if (argc > 2)
+    return cli_usage_error("kiln help", "too many arguments (usage: kiln help [command])");
+  const char *command = argc == 2 ? argv[1] : NULL;
+  if (command && command[0] == '-' && strcmp(command, "-h") && strcmp(command, "--help"))
+    return cli_usage_error("kiln help", "unknown option '%s' (usage: kiln help [command])", command);
+  if (command && command[0] == '-') command = "help";
+  if (!cli_help(stdout, command))
+    return cli_usage_error("kiln help", "unknown command '%s' (commands: run, validate, inspect, help)",
+                           command);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    cli_help(stderr, NULL);
+    return CLI_EXIT_USAGE;
+  }
+  const char *first = argv[1];
+  if (strcmp(first, "run") == 0) return cli_run("kiln run", argc - 1, argv + 1);
+  if (strcmp(first, "validate") == 0) return cli_validate("kiln validate", argc - 1, argv + 1);
+  if (strcmp(first, "inspect") == 0) return cli_inspect("kiln inspect", argc - 1, argv + 1);
+  if (strcmp(first, "help") == 0) return help_command(argc - 1, argv + 1);
+  if (strcmp(first, "-h") == 0 || strcmp(first, "--help") == 0) {
+    cli_help(stdout, NULL);
+    return 0;
+  }
+  if (strcmp(first, "-V") == 0 || strcmp(first, "--version") == 0) {
+    puts("kiln " KILN_VERSION);
+    return 0;
+  }
+  /* Like wasmtime, "run" may be left out: options of run or a module path come first. */
+  if (first[0] == '-' || looks_like_module(first)) return cli_run("kiln", argc, argv);
+  return cli_usage_error("kiln", "unknown command '%s' (commands: run, validate, inspect, help; "
+                         "or give a .wasm file to run)", first);
+}
