@@ -61,7 +61,8 @@ bench: build
 	python3 bench/bench.py --build-dir build-bench $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) \
 	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"
 
-# libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME.
+# libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME
+# with fuzz/NAME.dict (or fuzz/wasm.dict when it has none).
 fuzz: deps
 	@if [ -z "$(FUZZ_CC)" ]; then echo "make fuzz needs clang-19 or clang" >&2; exit 1; fi
 	$(call configure,build-fuzz,RelWithDebInfo,-DKILN_FUZZ=ON -DCMAKE_C_COMPILER=$(FUZZ_CC) "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g")
@@ -70,9 +71,10 @@ fuzz: deps
 	for source in fuzz/*.c; do \
 	  [ -f "$$source" ] || continue; \
 	  found=1; name=$$(basename "$$source" .c); \
+	  dict=fuzz/$$name.dict; [ -f "$$dict" ] || dict=fuzz/wasm.dict; \
 	  mkdir -p build-fuzz/corpus-$$name; \
 	  echo "== fuzzing $$name for $(FUZZ_SECONDS)s"; \
-	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- -dict=fuzz/wasm.dict -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- -dict=$$dict -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
 	    build-fuzz/corpus-$$name; \
 	done; \
 	if [ $$found -eq 0 ]; then echo "no fuzz targets yet (fuzz/*.c)"; fi

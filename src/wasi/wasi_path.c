@@ -245,6 +245,12 @@ int path_parent_beneath(int root, char *path, int *parent, const char **name, bo
   return err;
 }
 
+int path_open_beneath_walk(int root, const char *path, int flags, mode_t mode, bool follow, int *out) {
+  if (path[0] == '/') return PATH_ESCAPES;
+  if (path[0] == 0) return ENOENT;
+  return open_with_walk(root, path, flags, mode, follow, out);
+}
+
 void path_close_parent(int root, int parent) {
   if (parent != root && parent >= 0) close(parent);
 }

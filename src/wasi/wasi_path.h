@@ -23,6 +23,9 @@ int path_open_beneath(int root, const char *path, int flags, mode_t mode, bool f
 int path_parent_beneath(int root, char *path, int *parent, const char **name, bool *trailing_slash);
 void path_close_parent(int root, int parent);
 
+/* The same, always with the component-wise walk (tests and the fuzzer compare the two). */
+int path_open_beneath_walk(int root, const char *path, int flags, mode_t mode, bool follow, int *out);
+
 /* Whether openat2(RESOLVE_BENEATH) is in use (else the component-wise walk). The walk is
  * forced by the environment variable KILN_WASI_NO_OPENAT2=1 (for testing it). */
 bool path_uses_openat2(void);
