@@ -1,0 +1,612 @@
+#!/usr/bin/env python3
+"""test_cli.py - end-to-end tests of the kiln command.
+
+Usage: test_cli.py PATH/TO/kiln [unittest options]
+
+Test modules are built at run time in a temporary folder: from WebAssembly text with wat2wasm
+(wabt) and from C with clang-19 --target=wasm32-wasi (wasi-libc). Both are dependencies
+(scripts/deps.sh installs them); without them the tests fail and say why.
+"""
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+KILN = None  # the binary under test, from argv[1]
+WORK = None  # the temporary folder with the test modules
+
+# ---------------------------------------------------------------- test modules
+
+MATH_WAT = r"""
+(module
+  (func $add (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "add64") (param i64 i64) (result i64) local.get 0 local.get 1 i64.add)
+  (func (export "mulf") (param f32 f32) (result f32) local.get 0 local.get 1 f32.mul)
+  (func (export "divd") (param f64 f64) (result f64) local.get 0 local.get 1 f64.div)
+  (func (export "multi") (result i32 i64 f32 f64)
+    i32.const -1 i64.const 0x7fffffffffffffff f32.const 0.1 f64.const -2.5)
+  (func (export "vadd") (param v128 v128) (result v128) local.get 0 local.get 1 i32x4.add)
+  (func (export "none"))
+  (func $inner (unreachable))
+  (func $middle call $inner)
+  (func $crash (export "crash") call $middle)
+  (func (export "spin") (loop br 0))
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+  (func (export "size") (result i32) memory.size)
+  (memory (export "memory") 1)
+  (global (export "counter") (mut i32) (i32.const 66560))
+)
+"""
+
+IMPORTS_WAT = r"""
+(module
+  (import "env" "log" (func $log (param i32 f64)))
+  (import "env" "mem" (memory 1 2))
+  (import "env" "tab" (table 3 funcref))
+  (import "env" "base" (global i64))
+  (table $own_table 7 externref)
+  (global $g (mut f32) (f32.const 1.5))
+  (func $run (export "run") (param i64) (result i32 i64) i32.const 0 local.get 0)
+  (export "mem_again" (memory 0))
+  (export "own_table" (table $own_table))
+  (export "g" (global $g))
+)
+"""
+
+START_TRAP_WAT = r"""
+(module (func $boom unreachable) (start $boom) (func (export "none")))
+"""
+
+BIG_MEMORY_WAT = r"""
+(module (memory (export "memory") 32) (func (export "_start")))
+"""
+
+# One WASI program for every WASI test: the first argument picks what it does.
+WASI_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((noinline)) void trap_here(void) { __builtin_trap(); }
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    puts("hello, world");
+    return 0;
+  }
+  const char *mode = argv[1];
+  if (!strcmp(mode, "args")) {
+    for (int i = 0; i < argc; i++) printf("%d:%s\n", i, argv[i]);
+  } else if (!strcmp(mode, "env")) {
+    for (int i = 2; i < argc; i++) {
+      const char *v = getenv(argv[i]);
+      printf("%s=%s\n", argv[i], v ? v : "(unset)");
+    }
+  } else if (!strcmp(mode, "cat")) {
+    FILE *f = fopen(argv[2], "r");
+    if (!f) { perror(argv[2]); return 3; }
+    int c;
+    while ((c = fgetc(f)) != EOF) putchar(c);
+    fclose(f);
+  } else if (!strcmp(mode, "write")) {
+    FILE *f = fopen(argv[2], "w");
+    if (!f) { perror(argv[2]); return 4; }
+    fputs(argv[3], f);
+    if (fclose(f) != 0) { perror("fclose"); return 5; }
+  } else if (!strcmp(mode, "exit")) {
+    exit(atoi(argv[2]));
+  } else if (!strcmp(mode, "trap")) {
+    trap_here();
+  } else {
+    return 1;
+  }
+  return 0;
+}
+"""
+
+
+def leb(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def custom_section(name, data):
+    payload = leb(len(name)) + name.encode() + data
+    return b"\x00" + leb(len(payload)) + payload
+
+
+def section_headers(data):
+    """[(id, offset, payload size)] of a module's sections, parsed independently of kiln."""
+    pos, out = 8, []
+    while pos < len(data):
+        start, sid = pos, data[pos]
+        pos += 1
+        size = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            size |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        out.append((sid, start, size))
+        pos += size
+    return out
+
+
+def wat(name, text, *flags):
+    src = os.path.join(WORK, name + ".wat")
+    out = os.path.join(WORK, name + ".wasm")
+    with open(src, "w") as f:
+        f.write(text)
+    subprocess.run(["wat2wasm", "--debug-names", *flags, src, "-o", out], check=True)
+    return out
+
+
+def build_modules():
+    for tool in ("wat2wasm", "clang-19"):
+        if not shutil.which(tool):
+            sys.exit(f"test_cli.py: {tool} not found: the CLI tests build their modules with it "
+                     "(run scripts/deps.sh to install wabt, clang-19, lld-19 and wasi-libc)")
+    wat("math", MATH_WAT)
+    imports = wat("imports", IMPORTS_WAT)
+    with open(imports, "ab") as f:
+        f.write(custom_section("kiln.note", b"x" * 300))
+        f.write(custom_section("tiny", b""))
+    wat("start_trap", START_TRAP_WAT)
+    wat("big_memory", BIG_MEMORY_WAT)
+    # Well-formed but invalid: i32.add on an f32 operand.
+    wat("invalid", "(module (func (result i32) f32.const 1 i32.const 2 i32.add))", "--no-check")
+    with open(os.path.join(WORK, "text.wasm"), "w") as f:
+        f.write("this is not a module\n")
+    with open(os.path.join(WORK, "truncated.wasm"), "wb") as f:
+        f.write(b"\x00asm\x01\x00\x00\x00\x01\x05\x01\x60")
+    src = os.path.join(WORK, "prog.c")
+    with open(src, "w") as f:
+        f.write(WASI_C)
+    r = subprocess.run(["clang-19", "--target=wasm32-wasi", "--sysroot=/usr", "-O2", src, "-o",
+                        os.path.join(WORK, "prog.wasm")], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("test_cli.py: clang-19 --target=wasm32-wasi failed (is wasi-libc and "
+                 "libclang-rt-19-dev-wasm32 installed? scripts/deps.sh):\n" + r.stderr)
+    os.mkdir(os.path.join(WORK, "data"))
+    with open(os.path.join(WORK, "data", "greeting.txt"), "w") as f:
+        f.write("hi from the host\n")
+
+
+def path(name):
+    return os.path.join(WORK, name)
+
+
+def kiln(*args, env=None, timeout=60):
+    """Run kiln in WORK; (exit status, stdout, stderr, seconds)."""
+    start = time.monotonic()
+    r = subprocess.run([KILN, *args], capture_output=True, text=True, cwd=WORK, env=env,
+                       timeout=timeout)
+    return r.returncode, r.stdout, r.stderr, time.monotonic() - start
+
+
+class CliTest(unittest.TestCase):
+    def one_line_error(self, args, status, *fragments):
+        """kiln args fails with status and exactly one stderr line holding every fragment."""
+        code, out, err, _ = kiln(*args)
+        self.assertEqual(code, status, f"kiln {' '.join(args)}: {err}")
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 1, f"kiln {' '.join(args)}: want one stderr line, got {err!r}")
+        self.assertTrue(lines[0].startswith("kiln"), lines[0])
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+        return lines[0]
+
+    def invoke(self, name, *values, module="math.wasm", extra=()):
+        code, out, err, _ = kiln("run", *extra, "--invoke", name, module, *values)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(err, "")
+        return out.splitlines()
+
+
+class TestVersionAndHelp(CliTest):
+    def test_version(self):
+        for flag in ("--version", "-V"):
+            code, out, err, _ = kiln(flag)
+            self.assertEqual((code, out, err), (0, "kiln 0.1.0\n", ""))
+
+    def test_overview(self):
+        for args in (["help"], ["--help"], ["-h"]):
+            code, out, err, _ = kiln(*args)
+            self.assertEqual(code, 0)
+            for word in ("usage: kiln", "run", "validate", "inspect", "--version"):
+                self.assertIn(word, out)
+
+    def test_no_arguments_is_a_usage_error(self):
+        code, out, err, _ = kiln()
+        self.assertEqual(code, 2)
+        self.assertEqual(out, "")
+        self.assertIn("usage: kiln", err)
+
+    def test_command_help(self):
+        code, out, _, _ = kiln("help", "run")
+        self.assertEqual(code, 0)
+        for word in ("--invoke", "--dir HOST[::GUEST]", "--dir-ro", "--env", "--inherit-env",
+                     "--max-memory", "--timeout", "--fuel", "--stats", "exit status", "134"):
+            self.assertIn(word, out)
+        self.assertEqual(kiln("run", "--help")[1], out)
+        self.assertEqual(kiln("run", "-h")[1], out)
+        self.assertIn("usage: kiln validate", kiln("validate", "--help")[1])
+        self.assertIn("usage: kiln inspect", kiln("help", "inspect")[1])
+        self.assertIn("usage: kiln inspect", kiln("inspect", "--help")[1])
+
+    def test_unknown_help_topic(self):
+        self.one_line_error(["help", "frobnicate"], 2, "unknown command 'frobnicate'", "run")
+
+    def test_unknown_command(self):
+        self.one_line_error(["frobnicate"], 2, "unknown command 'frobnicate'", "run, validate, inspect")
+
+
+class TestValidate(CliTest):
+    def test_valid(self):
+        code, out, err, _ = kiln("validate", "math.wasm", "prog.wasm")
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(out, "math.wasm: valid\nprog.wasm: valid\n")
+
+    def test_not_wasm(self):
+        self.one_line_error(["validate", "text.wasm"], 1, "text.wasm", "malformed module", "offset 0x0")
+
+    def test_truncated(self):
+        self.one_line_error(["validate", "truncated.wasm"], 1, "truncated.wasm", "malformed module",
+                            "type section")
+
+    def test_invalid(self):
+        self.one_line_error(["validate", "invalid.wasm"], 1, "invalid.wasm", "invalid module",
+                            "type mismatch")
+
+    def test_mixed_reports_each_and_fails(self):
+        code, out, err, _ = kiln("validate", "math.wasm", "invalid.wasm", "missing.wasm")
+        self.assertEqual(code, 1)
+        self.assertEqual(out, "math.wasm: valid\n")
+        self.assertEqual(len(err.splitlines()), 2)
+        self.assertIn("missing.wasm", err)
+
+    def test_usage(self):
+        self.one_line_error(["validate"], 2, "missing module path", "usage: kiln validate")
+        self.one_line_error(["validate", "--bogus", "math.wasm"], 2, "unknown option '--bogus'",
+                            "kiln help validate")
+
+
+class TestInspect(CliTest):
+    def test_imports_and_exports_with_types(self):
+        code, out, err, _ = kiln("inspect", "imports.wasm")
+        self.assertEqual((code, err), (0, ""))
+        for line in ("func   env.log: (i32, f64) -> ()",
+                     "memory env.mem: min 1 pages, max 2",
+                     "table  env.tab: funcref, min 3 elements, no max",
+                     "global env.base: i64",
+                     "func   run: (i64) -> (i32, i64)",
+                     "memory mem_again: min 1 pages, max 2",
+                     "table  own_table: externref, min 7 elements, no max",
+                     "global g: mut f32"):
+            self.assertIn(line, out)
+        self.assertIn("imports (4):", out)
+        self.assertIn("exports (4):", out)
+
+    def test_memories_tables_globals(self):
+        out = kiln("inspect", "imports.wasm")[1]
+        self.assertIn("memories (1):", out)
+        self.assertIn("memory 0: min 1 pages, max 2 (imported env.mem)", out)
+        self.assertIn("memory 0: min 1 pages, no max\n", kiln("inspect", "math.wasm")[1])
+        self.assertIn("tables (2):", out)
+        self.assertIn("table  1: externref, min 7 elements, no max", out)
+        self.assertIn("globals (2):", out)
+        self.assertIn("global 0: i64 (imported env.base)", out)
+        self.assertIn("global 1: mut f32 = f32.const", out)
+        self.assertIn("functions: 2 (1 imported, 1 defined)", out)
+
+    def test_custom_sections_and_section_sizes(self):
+        out = kiln("inspect", "imports.wasm")[1]
+        self.assertRegex(out, r"kiln\.note +300 bytes")
+        self.assertRegex(out, r"\n  tiny +0 bytes")
+        with open(path("imports.wasm"), "rb") as f:
+            data = f.read()
+        self.assertIn(f"imports.wasm: {len(data)} bytes, wasm version 1", out)
+        names = {1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
+                 7: "export", 10: "code"}
+        headers = section_headers(data)
+        self.assertGreaterEqual(len(headers), 9)
+        for sid, offset, size in headers:
+            if sid in names:
+                self.assertRegex(out, rf"\n  {names[sid]} +offset 0x{offset:08x} +{size} bytes\n")
+            else:
+                self.assertRegex(out, rf"\n  custom \S+ +offset 0x{offset:08x} +{size} bytes\n")
+
+    def test_wasi_program(self):
+        out = kiln("inspect", "prog.wasm")[1]
+        self.assertIn("func   wasi_snapshot_preview1.fd_write: (i32, i32, i32, i32) -> (i32)", out)
+        self.assertIn("func   _start: () -> ()", out)
+
+    def test_start_function(self):
+        self.assertIn("start: function 0", kiln("inspect", "start_trap.wasm")[1])
+
+    def test_bad_input(self):
+        self.one_line_error(["inspect", "text.wasm"], 1, "text.wasm", "malformed")
+        self.one_line_error(["inspect", "missing.wasm"], 1, "cannot read 'missing.wasm'")
+        self.one_line_error(["inspect", "math.wasm", "prog.wasm"], 2, "one module")
+
+
+class TestInvoke(CliTest):
+    # (export, arguments, printed results) for each number type.
+    NUMBERS = [
+        ("add", ["2", "40"], ["42"]),
+        ("add", ["0x7fffffff", "1"], ["-2147483648"]),
+        ("add", ["4294967295", "-5"], ["-6"]),
+        ("add64", ["-0x10", "0xffffffffffffffff"], ["-17"]),
+        ("add64", ["9223372036854775807", "1"], ["-9223372036854775808"]),
+        ("mulf", ["1.5", "-2"], ["-3"]),
+        ("mulf", ["0.1", "1"], ["0.1"]),
+        ("mulf", ["inf", "-1"], ["-inf"]),
+        ("mulf", ["nan", "1"], ["nan"]),
+        ("divd", ["1", "3"], ["0.3333333333333333"]),
+        ("divd", ["1", "0"], ["inf"]),
+        ("divd", ["0x1p4", "2"], ["8"]),
+        ("divd", ["1e300", "1e-10"], ["inf"]),
+        ("divd", ["-0", "1"], ["-0"]),
+    ]
+
+    def test_numbers(self):
+        for name, values, results in self.NUMBERS:
+            with self.subTest(name=name, values=values):
+                self.assertEqual(self.invoke(name, *values), results)
+
+    def test_v128(self):
+        self.assertEqual(self.invoke("vadd", "0x00000001000000020000000300000004", "0x10"),
+                         ["0x00000001000000020000000300000014"])
+
+    def test_multiple_results_one_per_line(self):
+        self.assertEqual(self.invoke("multi"), ["-1", "9223372036854775807", "0.1", "-2.5"])
+
+    def test_no_results_prints_nothing(self):
+        self.assertEqual(self.invoke("none"), [])
+
+    def test_wrong_argument_count(self):
+        self.one_line_error(["--invoke", "add", "math.wasm", "1"], 2, "'add'", "(i32, i32) -> (i32)",
+                            "takes 2 arguments, 1 given")
+
+    def test_bad_value(self):
+        self.one_line_error(["run", "--invoke", "add", "math.wasm", "1", "x1"], 2, "argument 2",
+                            "'x1' is not an i32")
+        self.one_line_error(["run", "--invoke", "add", "math.wasm", "1", "4294967296"], 2,
+                            "'4294967296' is not an i32")
+        self.one_line_error(["run", "--invoke", "mulf", "math.wasm", "1", "1.5x"], 2,
+                            "'1.5x' is not a f32")
+
+    def test_missing_export(self):
+        self.one_line_error(["--invoke", "nope", "math.wasm"], 1, "math.wasm",
+                            "no exported function 'nope'", "add")
+
+    def test_export_that_is_not_a_function(self):
+        self.one_line_error(["--invoke", "memory", "math.wasm"], 1, "'memory' is a memory")
+
+    def test_wasi_module(self):
+        # --invoke instantiates with the WASI imports too.
+        code, out, err, _ = kiln("run", "--invoke", "_start", "prog.wasm")
+        self.assertEqual((code, out, err), (0, "hello, world\n", ""))
+
+
+class TestTraps(CliTest):
+    def test_unreachable_with_backtrace(self):
+        code, out, err, _ = kiln("--invoke", "crash", "math.wasm")
+        self.assertEqual(code, 134)
+        lines = err.splitlines()
+        self.assertTrue(lines[0].startswith("kiln: trap: unreachable: "), lines[0])
+        self.assertIn("inner", lines[0])
+        frames = [l for l in lines if l.lstrip().startswith("#")]
+        self.assertEqual(len(frames), 3, err)
+        for frame, name in zip(frames, ("inner", "middle", "crash")):
+            self.assertRegex(frame, rf"#\d+ +func \d+ +{name} +at 0x[0-9a-f]+$")
+
+    def test_unnamed_function(self):
+        code, _, err, _ = kiln("--fuel", "5", "--invoke", "spin", "math.wasm")
+        self.assertEqual(code, 134)
+        self.assertRegex(err, r"#0 +func \d+ +<unnamed> +at 0x[0-9a-f]+")
+
+    def test_fuel_exhaustion(self):
+        code, out, err, _ = kiln("run", "--fuel", "1000", "--invoke", "spin", "math.wasm")
+        self.assertEqual(code, 134)
+        self.assertTrue(err.startswith("kiln: trap: out of fuel: "), err)
+        self.assertIn("1000", err.splitlines()[0])
+
+    def test_enough_fuel(self):
+        self.assertEqual(self.invoke("add", "1", "2", extra=("--fuel", "10")), ["3"])
+
+    def test_timeout(self):
+        code, out, err, seconds = kiln("run", "--timeout", "200ms", "--invoke", "spin", "math.wasm",
+                                       timeout=10)
+        self.assertEqual(code, 134)
+        self.assertTrue(err.startswith("kiln: trap: interrupted: timed out after 200ms"), err)
+        self.assertLess(seconds, 10)
+
+    def test_timeout_not_reached(self):
+        code, out, err, seconds = kiln("--timeout", "1m", "prog.wasm", timeout=10)
+        self.assertEqual((code, out, err), (0, "hello, world\n", ""))
+        self.assertLess(seconds, 10)  # the watchdog does not hold the exit up
+
+    def test_trap_in_start_function(self):
+        code, _, err, _ = kiln("--invoke", "none", "start_trap.wasm")
+        self.assertEqual(code, 134)
+        self.assertTrue(err.startswith("kiln: trap: unreachable"), err)
+        self.assertIn("boom", err)
+
+    def test_trap_in_wasi_program(self):
+        code, out, err, _ = kiln("prog.wasm", "trap")
+        self.assertEqual(code, 134)
+        self.assertTrue(err.startswith("kiln: trap: unreachable"), err)
+        self.assertRegex(err, r"func \d+ +trap_here +at 0x")
+        self.assertRegex(err, r"func \d+ +main")
+
+
+class TestMemoryLimit(CliTest):
+    def test_grow_stops_at_the_limit(self):
+        self.assertEqual(self.invoke("grow", "1", extra=("--max-memory", "128K")), ["1"])
+        self.assertEqual(self.invoke("grow", "2", extra=("--max-memory", "128KiB")), ["-1"])
+        self.assertEqual(self.invoke("grow", "2", extra=("--max-memory", "196608")), ["1"])
+        self.assertEqual(self.invoke("grow", "100", extra=("--max-memory", "64M")), ["1"])
+        self.assertEqual(self.invoke("grow", "1100", extra=("--max-memory", "64MiB")), ["-1"])
+        self.assertEqual(self.invoke("grow", "2"), ["1"])
+
+    def test_module_needing_more_fails(self):
+        line = self.one_line_error(["--max-memory", "1M", "big_memory.wasm"], 1, "big_memory.wasm",
+                                   "cannot instantiate")
+        self.assertIn("limit", line)
+
+    def test_bad_values(self):
+        for value in ("12Q", "", "1000", "-5M", "1.5G", "99999999999999999999G"):
+            self.one_line_error(["--max-memory", value, "math.wasm"], 2,
+                                f"bad --max-memory value '{value}'", "64K")
+
+
+class TestBadInput(CliTest):
+    def test_missing_file(self):
+        self.one_line_error(["run", "nothere.wasm"], 1,
+                            "kiln: cannot read 'nothere.wasm': No such file or directory")
+        self.one_line_error(["nothere.wasm"], 1, "cannot read 'nothere.wasm'")
+
+    def test_directory_as_module(self):
+        self.one_line_error(["run", "data"], 1, "cannot read 'data': Is a directory")
+
+    def test_not_wasm(self):
+        self.one_line_error(["run", "text.wasm"], 1, "kiln: text.wasm: malformed module",
+                            "magic header")
+
+    def test_invalid(self):
+        self.one_line_error(["run", "invalid.wasm"], 1, "invalid.wasm: invalid module")
+
+    def test_missing_import(self):
+        self.one_line_error(["run", "--invoke", "run", "imports.wasm", "1"], 1, "imports.wasm",
+                            "cannot instantiate", '"env" "log"')
+
+    def test_not_a_command(self):
+        self.one_line_error(["math.wasm"], 1, "math.wasm", "no _start", "--invoke")
+
+    def test_bad_dir(self):
+        self.one_line_error(["--dir", "no_such_dir", "prog.wasm"], 1, "--dir", "no_such_dir")
+        self.one_line_error(["--dir-ro", "prog.c::/x", "prog.wasm"], 1, "--dir-ro", "prog.c")
+        self.one_line_error(["--dir", "::/x", "prog.wasm"], 2, "bad --dir value '::/x'", "HOST::GUEST")
+        self.one_line_error(["--dir", "data::", "prog.wasm"], 2, "bad --dir value 'data::'")
+
+    def test_unknown_option(self):
+        self.one_line_error(["--foo", "prog.wasm"], 2, "kiln: unknown option '--foo'", "kiln help run")
+        self.one_line_error(["run", "--foo=1", "prog.wasm"], 2, "kiln run: unknown option '--foo'")
+        self.one_line_error(["run", "-x", "prog.wasm"], 2, "unknown option '-x'")
+
+    def test_option_without_value(self):
+        self.one_line_error(["run", "--dir"], 2, "option '--dir' needs a value")
+
+    def test_missing_module_path(self):
+        self.one_line_error(["run"], 2, "kiln run: missing module path",
+                            "usage: kiln run [options] app.wasm [args...]")
+        self.one_line_error(["run", "--stats"], 2, "missing module path")
+
+    def test_bad_timeout(self):
+        for value in ("0", "-1s", "soon", "5 s", "10d", "nan"):
+            self.one_line_error(["--timeout", value, "prog.wasm"], 2, f"bad --timeout value '{value}'",
+                                "500ms")
+
+    def test_bad_fuel(self):
+        for value in ("many", "-1", "1e6", "99999999999999999999999"):
+            self.one_line_error(["--fuel", value, "prog.wasm"], 2, f"bad --fuel value '{value}'")
+
+    def test_bad_env(self):
+        self.one_line_error(["--env", "=x", "prog.wasm"], 2, "bad --env value '=x'", "NAME=VALUE")
+
+
+class TestWasi(CliTest):
+    def test_hello(self):
+        for args in (["run", "prog.wasm"], ["prog.wasm"], [path("prog.wasm")]):
+            code, out, err, _ = kiln(*args)
+            self.assertEqual((code, out, err), (0, "hello, world\n", ""))
+
+    def test_args(self):
+        code, out, err, _ = kiln("run", "prog.wasm", "args", "two words", "--fuel", "-x")
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(out, "0:prog.wasm\n1:args\n2:two words\n3:--fuel\n4:-x\n")
+        code, out, _, _ = kiln("./prog.wasm", "args")
+        self.assertEqual(out, "0:./prog.wasm\n1:args\n")
+
+    def test_env(self):
+        host = dict(os.environ, KILN_HOST_ONLY="from host", KILN_SHARED_NAME="host value")
+        code, out, err, _ = kiln("--env", "A=1", "--env", "B=x=y", "--env", "EMPTY=", "--env",
+                                 "KILN_HOST_ONLY", "--env", "KILN_NOT_SET_ANYWHERE", "prog.wasm",
+                                 "env", "A", "B", "EMPTY", "KILN_HOST_ONLY", "KILN_NOT_SET_ANYWHERE",
+                                 "KILN_SHARED_NAME", env=host)
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(out, "A=1\nB=x=y\nEMPTY=\nKILN_HOST_ONLY=from host\n"
+                              "KILN_NOT_SET_ANYWHERE=(unset)\nKILN_SHARED_NAME=(unset)\n")
+
+    def test_inherit_env(self):
+        host = dict(os.environ, KILN_SHARED_NAME="host value", KILN_OTHER="other")
+        code, out, err, _ = kiln("--inherit-env", "--env", "KILN_SHARED_NAME=override", "prog.wasm",
+                                 "env", "KILN_SHARED_NAME", "KILN_OTHER", env=host)
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(out, "KILN_SHARED_NAME=override\nKILN_OTHER=other\n")
+
+    def test_dir_read(self):
+        code, out, err, _ = kiln("--dir", "data::/data", "prog.wasm", "cat", "/data/greeting.txt")
+        self.assertEqual((code, out, err), (0, "hi from the host\n", ""))
+        code, out, err, _ = kiln("--dir", "data", "prog.wasm", "cat", "data/greeting.txt")
+        self.assertEqual((code, out, err), (0, "hi from the host\n", ""))
+
+    def test_no_dir_no_access(self):
+        code, out, err, _ = kiln("prog.wasm", "cat", "/data/greeting.txt")
+        self.assertEqual(code, 3)
+        self.assertEqual(out, "")
+
+    def test_dir_write_and_read_only(self):
+        code, _, err, _ = kiln("--dir", "data::/d", "prog.wasm", "write", "/d/out.txt", "written")
+        self.assertEqual((code, err), (0, ""))
+        with open(path("data/out.txt")) as f:
+            self.assertEqual(f.read(), "written")
+        code, _, err, _ = kiln("--dir-ro", "data::/d", "prog.wasm", "write", "/d/out2.txt", "no")
+        self.assertEqual(code, 4, err)
+        self.assertFalse(os.path.exists(path("data/out2.txt")))
+        code, out, _, _ = kiln("--dir-ro", "data::/d", "prog.wasm", "cat", "/d/greeting.txt")
+        self.assertEqual((code, out), (0, "hi from the host\n"))
+
+    def test_exit_codes(self):
+        for given, status in (("0", 0), ("7", 7), ("125", 125), ("134", 134), ("255", 255),
+                              ("256", 0), ("300", 44)):
+            code, out, err, _ = kiln("prog.wasm", "exit", given)
+            self.assertEqual((code, err), (status, ""), f"exit({given})")
+
+    def test_stats(self):
+        code, out, err, _ = kiln("--stats", "--fuel", "100000000", "prog.wasm")
+        self.assertEqual((code, out), (0, "hello, world\n"))
+        for word in ("wall time", "compile time", "instantiate time", "run time", "peak RSS",
+                     "linear memory", "fuel consumed"):
+            self.assertIn(word, err)
+        self.assertRegex(err, r"fuel consumed +[1-9]\d* of 100000000")
+        self.assertRegex(err, r"linear memory .*\(\d+ pages, export 'memory'\)")
+        code, _, err, _ = kiln("--stats", "prog.wasm")
+        self.assertNotIn("fuel", err)
+
+
+def main():
+    global KILN, WORK
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_cli.py PATH/TO/kiln [unittest options]")
+    KILN = os.path.abspath(sys.argv.pop(1))
+    with tempfile.TemporaryDirectory(prefix="kiln-cli-") as work:
+        WORK = work
+        build_modules()
+        unittest.main(verbosity=1)
+
+
+if __name__ == "__main__":
+    main()
