@@ -260,16 +260,19 @@ def corrupt_copies(archive):
     flipped[offset + packed // 2] ^= 0x10
     bad_crc = bytearray(archive)
     bad_crc[text[4] - 1] ^= 0xFF  # the last byte of text.txt's CRC field
-    unsafe = bytearray(b"KZIP\x01\x00")
-    for name, data in (("fine.txt", b"ok\n"), ("../evil.txt", b"escaped\n")):
-        unsafe += b"F" + struct.pack("<H", len(name)) + name.encode()
-        unsafe += struct.pack("<BQQI", 0, len(data), len(data), zlib.crc32(data)) + data
-    unsafe += b"E" + struct.pack("<I", 2)
+
+    def with_unsafe(bad_name):
+        unsafe = bytearray(b"KZIP\x01\x00")
+        for name, data in (("fine.txt", b"ok\n"), (bad_name, b"escaped\n")):
+            unsafe += b"F" + struct.pack("<H", len(name)) + name.encode()
+            unsafe += struct.pack("<BQQI", 0, len(data), len(data), zlib.crc32(data)) + data
+        return bytes(unsafe + b"E" + struct.pack("<I", 2))
     return [
         ("flipped-bit", bytes(flipped), None),
         ("bad-crc", bytes(bad_crc), b"CRC mismatch"),
         ("truncated", archive[:len(archive) * 2 // 3], None),
-        ("unsafe-name", bytes(unsafe), b"refusing unsafe entry name '../evil.txt'"),
+        ("dotdot-name", with_unsafe("../evil.txt"), b"refusing unsafe entry name '../evil.txt'"),
+        ("absolute-name", with_unsafe("/evil.txt"), b"refusing unsafe entry name '/evil.txt'"),
         ("not-an-archive", b"PK\x03\x04 this is something else", b"not a kzip archive"),
     ]
 
@@ -334,7 +337,7 @@ def run_checks(c, corpus, hello):
                                 expect_rc=3)
             c.check(message is None or message in err, f"{name}: expected {message!r} in {err!r}")
         c.both(f"t -: {name} archive on stdin", lambda r: ["t", "-"], stdin=data, expect_rc=3)
-    c.check(not os.path.exists(os.path.join(tmp, "evil.txt")), "unsafe-name: a file escaped")
+    c.check(not os.path.exists(os.path.join(tmp, "evil.txt")), "dotdot-name: a file escaped")
 
     # errors the host reports
     c.both("l: a missing archive", lambda r: ["l", r.path("missing.kz")], expect_rc=2, normalize_root=True)
