@@ -433,6 +433,22 @@ class TestTraps(CliTest):
         self.assertTrue(err.startswith("kiln: trap: interrupted: timed out after 200ms"), err)
         self.assertLess(seconds, 10)
 
+    def test_timeout_blocked_in_host_call(self):
+        # Opening a FIFO nobody writes to blocks in the host: the watchdog ends the process
+        # one second after its interrupt went unheeded.
+        fifo = path("data/fifo")
+        os.mkfifo(fifo)
+        try:
+            code, out, err, seconds = kiln("--timeout", "200ms", "--dir", "data::/d", "prog.wasm",
+                                           "cat", "/d/fifo", timeout=10)
+        finally:
+            os.unlink(fifo)
+        self.assertEqual(code, 134)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertTrue(err.startswith("kiln: trap: interrupted: timed out after 200ms"), err)
+        self.assertIn("blocked in a host call", err)
+        self.assertLess(seconds, 10)
+
     def test_timeout_not_reached(self):
         code, out, err, seconds = kiln("--timeout", "1m", "prog.wasm", timeout=10)
         self.assertEqual((code, out, err), (0, "hello, world\n", ""))
