@@ -274,9 +274,11 @@ static uint16_t do_io(wasi_call *c, io_kind kind) {
   bool positioned = kind == IO_PREAD || kind == IO_PWRITE;
   uint32_t done_ptr = arg_u32(c, positioned ? 4 : 3);
   wasi_fd *f;
-  uint16_t e = wasi_fd_get(c->wasi, arg_u32(c, 0), needed[kind], &f);
+  /* Reading a directory is EISDIR, as on the host, before its missing rights are. */
+  uint16_t e = wasi_fd_get(c->wasi, arg_u32(c, 0), 0, &f);
   if (e) return e;
   if (f->filetype == WASI_FILETYPE_DIRECTORY) return WASI_EISDIR;
+  if ((e = wasi_fd_get(c->wasi, arg_u32(c, 0), needed[kind], &f))) return e;
   if (!mem_ok(&c->mem, done_ptr, 4)) return WASI_EFAULT;
   uint64_t offset = positioned ? arg_u64(c, 3) : 0;
   if (offset > INT64_MAX) return WASI_EINVAL;
