@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 from runtime import add_runtime_options, runtime_command
 
 TRAP_STATUS = 134

@@ -26,6 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 from runtime import add_runtime_options, runtime_command
 
 SUITES = ("c", "rust", "assemblyscript")

@@ -308,6 +308,54 @@ static void test_loops(void) {
     printf("loops ok\n");
 }
 
+/* Corners where a path walk may take a shortcut: ".." after a symlink is taken from the link's
+ * target, trailing slashes force following, operations on a link name touch the link. */
+static void test_corners(void) {
+    /* sub/up_ok is root, so ".." from it is above the preopen (not "sub", read lexically) */
+    ESCAPE(open_path(0, "sub/up_ok/../next_sentinel.txt", 0));
+    ESCAPE(stat_path(FOLLOW, "sub/up_ok/.."));
+    CHECK_OK(open_path(0, "sub/up_ok/sub/../file.txt", 0));
+    /* a link to a file used as a directory */
+    CHECK_ERR(open_path(0, "inner_ok/x", 0), __WASI_ERRNO_NOTDIR);
+    CHECK_ERR(open_path(FOLLOW, "inner_ok/", 0), __WASI_ERRNO_NOTDIR);
+    /* a backslash is part of a name, not a separator */
+    CHECK_ERR(open_path(0, "..\\next_sentinel.txt", 0), __WASI_ERRNO_NOENT);
+    CHECK_ERR(open_path(0, "sub\\..\\..\\next_sentinel.txt", 0), __WASI_ERRNO_NOENT);
+    /* a trailing slash follows the link even without SYMLINK_FOLLOW */
+    CHECK_ERR(stat_path(0, "link_up1/"), ESCAPE_ERRNOS, __WASI_ERRNO_LOOP, __WASI_ERRNO_NOTDIR);
+    CHECK_ERR(open_path(0, "link_up1/", __WASI_OFLAGS_DIRECTORY), ESCAPE_ERRNOS,
+              __WASI_ERRNO_LOOP, __WASI_ERRNO_NOTDIR);
+    /* removing or moving "link/" must not act on the directory outside */
+    CHECK_ERR(__wasi_path_unlink_file(dir, "link_up1/"), ESCAPE_ERRNOS, __WASI_ERRNO_ISDIR,
+              __WASI_ERRNO_NOTDIR);
+    CHECK_ERR(__wasi_path_remove_directory(dir, "link_up1/"), ESCAPE_ERRNOS,
+              __WASI_ERRNO_NOTDIR);
+    CHECK_ERR(__wasi_path_remove_directory(dir, "link_up1"), __WASI_ERRNO_NOTDIR);
+    CHECK_ERR(__wasi_path_rename(dir, "link_up1/", dir, "moved_box"), ESCAPE_ERRNOS,
+              __WASI_ERRNO_NOTDIR);
+    CHECK(!exists_at(dir, "moved_box") && exists_at(dir, "link_up1"));
+    /* times set on the link itself leave its target alone (the driver checks the sentinel) */
+    CHECK_OK(__wasi_path_filestat_set_times(dir, 0, "link_sentinel", 0, 0,
+                                            __WASI_FSTFLAGS_MTIM_NOW));
+    /* a relative link made by the guest that climbs out cannot be followed */
+    int e = __wasi_path_symlink("../next_sentinel.txt", dir, "made_up");
+    CHECK_MSG(e == 0 || e == __WASI_ERRNO_PERM || e == __WASI_ERRNO_NOTCAPABLE,
+              "path_symlink ../next_sentinel.txt: errno %d", e);
+    if (e == 0) {
+        ESCAPE(open_path(FOLLOW, "made_up", 0));
+        ESCAPE(open_path(FOLLOW, "made_up", __WASI_OFLAGS_CREAT));
+        CHECK_OK(__wasi_path_unlink_file(dir, "made_up"));
+    }
+    CHECK_OK(__wasi_path_symlink("sub/../..", dir, "made_up_dir"));
+    ESCAPE(open_path(0, "made_up_dir/next_sentinel.txt", 0));
+    ESCAPE(__wasi_path_create_directory(dir, escape_name("made_up_dir/")));
+    CHECK_OK(__wasi_path_unlink_file(dir, "made_up_dir"));
+    /* libc normalizes nothing away: "/../x" is still outside */
+    LIBC_ESCAPE(open("/../next_sentinel.txt", O_RDONLY) < 0);
+    LIBC_ESCAPE(open("/sub/../../next_sentinel.txt", O_RDONLY) < 0);
+    printf("corners ok\n");
+}
+
 /* A directory descriptor is a boundary of its own, and it follows its directory when renamed. */
 static void test_subdir_fd(void) {
     __wasi_fd_t sub;
@@ -448,6 +496,7 @@ int main(void) {
     test_absolute();
     test_symlink_escapes();
     test_loops();
+    test_corners();
     test_subdir_fd();
     test_nul_and_long();
     printf("hostile: all passed\n");
