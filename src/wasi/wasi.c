@@ -475,6 +475,7 @@ static uint16_t wasi_poll_oneoff(wasi_call *c) {
   }
   uint64_t earliest = UINT64_MAX, mono = now_ns(CLOCK_MONOTONIC);
   bool any_immediate = false;
+  uint16_t result = 0;
   for (uint32_t i = 0; i < n; i++) {
     uint32_t s = in + i * WASI_SUBSCRIPTION_SIZE;
     uint8_t tag = c->mem.base[s + 8];
@@ -485,8 +486,8 @@ static uint16_t wasi_poll_oneoff(wasi_call *c) {
       bool absolute = get_u16(&c->mem, s + 40) & WASI_SUBCLOCK_ABSTIME;
       clockid_t clock;
       if (!host_clock(id, &clock)) {
-        kind[i] = 2, immediate[i] = WASI_EINVAL, any_immediate = true;
-        continue;
+        result = WASI_EINVAL; /* as wasmtime: an unknown clock fails the whole call */
+        break;
       }
       uint64_t deadline;
       if (!absolute) {
@@ -513,12 +514,16 @@ static uint16_t wasi_poll_oneoff(wasi_call *c) {
         fds[i].events = tag == WASI_EVENTTYPE_FD_READ ? POLLIN : POLLOUT;
       }
     } else {
-      kind[i] = 2, immediate[i] = WASI_EINVAL, any_immediate = true;
+      result = WASI_EINVAL; /* an unknown subscription type */
+      break;
     }
+  }
+  if (result) {
+    free(fds), free(deadlines), free(kind), free(immediate);
+    return result;
   }
   /* Poll only the real fds (others are -1 and ignored by poll). */
   int ready = poll_interruptible(c, fds, n, any_immediate ? mono : earliest);
-  uint16_t result = 0;
   if (ready == -2) {
     result = WASI_EINTR;
   } else if (ready == -1) {
@@ -818,13 +823,18 @@ kiln_status kiln_wasi_new(kiln_store *store, const kiln_wasi_config *config, kil
       ok = false;
       break;
     }
+    /* A read-only preopen keeps writing rights among those it passes on, so that a guest's
+     * libc (which asks only for rights it may inherit) asks for them and path_open refuses
+     * the open itself, not the first write. */
     uint64_t base = WASI_RIGHTS_DIRECTORY, inheriting = WASI_RIGHTS_DIRECTORY | WASI_RIGHTS_REGULAR_FILE;
-    if (p->flags & KILN_WASI_READONLY) base &= ~WASI_RIGHTS_WRITING, inheriting &= ~WASI_RIGHTS_WRITING;
+    bool readonly = p->flags & KILN_WASI_READONLY;
+    if (readonly) base &= ~WASI_RIGHTS_WRITING;
     ok = wasi_fd_insert(w, host, WASI_FILETYPE_DIRECTORY, base, inheriting, true, &fd) == 0;
     if (!ok) {
       close(host);
       break;
     }
+    w->fds[fd].readonly = readonly;
     w->fds[fd].preopen_name = strdup(p->guest);
     ok = w->fds[fd].preopen_name != NULL;
   }

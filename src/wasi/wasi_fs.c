@@ -35,9 +35,11 @@ static uint16_t guest_path(wasi_call *c, uint32_t ptr, uint32_t len, char **out)
 /* The directory descriptor dirfd with right needed, and the guest path. */
 static uint16_t dir_and_path(wasi_call *c, uint32_t dirfd, uint64_t needed, uint32_t ptr,
                              uint32_t len, wasi_fd **dir, char **path) {
-  uint16_t e = wasi_fd_get(c->wasi, dirfd, needed, dir);
+  /* The type is checked before the rights: a file given as a directory is ENOTDIR. */
+  uint16_t e = wasi_fd_get(c->wasi, dirfd, 0, dir);
   if (e) return e;
   if ((*dir)->filetype != WASI_FILETYPE_DIRECTORY) return WASI_ENOTDIR;
+  if ((e = wasi_fd_get(c->wasi, dirfd, needed, dir))) return e;
   return guest_path(c, ptr, len, path);
 }
 
@@ -339,9 +341,10 @@ uint16_t wasi_fd_readdir(wasi_call *c) {
   wasi_fd *f;
   uint32_t buf = arg_u32(c, 1), len = arg_u32(c, 2), used_ptr = arg_u32(c, 4);
   uint64_t cookie = arg_u64(c, 3);
-  uint16_t e = wasi_fd_get(c->wasi, arg_u32(c, 0), WASI_RIGHT_FD_READDIR, &f);
+  uint16_t e = wasi_fd_get(c->wasi, arg_u32(c, 0), 0, &f);
   if (e) return e;
   if (f->filetype != WASI_FILETYPE_DIRECTORY) return WASI_ENOTDIR;
+  if ((e = wasi_fd_get(c->wasi, arg_u32(c, 0), WASI_RIGHT_FD_READDIR, &f))) return e;
   if (!mem_ok(&c->mem, buf, len) || !mem_ok(&c->mem, used_ptr, 4)) return WASI_EFAULT;
   if (!f->dir) {
     /* The stream gets its own open file description so its position is its own. */
@@ -577,9 +580,10 @@ uint16_t wasi_path_open(wasi_call *c) {
   const uint64_t read_rights = WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR;
   const uint64_t write_rights = WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |
                                 WASI_RIGHT_FD_FILESTAT_SET_SIZE;
-  /* Writing through a directory that may not pass writing on (a read-only preopen) fails
-   * here rather than at the first write. */
-  if ((base & write_rights & ~dir->rights_inheriting) ||
+  /* Asking to write through a directory that may not pass writing on (one under a
+   * read-only preopen, or whose inheriting rights lack it) fails here, not at the first write. */
+  bool wants_write = (base & write_rights) || (fdflags & WASI_FDFLAG_APPEND);
+  if ((base & write_rights & ~dir->rights_inheriting) || (wants_write && dir->readonly) ||
       ((fdflags & WASI_FDFLAG_APPEND) && !(dir->rights_inheriting & WASI_RIGHT_FD_WRITE))) {
     free(path);
     return WASI_ENOTCAPABLE;
@@ -591,9 +595,8 @@ uint16_t wasi_path_open(wasi_call *c) {
     return WASI_EINVAL;
   }
   int flags = O_NOCTTY;
-  bool writes = (base & write_rights) || (fdflags & WASI_FDFLAG_APPEND);
   bool reads = base & read_rights;
-  flags |= writes ? (reads ? O_RDWR : O_WRONLY) : O_RDONLY;
+  flags |= wants_write ? (reads ? O_RDWR : O_WRONLY) : O_RDONLY;
   if (oflags & WASI_OFLAG_CREAT) flags |= O_CREAT;
   if (oflags & WASI_OFLAG_DIRECTORY) flags |= O_DIRECTORY;
   if (oflags & WASI_OFLAG_EXCL) flags |= O_EXCL;
@@ -616,6 +619,8 @@ uint16_t wasi_path_open(wasi_call *c) {
   uint64_t allowed = type == WASI_FILETYPE_DIRECTORY ? WASI_RIGHTS_DIRECTORY
                      : type == WASI_FILETYPE_REGULAR_FILE ? WASI_RIGHTS_REGULAR_FILE
                      : (WASI_RIGHTS_REGULAR_FILE & ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL));
+  bool readonly = dir->readonly;
+  if (readonly) allowed &= ~WASI_RIGHTS_WRITING;
   uint32_t fd;
   e = wasi_fd_insert(c->wasi, host, type, base & dir->rights_inheriting & allowed,
                      inheriting & dir->rights_inheriting, true, &fd);
@@ -623,6 +628,7 @@ uint16_t wasi_path_open(wasi_call *c) {
     close(host);
     return e;
   }
+  c->wasi->fds[fd].readonly = readonly;
   put_u32(&c->mem, out, fd);
   return 0;
 }

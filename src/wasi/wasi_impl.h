@@ -15,6 +15,7 @@
 typedef struct wasi_fd {
   bool used;
   bool owned;          /* close host when the guest closes it or the context ends */
+  bool readonly;       /* under a read-only preopen: never granted writing rights */
   uint8_t filetype;    /* WASI_FILETYPE_* */
   int host;            /* host file descriptor */
   uint64_t rights_base, rights_inheriting;
