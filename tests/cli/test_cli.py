@@ -9,6 +9,7 @@ Test modules are built at run time in a temporary folder: from WebAssembly text 
 """
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -70,6 +71,9 @@ WASI_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 __attribute__((noinline)) void trap_here(void) { __builtin_trap(); }
 
@@ -101,6 +105,20 @@ int main(int argc, char **argv) {
     exit(atoi(argv[2]));
   } else if (!strcmp(mode, "trap")) {
     trap_here();
+  } else if (!strcmp(mode, "serve")) {
+    /* accept argv[2] connections on the socket --tcplisten gave as fd 3; answer each
+     * with "echo: " and what it sent, then shut it down */
+    for (int i = 0; i < atoi(argv[2]); i++) {
+      int conn = accept(3, NULL, NULL);
+      if (conn < 0) { perror("accept"); return 6; }
+      char buf[256] = "echo: ";
+      ssize_t n = recv(conn, buf + 6, sizeof buf - 6, 0);
+      if (n < 0) { perror("recv"); return 7; }
+      if (send(conn, buf, 6 + (size_t)n, 0) != 6 + n) { perror("send"); return 8; }
+      if (shutdown(conn, SHUT_RDWR) != 0) { perror("shutdown"); return 9; }
+      close(conn);
+    }
+    if (shutdown(0, SHUT_RD) == 0 || errno != ENOTSOCK) { puts("stdin is no socket"); return 10; }
   } else {
     return 1;
   }
@@ -600,6 +618,40 @@ class TestWasi(CliTest):
                               ("256", 0), ("300", 44)):
             code, out, err, _ = kiln("prog.wasm", "exit", given)
             self.assertEqual((code, err), (status, ""), f"exit({given})")
+
+    def test_tcplisten_socket(self):
+        # A free port: bound and released here, then given to kiln.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen([KILN, "run", "--tcplisten", f"127.0.0.1:{port}", "prog.wasm",
+                                 "serve", "2"], cwd=WORK, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            for message in (b"first", b"second one"):
+                deadline = time.monotonic() + 20
+                while True:
+                    try:
+                        conn = socket.create_connection(("127.0.0.1", port), timeout=20)
+                        break
+                    except ConnectionRefusedError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.05)
+                with conn:
+                    conn.sendall(message)
+                    reply = b""
+                    while chunk := conn.recv(256):
+                        reply += chunk
+                self.assertEqual(reply, b"echo: " + message)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            proc.kill()
+        self.assertEqual((proc.returncode, out, err), (0, "", ""))
+
+    def test_bad_tcplisten(self):
+        self.one_line_error(["--tcplisten", "localhost", "prog.wasm"], 1, "bad --tcplisten value 'localhost'")
+        self.one_line_error(["--tcplisten", "1.2.3:80", "prog.wasm"], 1, "bad --tcplisten address")
 
     def test_stats(self):
         code, out, err, _ = kiln("--stats", "--fuel", "100000000", "prog.wasm")

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,8 @@ typedef struct run_options {
   char **dirs;         /* --dir and --dir-ro values, HOST[::GUEST] */
   bool *dir_readonly;
   size_t dir_count;
+  char **listens;      /* --tcplisten values, ADDRESS:PORT */
+  size_t listen_count;
   char **envs;         /* --env values, NAME=VALUE or NAME */
   size_t env_count;
   bool inherit_env;
@@ -87,7 +92,7 @@ static bool parse_count(const char *text, uint64_t *out) {
 /* ---------------------------------------------------------------- options */
 
 enum { OPT_INVOKE = 256, OPT_DIR, OPT_DIR_RO, OPT_ENV, OPT_INHERIT_ENV, OPT_MAX_MEMORY, OPT_TIMEOUT,
-       OPT_FUEL, OPT_STATS };
+       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN };
 
 static const struct option run_long_options[] = {
     {"invoke", required_argument, NULL, OPT_INVOKE},
@@ -99,6 +104,7 @@ static const struct option run_long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"fuel", required_argument, NULL, OPT_FUEL},
     {"stats", no_argument, NULL, OPT_STATS},
+    {"tcplisten", required_argument, NULL, OPT_TCPLISTEN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -129,7 +135,8 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
   o->dirs = calloc((size_t)argc, sizeof *o->dirs);
   o->dir_readonly = calloc((size_t)argc, sizeof *o->dir_readonly);
   o->envs = calloc((size_t)argc, sizeof *o->envs);
-  if (!o->dirs || !o->dir_readonly || !o->envs) {
+  o->listens = calloc((size_t)argc, sizeof *o->listens);
+  if (!o->dirs || !o->dir_readonly || !o->envs || !o->listens) {
     cli_error("out of memory");
     return CLI_EXIT_ERROR;
   }
@@ -163,6 +170,9 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
         break;
       case OPT_INHERIT_ENV:
         o->inherit_env = true;
+        break;
+      case OPT_TCPLISTEN:
+        o->listens[o->listen_count++] = optarg;
         break;
       case OPT_STATS:
         o->stats = true;
@@ -205,6 +215,7 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
 
 static void free_run_options(run_options *o) {
   free(o->dirs);
+  free(o->listens);
   free(o->dir_readonly);
   free(o->envs);
 }
@@ -458,7 +469,53 @@ static void print_stats(const run_options *o, const run_times *t, kiln_store *st
 
 /* ---------------------------------------------------------------- WASI */
 
-/* The WASI context of the program: arguments, environment, preopened directories. */
+/* --tcplisten ADDRESS:PORT: a listening TCP socket for the guest's sock_accept, on a numeric
+ * IPv4 address or a bracketed IPv6 one ("127.0.0.1:8080", "[::1]:8080"). The socket stays
+ * open until kiln exits. Returns the descriptor, or -1 after printing why. */
+static int listen_on(const char *text) {
+  char host[64];
+  const char *colon = strrchr(text, ':');
+  size_t host_len = colon ? (size_t)(colon - text) : 0;
+  char *end;
+  unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+  if (!colon || host_len == 0 || host_len >= sizeof host || colon[1] == 0 || *end || port > 65535) {
+    cli_error("bad --tcplisten value '%s' (use ADDRESS:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)", text);
+    return -1;
+  }
+  memcpy(host, text, host_len);
+  host[host_len] = 0;
+  struct sockaddr_storage addr = {0};
+  socklen_t addr_len;
+  int family;
+  if (host[0] == '[' && host[host_len - 1] == ']') {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
+    host[host_len - 1] = 0;
+    family = a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    addr_len = sizeof *a;
+    if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1) family = -1;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+    family = a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    addr_len = sizeof *a;
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) family = -1;
+  }
+  if (family < 0) {
+    cli_error("bad --tcplisten address in '%s' (use a numeric IPv4 address or [IPv6])", text);
+    return -1;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)&addr, addr_len) != 0 || listen(fd, 128) != 0) {
+    cli_error("--tcplisten '%s': %s", text, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* The WASI context of the program: arguments, environment, preopened directories and sockets. */
 static int make_wasi(const run_options *o, kiln_store *store, kiln_wasi **wasi) {
   kiln_wasi_config *config = kiln_wasi_config_new();
   kiln_error err;
@@ -488,6 +545,10 @@ static int make_wasi(const run_options *o, kiln_store *store, kiln_wasi **wasi) 
       status = CLI_EXIT_ERROR;
     }
     if (sep) *sep = ':';
+  }
+  for (size_t i = 0; status < 0 && i < o->listen_count; i++) {
+    int fd = listen_on(o->listens[i]);
+    if (fd < 0 || kiln_wasi_config_preopen_socket(config, fd) != KILN_OK) status = CLI_EXIT_ERROR;
   }
   if (status < 0 && kiln_wasi_new(store, config, wasi, &err) != KILN_OK) {
     cli_error("cannot set up WASI: %s", err.message);
