@@ -74,6 +74,8 @@ typedef struct kiln_error {
   kiln_trap_kind trap;        /* KILN_TRAP_NONE unless status == KILN_ERR_TRAP */
   int32_t exit_code;          /* with KILN_TRAP_EXIT: the code passed to proc_exit */
   uint32_t frame_count;       /* frames in backtrace[] */
+  uint32_t frame_total;       /* frames the trapping call had: more than frame_count when the
+                                 backtrace keeps only the innermost KILN_BACKTRACE_MAX */
   kiln_frame backtrace[KILN_BACKTRACE_MAX];
   char message[512];          /* e.g. "code section, function 12, offset 0x3f2: type mismatch: ..." */
 } kiln_error;

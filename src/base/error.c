@@ -10,6 +10,7 @@ static void reset(kiln_error *err, kiln_status status) {
   err->trap = KILN_TRAP_NONE;
   err->exit_code = 0;
   err->frame_count = 0;
+  err->frame_total = 0;
 }
 
 kiln_status error_set(kiln_error *err, kiln_status status, const char *format, ...) {

@@ -107,6 +107,7 @@ static uint32_t wasm_offset_of(const compiled_func *fn, const cell *pc) {
 }
 
 static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled_func *fn, const cell *pc) {
+  err->frame_total++;
   if (err->frame_count >= KILN_BACKTRACE_MAX) return;
   kiln_frame *f = &err->backtrace[err->frame_count++];
   f->func_index = fn->func_index;

@@ -35,6 +35,9 @@ MATH_WAT = r"""
   (func $inner (unreachable))
   (func $middle call $inner)
   (func $crash (export "crash") call $middle)
+  (func $deep (export "deep") (param i32)
+    (if (i32.eqz (local.get 0)) (then unreachable))
+    (call $deep (i32.sub (local.get 0) (i32.const 1))))
   (func (export "spin") (loop br 0))
   (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
   (func (export "size") (result i32) memory.size)
@@ -429,6 +432,13 @@ class TestTraps(CliTest):
         self.assertEqual(len(frames), 3, err)
         for frame, name in zip(frames, ("inner", "middle", "crash")):
             self.assertRegex(frame, rf"#\d+ +func \d+ +{name} +at 0x[0-9a-f]+$")
+
+    def test_long_backtrace_says_how_many_frames_are_left_out(self):
+        code, out, err, _ = kiln("--invoke", "deep", "math.wasm", "20")
+        self.assertEqual(code, 134)
+        lines = err.splitlines()
+        self.assertEqual(sum(1 for line in lines if line.lstrip().startswith("#")), 16)
+        self.assertEqual(lines[-1].strip(), "... 5 more frames")  # 21 frames in all
 
     def test_unnamed_function(self):
         code, _, err, _ = kiln("--fuel", "5", "--invoke", "spin", "math.wasm")

@@ -415,8 +415,8 @@ static void print_trap(const run_options *o, const kiln_error *err, bool timed_o
     fprintf(stderr, "  #%-2" PRIu32 " func %-5" PRIu32 " %-24s at 0x%" PRIx32 "\n", i, f->func_index,
             f->name[0] ? f->name : "<unnamed>", f->code_offset);
   }
-  if (err->frame_count == KILN_BACKTRACE_MAX)
-    fprintf(stderr, "  (kiln keeps the innermost %d frames)\n", KILN_BACKTRACE_MAX);
+  if (err->frame_total > err->frame_count)
+    fprintf(stderr, "  ... %u more frames\n", err->frame_total - err->frame_count);
 }
 
 /* The exit status for the outcome of instantiating or running. */
