@@ -1,0 +1,402 @@
+/* addon.c - the entry point of kiln's Node-API addon: module registration, the shared
+ * engine, errors as JS exceptions of the classes lib/index.js gives to init(), small
+ * helpers, validate(), bareAdd() and the watchdog thread that enforces timeouts. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addon.h"
+
+/* ---------------------------------------------------------------- the engine */
+
+static kiln_engine *engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_create(void) { engine = kiln_engine_new(NULL); }
+
+kiln_engine *addon_engine(void) {
+  pthread_once(&engine_once, engine_create);
+  return engine;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+napi_value addon_string(napi_env env, const char *s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+napi_value addon_u32(napi_env env, uint32_t n) {
+  napi_value v;
+  napi_create_uint32(env, n, &v);
+  return v;
+}
+
+void addon_set(napi_env env, napi_value obj, const char *key, napi_value value) {
+  napi_set_named_property(env, obj, key, value);
+}
+
+napi_value addon_get(napi_env env, napi_value obj, const char *key) {
+  napi_value v;
+  bool has = false;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has ||
+      napi_get_named_property(env, obj, key, &v) != napi_ok)
+    napi_get_undefined(env, &v);
+  return v;
+}
+
+bool addon_is(napi_env env, napi_value v, napi_valuetype type) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && t == type;
+}
+
+void addon_set_owner(napi_env env, addon *a, napi_value obj, napi_value owner) {
+  napi_value key;
+  if (napi_get_reference_value(env, a->owner_key, &key) != napi_ok) return;
+  napi_property_descriptor d = {.name = key, .value = owner, .attributes = napi_default};
+  napi_define_properties(env, obj, 1, &d);
+}
+
+static void throw_with(napi_env env, napi_status (*make)(napi_env, napi_value, napi_value, napi_value *),
+                       const char *fmt, va_list ap) {
+  char msg[600];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  napi_value error;
+  make(env, NULL, addon_string(env, msg), &error);
+  napi_throw(env, error);
+}
+
+void addon_throw_type(napi_env env, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  throw_with(env, napi_create_type_error, fmt, ap);
+  va_end(ap);
+}
+
+void addon_throw_error(napi_env env, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  throw_with(env, napi_create_error, fmt, ap);
+  va_end(ap);
+}
+
+bool addon_get_bytes(napi_env env, napi_value value, const char *what, const uint8_t **data, size_t *size) {
+  bool is;
+  void *p = NULL;
+  if (napi_is_arraybuffer(env, value, &is) == napi_ok && is) {
+    napi_get_arraybuffer_info(env, value, &p, size);
+  } else if (napi_is_typedarray(env, value, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    napi_value buffer;
+    napi_get_typedarray_info(env, value, &type, &length, &p, &buffer, &offset);
+    static const size_t element_size[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+    *size = length * (type < sizeof element_size / sizeof *element_size ? element_size[type] : 1);
+  } else if (napi_is_dataview(env, value, &is) == napi_ok && is) {
+    napi_value buffer;
+    size_t offset;
+    napi_get_dataview_info(env, value, size, &p, &buffer, &offset);
+  } else {
+    addon_throw_type(env, "%s must be an ArrayBuffer, a typed array, a DataView or a Buffer", what);
+    return false;
+  }
+  *data = p ? p : (const uint8_t *)"";
+  return true;
+}
+
+const char *addon_kind_name(kiln_externkind kind) {
+  switch (kind) {
+    case KILN_EXTERN_FUNC: return "function";
+    case KILN_EXTERN_TABLE: return "table";
+    case KILN_EXTERN_MEMORY: return "memory";
+    default: return "global";
+  }
+}
+
+static napi_value type_list(napi_env env, const kiln_valtype *types, uint32_t n) {
+  napi_value list;
+  napi_create_array_with_length(env, n, &list);
+  for (uint32_t i = 0; i < n; i++) napi_set_element(env, list, i, addon_string(env, kiln_valtype_string(types[i])));
+  return list;
+}
+
+static void set_limits(napi_env env, napi_value obj, kiln_limits limits) {
+  napi_value v;
+  napi_create_double(env, (double)limits.min, &v);
+  addon_set(env, obj, "initial", v);
+  if (limits.has_max) {
+    napi_create_double(env, (double)limits.max, &v);
+    addon_set(env, obj, "maximum", v);
+  }
+}
+
+napi_value addon_externtype(napi_env env, const kiln_externtype *t) {
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  switch (t->kind) {
+    case KILN_EXTERN_FUNC:
+      addon_set(env, obj, "params", type_list(env, t->func.params, t->func.param_count));
+      addon_set(env, obj, "results", type_list(env, t->func.results, t->func.result_count));
+      break;
+    case KILN_EXTERN_TABLE:
+      addon_set(env, obj, "element", addon_string(env, t->elem_type == KILN_FUNCREF ? "funcref" : "externref"));
+      set_limits(env, obj, t->limits);
+      break;
+    case KILN_EXTERN_MEMORY:
+      set_limits(env, obj, t->limits);
+      break;
+    case KILN_EXTERN_GLOBAL:
+      addon_set(env, obj, "value", addon_string(env, kiln_valtype_string(t->global_type)));
+      napi_get_boolean(env, t->global_mutable, &v);
+      addon_set(env, obj, "mutable", v);
+      break;
+  }
+  return obj;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+static napi_value error_of_class(napi_env env, addon *a, int cls, const char *message) {
+  napi_value ctor, error, arg = addon_string(env, message);
+  if (!a->error_class[cls] || napi_get_reference_value(env, a->error_class[cls], &ctor) != napi_ok ||
+      napi_new_instance(env, ctor, 1, &arg, &error) != napi_ok)
+    napi_create_error(env, NULL, arg, &error);
+  return error;
+}
+
+napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool timed_out) {
+  int cls;
+  switch (err->status) {
+    case KILN_ERR_MALFORMED:
+    case KILN_ERR_INVALID: cls = ERR_COMPILE; break;
+    case KILN_ERR_LINK: cls = ERR_LINK; break;
+    case KILN_ERR_TRAP:
+      cls = err->trap == KILN_TRAP_EXIT ? ERR_EXIT
+            : (timed_out && err->trap == KILN_TRAP_INTERRUPTED) ? ERR_TIMEOUT : ERR_RUNTIME;
+      break;
+    default: cls = ERR_RUNTIME; break;
+  }
+  char message[sizeof err->message + 64];
+  if (cls == ERR_TIMEOUT) snprintf(message, sizeof message, "timed out: %s", err->message);
+  else if (cls == ERR_EXIT) snprintf(message, sizeof message, "the program exited with code %d", err->exit_code);
+  else snprintf(message, sizeof message, "%s", err->message[0] ? err->message : kiln_status_string(err->status));
+  napi_value error = error_of_class(env, a, cls, message);
+  if (err->status == KILN_ERR_TRAP) {
+    addon_set(env, error, "trap", addon_string(env, kiln_trap_string(err->trap)));
+    if (cls == ERR_EXIT) {
+      napi_value code;
+      napi_create_int32(env, err->exit_code, &code);
+      addon_set(env, error, "code", code);
+    }
+    napi_value stack;
+    napi_create_array_with_length(env, err->frame_count, &stack);
+    for (uint32_t i = 0; i < err->frame_count; i++) {
+      napi_value frame;
+      napi_create_object(env, &frame);
+      addon_set(env, frame, "index", addon_u32(env, err->backtrace[i].func_index));
+      addon_set(env, frame, "name", addon_string(env, err->backtrace[i].name));
+      addon_set(env, frame, "offset", addon_u32(env, err->backtrace[i].code_offset));
+      napi_set_element(env, stack, i, frame);
+    }
+    addon_set(env, error, "wasmStack", stack);
+  } else if (err->status == KILN_ERR_LIMIT) {
+    addon_set(env, error, "limit", addon_string(env, kiln_status_string(err->status)));
+  }
+  return error;
+}
+
+void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, bool timed_out) {
+  napi_throw(env, addon_error_value(env, a, err, timed_out));
+}
+
+/* ---------------------------------------------------------------- the watchdog */
+
+/* One thread for the whole process sleeps until the earliest deadline and interrupts that
+ * store. Calls arm it before they start and disarm it when they end. */
+typedef struct deadline {
+  uint64_t token;
+  uint64_t at_ns;
+  node_store *store;
+  struct deadline *next;
+} deadline;
+
+static pthread_mutex_t dog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dog_wake;
+static deadline *dog_list;
+static uint64_t dog_tokens;
+static bool dog_started;
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *dog_main(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&dog_lock);
+  for (;;) {
+    uint64_t now = mono_ns();
+    deadline **link = &dog_list, *earliest = NULL;
+    for (deadline *d = dog_list; d; d = d->next)
+      if (!earliest || d->at_ns < earliest->at_ns) earliest = d;
+    if (earliest && earliest->at_ns <= now) {
+      atomic_store(&earliest->store->timed_out, true);
+      if (earliest->store->store) kiln_store_interrupt(earliest->store->store);
+      for (link = &dog_list; *link != earliest; link = &(*link)->next) {}
+      *link = earliest->next;
+      free(earliest);
+      continue;
+    }
+    if (!earliest) {
+      pthread_cond_wait(&dog_wake, &dog_lock);
+    } else {
+      uint64_t at = earliest->at_ns;
+      struct timespec ts = {.tv_sec = (time_t)(at / 1000000000u), .tv_nsec = (long)(at % 1000000000u)};
+      pthread_cond_timedwait(&dog_wake, &dog_lock, &ts);
+    }
+  }
+  return NULL;
+}
+
+uint64_t watchdog_arm(node_store *s, uint64_t ms) {
+  deadline *d = malloc(sizeof *d);
+  if (!d) return 0;
+  pthread_mutex_lock(&dog_lock);
+  if (!dog_started) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&dog_wake, &attr);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, dog_main, NULL) != 0) {
+      pthread_mutex_unlock(&dog_lock);
+      free(d);
+      return 0;
+    }
+    pthread_detach(thread);
+    dog_started = true;
+  }
+  atomic_store(&s->timed_out, false);
+  d->token = ++dog_tokens;
+  d->at_ns = mono_ns() + ms * 1000000u;
+  d->store = s;
+  d->next = dog_list;
+  dog_list = d;
+  pthread_cond_signal(&dog_wake);
+  pthread_mutex_unlock(&dog_lock);
+  return d->token;
+}
+
+void watchdog_disarm(uint64_t token) {
+  if (!token) return;
+  pthread_mutex_lock(&dog_lock);
+  for (deadline **link = &dog_list; *link; link = &(*link)->next) {
+    if ((*link)->token == token) {
+      deadline *d = *link;
+      *link = d->next;
+      free(d);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&dog_lock);
+}
+
+/* ---------------------------------------------------------------- exported functions */
+
+static addon *get_addon(napi_env env) {
+  addon *a = NULL;
+  napi_get_instance_data(env, (void **)&a);
+  return a;
+}
+
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value classes;
+  napi_get_cb_info(env, info, &argc, &classes, NULL, NULL);
+  addon *a = get_addon(env);
+  if (argc < 1 || !addon_is(env, classes, napi_object)) {
+    addon_throw_type(env, "init(classes): classes must be an object of error classes");
+    return NULL;
+  }
+  static const char *const names[ERR_CLASS_COUNT] = {"CompileError", "LinkError", "RuntimeError",
+                                                     "TimeoutError", "ExitError"};
+  for (int i = 0; i < ERR_CLASS_COUNT; i++) {
+    napi_value cls = addon_get(env, classes, names[i]);
+    if (!addon_is(env, cls, napi_function)) {
+      addon_throw_type(env, "init(classes): classes.%s must be a class", names[i]);
+      return NULL;
+    }
+    if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
+    napi_create_reference(env, cls, 1, &a->error_class[i]);
+  }
+  return NULL;
+}
+
+static napi_value js_validate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg, result;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  const uint8_t *bytes;
+  size_t size;
+  if (argc < 1 || !addon_get_bytes(env, arg, "validate(bytes): bytes", &bytes, &size)) return NULL;
+  kiln_module *m = NULL;
+  kiln_status status = kiln_module_new(addon_engine(), bytes, size, &m, NULL);
+  if (m) kiln_module_free(m);
+  napi_get_boolean(env, status == KILN_OK, &result);
+  return result;
+}
+
+/* A bare Node-API function of the same shape as a wasm add(i32, i32): what a call costs
+ * without kiln, for the benchmarks. */
+static napi_value js_bare_add(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], result;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t x = 0, y = 0;
+  if (argc > 0) napi_get_value_int32(env, args[0], &x);
+  if (argc > 1) napi_get_value_int32(env, args[1], &y);
+  napi_create_int32(env, (int32_t)((uint32_t)x + (uint32_t)y), &result);
+  return result;
+}
+
+static void addon_free(napi_env env, void *data, void *hint) {
+  (void)hint;
+  addon *a = data;
+  for (int i = 0; i < ERR_CLASS_COUNT; i++)
+    if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
+  napi_delete_reference(env, a->owner_key);
+  free(a);
+}
+
+NAPI_MODULE_INIT() {
+  addon *a = calloc(1, sizeof *a);
+  if (!a || !addon_engine()) {
+    addon_throw_error(env, "kiln: out of memory while loading the addon");
+    free(a);
+    return NULL;
+  }
+  a->js_thread = pthread_self();
+  napi_set_instance_data(env, a, addon_free, NULL);
+  napi_value key;
+  napi_create_symbol(env, addon_string(env, "kiln.owner"), &key);
+  napi_create_reference(env, key, 1, &a->owner_key);
+
+  napi_value fn;
+  napi_create_function(env, "init", NAPI_AUTO_LENGTH, js_init, NULL, &fn);
+  addon_set(env, exports, "init", fn);
+  napi_create_function(env, "validate", NAPI_AUTO_LENGTH, js_validate, NULL, &fn);
+  addon_set(env, exports, "validate", fn);
+  napi_create_function(env, "bareAdd", NAPI_AUTO_LENGTH, js_bare_add, NULL, &fn);
+  addon_set(env, exports, "bareAdd", fn);
+  addon_set(env, exports, "Module", module_class(env, a));
+  addon_set(env, exports, "Instance", instance_class(env, a));
+  addon_set(env, exports, "Memory", memory_class(env, a));
+  addon_set(env, exports, "Table", table_class(env, a));
+  addon_set(env, exports, "Global", global_class(env, a));
+  addon_set(env, exports, "version", addon_string(env, KILN_VERSION));
+  return exports;
+}

@@ -1,0 +1,172 @@
+/* addon.h - what the files of kiln's Node-API addon share. The addon is a client of kiln.h
+ * only; lib/index.js builds the public JavaScript API (kiln.compile, kiln.instantiate, Pool,
+ * the WebAssembly facade) on the native interface described here.
+ *
+ * The native interface (require('../build/kiln.node')):
+ *
+ *   init({CompileError, LinkError, RuntimeError, TimeoutError, ExitError})
+ *       Call once first: native code throws and rejects with these classes. Errors carry
+ *       extra properties: RuntimeError/TimeoutError .trap (the kind: "unreachable",
+ *       "out of bounds memory access", "interrupted", "out of fuel", "host", ...) and
+ *       .wasmStack ([{index, name, offset}], innermost first); ExitError .code (a WASI
+ *       proc_exit from an exported function call).
+ *   validate(bytes) -> boolean                 bytes: ArrayBuffer or any ArrayBufferView
+ *   new Module(bytes)                          throws CompileError naming what and where
+ *     .imports() -> [{module, name, kind, type}]   kind "function"|"table"|"memory"|"global"
+ *     .exports() -> [{name, kind, type}]
+ *         type: function {params: ["i32", ...], results: [...]}; memory {initial, maximum?}
+ *         (pages); table {element: "funcref"|"externref", initial, maximum?};
+ *         global {value: "i32"|..., mutable}
+ *     .customSections(name) -> [ArrayBuffer]     copies
+ *     .close()                                   instances made from it keep what they need
+ *   new Instance(module, imports, options)
+ *       imports: {moduleName: {field: value}}: a JS function (function imports), a Memory,
+ *       Table or Global of this addon, or a number/bigint (an immutable global import).
+ *       options: {wasi: {args, env: {NAME: value}, preopens: {guest: host},
+ *       readonlyPreopens: {guest: host}, stdin, stdout, stderr (host fds; null: empty input
+ *       or discarded output; default 0, 1, 2)}, memoryLimit (bytes), fuel, timeoutMs}.
+ *       Throws LinkError (the import named), RuntimeError (the start function trapped),
+ *       TypeError (a wrong argument, naming it).
+ *     .exports: {name: function | Memory | Table | Global}. Each function f is native:
+ *       f(...args) calls synchronously on the JS thread; f.async(...args) returns a Promise
+ *       and runs the call on libuv's thread pool. Values follow the WebAssembly JS API:
+ *       i32/f32/f64 Number, i64 BigInt, externref any value, funcref an exported function or
+ *       null; several results come back as an array.
+ *     .callAsync(name, args[], timeoutMs?) -> Promise     per-call timeout (else options')
+ *     .runWasi() -> exit code; .runWasiAsync() -> Promise<exit code>    calls _start
+ *     .interrupt()          stops the running call (from anywhere): it throws or rejects a
+ *                           RuntimeError with trap "interrupted" (TimeoutError if a timeout
+ *                           did it); the instance stays usable
+ *     .fuel                 fuel left (Number; Infinity when unlimited); .setFuel(n)
+ *     .busy                 an async call is running or queued
+ *     .close()              frees the instance's store and memory now; its memory's views
+ *                           are detached; later calls throw
+ *   One instance runs one call at a time: async calls queue in order; a synchronous call
+ *   while async ones are pending throws an Error saying so (use a Pool).
+ *   JS host functions called from an async call run on the JS thread (the worker waits
+ *   for them through a thread-safe function), so the event loop must be free to run them.
+ *   new Memory({initial, maximum}); .buffer (ArrayBuffer over linear memory, no copy;
+ *       replaced after growth, the old one detached); .grow(delta) -> old pages; .size
+ *   new Table({element, initial, maximum}, init); .length; .get(i); .set(i, v); .grow(n, v)
+ *   new Global({value, mutable}, init); .value (get/set)
+ *   bareAdd(a, b)         a bare Node-API function adding two int32s, for benchmarks
+ */
+#ifndef KILN_NODE_ADDON_H
+#define KILN_NODE_ADDON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <node_api.h>
+
+#include "kiln.h"
+
+/* ---------------------------------------------------------------- the addon */
+
+enum { ERR_COMPILE, ERR_LINK, ERR_RUNTIME, ERR_TIMEOUT, ERR_EXIT, ERR_CLASS_COUNT };
+
+/* Per-environment state (main thread and each worker thread have their own). */
+typedef struct addon {
+  napi_ref error_class[ERR_CLASS_COUNT];
+  napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
+  napi_ref memory_ctor, table_ctor, global_ctor;
+  pthread_t js_thread;
+} addon;
+
+/* The engine every module and store is made from (one per process, thread-safe). */
+kiln_engine *addon_engine(void);
+
+/* Throw a JS error. kiln_error_throw picks the class from the status and trap kind and
+ * sets .trap and .wasmStack; timed_out turns an interruption into a TimeoutError. */
+napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool timed_out);
+void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, bool timed_out);
+void addon_throw_type(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void addon_throw_error(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Bytes of an ArrayBuffer or ArrayBufferView; false after throwing a TypeError naming what. */
+bool addon_get_bytes(napi_env env, napi_value value, const char *what, const uint8_t **data, size_t *size);
+
+/* Helpers over napi_* that ignore failures we cannot act on. */
+napi_value addon_string(napi_env env, const char *s);
+napi_value addon_u32(napi_env env, uint32_t v);
+void addon_set(napi_env env, napi_value obj, const char *key, napi_value value);
+napi_value addon_get(napi_env env, napi_value obj, const char *key); /* undefined if absent */
+bool addon_is(napi_env env, napi_value v, napi_valuetype type);
+/* Keep owner alive as long as obj is (a hidden symbol property: collectable cycles). */
+void addon_set_owner(napi_env env, addon *a, napi_value obj, napi_value owner);
+
+/* A JS description of a type: {params, results}, {initial, maximum}, ... */
+napi_value addon_externtype(napi_env env, const kiln_externtype *t);
+const char *addon_kind_name(kiln_externkind kind);
+
+/* ---------------------------------------------------------------- stores */
+
+typedef struct async_call async_call;
+typedef struct node_memory node_memory;
+typedef struct externref_box externref_box;
+
+/* A kiln store shared by everything of one instance (and by the memories, tables and
+ * globals imported into it). One call runs in it at a time: async calls queue here. */
+typedef struct node_store {
+  napi_env env;            /* the environment (thread) that owns it */
+  addon *a;
+  kiln_store *store;       /* NULL once closed */
+  int refs;                /* JS objects and buffers that point here */
+  bool lenient;            /* WebAssembly JS API argument coercion (the facade) */
+  async_call *queue_head, *queue_tail; /* async calls waiting; head is running if running */
+  bool running;            /* an async call is on a worker thread */
+  bool close_requested;    /* close() came while running: finish, then close */
+  int sync_depth;          /* synchronous calls on the JS thread (host functions may nest) */
+  napi_ref owner;          /* weak: the Instance object, owner of funcref results */
+  napi_threadsafe_function tsfn; /* host functions called from worker threads */
+  napi_ref pending_exception;    /* a JS exception thrown by a host function */
+  node_memory *memories;   /* memory objects with an ArrayBuffer handed out */
+  externref_box *externrefs; /* JS values passed into wasm as externref */
+  uint64_t timeout_ms;     /* the instance's default per-call timeout (0: none) */
+  atomic_bool timed_out;   /* the watchdog interrupted the current call */
+} node_store;
+
+node_store *store_new(napi_env env);
+void store_ref(node_store *s);
+void store_unref(napi_env env, node_store *s);
+/* Free the kiln store now (everything in it becomes unusable; buffers are detached). */
+void store_close(napi_env env, node_store *s);
+/* Detach the ArrayBuffers handed out for the store's memories: all of them, or those of
+ * memories that have grown since (after every call). */
+void memories_detach(napi_env env, node_store *s, bool only_grown);
+/* Release the JS values passed into wasm as externref. */
+void externrefs_free(napi_env env, node_store *s);
+
+/* Values between JS and wasm. to_wasm throws a TypeError naming argument `index` of `fn`. */
+bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_valtype type,
+                   kiln_val *out, const char *fn, uint32_t index);
+napi_value value_from_wasm(napi_env env, addon *a, node_store *s, const kiln_val *v);
+
+/* The watchdog: interrupt store after ms unless disarmed first. */
+uint64_t watchdog_arm(node_store *s, uint64_t ms);
+void watchdog_disarm(uint64_t token);
+
+/* ---------------------------------------------------------------- classes */
+
+napi_value module_class(napi_env env, addon *a);
+napi_value instance_class(napi_env env, addon *a);
+napi_value memory_class(napi_env env, addon *a);
+napi_value table_class(napi_env env, addon *a);
+napi_value global_class(napi_env env, addon *a);
+
+/* The kiln module of a Module object (NULL after throwing). */
+kiln_module *module_unwrap(napi_env env, napi_value obj);
+/* A JS object for an exported or imported extern of store s (owner kept alive by it). */
+napi_value extern_to_js(napi_env env, addon *a, node_store *s, napi_value owner, const kiln_extern *e,
+                        const char *name);
+/* If v is a Memory, Table or Global object: its extern and its store. */
+bool extern_from_js(napi_env env, napi_value v, kiln_extern *out, node_store **store);
+/* The wasm function behind a JS function made by function_to_js (NULL if it is not one). */
+kiln_func *function_unwrap(napi_env env, napi_value v, node_store **store);
+/* A function of store s as a JS function: f(...) and f.async(...). */
+napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f,
+                          const char *name);
+
+#endif /* KILN_NODE_ADDON_H */

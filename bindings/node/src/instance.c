@@ -1,0 +1,1037 @@
+/* instance.c - stores, the Instance class and calls. A call runs either synchronously on
+ * the JS thread or, through f.async(), on libuv's thread pool with the result delivered to
+ * a Promise; one store runs one call at a time, so async calls queue per store. JS host
+ * functions run on the JS thread: directly from synchronous calls, through a thread-safe
+ * function (the worker waits for the answer) from asynchronous ones. Timeouts are enforced
+ * by the watchdog thread (addon.c) through kiln_store_interrupt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+static addon *get_addon(napi_env env) {
+  addon *a = NULL;
+  napi_get_instance_data(env, (void **)&a);
+  return a;
+}
+
+/* ---------------------------------------------------------------- stores */
+
+node_store *store_new(napi_env env) {
+  node_store *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->store = kiln_store_new(addon_engine());
+  if (!s->store) {
+    free(s);
+    return NULL;
+  }
+  s->env = env;
+  s->a = get_addon(env);
+  s->refs = 1;
+  return s;
+}
+
+void store_ref(node_store *s) { s->refs++; }
+
+void store_close(napi_env env, node_store *s) {
+  if (!s->store) return;
+  memories_detach(env, s, false);
+  kiln_store_free(s->store); /* host functions' finalizers release their JS functions */
+  s->store = NULL;
+  externrefs_free(env, s);
+  if (s->tsfn) {
+    napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
+    s->tsfn = NULL;
+  }
+  if (s->pending_exception) napi_delete_reference(env, s->pending_exception), s->pending_exception = NULL;
+  if (s->owner) napi_delete_reference(env, s->owner), s->owner = NULL;
+}
+
+void store_unref(napi_env env, node_store *s) {
+  if (--s->refs > 0) return;
+  store_close(env, s);
+  free(s);
+}
+
+/* Throw (or return, for a promise) the error of a failed call. */
+static napi_value call_error(napi_env env, node_store *s, const kiln_error *err, bool timed_out) {
+  if (s->pending_exception) { /* a host function threw: that exception travels on */
+    napi_value e;
+    napi_get_reference_value(env, s->pending_exception, &e);
+    napi_delete_reference(env, s->pending_exception);
+    s->pending_exception = NULL;
+    if (e) return e;
+  }
+  return addon_error_value(env, s->a, err, timed_out);
+}
+
+static bool store_usable(napi_env env, node_store *s, bool sync) {
+  if (!s->store || s->close_requested) {
+    addon_throw_error(env, "kiln: the instance is closed");
+    return false;
+  }
+  if (sync && (s->running || s->queue_head) && s->sync_depth == 0) {
+    addon_throw_error(env, "kiln: the instance is running an asynchronous call; await it, or use a "
+                           "kiln.Pool for concurrent calls");
+    return false;
+  }
+  return true;
+}
+
+/* ---------------------------------------------------------------- host functions */
+
+typedef struct host_import {
+  node_store *s;
+  napi_ref fn; /* weak: the JS function, kept alive by its instance's list of imports */
+  kiln_functype type;
+  char name[128];
+} host_import;
+
+/* A host call made from a worker thread, answered on the JS thread. */
+typedef struct host_request {
+  host_import *h;
+  const kiln_val *args;
+  kiln_val *results;
+  bool failed;
+  char message[256];
+  bool done;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+} host_request;
+
+static void host_import_free(void *user) {
+  host_import *h = user;
+  napi_delete_reference(h->s->env, h->fn);
+  free(h);
+}
+
+/* Call the JS function of h with args; false (with message, and the JS exception saved in
+ * the store) if it threw or returned something that does not convert. */
+static bool call_js_host(napi_env env, host_import *h, const kiln_val *args, kiln_val *results,
+                         char *message, size_t message_size) {
+  node_store *s = h->s;
+  napi_value fn = NULL, undefined, ret;
+  if (napi_get_reference_value(env, h->fn, &fn) != napi_ok || !fn) {
+    snprintf(message, message_size, "the host function %s is gone (its instance was collected)", h->name);
+    return false;
+  }
+  napi_get_undefined(env, &undefined);
+  uint32_t n = h->type.param_count;
+  napi_value stack_argv[16], *argv = n <= 16 ? stack_argv : malloc(n * sizeof *argv);
+  if (!argv) return snprintf(message, message_size, "out of memory"), false;
+  bool ok = true;
+  for (uint32_t i = 0; ok && i < n; i++) ok = (argv[i] = value_from_wasm(env, s->a, s, &args[i])) != NULL;
+  ok = ok && napi_call_function(env, undefined, fn, n, argv, &ret) == napi_ok;
+  if (argv != stack_argv) free(argv);
+  bool saved = s->lenient;
+  s->lenient = true; /* results convert as in the WebAssembly JS API */
+  if (ok && h->type.result_count == 1) {
+    ok = value_to_wasm(env, s->a, s, ret, h->type.results[0], &results[0], h->name, 0);
+  } else if (ok && h->type.result_count > 1) {
+    bool is_array = false;
+    napi_is_array(env, ret, &is_array);
+    uint32_t len = 0;
+    if (is_array) napi_get_array_length(env, ret, &len);
+    if (!is_array || len != h->type.result_count) {
+      addon_throw_type(env, "%s must return an array of %u values", h->name, h->type.result_count);
+      ok = false;
+    }
+    for (uint32_t i = 0; ok && i < h->type.result_count; i++) {
+      napi_value v;
+      napi_get_element(env, ret, i, &v);
+      ok = value_to_wasm(env, s->a, s, v, h->type.results[i], &results[i], h->name, i);
+    }
+  }
+  s->lenient = saved;
+  if (!ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value e;
+      napi_get_and_clear_last_exception(env, &e);
+      if (s->pending_exception) napi_delete_reference(env, s->pending_exception);
+      napi_create_reference(env, e, 1, &s->pending_exception);
+    }
+    snprintf(message, message_size, "the host function %s threw", h->name);
+  }
+  return ok;
+}
+
+/* The thread-safe function's callback, on the JS thread. env is NULL when Node is tearing
+ * the function down: the worker then gets an error instead of an answer. */
+static void host_request_on_js_thread(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb, (void)context;
+  host_request *r = data;
+  bool ok = false;
+  if (env) ok = call_js_host(env, r->h, r->args, r->results, r->message, sizeof r->message);
+  else snprintf(r->message, sizeof r->message, "the host function %s cannot run: Node is shutting down", r->h->name);
+  pthread_mutex_lock(&r->lock);
+  r->failed = !ok;
+  r->done = true;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->lock);
+}
+
+static kiln_status host_callback(kiln_caller *caller, void *user, const kiln_val *args, kiln_val *results) {
+  host_import *h = user;
+  node_store *s = h->s;
+  if (pthread_equal(pthread_self(), s->a->js_thread)) {
+    char message[256];
+    if (call_js_host(s->env, h, args, results, message, sizeof message)) return KILN_OK;
+    return kiln_caller_trap(caller, "%s", message);
+  }
+  if (!s->tsfn) return kiln_caller_trap(caller, "the host function %s cannot be called from a worker", h->name);
+  host_request r = {.h = h, .args = args, .results = results};
+  pthread_mutex_init(&r.lock, NULL);
+  pthread_cond_init(&r.cond, NULL);
+  if (napi_call_threadsafe_function(s->tsfn, &r, napi_tsfn_blocking) != napi_ok) {
+    r.failed = true;
+    snprintf(r.message, sizeof r.message, "the host function %s cannot run: Node is shutting down", h->name);
+  } else {
+    pthread_mutex_lock(&r.lock);
+    while (!r.done) pthread_cond_wait(&r.cond, &r.lock);
+    pthread_mutex_unlock(&r.lock);
+  }
+  pthread_mutex_destroy(&r.lock);
+  pthread_cond_destroy(&r.cond);
+  return r.failed ? kiln_caller_trap(caller, "%s", r.message) : KILN_OK;
+}
+
+/* ---------------------------------------------------------------- functions */
+
+typedef struct node_func {
+  node_store *s;
+  kiln_func *f;
+  kiln_functype type;
+  char name[128];
+} node_func;
+
+static const napi_type_tag func_tag = {0x6b696c6e66756e63ULL, 0x0000000000000001ULL};
+
+static void func_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  node_func *nf = data;
+  store_unref(env, nf->s);
+  free(nf);
+}
+
+kiln_func *function_unwrap(napi_env env, napi_value v, node_store **store) {
+  bool tagged = false;
+  node_func *nf = NULL;
+  if (napi_check_object_type_tag(env, v, &func_tag, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, v, (void **)&nf) != napi_ok || !nf)
+    return NULL;
+  *store = nf->s;
+  return nf->f;
+}
+
+/* Convert the JS arguments of a call of nf into vals (param_count of them). */
+static bool convert_args(napi_env env, node_func *nf, size_t argc, napi_value *argv, kiln_val *vals) {
+  node_store *s = nf->s;
+  if (argc != nf->type.param_count && !s->lenient) {
+    addon_throw_type(env, "%s expects %u argument%s, got %zu", nf->name, nf->type.param_count,
+                     nf->type.param_count == 1 ? "" : "s", argc);
+    return false;
+  }
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  for (uint32_t i = 0; i < nf->type.param_count; i++)
+    if (!value_to_wasm(env, s->a, s, i < argc ? argv[i] : undefined, nf->type.params[i], &vals[i], nf->name, i))
+      return false;
+  return true;
+}
+
+static napi_value results_to_js(napi_env env, node_func *nf, const kiln_val *results) {
+  napi_value r;
+  uint32_t n = nf->type.result_count;
+  if (n == 0) {
+    napi_get_undefined(env, &r);
+    return r;
+  }
+  if (n == 1) return value_from_wasm(env, nf->s->a, nf->s, &results[0]);
+  napi_create_array_with_length(env, n, &r);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v = value_from_wasm(env, nf->s->a, nf->s, &results[i]);
+    if (!v) return NULL;
+    napi_set_element(env, r, i, v);
+  }
+  return r;
+}
+
+/* Gather the call's arguments: up to 16 on the stack, more on the heap. */
+typedef struct call_args {
+  size_t argc;
+  napi_value stack[16], *argv;
+  napi_value self, fn;
+  void *data;
+} call_args;
+
+static bool get_call_args(napi_env env, napi_callback_info info, call_args *c) {
+  c->argc = 16;
+  c->argv = c->stack;
+  napi_get_cb_info(env, info, &c->argc, c->argv, &c->self, &c->data);
+  if (c->argc > 16) {
+    c->argv = malloc(c->argc * sizeof *c->argv);
+    if (!c->argv) return addon_throw_error(env, "kiln: out of memory"), false;
+    size_t n = c->argc;
+    napi_get_cb_info(env, info, &n, c->argv, &c->self, &c->data);
+  }
+  return true;
+}
+
+static void free_call_args(call_args *c) {
+  if (c->argv != c->stack) free(c->argv);
+}
+
+static napi_value func_call_sync(napi_env env, napi_callback_info info) {
+  call_args c;
+  if (!get_call_args(env, info, &c)) return NULL;
+  node_func *nf = c.data;
+  node_store *s = nf->s;
+  napi_value result = NULL;
+  uint32_t np = nf->type.param_count, nr = nf->type.result_count;
+  kiln_val stack_vals[16], *vals = np + nr <= 16 ? stack_vals : malloc((np + nr) * sizeof *vals);
+  if (!vals) {
+    free_call_args(&c);
+    return addon_throw_error(env, "kiln: out of memory"), NULL;
+  }
+  if (store_usable(env, s, true) && convert_args(env, nf, c.argc, c.argv, vals)) {
+    uint64_t token = s->timeout_ms && s->sync_depth == 0 ? watchdog_arm(s, s->timeout_ms) : 0;
+    kiln_error err;
+    s->sync_depth++;
+    kiln_status status = kiln_func_call(s->store, nf->f, vals, np, vals + np, nr, &err);
+    s->sync_depth--;
+    watchdog_disarm(token);
+    bool timed_out = token && atomic_load(&s->timed_out);
+    if (s->sync_depth == 0 && s->store) kiln_store_clear_interrupt(s->store);
+    if (s->store) memories_detach(env, s, true);
+    if (status == KILN_OK) result = results_to_js(env, nf, vals + np);
+    else napi_throw(env, call_error(env, s, &err, timed_out));
+  }
+  if (vals != stack_vals) free(vals);
+  free_call_args(&c);
+  return result;
+}
+
+/* ---------------------------------------------------------------- async calls */
+
+struct async_call {
+  node_func *nf;          /* NULL for runWasiAsync */
+  kiln_wasi *wasi;        /* runWasiAsync */
+  kiln_instance *instance;
+  node_store *s;
+  napi_ref keep;          /* the function or instance object, alive until done */
+  kiln_val *vals;         /* params then results */
+  uint64_t timeout_ms;
+  kiln_status status;
+  kiln_error err;
+  int32_t exit_code;
+  bool timed_out;
+  napi_deferred deferred;
+  napi_async_work work;
+  async_call *next;
+};
+
+static void start_next(napi_env env, node_store *s);
+
+static void async_execute(napi_env env, void *data) {
+  (void)env;
+  async_call *job = data;
+  node_store *s = job->s;
+  uint64_t token = job->timeout_ms ? watchdog_arm(s, job->timeout_ms) : 0;
+  if (job->nf) {
+    uint32_t np = job->nf->type.param_count;
+    job->status = kiln_func_call(s->store, job->nf->f, job->vals, np, job->vals + np, job->nf->type.result_count,
+                                 &job->err);
+  } else {
+    job->status = kiln_wasi_run(job->wasi, job->instance, &job->exit_code, &job->err);
+  }
+  watchdog_disarm(token);
+  job->timed_out = token && atomic_load(&s->timed_out);
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  async_call *job = data;
+  node_store *s = job->s;
+  s->running = false;
+  s->queue_head = job->next;
+  if (!s->queue_head) s->queue_tail = NULL;
+  if (s->store) {
+    kiln_store_clear_interrupt(s->store);
+    memories_detach(env, s, true);
+  }
+  napi_value value = NULL;
+  if (status == napi_ok && job->status == KILN_OK) {
+    if (job->nf) value = results_to_js(env, job->nf, job->vals + job->nf->type.param_count);
+    else napi_create_int32(env, job->exit_code, &value);
+  }
+  if (value) {
+    napi_resolve_deferred(env, job->deferred, value);
+  } else {
+    napi_value error;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &error);
+    else if (status != napi_ok) error = addon_string(env, "kiln: the call was cancelled");
+    else error = call_error(env, s, &job->err, job->timed_out);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  napi_delete_reference(env, job->keep);
+  free(job->vals);
+  free(job);
+  if (s->close_requested && !s->queue_head) {
+    store_close(env, s);
+    s->close_requested = false;
+  }
+  if (s->queue_head) start_next(env, s);
+  store_unref(env, s); /* the job's reference */
+}
+
+static void start_next(napi_env env, node_store *s) {
+  async_call *job = s->queue_head;
+  if (!job || s->running) return;
+  if (!s->store || s->close_requested) { /* closed while queued: reject everything */
+    while ((job = s->queue_head)) {
+      s->queue_head = job->next;
+      napi_value error;
+      napi_create_error(env, NULL, addon_string(env, "kiln: the instance was closed before the call ran"), &error);
+      napi_reject_deferred(env, job->deferred, error);
+      napi_delete_reference(env, job->keep);
+      free(job->vals);
+      free(job);
+      store_unref(env, s);
+    }
+    s->queue_tail = NULL;
+    if (s->close_requested) store_close(env, s), s->close_requested = false;
+    return;
+  }
+  napi_value name = addon_string(env, "kiln.call");
+  if (napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    addon_throw_error(env, "kiln: cannot queue the call");
+    return;
+  }
+  s->running = true;
+}
+
+/* Queue job and return its promise. */
+static napi_value enqueue(napi_env env, node_store *s, async_call *job, napi_value keep) {
+  napi_value promise;
+  job->s = s;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) return NULL;
+  napi_create_reference(env, keep, 1, &job->keep);
+  store_ref(s);
+  if (s->queue_tail) s->queue_tail->next = job;
+  else s->queue_head = job;
+  s->queue_tail = job;
+  start_next(env, s);
+  return promise;
+}
+
+static napi_value call_async(napi_env env, node_func *nf, napi_value fn, size_t argc, napi_value *argv,
+                             uint64_t timeout_ms) {
+  node_store *s = nf->s;
+  if (!store_usable(env, s, false)) return NULL;
+  async_call *job = calloc(1, sizeof *job);
+  uint32_t n = nf->type.param_count + nf->type.result_count;
+  if (job) job->vals = calloc(n ? n : 1, sizeof *job->vals);
+  if (!job || !job->vals) {
+    if (job) free(job);
+    return addon_throw_error(env, "kiln: out of memory"), NULL;
+  }
+  if (!convert_args(env, nf, argc, argv, job->vals)) {
+    free(job->vals);
+    free(job);
+    return NULL;
+  }
+  job->nf = nf;
+  job->timeout_ms = timeout_ms;
+  return enqueue(env, s, job, fn);
+}
+
+static napi_value func_call_async(napi_env env, napi_callback_info info) {
+  call_args c;
+  if (!get_call_args(env, info, &c)) return NULL;
+  node_func *nf = c.data;
+  napi_value fn = NULL;
+  napi_value key;
+  /* the sync function object owns this one: keep that alive during the call */
+  if (napi_get_reference_value(env, nf->s->a->owner_key, &key) == napi_ok) {
+    napi_value callee;
+    napi_get_cb_info(env, info, NULL, NULL, &callee, NULL);
+    fn = callee;
+  }
+  napi_value r = call_async(env, nf, fn ? fn : c.self, c.argc, c.argv, nf->s->timeout_ms);
+  free_call_args(&c);
+  return r;
+}
+
+napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f, const char *name) {
+  node_func *nf = calloc(1, sizeof *nf);
+  if (!nf) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  nf->s = s;
+  nf->f = f;
+  nf->type = kiln_func_type(f);
+  snprintf(nf->name, sizeof nf->name, "%s", name && *name ? name : "wasm function");
+  napi_value fn, async_fn;
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_sync, nf, &fn) != napi_ok ||
+      napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_async, nf, &async_fn) != napi_ok) {
+    free(nf);
+    return NULL;
+  }
+  store_ref(s);
+  napi_type_tag_object(env, fn, &func_tag);
+  napi_wrap(env, fn, nf, func_finalize, NULL, NULL);
+  napi_value length;
+  napi_create_uint32(env, nf->type.param_count, &length);
+  napi_property_descriptor props[] = {
+      {.utf8name = "async", .value = async_fn, .attributes = napi_default},
+  };
+  napi_define_properties(env, fn, 1, props);
+  addon_set_owner(env, a, async_fn, fn);
+  if (owner) addon_set_owner(env, a, fn, owner);
+  return fn;
+}
+
+/* ---------------------------------------------------------------- instances */
+
+typedef struct node_instance {
+  node_store *s;
+  kiln_instance *instance;
+  kiln_wasi *wasi;
+} node_instance;
+
+static const napi_type_tag instance_tag = {0x6b696c6e696e7374ULL, 0x616e636500000001ULL};
+
+static void instance_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  node_instance *inst = data;
+  store_unref(env, inst->s);
+  free(inst);
+}
+
+static node_instance *this_instance(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                                    napi_value *self_out) {
+  napi_value self;
+  napi_get_cb_info(env, info, argc, argv, &self, NULL);
+  bool tagged = false;
+  node_instance *inst = NULL;
+  if (napi_check_object_type_tag(env, self, &instance_tag, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, self, (void **)&inst) != napi_ok) {
+    addon_throw_type(env, "not a kiln Instance");
+    return NULL;
+  }
+  if (self_out) *self_out = self;
+  return inst;
+}
+
+/* Options of new Instance: numbers that must be non-negative. */
+static bool option_number(napi_env env, napi_value options, const char *key, double max, double *out, bool *present) {
+  napi_value v = addon_get(env, options, key);
+  *present = !addon_is(env, v, napi_undefined);
+  if (!*present) return true;
+  if (addon_is(env, v, napi_bigint)) {
+    bool lossless;
+    uint64_t u;
+    napi_get_value_bigint_uint64(env, v, &u, &lossless);
+    *out = (double)u;
+  } else if (napi_get_value_double(env, v, out) != napi_ok) {
+    addon_throw_type(env, "options.%s must be a number", key);
+    return false;
+  }
+  if (!(*out >= 0) || *out > max) {
+    addon_throw_type(env, "options.%s must be a number from 0 to %.0f", key, max);
+    return false;
+  }
+  return true;
+}
+
+static bool string_prop(napi_env env, napi_value v, char **out, const char *what) {
+  size_t len;
+  if (!addon_is(env, v, napi_string) || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    addon_throw_type(env, "%s must be a string", what);
+    return false;
+  }
+  *out = malloc(len + 1);
+  if (!*out) return addon_throw_error(env, "kiln: out of memory"), false;
+  napi_get_value_string_utf8(env, v, *out, len + 1, &len);
+  return true;
+}
+
+static bool wasi_fd_option(napi_env env, napi_value wasi, const char *key, int fallback, int *out) {
+  napi_value v = addon_get(env, wasi, key);
+  *out = fallback;
+  if (addon_is(env, v, napi_undefined)) return true;
+  if (addon_is(env, v, napi_null)) return *out = -1, true;
+  int32_t fd;
+  if (napi_get_value_int32(env, v, &fd) != napi_ok || fd < 0) {
+    addon_throw_type(env, "options.wasi.%s must be a file descriptor (a number) or null", key);
+    return false;
+  }
+  *out = fd;
+  return true;
+}
+
+/* Fill a WASI configuration from options.wasi. */
+static bool wasi_config_from(napi_env env, napi_value wasi, kiln_wasi_config *cfg) {
+  if (!addon_is(env, wasi, napi_object)) {
+    addon_throw_type(env, "options.wasi must be an object like {args: [], env: {}, preopens: {}}");
+    return false;
+  }
+  napi_value args = addon_get(env, wasi, "args");
+  if (!addon_is(env, args, napi_undefined)) {
+    bool is_array = false;
+    napi_is_array(env, args, &is_array);
+    if (!is_array) return addon_throw_type(env, "options.wasi.args must be an array of strings"), false;
+    uint32_t n;
+    napi_get_array_length(env, args, &n);
+    char **argv = calloc(n ? n : 1, sizeof *argv);
+    bool ok = argv != NULL;
+    for (uint32_t i = 0; ok && i < n; i++) {
+      napi_value v;
+      napi_get_element(env, args, i, &v);
+      ok = string_prop(env, v, &argv[i], "options.wasi.args[i]");
+    }
+    if (ok) kiln_wasi_config_set_args(cfg, n, (const char *const *)argv);
+    for (uint32_t i = 0; argv && i < n; i++) free(argv[i]);
+    free(argv);
+    if (!ok) return false;
+  }
+  static const char *const maps[] = {"env", "preopens", "readonlyPreopens"};
+  for (int m = 0; m < 3; m++) {
+    napi_value map = addon_get(env, wasi, maps[m]);
+    if (addon_is(env, map, napi_undefined)) continue;
+    if (!addon_is(env, map, napi_object)) return addon_throw_type(env, "options.wasi.%s must be an object", maps[m]), false;
+    napi_value keys;
+    napi_get_property_names(env, map, &keys);
+    uint32_t n;
+    napi_get_array_length(env, keys, &n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value k, v;
+      napi_get_element(env, keys, i, &k);
+      napi_get_property(env, map, k, &v);
+      char *key = NULL, *value = NULL;
+      bool ok = string_prop(env, k, &key, "a key") && string_prop(env, v, &value, maps[m]);
+      if (ok && m == 0) {
+        if (kiln_wasi_config_set_env(cfg, key, value) != KILN_OK) {
+          addon_throw_type(env, "options.wasi.env: '%s' is not a valid variable name", key);
+          ok = false;
+        }
+      } else if (ok) {
+        kiln_error err;
+        if (kiln_wasi_config_preopen(cfg, value, key, m == 2 ? KILN_WASI_READONLY : 0, &err) != KILN_OK) {
+          addon_throw_type(env, "options.wasi.%s['%s']: %s", maps[m], key, err.message);
+          ok = false;
+        }
+      }
+      free(key);
+      free(value);
+      if (!ok) return false;
+    }
+  }
+  int in, out, err_fd;
+  if (!wasi_fd_option(env, wasi, "stdin", 0, &in) || !wasi_fd_option(env, wasi, "stdout", 1, &out) ||
+      !wasi_fd_option(env, wasi, "stderr", 2, &err_fd))
+    return false;
+  kiln_wasi_config_set_stdio(cfg, in, out, err_fd);
+  return true;
+}
+
+typedef struct import_list {
+  kiln_import *items;
+  size_t count, cap;
+} import_list;
+
+static bool import_add(import_list *l, kiln_import item) {
+  if (l->count == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    kiln_import *items = realloc(l->items, cap * sizeof *items);
+    if (!items) return false;
+    l->items = items;
+    l->cap = cap;
+  }
+  l->items[l->count++] = item;
+  return true;
+}
+
+static void link_error(napi_env env, addon *a, const char *fmt, const char *m, const char *n, const char *extra) {
+  kiln_error err = {.status = KILN_ERR_LINK};
+  snprintf(err.message, sizeof err.message, fmt, m, n, extra);
+  addon_throw_kiln(env, a, &err, false);
+}
+
+/* Choose the store: the one of any Memory, Table or Global given as an import (all must
+ * share it), else a new one. */
+static node_store *pick_store(napi_env env, addon *a, napi_value imports) {
+  node_store *found = NULL;
+  if (addon_is(env, imports, napi_object)) {
+    napi_value modules;
+    napi_get_property_names(env, imports, &modules);
+    uint32_t nm;
+    napi_get_array_length(env, modules, &nm);
+    for (uint32_t i = 0; i < nm; i++) {
+      napi_value k, obj, fields;
+      napi_get_element(env, modules, i, &k);
+      napi_get_property(env, imports, k, &obj);
+      if (!addon_is(env, obj, napi_object)) continue;
+      napi_get_property_names(env, obj, &fields);
+      uint32_t nf;
+      napi_get_array_length(env, fields, &nf);
+      for (uint32_t j = 0; j < nf; j++) {
+        napi_value f, v;
+        napi_get_element(env, fields, j, &f);
+        napi_get_property(env, obj, f, &v);
+        kiln_extern e;
+        node_store *s = NULL;
+        if (!extern_from_js(env, v, &e, &s)) {
+          kiln_func *fn = addon_is(env, v, napi_function) ? function_unwrap(env, v, &s) : NULL;
+          if (!fn) continue;
+        }
+        if (!s->store) {
+          link_error(env, a, "an imported object (%s%s%s) belongs to a closed instance", "", "", "");
+          return NULL;
+        }
+        if (found && s != found) {
+          link_error(env, a, "imported memories, tables, globals and functions come from different "
+                             "instances' stores%s%s%s; kiln links objects of one store only", "", "", "");
+          return NULL;
+        }
+        found = s;
+      }
+    }
+  }
+  if (found) {
+    store_ref(found);
+    return found;
+  }
+  node_store *s = store_new(env);
+  if (!s) addon_throw_error(env, "kiln: out of memory");
+  return s;
+}
+
+/* Resolve each import of module from the JS imports object into list. */
+static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *module, napi_value imports,
+                            bool have_wasi, napi_value hosts, import_list *list) {
+  uint32_t n = kiln_module_import_count(module), host_count = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    kiln_module_import(module, i, &mod, &name, &type);
+    napi_value ns = addon_is(env, imports, napi_object) ? addon_get(env, imports, mod) : NULL;
+    napi_value v = ns && addon_is(env, ns, napi_object) ? addon_get(env, ns, name) : NULL;
+    if (!v || addon_is(env, v, napi_undefined)) {
+      if (have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) continue; /* WASI provides it */
+      link_error(env, a, "import %s.%s (%s) is missing from the imports object", mod, name,
+                 addon_kind_name(type.kind));
+      return false;
+    }
+    kiln_import item = {.module = mod, .name = name};
+    kiln_extern e;
+    node_store *owner;
+    if (type.kind == KILN_EXTERN_FUNC && addon_is(env, v, napi_function)) {
+      kiln_func *wasm_fn = function_unwrap(env, v, &owner);
+      if (wasm_fn) {
+        item.value = (kiln_extern){.kind = KILN_EXTERN_FUNC, .of.func = wasm_fn};
+      } else {
+        host_import *h = calloc(1, sizeof *h);
+        if (!h) return addon_throw_error(env, "kiln: out of memory"), false;
+        h->s = s;
+        snprintf(h->name, sizeof h->name, "%s.%s", mod, name);
+        napi_set_element(env, hosts, host_count++, v);
+        napi_create_reference(env, v, 0, &h->fn);
+        kiln_func *f = kiln_func_new(s->store, &type.func, host_callback, h, host_import_free);
+        if (!f) {
+          napi_delete_reference(env, h->fn);
+          free(h);
+          return addon_throw_error(env, "kiln: out of memory"), false;
+        }
+        h->type = kiln_func_type(f);
+        item.value = (kiln_extern){.kind = KILN_EXTERN_FUNC, .of.func = f};
+      }
+    } else if (extern_from_js(env, v, &e, &owner) && e.kind == type.kind) {
+      item.value = e;
+    } else if (type.kind == KILN_EXTERN_GLOBAL && !type.global_mutable &&
+               (addon_is(env, v, napi_number) || addon_is(env, v, napi_bigint))) {
+      kiln_val val;
+      char what[300];
+      snprintf(what, sizeof what, "global import %s.%s", mod, name);
+      if (!value_to_wasm(env, a, s, v, type.global_type, &val, what, 0)) return false;
+      item.value = (kiln_extern){.kind = KILN_EXTERN_GLOBAL, .of.global = kiln_global_new(s->store, type.global_type, false, val)};
+    } else {
+      link_error(env, a, "import %s.%s must be a %s", mod, name,
+                 type.kind == KILN_EXTERN_FUNC ? "function" : type.kind == KILN_EXTERN_MEMORY ? "kiln Memory"
+                 : type.kind == KILN_EXTERN_TABLE ? "kiln Table" : "kiln Global, a number or a BigInt");
+      return false;
+    }
+    if (!import_add(list, item)) return addon_throw_error(env, "kiln: out of memory"), false;
+  }
+  return true;
+}
+
+static napi_value instance_new(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3], self;
+  napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  addon *a = get_addon(env);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  for (size_t i = argc; i < 3; i++) args[i] = undefined;
+  kiln_module *module = module_unwrap(env, args[0]);
+  if (!module) return NULL;
+  napi_value imports = args[1], options = args[2];
+  if (!addon_is(env, imports, napi_undefined) && !addon_is(env, imports, napi_object)) {
+    addon_throw_type(env, "new Instance(module, imports, options): imports must be an object");
+    return NULL;
+  }
+  if (addon_is(env, options, napi_undefined)) napi_create_object(env, &options);
+  if (!addon_is(env, options, napi_object)) {
+    addon_throw_type(env, "new Instance(module, imports, options): options must be an object");
+    return NULL;
+  }
+  double memory_limit = 0, fuel = 0, timeout = 0;
+  bool has_memory, has_fuel, has_timeout;
+  if (!option_number(env, options, "memoryLimit", 18446744073709551615.0, &memory_limit, &has_memory) ||
+      !option_number(env, options, "fuel", 18446744073709551615.0, &fuel, &has_fuel) ||
+      !option_number(env, options, "timeoutMs", 1e12, &timeout, &has_timeout))
+    return NULL;
+  napi_value wasi_opt = addon_get(env, options, "wasi");
+  bool have_wasi = !addon_is(env, wasi_opt, napi_undefined) && !addon_is(env, wasi_opt, napi_null);
+  bool lenient = false;
+  napi_get_value_bool(env, addon_get(env, options, "jsApi"), &lenient);
+
+  node_store *s = pick_store(env, a, imports);
+  if (!s) return NULL;
+  node_instance *inst = calloc(1, sizeof *inst);
+  import_list list = {0};
+  kiln_wasi_config *cfg = NULL;
+  napi_value hosts;
+  napi_create_array(env, &hosts);
+  bool ok = inst != NULL;
+  if (!ok) addon_throw_error(env, "kiln: out of memory");
+  if (ok) {
+    inst->s = s;
+    s->lenient = lenient;
+    if (has_memory) kiln_store_set_memory_limit(s->store, (uint64_t)memory_limit);
+    if (has_fuel) kiln_store_set_fuel(s->store, (uint64_t)fuel);
+    if (has_timeout) s->timeout_ms = (uint64_t)timeout;
+    ok = resolve_imports(env, a, s, module, imports, have_wasi, hosts, &list);
+  }
+  if (ok && have_wasi) {
+    cfg = kiln_wasi_config_new();
+    kiln_error err;
+    ok = cfg && wasi_config_from(env, wasi_opt, cfg);
+    if (ok && kiln_wasi_new(s->store, cfg, &inst->wasi, &err) != KILN_OK) {
+      addon_throw_kiln(env, a, &err, false);
+      ok = false;
+    }
+    const kiln_import *wasi_imports;
+    size_t wasi_count;
+    if (ok && kiln_wasi_imports(inst->wasi, module, &wasi_imports, &wasi_count) == KILN_OK) {
+      for (size_t i = 0; ok && i < wasi_count; i++) ok = import_add(&list, wasi_imports[i]);
+    }
+  }
+  if (ok) {
+    uint32_t host_count;
+    napi_get_array_length(env, hosts, &host_count);
+    if (host_count && !s->tsfn) {
+      napi_value name = addon_string(env, "kiln.host");
+      if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, s, host_request_on_js_thread,
+                                          &s->tsfn) == napi_ok)
+        napi_unref_threadsafe_function(env, s->tsfn);
+    }
+    kiln_error err;
+    s->sync_depth++; /* the start function runs here, synchronously */
+    kiln_status status = kiln_instantiate(s->store, module, list.items, list.count, &inst->instance, &err);
+    s->sync_depth--;
+    if (status != KILN_OK) {
+      napi_throw(env, call_error(env, s, &err, false));
+      ok = false;
+    }
+  }
+  free(list.items);
+  kiln_wasi_config_free(cfg);
+  if (!ok) {
+    free(inst);
+    store_unref(env, s);
+    return NULL;
+  }
+  napi_type_tag_object(env, self, &instance_tag);
+  napi_wrap(env, self, inst, instance_finalize, NULL, NULL);
+  addon_set_owner(env, a, self, hosts); /* the JS host functions live as long as the instance */
+  if (!s->owner) napi_create_reference(env, self, 0, &s->owner);
+
+  napi_value exports;
+  napi_create_object(env, &exports);
+  uint32_t n = kiln_instance_export_count(inst->instance);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *name;
+    kiln_extern e;
+    kiln_instance_export_at(inst->instance, i, &name, &e);
+    napi_value v = extern_to_js(env, a, s, self, &e, name);
+    if (!v) return NULL;
+    addon_set(env, exports, name, v);
+  }
+  napi_object_freeze(env, exports);
+  napi_property_descriptor d = {.utf8name = "exports", .value = exports, .attributes = napi_enumerable};
+  napi_define_properties(env, self, 1, &d);
+  return self;
+}
+
+static napi_value instance_call_async(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3], self;
+  node_instance *inst = this_instance(env, info, &argc, args, &self);
+  if (!inst) return NULL;
+  char name[256];
+  size_t len;
+  if (argc < 1 || napi_get_value_string_utf8(env, args[0], name, sizeof name, &len) != napi_ok) {
+    addon_throw_type(env, "callAsync(name, args, timeoutMs): name must be a string");
+    return NULL;
+  }
+  bool is_array = false;
+  if (argc >= 2 && !addon_is(env, args[1], napi_undefined)) napi_is_array(env, args[1], &is_array);
+  if (argc >= 2 && !addon_is(env, args[1], napi_undefined) && !is_array) {
+    addon_throw_type(env, "callAsync(name, args, timeoutMs): args must be an array");
+    return NULL;
+  }
+  double timeout = (double)inst->s->timeout_ms;
+  if (argc >= 3 && !addon_is(env, args[2], napi_undefined) &&
+      (napi_get_value_double(env, args[2], &timeout) != napi_ok || !(timeout >= 0))) {
+    addon_throw_type(env, "callAsync(name, args, timeoutMs): timeoutMs must be a non-negative number");
+    return NULL;
+  }
+  napi_value exports = addon_get(env, self, "exports"), fn = addon_get(env, exports, name);
+  node_store *s;
+  if (!addon_is(env, fn, napi_function) || !function_unwrap(env, fn, &s)) {
+    addon_throw_type(env, "callAsync: the instance exports no function '%s'", name);
+    return NULL;
+  }
+  node_func *nf;
+  napi_unwrap(env, fn, (void **)&nf);
+  uint32_t n = 0;
+  if (is_array) napi_get_array_length(env, args[1], &n);
+  napi_value stack[16], *argv = n <= 16 ? stack : malloc(n * sizeof *argv);
+  if (!argv) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  for (uint32_t i = 0; i < n; i++) napi_get_element(env, args[1], i, &argv[i]);
+  napi_value r = call_async(env, nf, fn, n, argv, (uint64_t)timeout);
+  if (argv != stack) free(argv);
+  return r;
+}
+
+static napi_value instance_run_wasi(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value self;
+  node_instance *inst = this_instance(env, info, &argc, NULL, &self);
+  if (!inst || !store_usable(env, inst->s, true)) return NULL;
+  if (!inst->wasi) return addon_throw_error(env, "runWasi: the instance was made without options.wasi"), NULL;
+  node_store *s = inst->s;
+  uint64_t token = s->timeout_ms ? watchdog_arm(s, s->timeout_ms) : 0;
+  kiln_error err;
+  int32_t code;
+  s->sync_depth++;
+  kiln_status status = kiln_wasi_run(inst->wasi, inst->instance, &code, &err);
+  s->sync_depth--;
+  watchdog_disarm(token);
+  bool timed_out = token && atomic_load(&s->timed_out);
+  if (s->store) {
+    kiln_store_clear_interrupt(s->store);
+    memories_detach(env, s, true);
+  }
+  if (status != KILN_OK) return napi_throw(env, call_error(env, s, &err, timed_out)), NULL;
+  napi_value r;
+  napi_create_int32(env, code, &r);
+  return r;
+}
+
+static napi_value instance_run_wasi_async(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value self;
+  node_instance *inst = this_instance(env, info, &argc, NULL, &self);
+  if (!inst || !store_usable(env, inst->s, false)) return NULL;
+  if (!inst->wasi) return addon_throw_error(env, "runWasiAsync: the instance was made without options.wasi"), NULL;
+  async_call *job = calloc(1, sizeof *job);
+  if (!job) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  job->wasi = inst->wasi;
+  job->instance = inst->instance;
+  job->timeout_ms = inst->s->timeout_ms;
+  return enqueue(env, inst->s, job, self);
+}
+
+static napi_value instance_interrupt(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_instance *inst = this_instance(env, info, &argc, NULL, NULL);
+  if (inst && inst->s->store && (inst->s->running || inst->s->sync_depth)) kiln_store_interrupt(inst->s->store);
+  return NULL;
+}
+
+static napi_value instance_fuel(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_instance *inst = this_instance(env, info, &argc, NULL, NULL);
+  if (!inst || !store_usable(env, inst->s, false)) return NULL;
+  uint64_t fuel = kiln_store_fuel(inst->s->store);
+  napi_value r;
+  napi_create_double(env, fuel == UINT64_MAX ? 1.0 / 0.0 : (double)fuel, &r);
+  return r;
+}
+
+static napi_value instance_set_fuel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  node_instance *inst = this_instance(env, info, &argc, &arg, NULL);
+  if (!inst || !store_usable(env, inst->s, true)) return NULL;
+  double fuel;
+  if (argc < 1 || napi_get_value_double(env, arg, &fuel) != napi_ok || !(fuel >= 0)) {
+    addon_throw_type(env, "setFuel(n): n must be a non-negative number (Infinity: unlimited)");
+    return NULL;
+  }
+  kiln_store_set_fuel(inst->s->store, fuel >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)fuel);
+  return NULL;
+}
+
+static napi_value instance_busy(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_instance *inst = this_instance(env, info, &argc, NULL, NULL);
+  if (!inst) return NULL;
+  napi_value r;
+  napi_get_boolean(env, inst->s->running || inst->s->queue_head, &r);
+  return r;
+}
+
+static napi_value instance_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_instance *inst = this_instance(env, info, &argc, NULL, NULL);
+  if (!inst) return NULL;
+  node_store *s = inst->s;
+  if (!s->store) return NULL;
+  if (s->sync_depth) {
+    addon_throw_error(env, "kiln: close() cannot run inside a call of the same instance");
+    return NULL;
+  }
+  if (s->running) { /* finish (quickly) first, then close */
+    s->close_requested = true;
+    kiln_store_interrupt(s->store);
+  } else {
+    store_close(env, s);
+  }
+  return NULL;
+}
+
+napi_value instance_class(napi_env env, addon *a) {
+  (void)a;
+  napi_property_descriptor props[] = {
+      {.utf8name = "callAsync", .method = instance_call_async, .attributes = napi_default_method},
+      {.utf8name = "runWasi", .method = instance_run_wasi, .attributes = napi_default_method},
+      {.utf8name = "runWasiAsync", .method = instance_run_wasi_async, .attributes = napi_default_method},
+      {.utf8name = "interrupt", .method = instance_interrupt, .attributes = napi_default_method},
+      {.utf8name = "setFuel", .method = instance_set_fuel, .attributes = napi_default_method},
+      {.utf8name = "close", .method = instance_close, .attributes = napi_default_method},
+      {.utf8name = "fuel", .getter = instance_fuel, .attributes = napi_configurable},
+      {.utf8name = "busy", .getter = instance_busy, .attributes = napi_configurable},
+  };
+  napi_value cls;
+  napi_define_class(env, "Instance", NAPI_AUTO_LENGTH, instance_new, NULL, sizeof props / sizeof props[0], props,
+                    &cls);
+  return cls;
+}

@@ -1,0 +1,178 @@
+/* module.c - the Module class: a compiled module, validated once and shareable by any
+ * number of instances (and threads). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+typedef struct node_module {
+  kiln_module *module; /* NULL after close() */
+} node_module;
+
+static const napi_type_tag module_tag = {0x6b696c6e6d6f6475ULL, 0x6c65000000000001ULL};
+
+static addon *get_addon(napi_env env) {
+  addon *a = NULL;
+  napi_get_instance_data(env, (void **)&a);
+  return a;
+}
+
+static void module_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  node_module *m = data;
+  if (m->module) kiln_module_free(m->module);
+  free(m);
+}
+
+static napi_value module_new(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg, self;
+  napi_get_cb_info(env, info, &argc, &arg, &self, NULL);
+  const uint8_t *bytes;
+  size_t size;
+  if (argc < 1) {
+    addon_throw_type(env, "new Module(bytes): bytes is missing");
+    return NULL;
+  }
+  if (!addon_get_bytes(env, arg, "new Module(bytes): bytes", &bytes, &size)) return NULL;
+  node_module *m = calloc(1, sizeof *m);
+  if (!m) {
+    addon_throw_error(env, "kiln: out of memory");
+    return NULL;
+  }
+  kiln_error err;
+  if (kiln_module_new(addon_engine(), bytes, size, &m->module, &err) != KILN_OK) {
+    free(m);
+    addon_throw_kiln(env, get_addon(env), &err, false);
+    return NULL;
+  }
+  napi_type_tag_object(env, self, &module_tag);
+  napi_wrap(env, self, m, module_finalize, NULL, NULL);
+  return self;
+}
+
+static node_module *unwrap(napi_env env, napi_value obj) {
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, obj, &module_tag, &tagged) != napi_ok || !tagged ||
+      napi_unwrap(env, obj, &data) != napi_ok)
+    return NULL;
+  return data;
+}
+
+kiln_module *module_unwrap(napi_env env, napi_value obj) {
+  node_module *m = addon_is(env, obj, napi_object) ? unwrap(env, obj) : NULL;
+  if (!m) {
+    addon_throw_type(env, "expected a kiln Module (from kiln.compile or new Module(bytes))");
+    return NULL;
+  }
+  if (!m->module) {
+    addon_throw_error(env, "the module is closed");
+    return NULL;
+  }
+  return m->module;
+}
+
+static kiln_module *this_module(napi_env env, napi_callback_info info, size_t *argc, napi_value *args) {
+  napi_value self;
+  napi_get_cb_info(env, info, argc, args, &self, NULL);
+  return module_unwrap(env, self);
+}
+
+static napi_value module_imports(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  kiln_module *m = this_module(env, info, &argc, NULL);
+  if (!m) return NULL;
+  uint32_t n = kiln_module_import_count(m);
+  napi_value list;
+  napi_create_array_with_length(env, n, &list);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *module_name, *name;
+    kiln_externtype type;
+    kiln_module_import(m, i, &module_name, &name, &type);
+    napi_value entry;
+    napi_create_object(env, &entry);
+    addon_set(env, entry, "module", addon_string(env, module_name));
+    addon_set(env, entry, "name", addon_string(env, name));
+    addon_set(env, entry, "kind", addon_string(env, addon_kind_name(type.kind)));
+    addon_set(env, entry, "type", addon_externtype(env, &type));
+    napi_set_element(env, list, i, entry);
+  }
+  return list;
+}
+
+static napi_value module_exports(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  kiln_module *m = this_module(env, info, &argc, NULL);
+  if (!m) return NULL;
+  uint32_t n = kiln_module_export_count(m);
+  napi_value list;
+  napi_create_array_with_length(env, n, &list);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *name;
+    kiln_externtype type;
+    kiln_module_export(m, i, &name, &type);
+    napi_value entry;
+    napi_create_object(env, &entry);
+    addon_set(env, entry, "name", addon_string(env, name));
+    addon_set(env, entry, "kind", addon_string(env, addon_kind_name(type.kind)));
+    addon_set(env, entry, "type", addon_externtype(env, &type));
+    napi_set_element(env, list, i, entry);
+  }
+  return list;
+}
+
+static napi_value module_custom_sections(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  kiln_module *m = this_module(env, info, &argc, &arg);
+  if (!m) return NULL;
+  char wanted[1024];
+  size_t wanted_len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, arg, wanted, sizeof wanted, &wanted_len) != napi_ok) {
+    addon_throw_type(env, "customSections(name): name must be a string");
+    return NULL;
+  }
+  napi_value list;
+  napi_create_array(env, &list);
+  uint32_t found = 0, n = kiln_module_custom_section_count(m);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *name;
+    const uint8_t *data;
+    size_t size;
+    kiln_module_custom_section(m, i, &name, &data, &size);
+    if (strcmp(name, wanted) != 0) continue;
+    void *copy;
+    napi_value buffer;
+    if (napi_create_arraybuffer(env, size, &copy, &buffer) != napi_ok) return NULL;
+    if (size) memcpy(copy, data, size);
+    napi_set_element(env, list, found++, buffer);
+  }
+  return list;
+}
+
+static napi_value module_close(napi_env env, napi_callback_info info) {
+  napi_value self;
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, NULL, &self, NULL);
+  node_module *m = unwrap(env, self);
+  if (m && m->module) {
+    kiln_module_free(m->module); /* instances keep what they need */
+    m->module = NULL;
+  }
+  return NULL;
+}
+
+napi_value module_class(napi_env env, addon *a) {
+  (void)a;
+  napi_property_descriptor methods[] = {
+      {.utf8name = "imports", .method = module_imports, .attributes = napi_default_method},
+      {.utf8name = "exports", .method = module_exports, .attributes = napi_default_method},
+      {.utf8name = "customSections", .method = module_custom_sections, .attributes = napi_default_method},
+      {.utf8name = "close", .method = module_close, .attributes = napi_default_method},
+  };
+  napi_value cls;
+  napi_define_class(env, "Module", NAPI_AUTO_LENGTH, module_new, NULL,
+                    sizeof methods / sizeof methods[0], methods, &cls);
+  return cls;
+}

@@ -1,0 +1,532 @@
+/* objects.c - the Memory, Table and Global classes. Each wraps a kiln object of a store
+ * (its own store when made from JavaScript, an instance's when exported). A memory's
+ * buffer is an ArrayBuffer over linear memory itself, no copy: after the memory grows the
+ * next read of .buffer gives a new one and the old one is detached, as in the WebAssembly
+ * JS API; closing the store detaches them all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+struct node_memory {
+  node_store *s;
+  kiln_memory *memory;
+  napi_ref buffer;       /* weak: the ArrayBuffer handed out, if any */
+  uint64_t buffer_size;
+  node_memory *next;     /* in s->memories while a buffer is handed out */
+  bool listed;
+};
+
+typedef struct node_table {
+  node_store *s;
+  kiln_table *table;
+} node_table;
+
+typedef struct node_global {
+  node_store *s;
+  kiln_global *global;
+} node_global;
+
+static const napi_type_tag memory_tag = {0x6b696c6e6d656d6fULL, 0x7279000000000001ULL};
+static const napi_type_tag table_tag = {0x6b696c6e7461626cULL, 0x6500000000000001ULL};
+static const napi_type_tag global_tag = {0x6b696c6e676c6f62ULL, 0x616c000000000001ULL};
+
+static addon *get_addon(napi_env env) {
+  addon *a = NULL;
+  napi_get_instance_data(env, (void **)&a);
+  return a;
+}
+
+static void *unwrap_tagged(napi_env env, napi_value obj, const napi_type_tag *tag) {
+  bool tagged = false;
+  void *data = NULL;
+  if (!addon_is(env, obj, napi_object) || napi_check_object_type_tag(env, obj, tag, &tagged) != napi_ok ||
+      !tagged || napi_unwrap(env, obj, &data) != napi_ok)
+    return NULL;
+  return data;
+}
+
+/* The wrapped object of `this`, or NULL after throwing (wrong receiver, closed store). */
+static void *this_object(napi_env env, napi_callback_info info, const napi_type_tag *tag, size_t *argc,
+                         napi_value *args, const char *what) {
+  napi_value self;
+  napi_get_cb_info(env, info, argc, args, &self, NULL);
+  node_store **s = unwrap_tagged(env, self, tag);
+  if (!s) {
+    addon_throw_type(env, "not a kiln %s", what);
+    return NULL;
+  }
+  if (!(*s)->store) {
+    addon_throw_error(env, "the %s's instance is closed", what);
+    return NULL;
+  }
+  return s;
+}
+
+/* A constructor called with an External wraps an existing object instead of making one. */
+static bool wrapped_existing(napi_env env, size_t argc, napi_value *args, void **out) {
+  if (argc >= 1 && addon_is(env, args[0], napi_external)) {
+    napi_get_value_external(env, args[0], out);
+    return true;
+  }
+  return false;
+}
+
+static bool get_u32_prop(napi_env env, napi_value obj, const char *key, bool required, uint64_t *out,
+                         bool *present, const char *what) {
+  napi_value v = addon_get(env, obj, key);
+  *present = !addon_is(env, v, napi_undefined);
+  if (!*present) {
+    if (required) addon_throw_type(env, "%s: descriptor.%s is required", what, key);
+    return !required;
+  }
+  double d;
+  if (napi_coerce_to_number(env, v, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok ||
+      !(d >= 0) || d > 4294967295.0) {
+    addon_throw_type(env, "%s: descriptor.%s must be a number from 0 to 2^32-1", what, key);
+    return false;
+  }
+  *out = (uint64_t)d;
+  return true;
+}
+
+static bool get_limits(napi_env env, napi_value desc, kiln_limits *limits, const char *what) {
+  if (!addon_is(env, desc, napi_object)) {
+    addon_throw_type(env, "%s: the descriptor must be an object like {initial: 1, maximum: 10}", what);
+    return false;
+  }
+  bool present;
+  memset(limits, 0, sizeof *limits);
+  if (!get_u32_prop(env, desc, "initial", true, &limits->min, &present, what) ||
+      !get_u32_prop(env, desc, "maximum", false, &limits->max, &limits->has_max, what))
+    return false;
+  if (limits->has_max && limits->max < limits->min) {
+    napi_throw_range_error(env, NULL, "the maximum is below the initial size");
+    return false;
+  }
+  return true;
+}
+
+/* ---------------------------------------------------------------- Memory */
+
+static void memory_unlist(node_memory *m) {
+  if (!m->listed) return;
+  for (node_memory **link = &m->s->memories; *link; link = &(*link)->next) {
+    if (*link == m) {
+      *link = m->next;
+      break;
+    }
+  }
+  m->listed = false;
+}
+
+static void detach_buffer(napi_env env, node_memory *m) {
+  if (!m->buffer) return;
+  napi_value buffer;
+  if (napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer) napi_detach_arraybuffer(env, buffer);
+  napi_delete_reference(env, m->buffer);
+  m->buffer = NULL;
+}
+
+void memories_detach(napi_env env, node_store *s, bool only_grown) {
+  for (node_memory **link = &s->memories; *link;) {
+    node_memory *m = *link;
+    if (!only_grown || !s->store || kiln_memory_size(m->memory) != m->buffer_size) {
+      detach_buffer(env, m);
+      *link = m->next;
+      m->listed = false;
+    } else {
+      link = &m->next;
+    }
+  }
+}
+
+static void memory_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  node_memory *m = data;
+  if (m->buffer) napi_delete_reference(env, m->buffer);
+  memory_unlist(m);
+  store_unref(env, m->s);
+  free(m);
+}
+
+static napi_value memory_new(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1], self;
+  napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  node_memory *m = calloc(1, sizeof *m);
+  void *existing;
+  if (!m) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  if (wrapped_existing(env, argc, args, &existing)) {
+    node_memory *from = existing;
+    m->s = from->s;
+    m->memory = from->memory;
+    store_ref(m->s);
+  } else {
+    kiln_limits limits;
+    if (!get_limits(env, argc ? args[0] : NULL, &limits, "new Memory(descriptor)")) return free(m), NULL;
+    m->s = store_new(env); /* its one reference is this object's */
+    if (!m->s) return free(m), addon_throw_error(env, "kiln: out of memory"), NULL;
+    kiln_error err;
+    m->memory = kiln_memory_new(m->s->store, limits, &err);
+    if (!m->memory) {
+      napi_throw_range_error(env, NULL, err.message);
+      store_unref(env, m->s);
+      return free(m), NULL;
+    }
+  }
+  napi_type_tag_object(env, self, &memory_tag);
+  napi_wrap(env, self, m, memory_finalize, NULL, NULL);
+  return self;
+}
+
+static napi_value memory_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_memory *m = this_object(env, info, &memory_tag, &argc, NULL, "Memory");
+  if (!m) return NULL;
+  uint64_t size = kiln_memory_size(m->memory);
+  napi_value buffer;
+  if (m->buffer) {
+    if (napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer && m->buffer_size == size)
+      return buffer;
+    detach_buffer(env, m);
+  }
+  if (napi_create_external_arraybuffer(env, kiln_memory_data(m->memory), (size_t)size, NULL, NULL, &buffer) != napi_ok)
+    return NULL;
+  napi_create_reference(env, buffer, 0, &m->buffer);
+  m->buffer_size = size;
+  if (!m->listed) {
+    m->next = m->s->memories;
+    m->s->memories = m;
+    m->listed = true;
+  }
+  return buffer;
+}
+
+static napi_value memory_grow(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg, result;
+  node_memory *m = this_object(env, info, &memory_tag, &argc, &arg, "Memory");
+  if (!m) return NULL;
+  double delta;
+  if (argc < 1 || napi_get_value_double(env, arg, &delta) != napi_ok || !(delta >= 0) || delta > 65536) {
+    addon_throw_type(env, "Memory.grow(delta): delta must be a number of 64 KiB pages, 0 to 65536");
+    return NULL;
+  }
+  uint64_t old_pages;
+  if (kiln_memory_grow(m->memory, (uint64_t)delta, &old_pages) != KILN_OK) {
+    napi_throw_range_error(env, NULL, "Memory.grow: the memory cannot grow that much (its maximum or the memory limit)");
+    return NULL;
+  }
+  if (delta > 0) memories_detach(env, m->s, true); /* the standard detaches on every grow */
+  napi_create_double(env, (double)old_pages, &result);
+  return result;
+}
+
+static napi_value memory_size(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_memory *m = this_object(env, info, &memory_tag, &argc, NULL, "Memory");
+  if (!m) return NULL;
+  napi_value result;
+  napi_create_double(env, (double)(kiln_memory_size(m->memory) / KILN_PAGE_SIZE), &result);
+  return result;
+}
+
+napi_value memory_class(napi_env env, addon *a) {
+  napi_property_descriptor props[] = {
+      {.utf8name = "buffer", .getter = memory_buffer, .attributes = napi_enumerable | napi_configurable},
+      {.utf8name = "size", .getter = memory_size, .attributes = napi_enumerable | napi_configurable},
+      {.utf8name = "grow", .method = memory_grow, .attributes = napi_default_method},
+  };
+  napi_value cls;
+  napi_define_class(env, "Memory", NAPI_AUTO_LENGTH, memory_new, NULL, sizeof props / sizeof props[0], props, &cls);
+  napi_create_reference(env, cls, 1, &a->memory_ctor);
+  return cls;
+}
+
+/* ---------------------------------------------------------------- Table */
+
+static void table_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  node_table *t = data;
+  store_unref(env, t->s);
+  free(t);
+}
+
+static bool elem_type(napi_env env, napi_value desc, kiln_valtype *out, const char *what) {
+  char name[16];
+  size_t len;
+  napi_value v = addon_get(env, desc, "element");
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok ||
+      (strcmp(name, "anyfunc") && strcmp(name, "funcref") && strcmp(name, "externref"))) {
+    addon_throw_type(env, "%s: descriptor.element must be \"funcref\" or \"externref\"", what);
+    return false;
+  }
+  *out = strcmp(name, "externref") == 0 ? KILN_EXTERNREF : KILN_FUNCREF;
+  return true;
+}
+
+static napi_value table_new(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], self;
+  napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  node_table *t = calloc(1, sizeof *t);
+  void *existing;
+  if (!t) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  bool wrapped = wrapped_existing(env, argc, args, &existing);
+  if (wrapped) {
+    *t = *(node_table *)existing;
+    store_ref(t->s);
+  } else {
+    const char *what = "new Table(descriptor, value)";
+    kiln_limits limits;
+    kiln_valtype type;
+    if (!get_limits(env, argc ? args[0] : NULL, &limits, what) || !elem_type(env, args[0], &type, what))
+      return free(t), NULL;
+    t->s = store_new(env);
+    if (!t->s) return free(t), addon_throw_error(env, "kiln: out of memory"), NULL;
+    kiln_val init = {.type = type};
+    napi_valuetype vt = napi_undefined;
+    if (argc >= 2) napi_typeof(env, args[1], &vt);
+    if (vt != napi_undefined && !value_to_wasm(env, get_addon(env), t->s, args[1], type, &init, what, 1)) {
+      store_unref(env, t->s);
+      return free(t), NULL;
+    }
+    kiln_error err;
+    t->table = kiln_table_new(t->s->store, type, limits, init, &err);
+    if (!t->table) {
+      napi_throw_range_error(env, NULL, err.message);
+      store_unref(env, t->s);
+      return free(t), NULL;
+    }
+  }
+  napi_type_tag_object(env, self, &table_tag);
+  napi_wrap(env, self, t, table_finalize, NULL, NULL);
+  return self;
+}
+
+static bool table_index(napi_env env, node_table *t, napi_value v, uint32_t *out, const char *what) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d >= kiln_table_size(t->table)) {
+    napi_throw_range_error(env, NULL, what);
+    return false;
+  }
+  *out = (uint32_t)d;
+  return true;
+}
+
+static napi_value table_get(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  node_table *t = this_object(env, info, &table_tag, &argc, &arg, "Table");
+  uint32_t i;
+  if (!t || !table_index(env, t, argc ? arg : NULL, &i, "Table.get(index): index out of range")) return NULL;
+  kiln_val v;
+  kiln_table_get(t->table, i, &v);
+  return value_from_wasm(env, get_addon(env), t->s, &v);
+}
+
+static napi_value table_set(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  node_table *t = this_object(env, info, &table_tag, &argc, args, "Table");
+  uint32_t i;
+  if (!t || !table_index(env, t, argc ? args[0] : NULL, &i, "Table.set(index, value): index out of range"))
+    return NULL;
+  kiln_val v = {.type = kiln_table_elem_type(t->table)};
+  if (argc >= 2 && !value_to_wasm(env, get_addon(env), t->s, args[1], v.type, &v, "Table.set", 1)) return NULL;
+  kiln_table_set(t->table, i, v);
+  return NULL;
+}
+
+static napi_value table_grow(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], result;
+  node_table *t = this_object(env, info, &table_tag, &argc, args, "Table");
+  if (!t) return NULL;
+  double delta;
+  if (argc < 1 || napi_get_value_double(env, args[0], &delta) != napi_ok || !(delta >= 0) || delta > 4294967295.0) {
+    addon_throw_type(env, "Table.grow(delta, value): delta must be a number of elements");
+    return NULL;
+  }
+  kiln_val v = {.type = kiln_table_elem_type(t->table)};
+  if (argc >= 2 && !value_to_wasm(env, get_addon(env), t->s, args[1], v.type, &v, "Table.grow", 1)) return NULL;
+  uint32_t old_size;
+  if (kiln_table_grow(t->table, (uint32_t)delta, v, &old_size) != KILN_OK) {
+    napi_throw_range_error(env, NULL, "Table.grow: the table cannot grow that much");
+    return NULL;
+  }
+  napi_create_uint32(env, old_size, &result);
+  return result;
+}
+
+static napi_value table_length(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_table *t = this_object(env, info, &table_tag, &argc, NULL, "Table");
+  return t ? addon_u32(env, kiln_table_size(t->table)) : NULL;
+}
+
+napi_value table_class(napi_env env, addon *a) {
+  napi_property_descriptor props[] = {
+      {.utf8name = "length", .getter = table_length, .attributes = napi_enumerable | napi_configurable},
+      {.utf8name = "get", .method = table_get, .attributes = napi_default_method},
+      {.utf8name = "set", .method = table_set, .attributes = napi_default_method},
+      {.utf8name = "grow", .method = table_grow, .attributes = napi_default_method},
+  };
+  napi_value cls;
+  napi_define_class(env, "Table", NAPI_AUTO_LENGTH, table_new, NULL, sizeof props / sizeof props[0], props, &cls);
+  napi_create_reference(env, cls, 1, &a->table_ctor);
+  return cls;
+}
+
+/* ---------------------------------------------------------------- Global */
+
+static void global_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  node_global *g = data;
+  store_unref(env, g->s);
+  free(g);
+}
+
+static bool value_type(napi_env env, napi_value desc, kiln_valtype *out, const char *what) {
+  static const struct { const char *name; kiln_valtype type; } types[] = {
+      {"i32", KILN_I32}, {"i64", KILN_I64}, {"f32", KILN_F32}, {"f64", KILN_F64},
+      {"externref", KILN_EXTERNREF}, {"anyfunc", KILN_FUNCREF}, {"funcref", KILN_FUNCREF},
+  };
+  char name[16];
+  size_t len;
+  napi_value v = addon_get(env, desc, "value");
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) == napi_ok)
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+      if (strcmp(name, types[i].name) == 0) return *out = types[i].type, true;
+  addon_throw_type(env, "%s: descriptor.value must be \"i32\", \"i64\", \"f32\", \"f64\", \"externref\" or \"funcref\"",
+                   what);
+  return false;
+}
+
+static napi_value global_new(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], self;
+  napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  node_global *g = calloc(1, sizeof *g);
+  void *existing;
+  if (!g) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  if (wrapped_existing(env, argc, args, &existing)) {
+    *g = *(node_global *)existing;
+    store_ref(g->s);
+  } else {
+    const char *what = "new Global(descriptor, value)";
+    kiln_valtype type;
+    if (argc < 1 || !addon_is(env, args[0], napi_object) || !value_type(env, args[0], &type, what))
+      return free(g), NULL;
+    bool is_mutable = false;
+    napi_get_value_bool(env, addon_get(env, args[0], "mutable"), &is_mutable);
+    g->s = store_new(env);
+    if (!g->s) return free(g), addon_throw_error(env, "kiln: out of memory"), NULL;
+    kiln_val v = {.type = type};
+    napi_valuetype vt = napi_undefined;
+    if (argc >= 2) napi_typeof(env, args[1], &vt);
+    bool saved = g->s->lenient;
+    g->s->lenient = true; /* the standard coerces the initial value */
+    bool ok = vt == napi_undefined || value_to_wasm(env, get_addon(env), g->s, args[1], type, &v, what, 1);
+    g->s->lenient = saved;
+    if (!ok) {
+      store_unref(env, g->s);
+      return free(g), NULL;
+    }
+    g->global = kiln_global_new(g->s->store, type, is_mutable, v);
+  }
+  napi_type_tag_object(env, self, &global_tag);
+  napi_wrap(env, self, g, global_finalize, NULL, NULL);
+  return self;
+}
+
+static napi_value global_get_value(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  node_global *g = this_object(env, info, &global_tag, &argc, NULL, "Global");
+  if (!g) return NULL;
+  kiln_val v = kiln_global_get(g->global);
+  return value_from_wasm(env, get_addon(env), g->s, &v);
+}
+
+static napi_value global_set_value(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  node_global *g = this_object(env, info, &global_tag, &argc, &arg, "Global");
+  if (!g) return NULL;
+  if (!kiln_global_mutable(g->global)) {
+    addon_throw_type(env, "Global.value: the global is immutable");
+    return NULL;
+  }
+  kiln_val v;
+  if (!value_to_wasm(env, get_addon(env), g->s, argc ? arg : NULL, kiln_global_type(g->global), &v, "Global.value", 0))
+    return NULL;
+  kiln_global_set(g->global, v);
+  return NULL;
+}
+
+napi_value global_class(napi_env env, addon *a) {
+  napi_property_descriptor props[] = {
+      {.utf8name = "value", .getter = global_get_value, .setter = global_set_value,
+       .attributes = napi_enumerable | napi_configurable},
+  };
+  napi_value cls;
+  napi_define_class(env, "Global", NAPI_AUTO_LENGTH, global_new, NULL, 1, props, &cls);
+  napi_create_reference(env, cls, 1, &a->global_ctor);
+  return cls;
+}
+
+/* ---------------------------------------------------------------- externs */
+
+/* Make an object of class ctor around an existing kiln object (the constructor copies it). */
+static napi_value wrap_existing(napi_env env, napi_ref ctor_ref, void *existing) {
+  napi_value ctor, ext, obj;
+  napi_get_reference_value(env, ctor_ref, &ctor);
+  napi_create_external(env, existing, NULL, NULL, &ext);
+  if (napi_new_instance(env, ctor, 1, &ext, &obj) != napi_ok) return NULL;
+  return obj;
+}
+
+napi_value extern_to_js(napi_env env, addon *a, node_store *s, napi_value owner, const kiln_extern *e,
+                        const char *name) {
+  napi_value obj = NULL;
+  switch (e->kind) {
+    case KILN_EXTERN_FUNC: return function_to_js(env, a, s, owner, e->of.func, name);
+    case KILN_EXTERN_MEMORY: {
+      node_memory m = {.s = s, .memory = e->of.memory};
+      obj = wrap_existing(env, a->memory_ctor, &m);
+      break;
+    }
+    case KILN_EXTERN_TABLE: {
+      node_table t = {.s = s, .table = e->of.table};
+      obj = wrap_existing(env, a->table_ctor, &t);
+      break;
+    }
+    case KILN_EXTERN_GLOBAL: {
+      node_global g = {.s = s, .global = e->of.global};
+      obj = wrap_existing(env, a->global_ctor, &g);
+      break;
+    }
+  }
+  if (obj && owner) addon_set_owner(env, a, obj, owner);
+  return obj;
+}
+
+bool extern_from_js(napi_env env, napi_value v, kiln_extern *out, node_store **store) {
+  node_memory *m = unwrap_tagged(env, v, &memory_tag);
+  if (m) {
+    out->kind = KILN_EXTERN_MEMORY, out->of.memory = m->memory, *store = m->s;
+    return true;
+  }
+  node_table *t = unwrap_tagged(env, v, &table_tag);
+  if (t) {
+    out->kind = KILN_EXTERN_TABLE, out->of.table = t->table, *store = t->s;
+    return true;
+  }
+  node_global *g = unwrap_tagged(env, v, &global_tag);
+  if (g) {
+    out->kind = KILN_EXTERN_GLOBAL, out->of.global = g->global, *store = g->s;
+    return true;
+  }
+  return false;
+}

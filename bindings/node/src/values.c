@@ -1,0 +1,123 @@
+/* values.c - wasm values to and from JavaScript, following the WebAssembly JS API: i32,
+ * f32 and f64 are Numbers, i64 a BigInt, externref any value (kept alive by the store),
+ * funcref a function of the store or null; v128 cannot cross. kiln's own API is strict
+ * (a wrong type is a TypeError naming the argument); the WebAssembly facade coerces as the
+ * standard does (store->lenient). */
+#include <stdlib.h>
+
+#include "addon.h"
+
+struct externref_box {
+  napi_ref value;
+  externref_box *next;
+};
+
+static bool type_error(napi_env env, const char *fn, uint32_t index, kiln_valtype type, const char *why) {
+  addon_throw_type(env, "%s: argument %u (%s) %s", fn, index + 1, kiln_valtype_string(type), why);
+  return false;
+}
+
+bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_valtype type,
+                   kiln_val *out, const char *fn, uint32_t index) {
+  (void)a;
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  out->type = type;
+  out->of.i64 = 0;
+  switch (type) {
+    case KILN_I32:
+    case KILN_F32:
+    case KILN_F64: {
+      if (t != napi_number) {
+        if (!s->lenient || t == napi_bigint || t == napi_symbol)
+          return type_error(env, fn, index, type, t == napi_bigint ? "must be a Number, not a BigInt"
+                                                                   : "must be a number");
+        if (napi_coerce_to_number(env, v, &v) != napi_ok) return false;
+      }
+      double d;
+      napi_get_value_double(env, v, &d);
+      if (type == KILN_I32) napi_get_value_int32(env, v, &out->of.i32);
+      else if (type == KILN_F32) out->of.f32 = (float)d;
+      else out->of.f64 = d;
+      return true;
+    }
+    case KILN_I64: {
+      if (t == napi_boolean && s->lenient) {
+        bool b;
+        napi_get_value_bool(env, v, &b);
+        out->of.i64 = b;
+        return true;
+      }
+      if (t != napi_bigint)
+        return type_error(env, fn, index, type, "must be a BigInt (e.g. 5n or BigInt(x))");
+      bool lossless;
+      napi_get_value_bigint_int64(env, v, &out->of.i64, &lossless); /* wraps modulo 2^64 */
+      return true;
+    }
+    case KILN_EXTERNREF: {
+      if (t == napi_null) {
+        out->of.externref = NULL;
+        return true;
+      }
+      externref_box *box = malloc(sizeof *box);
+      if (!box || napi_create_reference(env, v, 1, &box->value) != napi_ok) {
+        free(box);
+        addon_throw_error(env, "kiln: out of memory");
+        return false;
+      }
+      box->next = s->externrefs;
+      s->externrefs = box;
+      out->of.externref = box;
+      return true;
+    }
+    case KILN_FUNCREF: {
+      if (t == napi_null) {
+        out->of.funcref = NULL;
+        return true;
+      }
+      node_store *owner = NULL;
+      kiln_func *f = t == napi_function ? function_unwrap(env, v, &owner) : NULL;
+      if (!f) return type_error(env, fn, index, type, "must be null or a function exported by wasm");
+      if (owner != s) return type_error(env, fn, index, type, "is a function of another instance's store");
+      out->of.funcref = f;
+      return true;
+    }
+    default:
+      return type_error(env, fn, index, type, "cannot be passed from JavaScript");
+  }
+}
+
+napi_value value_from_wasm(napi_env env, addon *a, node_store *s, const kiln_val *v) {
+  napi_value r;
+  switch (v->type) {
+    case KILN_I32: napi_create_int32(env, v->of.i32, &r); return r;
+    case KILN_I64: napi_create_bigint_int64(env, v->of.i64, &r); return r;
+    case KILN_F32: napi_create_double(env, (double)v->of.f32, &r); return r;
+    case KILN_F64: napi_create_double(env, v->of.f64, &r); return r;
+    case KILN_EXTERNREF:
+      if (!v->of.externref || napi_get_reference_value(env, ((externref_box *)v->of.externref)->value, &r) != napi_ok)
+        napi_get_null(env, &r);
+      return r;
+    case KILN_FUNCREF: {
+      if (!v->of.funcref) {
+        napi_get_null(env, &r);
+        return r;
+      }
+      napi_value owner = NULL;
+      if (s->owner) napi_get_reference_value(env, s->owner, &owner);
+      return function_to_js(env, a, s, owner, v->of.funcref, "");
+    }
+    default:
+      addon_throw_type(env, "a %s value cannot be passed to JavaScript", kiln_valtype_string(v->type));
+      return NULL;
+  }
+}
+
+void externrefs_free(napi_env env, node_store *s) {
+  while (s->externrefs) {
+    externref_box *box = s->externrefs;
+    s->externrefs = box->next;
+    napi_delete_reference(env, box->value);
+    free(box);
+  }
+}
