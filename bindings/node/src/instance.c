@@ -18,6 +18,10 @@ static addon *get_addon(napi_env env) {
 
 /* ---------------------------------------------------------------- stores */
 
+/* What one store holds outside the JS heap at least: its value stack and frames as touched,
+ * and a memory's first pages. */
+enum { STORE_EXTERNAL_COST = 1 << 20 };
+
 node_store *store_new(napi_env env) {
   node_store *s = calloc(1, sizeof *s);
   if (!s) return NULL;
@@ -29,6 +33,10 @@ node_store *store_new(napi_env env) {
   s->env = env;
   s->a = get_addon(env);
   s->refs = 1;
+  /* Tell V8 what a store costs outside its heap, so that garbage collection comes in time
+   * for programs that drop instances without close(). */
+  int64_t total;
+  napi_adjust_external_memory(env, STORE_EXTERNAL_COST, &total);
   return s;
 }
 
@@ -51,6 +59,8 @@ void store_close(napi_env env, node_store *s) {
 void store_unref(napi_env env, node_store *s) {
   if (--s->refs > 0) return;
   store_close(env, s);
+  int64_t total;
+  napi_adjust_external_memory(env, -STORE_EXTERNAL_COST, &total);
   free(s);
 }
 
