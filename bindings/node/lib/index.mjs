@@ -1,0 +1,26 @@
+// index.mjs - the ES module face of the package 'kiln': `import kiln from 'kiln'` or named
+// imports; the same objects as require('kiln') (lib/index.js).
+import { createRequire } from 'node:module';
+
+const kiln = createRequire(import.meta.url)('./index.js');
+
+export default kiln;
+export const {
+  compile,
+  validate,
+  instantiate,
+  Module,
+  Instance,
+  Pool,
+  Memory,
+  Table,
+  Global,
+  CompileError,
+  LinkError,
+  RuntimeError,
+  TimeoutError,
+  ExitError,
+  AbortError,
+  WebAssembly,
+  version,
+} = kiln;
