@@ -20,6 +20,15 @@ static bool type_error(napi_env env, const char *fn, uint32_t index, kiln_valtyp
 bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_valtype type,
                    kiln_val *out, const char *fn, uint32_t index) {
   (void)a;
+  /* The common cases first, one Node-API call each: a Number for i32/f64, a BigInt for i64. */
+  out->type = type;
+  out->of.i64 = 0;
+  if (type == KILN_I32 && napi_get_value_int32(env, v, &out->of.i32) == napi_ok) return true;
+  if (type == KILN_F64 && napi_get_value_double(env, v, &out->of.f64) == napi_ok) return true;
+  if (type == KILN_I64) {
+    bool lossless;
+    if (napi_get_value_bigint_int64(env, v, &out->of.i64, &lossless) == napi_ok) return true;
+  }
   napi_valuetype t;
   napi_typeof(env, v, &t);
   out->type = type;
