@@ -40,7 +40,9 @@
  *     .fuel                 fuel left (Number; Infinity when unlimited); .setFuel(n)
  *     .busy                 an async call is running or queued
  *     .close()              frees the instance's store and memory now; its memory's views
- *                           are detached; later calls throw
+ *                           are detached; later calls throw. An instance that imports
+ *                           Memory/Table/Global objects made from JS shares their store
+ *                           (one per thread): close() leaves it, GC frees it with them.
  *   One instance runs one call at a time: async calls queue in order; a synchronous call
  *   while async ones are pending throws an Error saying so (use a Pool).
  *   JS host functions called from an async call run on the JS thread (the worker waits
@@ -73,6 +75,7 @@ typedef struct addon {
   napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
   napi_ref memory_ctor, table_ctor, global_ctor;
   pthread_t js_thread;
+  struct node_store *loose; /* the store of Memory/Table/Global objects made from JS, if any */
 } addon;
 
 /* The engine every module and store is made from (one per process, thread-safe). */
@@ -113,6 +116,7 @@ typedef struct node_store {
   napi_env env;            /* the environment (thread) that owns it */
   addon *a;
   kiln_store *store;       /* NULL once closed */
+  bool loose;              /* holds objects made from JS: shared, so close() leaves it */
   int refs;                /* JS objects and buffers that point here */
   bool lenient;            /* WebAssembly JS API argument coercion (the facade) */
   async_call *queue_head, *queue_tail; /* async calls waiting; head is running if running */
@@ -129,6 +133,10 @@ typedef struct node_store {
 } node_store;
 
 node_store *store_new(napi_env env);
+/* The store for Memory, Table and Global objects made from JavaScript (new Memory(...)):
+ * one per environment while any of them lives, so that they can be imported together by
+ * one instance, as the WebAssembly JS API allows. Returns a new reference. */
+node_store *store_loose(napi_env env);
 void store_ref(node_store *s);
 void store_unref(napi_env env, node_store *s);
 /* Free the kiln store now (everything in it becomes unusable; buffers are detached). */

@@ -40,6 +40,17 @@ node_store *store_new(napi_env env) {
   return s;
 }
 
+node_store *store_loose(napi_env env) {
+  addon *a = get_addon(env);
+  if (a->loose) {
+    store_ref(a->loose);
+    return a->loose;
+  }
+  a->loose = store_new(env);
+  if (a->loose) a->loose->loose = true;
+  return a->loose;
+}
+
 void store_ref(node_store *s) { s->refs++; }
 
 void store_close(napi_env env, node_store *s) {
@@ -59,6 +70,7 @@ void store_close(napi_env env, node_store *s) {
 void store_unref(napi_env env, node_store *s) {
   if (--s->refs > 0) return;
   store_close(env, s);
+  if (s->a && s->a->loose == s) s->a->loose = NULL;
   int64_t total;
   napi_adjust_external_memory(env, -STORE_EXTERNAL_COST, &total);
   free(s);
@@ -1019,6 +1031,7 @@ static napi_value instance_close(napi_env env, napi_callback_info info) {
     addon_throw_error(env, "kiln: close() cannot run inside a call of the same instance");
     return NULL;
   }
+  if (s->loose) return NULL; /* shared with JS-made objects: freed when they all are */
   if (s->running) { /* finish (quickly) first, then close */
     s->close_requested = true;
     kiln_store_interrupt(s->store);

@@ -165,7 +165,7 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
   } else {
     kiln_limits limits;
     if (!get_limits(env, argc ? args[0] : NULL, &limits, "new Memory(descriptor)")) return free(m), NULL;
-    m->s = store_new(env); /* its one reference is this object's */
+    m->s = store_loose(env); /* the reference is this object's */
     if (!m->s) return free(m), addon_throw_error(env, "kiln: out of memory"), NULL;
     kiln_error err;
     m->memory = kiln_memory_new(m->s->store, limits, &err);
@@ -283,7 +283,7 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
     kiln_valtype type;
     if (!get_limits(env, argc ? args[0] : NULL, &limits, what) || !elem_type(env, args[0], &type, what))
       return free(t), NULL;
-    t->s = store_new(env);
+    t->s = store_loose(env);
     if (!t->s) return free(t), addon_throw_error(env, "kiln: out of memory"), NULL;
     kiln_val init = {.type = type};
     napi_valuetype vt = napi_undefined;
@@ -421,7 +421,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
       return free(g), NULL;
     bool is_mutable = false;
     napi_get_value_bool(env, addon_get(env, args[0], "mutable"), &is_mutable);
-    g->s = store_new(env);
+    g->s = store_loose(env);
     if (!g->s) return free(g), addon_throw_error(env, "kiln: out of memory"), NULL;
     kiln_val v = {.type = type};
     napi_valuetype vt = napi_undefined;

@@ -8,7 +8,8 @@
 #include "addon.h"
 
 struct externref_box {
-  napi_ref value;
+  napi_ref value;   /* the value, or for a primitive an object holding it as .value */
+  bool primitive;   /* Node-API references only objects and functions */
   externref_box *next;
 };
 
@@ -69,7 +70,14 @@ bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_val
         return true;
       }
       externref_box *box = malloc(sizeof *box);
-      if (!box || napi_create_reference(env, v, 1, &box->value) != napi_ok) {
+      napi_value held = v;
+      bool primitive = t != napi_object && t != napi_function;
+      if (primitive) {
+        napi_create_object(env, &held);
+        addon_set(env, held, "value", v);
+      }
+      if (box) box->primitive = primitive;
+      if (!box || napi_create_reference(env, held, 1, &box->value) != napi_ok) {
         free(box);
         addon_throw_error(env, "kiln: out of memory");
         return false;
@@ -103,10 +111,12 @@ napi_value value_from_wasm(napi_env env, addon *a, node_store *s, const kiln_val
     case KILN_I64: napi_create_bigint_int64(env, v->of.i64, &r); return r;
     case KILN_F32: napi_create_double(env, (double)v->of.f32, &r); return r;
     case KILN_F64: napi_create_double(env, v->of.f64, &r); return r;
-    case KILN_EXTERNREF:
-      if (!v->of.externref || napi_get_reference_value(env, ((externref_box *)v->of.externref)->value, &r) != napi_ok)
-        napi_get_null(env, &r);
+    case KILN_EXTERNREF: {
+      externref_box *box = v->of.externref;
+      if (!box || napi_get_reference_value(env, box->value, &r) != napi_ok) napi_get_null(env, &r);
+      else if (box->primitive) r = addon_get(env, r, "value");
       return r;
+    }
     case KILN_FUNCREF: {
       if (!v->of.funcref) {
         napi_get_null(env, &r);
