@@ -822,3 +822,5 @@ module.exports = {
   WebAssembly,
   version: native.version,
 };
+// `import kiln from 'kiln'` in TypeScript compiled to CommonJS reads .default.
+Object.defineProperty(module.exports, 'default', { value: module.exports });

@@ -1,0 +1,245 @@
+// index.d.ts - TypeScript declarations of the package 'kiln' (lib/index.js), checked by
+// test/types.ts with tsc --strict.
+
+/// <reference types="node" />
+
+/** A value type's name. */
+export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
+
+export type ExternKind = 'function' | 'table' | 'memory' | 'global';
+
+export interface FunctionType {
+  params: ValueType[];
+  results: ValueType[];
+}
+export interface MemoryType {
+  /** In pages of 64 KiB. */
+  initial: number;
+  maximum?: number;
+}
+export interface TableType {
+  element: 'funcref' | 'externref';
+  initial: number;
+  maximum?: number;
+}
+export interface GlobalType {
+  value: ValueType;
+  mutable: boolean;
+}
+export type ExternType = FunctionType | MemoryType | TableType | GlobalType;
+
+export interface ImportDescriptor {
+  module: string;
+  name: string;
+  kind: ExternKind;
+  type: ExternType;
+}
+export interface ExportDescriptor {
+  name: string;
+  kind: ExternKind;
+  type: ExternType;
+}
+
+/** A compiled module: validated once, shareable by any number of instances and threads. */
+export class Module {
+  /** Compile bytes; throws CompileError saying what is wrong and where. */
+  constructor(bytes: BufferSource);
+  imports(): ImportDescriptor[];
+  exports(): ExportDescriptor[];
+  /** Copies of the custom sections called `name`. */
+  customSections(name: string): ArrayBuffer[];
+  /** Free the compiled code now; instances already made keep what they need. */
+  close(): void;
+  static imports(module: Module): ImportDescriptor[];
+  static exports(module: Module): ExportDescriptor[];
+  static customSections(module: Module, sectionName: string): ArrayBuffer[];
+}
+
+/** A linear memory. */
+export class Memory {
+  constructor(descriptor: { initial: number; maximum?: number });
+  /** Linear memory without a copy; replaced (the old one detached) when memory grows. */
+  readonly buffer: ArrayBuffer;
+  /** Size in pages. */
+  readonly size: number;
+  /** Grow by `delta` pages; returns the old size in pages. */
+  grow(delta: number): number;
+  /** A copy of `length` bytes at `offset`. */
+  read(offset: number, length: number): Uint8Array;
+  /** Copy bytes (or a string as UTF-8) to `offset`; returns the number of bytes written. */
+  write(offset: number, bytes: ArrayBufferView | ArrayBuffer | string): number;
+  /** The UTF-8 string of `length` bytes at `offset`, or up to the first NUL. */
+  readString(offset: number, length?: number): string;
+  /** Write `string` as UTF-8 at `offset` (no NUL); returns the number of bytes written. */
+  writeString(offset: number, string: string): number;
+}
+
+export class Table {
+  constructor(descriptor: { element: 'anyfunc' | 'funcref' | 'externref'; initial: number; maximum?: number }, value?: unknown);
+  readonly length: number;
+  get(index: number): any;
+  set(index: number, value?: unknown): void;
+  grow(delta: number, value?: unknown): number;
+}
+
+export class Global {
+  constructor(descriptor: { value: ValueType | 'anyfunc'; mutable?: boolean }, value?: unknown);
+  value: any;
+  valueOf(): any;
+}
+
+/** An exported function: call it synchronously, or with `.async` on the thread pool. */
+export interface WasmFunction {
+  (...args: any[]): any;
+  /** Run the call on the thread pool; the event loop stays free. */
+  async(...args: any[]): Promise<any>;
+}
+
+export type Export = WasmFunction | Memory | Table | Global;
+export type Exports = Readonly<Record<string, any>>;
+
+/** A JavaScript host function, or a value kiln can import (a Memory, Table, Global, or a number/bigint for a constant global). */
+export type ImportValue = ((...args: any[]) => any) | Memory | Table | Global | number | bigint;
+export type Imports = Record<string, Record<string, ImportValue>>;
+
+export interface WasiOptions {
+  /** argv, the program name first. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Guest path -> host directory. */
+  preopens?: Record<string, string>;
+  /** As preopens, refusing every write. */
+  readonlyPreopens?: Record<string, string>;
+  /** Host file descriptors; null: empty input or discarded output. Default 0, 1, 2. */
+  stdin?: number | null;
+  stdout?: number | null;
+  stderr?: number | null;
+}
+
+export interface Limits {
+  /** The most bytes of linear memory (memory.grow beyond returns -1). */
+  memory?: number;
+  /** Every call is interrupted after this long (TimeoutError); 0 or Infinity: none. */
+  timeoutMs?: number;
+  /** A budget of work units; a call that runs out traps with "out of fuel". */
+  fuel?: number | bigint;
+}
+
+export interface InstanceOptions {
+  imports?: Imports;
+  /** WASI preview 1 with these settings (true: the defaults). */
+  wasi?: WasiOptions | boolean;
+  limits?: Limits;
+}
+
+export interface CallOptions {
+  /** Aborting interrupts the call (or drops it if it is still waiting); it rejects with signal.reason. */
+  signal?: AbortSignal;
+  /** Overrides limits.timeoutMs for this call. */
+  timeoutMs?: number;
+}
+
+/** An instance in its own sandbox. One call runs at a time; async calls queue. */
+export class Instance {
+  constructor(module: Module, options?: InstanceOptions);
+  readonly exports: Exports;
+  /** The exported memory (the one named "memory", else the first). */
+  readonly memory: Memory | undefined;
+  /** Fuel left (Infinity when unlimited); settable. */
+  fuel: number;
+  /** Whether an async call is running or waiting. */
+  readonly busy: boolean;
+  call(name: string, ...args: any[]): any;
+  callAsync(name: string, args?: any[], options?: CallOptions): Promise<any>;
+  /** Run the WASI command (_start): its exit code. */
+  runWasi(): number;
+  runWasiAsync(): Promise<number>;
+  /** Stop the running call from anywhere: it fails with RuntimeError (trap "interrupted"). */
+  interrupt(): void;
+  setFuel(fuel: number | bigint): void;
+  readBytes(offset: number, length: number): Uint8Array;
+  writeBytes(offset: number, bytes: ArrayBufferView | ArrayBuffer | string): number;
+  readString(offset: number, length?: number): string;
+  writeString(offset: number, string: string): number;
+  /** Free now: views of its memory detach, later calls throw; a running async call is interrupted. */
+  close(): void;
+}
+
+export interface PoolOptions extends InstanceOptions {
+  /** How many instances (default os.availableParallelism()). */
+  size?: number;
+}
+
+/** Several instances of one module; calls go to a free one and queue when all are busy. */
+export class Pool {
+  constructor(module: Module, options?: PoolOptions);
+  readonly size: number;
+  /** Calls waiting for a free instance. */
+  readonly pending: number;
+  readonly instances: Instance[];
+  call(name: string, ...args: any[]): Promise<any>;
+  callAsync(name: string, args?: any[], options?: CallOptions): Promise<any>;
+  /** Reject waiting calls, interrupt running ones, close every instance. */
+  close(): Promise<void>;
+}
+
+export interface WasmFrame {
+  /** The function index. */
+  index: number;
+  /** Its name from the name section, or "". */
+  name: string;
+  /** The byte offset in the code section. */
+  offset: number;
+}
+
+export class CompileError extends globalThis.WebAssembly.CompileError {}
+export class LinkError extends globalThis.WebAssembly.LinkError {}
+/** A trap: its kind and the wasm backtrace, innermost frame first. */
+export class RuntimeError extends globalThis.WebAssembly.RuntimeError {
+  trap?: string;
+  wasmStack?: WasmFrame[];
+}
+/** A call stopped by limits.timeoutMs or options.timeoutMs; the instance stays usable. */
+export class TimeoutError extends RuntimeError {}
+/** WASI proc_exit from an exported function call. */
+export class ExitError extends Error {
+  code: number;
+}
+/** The rejection of an aborted call whose signal has no reason of its own. */
+export class AbortError extends Error {
+  code: 'ABORT_ERR';
+}
+
+/** Compile from bytes or a path (string or file: URL). */
+export function compile(bytesOrPath: BufferSource | string | URL): Module;
+export function validate(bytes: BufferSource): boolean;
+/** Instantiate a Module (or its bytes or path). */
+export function instantiate(module: Module | BufferSource | string | URL, options?: InstanceOptions): Instance;
+
+export const version: string;
+
+/** The standard WebAssembly JS API on kiln, for generated loaders. */
+export interface WebAssemblyFacade {
+  Module: typeof Module;
+  Instance: {
+    new (module: Module, importObject?: Record<string, Record<string, unknown>>): { readonly exports: Exports };
+  };
+  Memory: typeof Memory;
+  Table: typeof Table;
+  Global: typeof Global;
+  CompileError: typeof CompileError;
+  LinkError: typeof LinkError;
+  RuntimeError: typeof RuntimeError;
+  validate(bytes: BufferSource): boolean;
+  compile(bytes: BufferSource): Promise<Module>;
+  instantiate(bytes: BufferSource, importObject?: Record<string, Record<string, unknown>>): Promise<{ module: Module; instance: { readonly exports: Exports } }>;
+  instantiate(module: Module, importObject?: Record<string, Record<string, unknown>>): Promise<{ readonly exports: Exports }>;
+  compileStreaming(source: Response | PromiseLike<Response>): Promise<Module>;
+  instantiateStreaming(source: Response | PromiseLike<Response>, importObject?: Record<string, Record<string, unknown>>): Promise<{ module: Module; instance: { readonly exports: Exports } }>;
+}
+export const WebAssembly: WebAssemblyFacade;
+
+// The default export (and require('kiln')) is the namespace itself.
+import * as kilnNamespace from './index.js';
+declare const kiln: typeof kilnNamespace;
+export default kiln;

@@ -1,0 +1,139 @@
+// facade.test.mjs - kiln.WebAssembly against the standard JS API, and generated-style
+// loaders running on it unchanged: a wasm-bindgen `--target nodejs` loader
+// (fixtures/bindgen_glue.js over fixtures/bindgen.c) and an emscripten-style async one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import kiln from 'kiln';
+import { copyFixture, wasm } from './helpers.mjs';
+
+const K = kiln.WebAssembly;
+const require = createRequire(import.meta.url);
+const basicBytes = readFileSync(wasm('basic.wat'));
+
+test('the facade has the standard names', () => {
+  for (const name of ['Module', 'Instance', 'Memory', 'Table', 'Global', 'CompileError', 'LinkError', 'RuntimeError']) {
+    assert.equal(typeof K[name], 'function', name);
+  }
+  for (const name of ['validate', 'compile', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
+    assert.equal(typeof K[name], 'function', name);
+  }
+  assert.equal(K.RuntimeError, kiln.RuntimeError);
+  assert.equal(Object.prototype.toString.call(K), '[object WebAssembly]');
+});
+
+test('it answers like the global WebAssembly for the same module', async () => {
+  const ours = new K.Instance(new K.Module(basicBytes), {});
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(basicBytes), {});
+  assert.equal(K.validate(basicBytes), WebAssembly.validate(basicBytes));
+  assert.deepEqual(K.Module.exports(new K.Module(basicBytes)).map(({ name, kind }) => ({ name, kind })),
+    WebAssembly.Module.exports(new WebAssembly.Module(basicBytes)));
+  // the standard's argument coercions
+  for (const args of [[1, 2], ['3', '4'], [1.9, -1.9], [undefined, null], [true, {}], [2 ** 32 + 5, 1], []]) {
+    assert.equal(ours.exports.add(...args), v8.exports.add(...args), `add(${args})`);
+  }
+  assert.equal(ours.exports.add64(5n, true), v8.exports.add64(5n, true));
+  assert.throws(() => ours.exports.add64(1, 2), TypeError);
+  assert.deepEqual(ours.exports.swap(1, 2n), v8.exports.swap(1, 2n));
+  assert.throws(() => ours.exports.trap(0), K.RuntimeError);
+  assert.throws(() => v8.exports.trap(0), WebAssembly.RuntimeError);
+  assert.throws(() => new K.Module(new Uint8Array([0, 1, 2])), K.CompileError);
+  assert.throws(() => new K.Module('bytes'), TypeError);
+  assert.throws(() => K.Instance(new K.Module(basicBytes)), TypeError);
+  assert.equal(ours.exports.memory.buffer.byteLength, v8.exports.memory.buffer.byteLength);
+  assert.ok(ours.exports.memory instanceof K.Memory);
+});
+
+test('compile and both overloads of instantiate', async () => {
+  const module = await K.compile(basicBytes);
+  assert.ok(module instanceof K.Module);
+  const instance = await K.instantiate(module, {});
+  assert.ok(instance instanceof K.Instance);
+  assert.equal(instance.exports.add(1, 2), 3);
+  const both = await K.instantiate(basicBytes);
+  assert.ok(both.module instanceof K.Module && both.instance instanceof K.Instance);
+  await assert.rejects(K.instantiate(new Uint8Array([1, 2, 3])), K.CompileError);
+  await assert.rejects(K.instantiate(readFileSync(wasm('host.wat')), {}), K.LinkError);
+  await assert.rejects(K.compile(42), TypeError);
+  const response = new Response(basicBytes, { headers: { 'content-type': 'application/wasm' } });
+  const streamed = await K.instantiateStreaming(Promise.resolve(response), {});
+  assert.equal(streamed.instance.exports.add(2, 2), 4);
+});
+
+test('Memory, Table and Global made in JavaScript and imported', () => {
+  const memory = new K.Memory({ initial: 1, maximum: 4 });
+  const old = memory.buffer;
+  assert.equal(memory.grow(1), 1);
+  assert.equal(old.byteLength, 0);
+  assert.equal(memory.buffer.byteLength, 2 * 65536);
+  const global = new K.Global({ value: 'i32', mutable: true }, 5);
+  assert.equal(global.value, 5);
+  assert.equal(global.valueOf(), 5);
+  global.value = 6;
+  assert.equal(global.value, 6);
+  const table = new K.Table({ element: 'anyfunc', initial: 2 });
+  assert.equal(table.length, 2);
+  assert.equal(table.get(0), null);
+  const wat = new K.Module(readFileSync(wasm('imports.wat')));
+  const instance = new K.Instance(wat, { js: { mem: memory, g: global, tbl: table } });
+  new DataView(memory.buffer).setInt32(0, 100, true);
+  assert.equal(instance.exports.peek(), 106);
+  instance.exports.setSlot(1);
+  assert.equal(table.get(1)(), 106, 'a function stored into an imported table by wasm');
+});
+
+test('a wasm-bindgen-style loader runs unchanged on kiln.WebAssembly', () => {
+  const glue = copyFixture('bindgen_glue.js');
+  copyFileSync(wasm('bindgen.c', { bare: true }), join(dirname(glue), 'bindgen_bg.wasm'));
+  const global = globalThis.WebAssembly;
+  globalThis.WebAssembly = K; // "handed this object instead of the global"
+  let bindings;
+  try {
+    bindings = require(glue);
+  } finally {
+    globalThis.WebAssembly = global;
+  }
+  assert.ok(bindings.__wasm.memory instanceof kiln.Memory, 'it ran on kiln');
+  assert.equal(bindings.greet('kiln'), 'Hello, kiln!');
+  assert.deepEqual(bindings.logged, ['Hello, kiln!']);
+  assert.equal(bindings.greet('wörld ✓'), 'Hello, wörld ✓!');
+  // a long string grows memory inside malloc: the loader's cached views must notice
+  const pagesBefore = bindings.__wasm.memory.buffer.byteLength / 65536;
+  const long = 'x'.repeat(300000);
+  assert.equal(bindings.greet(long), `Hello, ${long}!`);
+  assert.ok(bindings.__wasm.memory.buffer.byteLength / 65536 > pagesBefore, 'memory grew');
+  const bytes = new Uint8Array(100000).map((_, i) => i & 0xff);
+  assert.equal(bindings.count_bytes(bytes), bytes.reduce((a, b) => a + b, 0));
+  assert.throws(() => bindings.fail('thrown through __wbindgen_throw'), { message: 'thrown through __wbindgen_throw' });
+  assert.equal(bindings.greet('again'), 'Hello, again!');
+});
+
+test('an emscripten-style loader (instantiate(bytes, info), memory views, growth from JS) runs too', async () => {
+  // What emscripten's generated JS does with WebAssembly, reduced to its calls.
+  async function emscriptenLike(WebAssembly, binary) {
+    let HEAPU8;
+    let wasmMemory;
+    const updateMemoryViews = () => {
+      HEAPU8 = new Uint8Array(wasmMemory.buffer);
+    };
+    const info = { env: {}, wasi_snapshot_preview1: {} };
+    const output = await WebAssembly.instantiate(binary, info);
+    const wasmExports = output.instance.exports;
+    wasmMemory = wasmExports.memory;
+    updateMemoryViews();
+    const growMemory = (size) => {
+      const pages = ((size - wasmMemory.buffer.byteLength + 65535) / 65536) | 0;
+      wasmMemory.grow(pages);
+      updateMemoryViews();
+    };
+    HEAPU8.set([1, 2, 3], 5000);
+    growMemory(4 * 65536);
+    return { sum: wasmExports.sum(5000, 3), bytes: HEAPU8.length, module: output.module };
+  }
+  const ours = await emscriptenLike(K, basicBytes);
+  const v8 = await emscriptenLike(WebAssembly, basicBytes);
+  assert.deepEqual({ sum: ours.sum, bytes: ours.bytes }, { sum: v8.sum, bytes: v8.bytes });
+  assert.ok(ours.module instanceof K.Module);
+});

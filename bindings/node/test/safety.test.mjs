@@ -1,0 +1,133 @@
+// safety.test.mjs - nothing a guest does crashes or hangs the process: out-of-bounds
+// access, stack exhaustion, endless loops, memory bombs, traps inside host calls; and
+// instances are released by close() and by the garbage collector (RSS stays bounded).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { compile, instantiate, RuntimeError, TimeoutError } from 'kiln';
+import { wasm } from './helpers.mjs';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+const basic = compile(wasm('basic.wat'));
+
+test('an out-of-bounds access is a RuntimeError, sync and async', async () => {
+  const instance = instantiate(basic);
+  assert.throws(() => instance.exports.load(65534), (e) => e instanceof RuntimeError && e.trap === 'out of bounds memory access');
+  assert.throws(() => instance.exports.load(-1), RuntimeError);
+  await assert.rejects(instance.exports.load.async(1 << 30), (e) => e instanceof RuntimeError && /out of bounds/.test(e.trap));
+  assert.equal(instance.exports.load(0), 0);
+});
+
+test('endless recursion exhausts the call stack: a RuntimeError, not a crash', async () => {
+  const instance = instantiate(basic);
+  assert.throws(() => instance.exports.recurse(0), (e) => e instanceof RuntimeError && /stack/.test(e.trap) && e.wasmStack.length > 0);
+  await assert.rejects(instance.exports.recurse.async(0), (e) => e instanceof RuntimeError && /stack/.test(e.trap));
+  assert.equal(instance.exports.add(1, 2), 3);
+});
+
+test('an endless loop is stopped by the timeout, sync and async', async () => {
+  const instance = instantiate(basic, { limits: { timeoutMs: 30 } });
+  assert.throws(() => instance.exports.spin(), TimeoutError);
+  await assert.rejects(instance.exports.spin.async(), TimeoutError);
+  const other = instantiate(basic);
+  setTimeout(() => other.interrupt(), 30);
+  await assert.rejects(other.exports.spin.async(), (e) => e instanceof RuntimeError && !(e instanceof TimeoutError) && e.trap === 'interrupted');
+});
+
+test('a memory limit stops memory.grow and memory bombs', async () => {
+  const instance = instantiate(basic, { limits: { memory: 4 << 20 } });
+  assert.equal(instance.exports.grow(63), 1, 'growing to the limit works');
+  assert.equal(instance.exports.grow(1), -1, 'memory.grow past the limit returns -1');
+  assert.equal(instance.memory.buffer.byteLength, 4 << 20);
+  assert.throws(() => instance.memory.grow(1), (e) => e instanceof RangeError || /limit|grow/i.test(e.message));
+  const bomb = instantiate(basic, { limits: { memory: 64 << 20 } });
+  const pages = await bomb.exports.bomb.async(65536);
+  assert.ok(pages <= 1024, `the bomb stopped at ${pages} pages`);
+  assert.ok(pages >= 1000, `the bomb got close to the limit: ${pages} pages`);
+  // a module whose initial memory is over the limit does not instantiate
+  const big = compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 0, 128, 2])); // (memory 256)
+  assert.throws(() => instantiate(big, { limits: { memory: 1 << 20 } }), /limit|memory/i);
+});
+
+test('a trap inside a host call, and a host call that calls a trapping guest', async () => {
+  const inner = instantiate(basic);
+  const host = compile(wasm('host.wat'));
+  const instance = instantiate(host, {
+    imports: {
+      env: {
+        add: (a, b) => inner.exports.trap(a + b), // the guest's trap surfaces in the host
+        log() {},
+        fail() {
+          throw new RangeError('host failure');
+        },
+        big: () => 'not a bigint',
+        base: 0,
+      },
+    },
+  });
+  assert.throws(() => instance.exports.twice(1, 2), (e) => e instanceof RuntimeError && e.trap === 'unreachable');
+  await assert.rejects(instance.exports.twice.async(1, 2), (e) => e instanceof RuntimeError && e.trap === 'unreachable');
+  assert.throws(() => instance.exports.callFail(), RangeError);
+  assert.throws(() => instance.exports.bigTimes2(1n), TypeError, 'a host result of the wrong type');
+  await assert.rejects(instance.exports.bigTimes2.async(1n), TypeError);
+  assert.equal(inner.exports.add(1, 1), 2);
+});
+
+function rssMB() {
+  gc();
+  return process.memoryUsage().rss / (1 << 20);
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+// Node runs Node-API finalizers (which free the native side of each exported function) on
+// a later turn of the event loop, so the cycles yield every 100, as a server would between
+// requests. A second batch shows the steady state: no growth per cycle.
+test('10,000 instantiate/close cycles keep RSS bounded', async () => {
+  for (let i = 0; i < 2000; i++) {
+    instantiate(basic).close(); // warm up pools and caches
+    if (i % 100 === 0) await turn();
+  }
+  await turn();
+  const growth = [];
+  for (let batch = 0; batch < 2; batch++) {
+    const before = rssMB();
+    const t0 = performance.now();
+    for (let i = 1; i <= 10000; i++) {
+      const instance = instantiate(basic);
+      instance.exports.add(i, 1);
+      instance.writeString(0, 'x');
+      instance.close();
+      if (i % 100 === 0) await turn();
+    }
+    await turn();
+    growth.push(rssMB() - before);
+    console.log(`# 10,000 instantiate/close cycles in ${(performance.now() - t0).toFixed(0)} ms: RSS grew ${growth[batch].toFixed(1)} MB`);
+  }
+  assert.ok(growth[0] < 50, `RSS grew ${growth[0]} MB over the first 10,000`);
+  assert.ok(growth[1] < 20, `RSS grew ${growth[1]} MB over the second 10,000`);
+});
+
+test('instances that are never closed are released by the garbage collector', async () => {
+  const cycle = async () => {
+    for (let i = 0; i < 2000; i++) {
+      const instance = instantiate(basic);
+      instance.exports.add(i, 1);
+      void instance.memory.buffer;
+    }
+    return turn();
+  };
+  await cycle();
+  await turn();
+  const before = rssMB();
+  for (let round = 0; round < 5; round++) {
+    await cycle();
+    gc();
+    await turn(); // finalizers run on a later turn
+  }
+  const growth = rssMB() - before;
+  console.log(`# 10,000 instances left to the GC: RSS grew ${growth.toFixed(1)} MB`);
+  assert.ok(growth < 50, `RSS grew ${growth} MB`);
+});
