@@ -51,6 +51,11 @@ demo: build
 	  echo "no demo yet: build/kiln-embed-demo is built from examples/embed/embed.c, which does not exist yet"; \
 	  exit 1; \
 	fi
+	@if [ -f bindings/node/build/kiln.node ]; then \
+	  node examples/offload/demo.mjs; \
+	else \
+	  echo "skipping the Node.js offload demo: bindings/node/build/kiln.node was not built (no Node-API headers?)"; \
+	fi
 
 # Benchmarks (bench/README.md): the C kernels of bench/kernels/ natively, on kiln, on V8 and on
 # the peers of $KILN_BENCH_PEERS, then bench/micro.c; the report goes to stdout and to
