@@ -3,7 +3,8 @@
 // exit codes, sync and async runs. fixtures/wasi.c is built with clang-19 at test time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile, instantiate, ExitError, LinkError } from 'kiln';
 import { tmp, wasm } from './helpers.mjs';
@@ -58,6 +59,23 @@ test('stdin from a file descriptor', async () => {
     assert.match(stdout, /stdin: a line from the host\n/);
   } finally {
     closeSync(fd);
+  }
+});
+
+test('stdout into a pipe, read by JavaScript', async () => {
+  const fifo = join(tmp, 'stdout.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writer = openSync(fifo, constants.O_WRONLY);
+  try {
+    const instance = instantiate(program, { wasi: { args: ['piped', '5'], stdin: null, stdout: writer, stderr: null } });
+    assert.equal(await instance.runWasiAsync(), 5);
+    const buffer = Buffer.alloc(4096);
+    const n = readSync(reader, buffer);
+    assert.match(buffer.toString('utf8', 0, n), /^arg 0: piped\narg 1: 5\n/);
+  } finally {
+    closeSync(writer);
+    closeSync(reader);
   }
 });
 
