@@ -153,6 +153,27 @@ test('host functions run on the JS thread from async calls, without deadlock', a
   await pool.close();
 });
 
+test('a host function called from an async call may call other instances; calling its own instance is refused, not a deadlock', async () => {
+  const other = instantiate(basic);
+  let self = null;
+  const instance = instantiate(host, {
+    imports: {
+      env: {
+        add: (a, b) => (self ? self.exports.twice(a, b) : other.exports.add(a, b)),
+        log() {},
+        fail() {},
+        big: (x) => x,
+        base: 1,
+      },
+    },
+  });
+  assert.equal(await instance.exports.twice.async(20, 1), 43, 'through another instance');
+  self = instance;
+  await assert.rejects(instance.exports.twice.async(1, 1), /asynchronous call/);
+  self = null;
+  assert.equal(await instance.exports.twice.async(1, 1), 5, 'still usable');
+});
+
 test('a host function that throws: the JS exception comes back from the call, sync and async', async () => {
   const instance = instantiate(host, { imports: hostImports() });
   assert.throws(() => instance.exports.callFailDeep(), { message: 'failed in JavaScript' });
