@@ -157,7 +157,8 @@ struct kiln_store {
   kiln_engine *engine;
   object_list instances, funcs, memories, tables, globals;
   /* execution */
-  uint8_t *stack;            /* value stack */
+  uint8_t *stack;            /* value stack; it and frames share one mapping */
+  size_t stack_mapping;      /* bytes mapped for stack and frames */
   uint8_t *stack_end;
   uint8_t *stack_top;        /* where the next entry from the host places its frame */
   frame *frames;

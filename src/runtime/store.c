@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "runtime.h"
@@ -25,16 +27,21 @@ kiln_store *kiln_store_new(kiln_engine *engine) {
   kiln_store *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->engine = engine;
-  size_t bytes = engine->config.value_stack_bytes;
-  s->stack = malloc(bytes);
+  /* The value stack and the frames are mapped, not malloc'd: pages are touched only as
+   * calls go deep, and freeing the store gives them back to the system at once (large
+   * malloc blocks may stay in the heap after free, so many short-lived stores grew RSS). */
+  size_t bytes = (engine->config.value_stack_bytes + 63) & ~(size_t)63;
   s->max_depth = engine->config.max_call_depth;
-  s->frames = malloc((size_t)s->max_depth * sizeof(frame));
-  if (!s->stack || !s->frames) {
-    free(s->stack);
-    free(s->frames);
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  s->stack_mapping = (bytes + (size_t)s->max_depth * sizeof(frame) + page - 1) & ~(page - 1);
+  void *base = mmap(NULL, s->stack_mapping, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                    -1, 0);
+  if (base == MAP_FAILED) {
     free(s);
     return NULL;
   }
+  s->stack = base;
+  s->frames = (frame *)(s->stack + bytes);
   s->stack_end = s->stack + bytes;
   s->stack_top = s->stack;
   atomic_init(&s->interrupt, 0);
@@ -60,8 +67,7 @@ void kiln_store_free(kiln_store *store) {
   free(store->memories.items);
   free(store->tables.items);
   free(store->globals.items);
-  free(store->stack);
-  free(store->frames);
+  munmap(store->stack, store->stack_mapping);
   free(store);
 }
 

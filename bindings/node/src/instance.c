@@ -256,11 +256,17 @@ static bool convert_args(napi_env env, node_func *nf, size_t argc, napi_value *a
                      nf->type.param_count == 1 ? "" : "s", argc);
     return false;
   }
-  napi_value undefined;
-  napi_get_undefined(env, &undefined);
-  for (uint32_t i = 0; i < nf->type.param_count; i++)
-    if (!value_to_wasm(env, s->a, s, i < argc ? argv[i] : undefined, nf->type.params[i], &vals[i], nf->name, i))
-      return false;
+  napi_value undefined = NULL;
+  for (uint32_t i = 0; i < nf->type.param_count; i++) {
+    kiln_valtype type = nf->type.params[i];
+    if (i < argc && type == KILN_I32) { /* the common case, inline */
+      vals[i].type = KILN_I32;
+      vals[i].of.i64 = 0;
+      if (napi_get_value_int32(env, argv[i], &vals[i].of.i32) == napi_ok) continue;
+    }
+    if (i >= argc && !undefined) napi_get_undefined(env, &undefined);
+    if (!value_to_wasm(env, s->a, s, i < argc ? argv[i] : undefined, type, &vals[i], nf->name, i)) return false;
+  }
   return true;
 }
 
@@ -271,7 +277,10 @@ static napi_value results_to_js(napi_env env, node_func *nf, const kiln_val *res
     napi_get_undefined(env, &r);
     return r;
   }
-  if (n == 1) return value_from_wasm(env, nf->s->a, nf->s, &results[0]);
+  if (n == 1) {
+    if (results[0].type == KILN_I32) return napi_create_int32(env, results[0].of.i32, &r) == napi_ok ? r : NULL;
+    return value_from_wasm(env, nf->s->a, nf->s, &results[0]);
+  }
   napi_create_array_with_length(env, n, &r);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v = value_from_wasm(env, nf->s->a, nf->s, &results[i]);
@@ -290,10 +299,15 @@ typedef struct call_args {
 } call_args;
 
 static bool get_call_args(napi_env env, napi_callback_info info, call_args *c) {
-  c->argc = 16;
+  /* Ask for 4 first: Node pads the slots asked for beyond the arguments given with
+   * undefined, which costs on every call. */
+  c->argc = 4;
   c->argv = c->stack;
   napi_get_cb_info(env, info, &c->argc, c->argv, &c->self, &c->data);
-  if (c->argc > 16) {
+  if (c->argc > 4 && c->argc <= 16) {
+    size_t n = c->argc;
+    napi_get_cb_info(env, info, &n, c->argv, &c->self, &c->data);
+  } else if (c->argc > 16) {
     c->argv = malloc(c->argc * sizeof *c->argv);
     if (!c->argv) return addon_throw_error(env, "kiln: out of memory"), false;
     size_t n = c->argc;
@@ -324,10 +338,11 @@ static napi_value func_call_sync(napi_env env, napi_callback_info info) {
     s->sync_depth++;
     kiln_status status = kiln_func_call(s->store, nf->f, vals, np, vals + np, nr, &err);
     s->sync_depth--;
-    watchdog_disarm(token);
+    if (token) watchdog_disarm(token);
     bool timed_out = token && atomic_load(&s->timed_out);
-    if (s->sync_depth == 0 && s->store) kiln_store_clear_interrupt(s->store);
-    if (s->store) memories_detach(env, s, true);
+    /* a stale interrupt must not stop the next call; reading it is cheaper than clearing */
+    if (s->sync_depth == 0 && s->store && kiln_store_interrupt_pending(s->store)) kiln_store_clear_interrupt(s->store);
+    if (s->store && s->memories) memories_detach(env, s, true);
     if (status == KILN_OK) result = results_to_js(env, nf, vals + np);
     else napi_throw(env, call_error(env, s, &err, timed_out));
   }
