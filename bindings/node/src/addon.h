@@ -24,12 +24,14 @@
  *       Table or Global of this addon, or a number/bigint (an immutable global import).
  *       options: {wasi: {args, env: {NAME: value}, preopens: {guest: host},
  *       readonlyPreopens: {guest: host}, stdin, stdout, stderr (host fds; null: empty input
- *       or discarded output; default 0, 1, 2)}, memoryLimit (bytes), fuel, timeoutMs}.
+ *       or discarded output; default 0, 1, 2)}, memoryLimit (bytes, for memories the
+ *       instance creates), fuel, timeoutMs, jsApi (true: coerce arguments as the WebAssembly
+ *       JS API does instead of throwing TypeErrors; the facade sets it)}.
  *       Throws LinkError (the import named), RuntimeError (the start function trapped),
  *       TypeError (a wrong argument, naming it).
  *     .exports: {name: function | Memory | Table | Global}. Each function f is native:
  *       f(...args) calls synchronously on the JS thread; f.async(...args) returns a Promise
- *       and runs the call on libuv's thread pool. Values follow the WebAssembly JS API:
+ *       (rejected, never thrown, on wrong arguments) and runs the call on libuv's thread pool. Values follow the WebAssembly JS API:
  *       i32/f32/f64 Number, i64 BigInt, externref any value, funcref an exported function or
  *       null; several results come back as an array.
  *     .callAsync(name, args[], timeoutMs?) -> Promise     per-call timeout (else options')

@@ -488,6 +488,19 @@ static napi_value call_async(napi_env env, node_func *nf, napi_value fn, size_t 
   return enqueue(env, s, job, fn);
 }
 
+/* A Promise-returning call rejects rather than throws: turn a pending exception (a wrong
+ * argument, a closed instance) into a rejected promise. */
+static napi_value rejected_if_thrown(napi_env env, napi_value promise) {
+  bool pending = false;
+  if (promise || napi_is_exception_pending(env, &pending) != napi_ok || !pending) return promise;
+  napi_value error, p;
+  napi_deferred deferred;
+  napi_get_and_clear_last_exception(env, &error);
+  if (napi_create_promise(env, &deferred, &p) != napi_ok) return NULL;
+  napi_reject_deferred(env, deferred, error);
+  return p;
+}
+
 static napi_value func_call_async(napi_env env, napi_callback_info info) {
   call_args c;
   if (!get_call_args(env, info, &c)) return NULL;
@@ -502,7 +515,7 @@ static napi_value func_call_async(napi_env env, napi_callback_info info) {
   }
   napi_value r = call_async(env, nf, fn ? fn : c.self, c.argc, c.argv, nf->s->timeout_ms);
   free_call_args(&c);
-  return r;
+  return rejected_if_thrown(env, r);
 }
 
 napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f, const char *name) {
@@ -954,7 +967,7 @@ static napi_value instance_call_async(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < n; i++) napi_get_element(env, args[1], i, &argv[i]);
   napi_value r = call_async(env, nf, fn, n, argv, (uint64_t)timeout);
   if (argv != stack) free(argv);
-  return r;
+  return rejected_if_thrown(env, r);
 }
 
 static napi_value instance_run_wasi(napi_env env, napi_callback_info info) {
@@ -986,8 +999,9 @@ static napi_value instance_run_wasi_async(napi_env env, napi_callback_info info)
   size_t argc = 0;
   napi_value self;
   node_instance *inst = this_instance(env, info, &argc, NULL, &self);
-  if (!inst || !store_usable(env, inst->s, false)) return NULL;
-  if (!inst->wasi) return addon_throw_error(env, "runWasiAsync: the instance was made without options.wasi"), NULL;
+  if (!inst || !store_usable(env, inst->s, false)) return rejected_if_thrown(env, NULL);
+  if (!inst->wasi)
+    return addon_throw_error(env, "runWasiAsync: the instance was made without options.wasi"), rejected_if_thrown(env, NULL);
   async_call *job = calloc(1, sizeof *job);
   if (!job) return addon_throw_error(env, "kiln: out of memory"), NULL;
   job->wasi = inst->wasi;
