@@ -1,4 +1,4 @@
-# Makefile - thin wrapper over CMake: make | make test | make demo | make bench | make fuzz | make clean
+# Makefile - thin wrapper over CMake: make | make test | make demo | make demo-c | make bench | make fuzz | make clean
 SHARED ?= ../shared
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
@@ -12,7 +12,7 @@ SHARED_ABS = $(abspath $(SHARED))
 # $(call configure,DIR,BUILD_TYPE,EXTRA_CMAKE_ARGS)
 configure = $(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) -DKILN_SHARED_DIR=$(SHARED_ABS) $(3)
 
-.PHONY: all build deps test demo bench fuzz clean
+.PHONY: all build deps test demo demo-c bench fuzz clean
 
 all: build
 
@@ -45,17 +45,16 @@ test: deps
 	fi
 
 demo: build
-	@if [ -x build/kiln-embed-demo ]; then \
-	  build/kiln-embed-demo; \
-	else \
-	  echo "no demo yet: build/kiln-embed-demo is built from examples/embed/embed.c, which does not exist yet"; \
-	  exit 1; \
-	fi
 	@if [ -f bindings/node/build/kiln.node ]; then \
 	  node examples/offload/demo.mjs; \
 	else \
-	  echo "skipping the Node.js offload demo: bindings/node/build/kiln.node was not built (no Node-API headers?)"; \
+	  echo "make demo needs the Node.js addon, which was not built: Node-API headers not found in /usr/include/node" >&2; \
+	  exit 1; \
 	fi
+
+# The C embedding demo (examples/embed/embed.c): kiln.h from C.
+demo-c: build
+	build/kiln-embed-demo
 
 # Benchmarks (bench/README.md): the C kernels of bench/kernels/ natively, on kiln, on V8 and on
 # the peers of $KILN_BENCH_PEERS, then bench/micro.c; the report goes to stdout and to
