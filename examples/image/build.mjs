@@ -1,0 +1,24 @@
+// build.mjs - compiles image.c to build/image.wasm (and build/image-simd.wasm, the same code
+// auto-vectorized with -msimd128) with clang-19 when missing or older than the source;
+// returns their paths. No libc: image.c brings its own allocator and imports nothing, so the
+// same module runs on kiln and on V8's WebAssembly.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function buildImage() {
+  const source = join(here, 'image.c');
+  const variants = { scalar: join(here, 'build', 'image.wasm'), simd: join(here, 'build', 'image-simd.wasm') };
+  for (const [name, out] of Object.entries(variants)) {
+    if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) continue;
+    mkdirSync(dirname(out), { recursive: true });
+    execFileSync(process.env.CLANG || 'clang-19', [
+      '--target=wasm32', '-nostdlib', '-O2', '-mbulk-memory', ...(name === 'simd' ? ['-msimd128'] : []),
+      '-Wl,--no-entry', source, '-o', out,
+    ], { stdio: 'inherit' });
+  }
+  return variants;
+}
