@@ -3,7 +3,7 @@
 // returns their paths. No libc: image.c brings its own allocator and imports nothing, so the
 // same module runs on kiln and on V8's WebAssembly.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,10 +15,12 @@ export function buildImage() {
   for (const [name, out] of Object.entries(variants)) {
     if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) continue;
     mkdirSync(dirname(out), { recursive: true });
+    const temporary = `${out}.${process.pid}.tmp`; // renamed into place: concurrent builds are safe
     execFileSync(process.env.CLANG || 'clang-19', [
       '--target=wasm32', '-nostdlib', '-O2', '-mbulk-memory', ...(name === 'simd' ? ['-msimd128'] : []),
-      '-Wl,--no-entry', source, '-o', out,
+      '-Wl,--no-entry', source, '-o', temporary,
     ], { stdio: 'inherit' });
+    renameSync(temporary, out);
   }
   return variants;
 }
