@@ -11,6 +11,9 @@
  * image_heap_used for leak checks. */
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -215,34 +218,169 @@ static void bilinear_axis(int m, int n, int32_t *first, int32_t *second, int32_t
   }
 }
 
+/* One source row interpolated horizontally: top[a]*(256-wx) + top[b]*wx, exact (no rounding
+ * yet: values up to 255*256 in 16 bits), for every output column and channel. */
+static void resize_row(const uint8_t *src, int c, int width, const int32_t *x0, const int32_t *x1,
+                       const int32_t *fx, uint16_t *line) {
+  for (int x = 0; x < width; x++) {
+    const uint8_t *a = src + x0[x] * c, *b = src + x1[x] * c;
+    int32_t wx = fx[x];
+    for (int k = 0; k < c; k++) *line++ = (uint16_t)(a[k] * (256 - wx) + b[k] * wx);
+  }
+}
+
+/* Then vertically: (top*(256-wy) + bottom*wy + 32768) >> 16, rounded to 8 bits. */
+static void resize_blend(const uint16_t *top, const uint16_t *bottom, int32_t wy, size_t n, uint8_t *out) {
+  size_t i = 0;
+#ifdef __wasm_simd128__
+  v128_t wt = wasm_i16x8_splat((int16_t)(256 - wy)), wb = wasm_i16x8_splat((int16_t)wy);
+  v128_t round = wasm_i32x4_splat(32768);
+  for (; i + 8 <= n; i += 8) {
+    v128_t t = wasm_v128_load(top + i), b = wasm_v128_load(bottom + i);
+    v128_t lo = wasm_i32x4_add(wasm_i32x4_add(wasm_u32x4_extmul_low_u16x8(t, wt), wasm_u32x4_extmul_low_u16x8(b, wb)), round);
+    v128_t hi = wasm_i32x4_add(wasm_i32x4_add(wasm_u32x4_extmul_high_u16x8(t, wt), wasm_u32x4_extmul_high_u16x8(b, wb)), round);
+    v128_t v = wasm_u16x8_narrow_i32x4(wasm_u32x4_shr(lo, 16), wasm_u32x4_shr(hi, 16));
+    wasm_v128_store64_lane(out + i, wasm_u8x16_narrow_i16x8(v, v), 0);
+  }
+#endif
+  for (; i < n; i++) out[i] = (uint8_t)((top[i] * (256 - wy) + bottom[i] * wy + 32768) >> 16);
+}
+
+/* Bilinear resize. Rows are interpolated horizontally once per source row used (source row r
+ * is cached in lines[r & 1]: an output row needs rows r and r+1, never two of one parity). */
 static int resize_bilinear(const image *src, int width, int height, image *dst) {
   int c = src->channels;
+  size_t row = (size_t)width * c;
   int32_t *table = image_alloc(sizeof(int32_t) * 3 * ((size_t)width + height));
-  if (!table) return fail("out of memory");
+  uint16_t *lines = image_alloc(sizeof(uint16_t) * 2 * row);
+  if (!table || !lines || !image_new(dst, width, height, c)) {
+    image_free(table), image_free(lines);
+    return fail("out of memory");
+  }
   int32_t *x0 = table, *x1 = x0 + width, *fx = x1 + width;
   int32_t *y0 = fx + width, *y1 = y0 + height, *fy = y1 + height;
   bilinear_axis(src->width, width, x0, x1, fx);
   bilinear_axis(src->height, height, y0, y1, fy);
-  if (!image_new(dst, width, height, c)) {
-    image_free(table);
-    return 0;
-  }
   size_t stride = (size_t)src->width * c;
-  uint8_t *out = dst->pixels;
+  int held[2] = {-1, -1};
   for (int y = 0; y < height; y++) {
-    const uint8_t *top = src->pixels + y0[y] * stride, *bottom = src->pixels + y1[y] * stride;
-    int32_t wy = fy[y];
-    for (int x = 0; x < width; x++) {
-      int32_t a = x0[x] * c, b = x1[x] * c, wx = fx[x];
-      for (int k = 0; k < c; k++) {
-        int32_t t = top[a + k] * (256 - wx) + top[b + k] * wx;
-        int32_t u = bottom[a + k] * (256 - wx) + bottom[b + k] * wx;
-        *out++ = (uint8_t)((t * (256 - wy) + u * wy + 32768) >> 16);
+    int want[2] = {y0[y], y1[y]};
+    for (int j = 0; j < 2; j++) {
+      int slot = want[j] & 1;
+      if (held[slot] != want[j]) {
+        resize_row(src->pixels + want[j] * stride, c, width, x0, x1, fx, lines + slot * row);
+        held[slot] = want[j];
       }
     }
+    resize_blend(lines + (want[0] & 1) * row, lines + (want[1] & 1) * row, fy[y], row, dst->pixels + y * row);
   }
-  image_free(table);
+  image_free(table), image_free(lines);
   return 1;
+}
+
+/* Horizontal blur of one row (edges already repeated into `padded`): the weighted sum of the
+ * taps, times 256 (8 fraction bits), rounded: (sum * 256 + half) >> shift. */
+static inline __attribute__((always_inline)) void blur_row_taps(const uint8_t *padded, int c, const int32_t *weights,
+                                                               const void *vweights, int taps, int shift, size_t n,
+                                                               uint16_t *out) {
+  uint32_t half = 1u << (shift - 1);
+  size_t i = 0;
+#ifdef __wasm_simd128__
+  const v128_t *w = vweights;
+  if (shift <= 8) { /* radius <= 4: sums fit 16 bits, and (sum*256 + half) >> shift is sum << (8-shift) */
+    for (; i + 8 <= n; i += 8) {
+      v128_t sum = wasm_i16x8_splat(0);
+      const uint8_t *in = padded + i;
+      for (int t = 0; t < taps; t++, in += c) sum = wasm_i16x8_add(sum, wasm_i16x8_mul(wasm_u16x8_load8x8(in), w[t]));
+      wasm_v128_store(out + i, wasm_i16x8_shl(sum, 8 - shift));
+    }
+  } else {
+    v128_t round = wasm_i32x4_splat((int32_t)half);
+    for (; i + 8 <= n; i += 8) {
+      v128_t lo = wasm_i32x4_splat(0), hi = lo;
+      const uint8_t *in = padded + i;
+      for (int t = 0; t < taps; t++, in += c) {
+        v128_t v = wasm_u16x8_load8x8(in);
+        lo = wasm_i32x4_add(lo, wasm_u32x4_extmul_low_u16x8(v, w[t]));
+        hi = wasm_i32x4_add(hi, wasm_u32x4_extmul_high_u16x8(v, w[t]));
+      }
+      lo = wasm_u32x4_shr(wasm_i32x4_add(wasm_i32x4_shl(lo, 8), round), shift);
+      hi = wasm_u32x4_shr(wasm_i32x4_add(wasm_i32x4_shl(hi, 8), round), shift);
+      wasm_v128_store(out + i, wasm_u16x8_narrow_i32x4(lo, hi));
+    }
+  }
+#else
+  (void)vweights;
+#endif
+  for (; i < n; i++) {
+    uint32_t sum = 0;
+    for (int t = 0; t < taps; t++) sum += (uint32_t)weights[t] * padded[i + t * c];
+    out[i] = (uint16_t)((sum * 256 + half) >> shift);
+  }
+}
+
+/* Vertical blur of one row from the horizontally blurred rows `taprows`, then the unsharp
+ * mask in place on the row's pixels p: out = (p*4096 + amount*(p*256 - blurred) + 2048) >> 12,
+ * clamped, where blurred = (sum + half) >> shift keeps 8 fraction bits. */
+static inline __attribute__((always_inline)) void sharpen_row_taps(const uint16_t *const *taprows,
+                                                                  const int32_t *weights, const void *vweights,
+                                                                  int taps, int shift, int amount, size_t n,
+                                                                  uint8_t *p) {
+  uint32_t half = 1u << (shift - 1);
+  size_t i = 0;
+#ifdef __wasm_simd128__
+  const v128_t *w = vweights;
+  v128_t round = wasm_i32x4_splat((int32_t)half), gain = wasm_i32x4_splat(amount), bias = wasm_i32x4_splat(2048);
+  for (; i + 8 <= n; i += 8) {
+    v128_t lo = wasm_i32x4_splat(0), hi = lo;
+    for (int t = 0; t < taps; t++) {
+      v128_t v = wasm_v128_load(taprows[t] + i);
+      lo = wasm_i32x4_add(lo, wasm_u32x4_extmul_low_u16x8(v, w[t]));
+      hi = wasm_i32x4_add(hi, wasm_u32x4_extmul_high_u16x8(v, w[t]));
+    }
+    v128_t px = wasm_u16x8_load8x8(p + i);
+    v128_t plo = wasm_u32x4_extend_low_u16x8(px), phi = wasm_u32x4_extend_high_u16x8(px);
+    v128_t dlo = wasm_i32x4_sub(wasm_i32x4_shl(plo, 8), wasm_u32x4_shr(wasm_i32x4_add(lo, round), shift));
+    v128_t dhi = wasm_i32x4_sub(wasm_i32x4_shl(phi, 8), wasm_u32x4_shr(wasm_i32x4_add(hi, round), shift));
+    v128_t vlo = wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_shl(plo, 12), wasm_i32x4_mul(gain, dlo)), bias), 12);
+    v128_t vhi = wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_shl(phi, 12), wasm_i32x4_mul(gain, dhi)), bias), 12);
+    v128_t v = wasm_i16x8_narrow_i32x4(vlo, vhi); /* |v| < 2^11: no saturation here */
+    wasm_v128_store64_lane(p + i, wasm_u8x16_narrow_i16x8(v, v), 0); /* clamps to 0..255 */
+  }
+#else
+  (void)vweights;
+#endif
+  for (; i < n; i++) {
+    uint32_t sum = 0;
+    for (int t = 0; t < taps; t++) sum += (uint32_t)weights[t] * taprows[t][i];
+    int32_t blurred = (int32_t)((sum + half) >> shift);
+    int32_t v = (p[i] * 4096 + amount * (p[i] * 256 - blurred) + 2048) >> 12;
+    p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
+}
+
+/* The two above with the number of taps a constant, one copy per radius, so the compiler
+ * unrolls the loops over the taps (an interpreter pays for every loop branch). */
+#define FOR_EACH_RADIUS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* noinline: the weights reach them through memory, opaque, so the compiler keeps the
+ * widening multiplies (extmul) rather than rewriting splat-times-extend into two steps. */
+static __attribute__((noinline)) void blur_row(const uint8_t *padded, int c, const int32_t *weights,
+                                               const void *vweights, int taps, size_t n, uint16_t *out) {
+  switch (taps) {
+#define BLUR_CASE(r) case 2 * r + 1: blur_row_taps(padded, c, weights, vweights, 2 * r + 1, 2 * r, n, out); break;
+    FOR_EACH_RADIUS(BLUR_CASE)
+#undef BLUR_CASE
+  }
+}
+
+static __attribute__((noinline)) void sharpen_row(const uint16_t *const *taprows, const int32_t *weights,
+                                                  const void *vweights, int taps, int amount, size_t n, uint8_t *p) {
+  switch (taps) {
+#define SHARPEN_CASE(r) case 2 * r + 1: sharpen_row_taps(taprows, weights, vweights, 2 * r + 1, 2 * r, amount, n, p); break;
+    FOR_EACH_RADIUS(SHARPEN_CASE)
+#undef SHARPEN_CASE
+  }
 }
 
 /* Unsharp mask in place: blurred = the image convolved with the binomial kernel C(2r, k)/4^r
@@ -250,18 +388,23 @@ static int resize_bilinear(const image *src, int width, int height, image *dst) 
  * fraction bits; then out = p + amount/16 * (p - blurred), rounded and clamped. amount 0
  * keeps the image, -16 gives the blur itself, positive values sharpen. */
 static int unsharp_mask(image *img, int radius, int amount) {
-  int c = img->channels, w = img->width, h = img->height, taps = 2 * radius + 1, shift = 2 * radius;
-  int32_t half = 1 << (shift - 1);
+  int c = img->channels, w = img->width, h = img->height, taps = 2 * radius + 1;
   size_t row = (size_t)w * c;
   int32_t weights[2 * MAX_RADIUS + 1];
+  const uint16_t *taprows[2 * MAX_RADIUS + 1];
   weights[0] = 1;
   for (int k = 1; k < taps; k++) weights[k] = weights[k - 1] * (taps - k) / k;
+#ifdef __wasm_simd128__
+  v128_t vweights[2 * MAX_RADIUS + 1]; /* each weight in every 16-bit lane */
+  for (int k = 0; k < taps; k++) vweights[k] = wasm_i16x8_splat((int16_t)weights[k]);
+#else
+  int32_t *vweights = weights;
+#endif
 
-  uint16_t *rows = image_alloc(sizeof(uint16_t) * row * h);       /* horizontal pass */
-  uint8_t *padded = image_alloc((size_t)(w + 2 * radius) * c);     /* one row, edges repeated */
-  uint32_t *acc = image_alloc(sizeof(uint32_t) * row);             /* one row's sums */
-  if (!rows || !padded || !acc) {
-    image_free(rows), image_free(padded), image_free(acc);
+  uint16_t *rows = image_alloc(sizeof(uint16_t) * row * h);   /* the horizontal pass */
+  uint8_t *padded = image_alloc((size_t)(w + 2 * radius) * c); /* one row, edges repeated */
+  if (!rows || !padded) {
+    image_free(rows), image_free(padded);
     return fail("out of memory");
   }
   for (int y = 0; y < h; y++) {
@@ -270,32 +413,16 @@ static int unsharp_mask(image *img, int radius, int amount) {
       int sx = x < 0 ? 0 : x >= w ? w - 1 : x;
       for (int k = 0; k < c; k++) padded[(x + radius) * c + k] = src[sx * c + k];
     }
-    for (size_t i = 0; i < row; i++) acc[i] = 0;
-    for (int t = 0; t < taps; t++) {
-      const uint8_t *in = padded + t * c;
-      uint32_t wt = (uint32_t)weights[t];
-      for (size_t i = 0; i < row; i++) acc[i] += wt * in[i];
-    }
-    uint16_t *dst = rows + y * row;
-    for (size_t i = 0; i < row; i++) dst[i] = (uint16_t)((acc[i] * 256 + half) >> shift);
+    blur_row(padded, c, weights, vweights, taps, row, rows + y * row);
   }
   for (int y = 0; y < h; y++) {
-    for (size_t i = 0; i < row; i++) acc[i] = 0;
     for (int t = 0; t < taps; t++) {
       int sy = y + t - radius;
-      sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
-      const uint16_t *in = rows + sy * row;
-      uint32_t wt = (uint32_t)weights[t];
-      for (size_t i = 0; i < row; i++) acc[i] += wt * in[i];
+      taprows[t] = rows + (sy < 0 ? 0 : sy >= h ? h - 1 : sy) * row;
     }
-    uint8_t *p = img->pixels + y * row;
-    for (size_t i = 0; i < row; i++) {
-      int32_t blurred = (int32_t)((acc[i] + half) >> shift); /* 8 fraction bits */
-      int32_t v = (p[i] * 4096 + amount * (p[i] * 256 - blurred) + 2048) >> 12;
-      p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
+    sharpen_row(taprows, weights, vweights, taps, amount, row, img->pixels + y * row);
   }
-  image_free(rows), image_free(padded), image_free(acc);
+  image_free(rows), image_free(padded);
   return 1;
 }
 

@@ -83,28 +83,36 @@ function bilinearAxis(m, n) {
   return [first, second, weight];
 }
 
+// Bilinear resize, as resize_bilinear in image.c: each source row used is interpolated
+// horizontally once, exactly (16-bit), into lines[r & 1]; then each output row blends two.
 function resizeBilinear(src, width, height) {
   const c = src.channels;
   const [x0, x1, fx] = bilinearAxis(src.width, width);
   const [y0, y1, fy] = bilinearAxis(src.height, height);
   const p = src.pixels;
   const stride = src.width * c;
-  const out = new Uint8Array(width * height * c);
-  let o = 0;
+  const row = width * c;
+  const lines = [new Uint16Array(row), new Uint16Array(row)];
+  const held = [-1, -1];
+  const out = new Uint8Array(row * height);
   for (let y = 0; y < height; y++) {
-    const top = y0[y] * stride;
-    const bottom = y1[y] * stride;
-    const wy = fy[y];
-    for (let x = 0; x < width; x++) {
-      const a = x0[x] * c;
-      const b = x1[x] * c;
-      const wx = fx[x];
-      for (let k = 0; k < c; k++) {
-        const t = p[top + a + k] * (256 - wx) + p[top + b + k] * wx;
-        const u = p[bottom + a + k] * (256 - wx) + p[bottom + b + k] * wx;
-        out[o++] = (t * (256 - wy) + u * wy + 32768) >> 16;
+    for (const r of [y0[y], y1[y]]) {
+      if (held[r & 1] === r) continue;
+      const line = lines[r & 1];
+      const base = r * stride;
+      for (let x = 0, o = 0; x < width; x++) {
+        const a = base + x0[x] * c;
+        const b = base + x1[x] * c;
+        const wx = fx[x];
+        for (let k = 0; k < c; k++) line[o++] = p[a + k] * (256 - wx) + p[b + k] * wx;
       }
+      held[r & 1] = r;
     }
+    const top = lines[y0[y] & 1];
+    const bottom = lines[y1[y] & 1];
+    const wy = fy[y];
+    const o = y * row;
+    for (let i = 0; i < row; i++) out[o + i] = (top[i] * (256 - wy) + bottom[i] * wy + 32768) >> 16;
   }
   return { width, height, channels: c, pixels: out };
 }
@@ -120,36 +128,32 @@ function unsharpMask(img, radius, amount) {
   weights[0] = 1;
   for (let k = 1; k < taps; k++) weights[k] = (weights[k - 1] * (taps - k)) / k;
 
-  const rows = new Uint16Array(row * h);
-  const padded = new Uint8Array((w + 2 * radius) * c);
-  const acc = new Int32Array(row);
+  const rows = new Uint16Array(row * h); // the horizontal pass
+  const padded = new Uint8Array((w + 2 * radius) * c); // one row, edges repeated
   for (let y = 0; y < h; y++) {
     const src = y * row;
     for (let x = -radius; x < w + radius; x++) {
       const sx = x < 0 ? 0 : x >= w ? w - 1 : x;
       for (let k = 0; k < c; k++) padded[(x + radius) * c + k] = pixels[src + sx * c + k];
     }
-    acc.fill(0);
-    for (let t = 0; t < taps; t++) {
-      const wt = weights[t];
-      const at = t * c;
-      for (let i = 0; i < row; i++) acc[i] += wt * padded[at + i];
+    for (let i = 0; i < row; i++) {
+      let sum = 0;
+      for (let t = 0, at = i; t < taps; t++, at += c) sum += weights[t] * padded[at];
+      rows[src + i] = (sum * 256 + half) >> shift;
     }
-    for (let i = 0; i < row; i++) rows[src + i] = (acc[i] * 256 + half) >> shift;
   }
+  const taprows = new Int32Array(taps); // offsets of the rows under the kernel
   for (let y = 0; y < h; y++) {
-    acc.fill(0);
     for (let t = 0; t < taps; t++) {
-      let sy = y + t - radius;
-      sy = sy < 0 ? 0 : sy >= h ? h - 1 : sy;
-      const at = sy * row;
-      const wt = weights[t];
-      for (let i = 0; i < row; i++) acc[i] += wt * rows[at + i];
+      const sy = y + t - radius;
+      taprows[t] = (sy < 0 ? 0 : sy >= h ? h - 1 : sy) * row;
     }
     const base = y * row;
     for (let i = 0; i < row; i++) {
+      let sum = 0;
+      for (let t = 0; t < taps; t++) sum += weights[t] * rows[taprows[t] + i];
       const p = pixels[base + i];
-      const blurred = (acc[i] + half) >> shift; // 8 fraction bits
+      const blurred = (sum + half) >> shift; // 8 fraction bits
       const v = (p * 4096 + amount * (p * 256 - blurred) + 2048) >> 12;
       pixels[base + i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
