@@ -218,6 +218,18 @@ static void bilinear_axis(int m, int n, int32_t *first, int32_t *second, int32_t
   }
 }
 
+/* The blur kernels: binomial coefficients C(2r, k), k = 0..2r, for radius r = 1..7; each row
+ * sums to 4^r. A constant table, so each per-radius copy below multiplies by constants. */
+static const int32_t binomial[MAX_RADIUS][2 * MAX_RADIUS + 1] = {
+    {1, 2, 1},
+    {1, 4, 6, 4, 1},
+    {1, 6, 15, 20, 15, 6, 1},
+    {1, 8, 28, 56, 70, 56, 28, 8, 1},
+    {1, 10, 45, 120, 210, 252, 210, 120, 45, 10, 1},
+    {1, 12, 66, 220, 495, 792, 924, 792, 495, 220, 66, 12, 1},
+    {1, 14, 91, 364, 1001, 2002, 3003, 3432, 3003, 2002, 1001, 364, 91, 14, 1},
+};
+
 /* One source row interpolated horizontally: top[a]*(256-wx) + top[b]*wx, exact (no rounding
  * yet: values up to 255*256 in 16 bits), for every output column and channel. */
 static void resize_row(const uint8_t *src, int c, int width, const int32_t *x0, const int32_t *x1,
@@ -280,9 +292,9 @@ static int resize_bilinear(const image *src, int width, int height, image *dst) 
 
 /* Horizontal blur of one row (edges already repeated into `padded`): the weighted sum of the
  * taps, times 256 (8 fraction bits), rounded: (sum * 256 + half) >> shift. */
-static inline __attribute__((always_inline)) void blur_row_taps(const uint8_t *padded, int c, const int32_t *weights,
+static inline __attribute__((always_inline)) void blur_row_taps(const uint8_t *restrict padded, int c, const int32_t *weights,
                                                                const void *vweights, int taps, int shift, size_t n,
-                                                               uint16_t *out) {
+                                                               uint16_t *restrict out) {
   uint32_t half = 1u << (shift - 1);
   size_t i = 0;
 #ifdef __wasm_simd128__
@@ -322,10 +334,10 @@ static inline __attribute__((always_inline)) void blur_row_taps(const uint8_t *p
 /* Vertical blur of one row from the horizontally blurred rows `taprows`, then the unsharp
  * mask in place on the row's pixels p: out = (p*4096 + amount*(p*256 - blurred) + 2048) >> 12,
  * clamped, where blurred = (sum + half) >> shift keeps 8 fraction bits. */
-static inline __attribute__((always_inline)) void sharpen_row_taps(const uint16_t *const *taprows,
+static inline __attribute__((always_inline)) void sharpen_row_taps(const uint16_t *const *restrict taprows,
                                                                   const int32_t *weights, const void *vweights,
                                                                   int taps, int shift, int amount, size_t n,
-                                                                  uint8_t *p) {
+                                                                  uint8_t *restrict p) {
   uint32_t half = 1u << (shift - 1);
   size_t i = 0;
 #ifdef __wasm_simd128__
@@ -365,19 +377,19 @@ static inline __attribute__((always_inline)) void sharpen_row_taps(const uint16_
 
 /* noinline: the weights reach them through memory, opaque, so the compiler keeps the
  * widening multiplies (extmul) rather than rewriting splat-times-extend into two steps. */
-static __attribute__((noinline)) void blur_row(const uint8_t *padded, int c, const int32_t *weights,
-                                               const void *vweights, int taps, size_t n, uint16_t *out) {
+static __attribute__((noinline)) void blur_row(const uint8_t *padded, int c, const void *vweights, int taps,
+                                               size_t n, uint16_t *out) {
   switch (taps) {
-#define BLUR_CASE(r) case 2 * r + 1: blur_row_taps(padded, c, weights, vweights, 2 * r + 1, 2 * r, n, out); break;
+#define BLUR_CASE(r) case 2 * r + 1: blur_row_taps(padded, c, binomial[r - 1], vweights, 2 * r + 1, 2 * r, n, out); break;
     FOR_EACH_RADIUS(BLUR_CASE)
 #undef BLUR_CASE
   }
 }
 
-static __attribute__((noinline)) void sharpen_row(const uint16_t *const *taprows, const int32_t *weights,
-                                                  const void *vweights, int taps, int amount, size_t n, uint8_t *p) {
+static __attribute__((noinline)) void sharpen_row(const uint16_t *const *taprows, const void *vweights, int taps,
+                                                  int amount, size_t n, uint8_t *p) {
   switch (taps) {
-#define SHARPEN_CASE(r) case 2 * r + 1: sharpen_row_taps(taprows, weights, vweights, 2 * r + 1, 2 * r, amount, n, p); break;
+#define SHARPEN_CASE(r) case 2 * r + 1: sharpen_row_taps(taprows, binomial[r - 1], vweights, 2 * r + 1, 2 * r, amount, n, p); break;
     FOR_EACH_RADIUS(SHARPEN_CASE)
 #undef SHARPEN_CASE
   }
@@ -390,15 +402,13 @@ static __attribute__((noinline)) void sharpen_row(const uint16_t *const *taprows
 static int unsharp_mask(image *img, int radius, int amount) {
   int c = img->channels, w = img->width, h = img->height, taps = 2 * radius + 1;
   size_t row = (size_t)w * c;
-  int32_t weights[2 * MAX_RADIUS + 1];
+  const int32_t *weights = binomial[radius - 1];
   const uint16_t *taprows[2 * MAX_RADIUS + 1];
-  weights[0] = 1;
-  for (int k = 1; k < taps; k++) weights[k] = weights[k - 1] * (taps - k) / k;
 #ifdef __wasm_simd128__
   v128_t vweights[2 * MAX_RADIUS + 1]; /* each weight in every 16-bit lane */
   for (int k = 0; k < taps; k++) vweights[k] = wasm_i16x8_splat((int16_t)weights[k]);
 #else
-  int32_t *vweights = weights;
+  const int32_t *vweights = weights;
 #endif
 
   uint16_t *rows = image_alloc(sizeof(uint16_t) * row * h);   /* the horizontal pass */
@@ -413,14 +423,14 @@ static int unsharp_mask(image *img, int radius, int amount) {
       int sx = x < 0 ? 0 : x >= w ? w - 1 : x;
       for (int k = 0; k < c; k++) padded[(x + radius) * c + k] = src[sx * c + k];
     }
-    blur_row(padded, c, weights, vweights, taps, row, rows + y * row);
+    blur_row(padded, c, vweights, taps, row, rows + y * row);
   }
   for (int y = 0; y < h; y++) {
     for (int t = 0; t < taps; t++) {
       int sy = y + t - radius;
       taprows[t] = rows + (sy < 0 ? 0 : sy >= h ? h - 1 : sy) * row;
     }
-    sharpen_row(taprows, weights, vweights, taps, amount, row, img->pixels + y * row);
+    sharpen_row(taprows, vweights, taps, amount, row, img->pixels + y * row);
   }
   image_free(rows), image_free(padded);
   return 1;
