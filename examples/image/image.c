@@ -164,7 +164,7 @@ static int decode_pnm(const uint8_t *bytes, size_t len, image *img) {
   size_t size = (size_t)width * height * channels;
   if (len - at < size) return fail("truncated PNM pixel data");
   if (!image_new(img, width, height, channels)) return 0;
-  for (size_t i = 0; i < size; i++) img->pixels[i] = bytes[at + i];
+  __builtin_memcpy(img->pixels, bytes + at, size);
   return 1;
 }
 
@@ -190,7 +190,7 @@ static uint8_t *encode_pnm(const image *img, size_t *len) {
   n += put_decimal(out + n, img->height);
   out[n++] = '\n';
   out[n++] = '2', out[n++] = '5', out[n++] = '5', out[n++] = '\n';
-  for (size_t i = 0; i < size; i++) out[n + i] = img->pixels[i];
+  __builtin_memcpy(out + n, img->pixels, size);
   *len = n + size;
   return out;
 }
@@ -419,9 +419,12 @@ static int unsharp_mask(image *img, int radius, int amount) {
   }
   for (int y = 0; y < h; y++) {
     const uint8_t *src = img->pixels + y * row;
-    for (int x = -radius; x < w + radius; x++) {
-      int sx = x < 0 ? 0 : x >= w ? w - 1 : x;
-      for (int k = 0; k < c; k++) padded[(x + radius) * c + k] = src[sx * c + k];
+    __builtin_memcpy(padded + radius * c, src, row); /* memory.copy */
+    for (int x = 0; x < radius; x++) {
+      for (int k = 0; k < c; k++) {
+        padded[x * c + k] = src[k];
+        padded[(radius + w + x) * c + k] = src[(w - 1) * c + k];
+      }
     }
     blur_row(padded, c, vweights, taps, row, rows + y * row);
   }

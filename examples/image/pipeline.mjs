@@ -132,9 +132,12 @@ function unsharpMask(img, radius, amount) {
   const padded = new Uint8Array((w + 2 * radius) * c); // one row, edges repeated
   for (let y = 0; y < h; y++) {
     const src = y * row;
-    for (let x = -radius; x < w + radius; x++) {
-      const sx = x < 0 ? 0 : x >= w ? w - 1 : x;
-      for (let k = 0; k < c; k++) padded[(x + radius) * c + k] = pixels[src + sx * c + k];
+    padded.set(pixels.subarray(src, src + row), radius * c);
+    for (let x = 0; x < radius; x++) {
+      for (let k = 0; k < c; k++) {
+        padded[x * c + k] = pixels[src + k];
+        padded[(radius + w + x) * c + k] = pixels[src + (w - 1) * c + k];
+      }
     }
     for (let i = 0; i < row; i++) {
       let sum = 0;
