@@ -56,11 +56,13 @@ demo: build
 demo-c: build
 	build/kiln-embed-demo
 
-# Benchmarks (bench/README.md): the C kernels of bench/kernels/ natively, on kiln, on V8 and on
-# the peers of $KILN_BENCH_PEERS, then bench/micro.c; the report goes to stdout and to
-# bench/results/latest.md and latest.csv. QUICK=1: n about 10x smaller and 3 rounds.
-# BENCH_ARGS passes more options to bench/bench.py (e.g. BENCH_ARGS="--kernels fib,lz").
-bench: build
+# Benchmarks (bench/README.md): the C kernels of bench/kernels/ natively (gcc, clang) and as
+# WASI commands on kiln, on V8 and on the peers of $KILN_BENCH_PEERS, then start-up, the cost
+# of the interrupt and fuel checks, and bench/micro.c. Builds in build-bench/ (never build/);
+# the report goes to stdout and bench/results/latest.{md,csv,svg,png}. QUICK=1: n about 10x
+# smaller. BENCH_ARGS passes more options to bench/bench.py (e.g. BENCH_ARGS="--kernels fib,lz").
+bench:
+	@bash scripts/deps.sh --bench
 	bash bench/build.sh build-bench
 	python3 bench/bench.py --build-dir build-bench $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) \
 	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"

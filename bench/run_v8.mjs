@@ -1,47 +1,28 @@
-// run_v8.mjs - the V8 runner of `make bench`: run one exported function of a .wasm file
-// with Node.js's WebAssembly and time it.
+// run_v8.mjs - the V8 runner of `make bench`: run a WASI command with Node.js's node:wasi,
+// as `kiln run` would.
 //
-//   node run_v8.mjs [--func NAME] FILE.wasm N
+//   node --no-warnings run_v8.mjs FILE.wasm [ARGS...]
 //
-// Instantiates FILE.wasm without imports, calls the reactor initialiser `_initialize` if
-// exported, then times NAME(N) (default "run", (i32) -> i32) with performance.now() and
-// prints `checksum=<u32> seconds=<call time> compile_seconds=<instantiate time>`. The
-// timed call includes V8's tier-up from its baseline compiler to the optimising one.
+// Compiles FILE.wasm with V8's default tiering (the baseline compiler first, the optimising
+// one for hot functions), instantiates it with the wasi_snapshot_preview1 imports, runs
+// _start with argv = [FILE.wasm, ARGS...], no environment and no preopened directories, and
+// exits with the program's exit code. bench.py times the whole process, Node's start-up
+// included (it measures that start-up separately on an empty program).
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { WASI } from 'node:wasi';
 
-const args = process.argv.slice(2);
-let funcName = 'run';
-const positional = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--func' && i + 1 < args.length) funcName = args[++i];
-  else positional.push(args[i]);
-}
-if (positional.length !== 2) {
-  process.stderr.write('usage: node run_v8.mjs [--func NAME] FILE.wasm N\n');
-  process.exit(2);
-}
-const [path, nText] = positional;
-const n = Number(nText);
-if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-  process.stderr.write(`run_v8: bad N '${nText}'\n`);
+const [path, ...args] = process.argv.slice(2);
+if (!path) {
+  process.stderr.write('usage: node --no-warnings run_v8.mjs FILE.wasm [ARGS...]\n');
   process.exit(2);
 }
 
 try {
-  const bytes = readFileSync(path);
-  const t0 = performance.now();
-  const { instance } = await WebAssembly.instantiate(bytes, {});
-  const compileSeconds = (performance.now() - t0) / 1000;
-  const exports = instance.exports;
-  if (typeof exports._initialize === 'function') exports._initialize();
-  const run = exports[funcName];
-  if (typeof run !== 'function') throw new Error(`${path} exports no function '${funcName}'`);
-  const t1 = performance.now();
-  const result = run(n | 0) >>> 0;
-  const seconds = (performance.now() - t1) / 1000;
-  console.log(`checksum=${result} seconds=${seconds.toFixed(6)} compile_seconds=${compileSeconds.toFixed(6)}`);
+  const wasi = new WASI({ version: 'preview1', args: [path, ...args], env: {}, returnOnExit: true });
+  const module = await WebAssembly.compile(readFileSync(path));
+  const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+  process.exitCode = wasi.start(instance);
 } catch (e) {
-  process.stderr.write(`run_v8: ${e && e.message ? e.message : e}\n`);
-  process.exit(1);
+  process.stderr.write(`run_v8: ${path}: ${e && e.message ? e.message : e}\n`);
+  process.exitCode = 134;
 }

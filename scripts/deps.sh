@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh - install what building and testing kiln needs, from Debian's packages (and the npm
 # registry once there is a package.json). Idempotent; does nothing slow when all is present.
+#
+#   scripts/deps.sh            what make, make test and make demo need
+#   scripts/deps.sh --bench    that, and what make bench needs besides (gnuplot for its chart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +22,11 @@ required=(
   "libclang-rt-19-dev-wasm32 -"   # compiler-rt builtins for wasm32
   "wasi-libc -"                   # libc for wasm32-wasi
 )
+case "${1:-}" in
+  --bench) required+=("gnuplot-nox gnuplot") ;;  # make bench's chart (SVG and PNG)
+  "") ;;
+  *) echo "usage: scripts/deps.sh [--bench]" >&2; exit 2 ;;
+esac
 
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' 2>/dev/null | awk '$NF == "installed" {print $1}')
 missing=()

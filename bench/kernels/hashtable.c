@@ -1,7 +1,7 @@
 /* hashtable - open addressing (linear probing) hash table of u32 -> u32: n rounds of 96 Ki
  * inserts (with updates of repeated keys) and 192 Ki lookups, half of them misses. */
-#define BENCH_N 120
-#define BENCH_N_QUICK 12
+#define BENCH_N 195
+#define BENCH_N_QUICK 20
 #include "kernel.h"
 
 #define SLOTS (1u << 18) /* power of two; load factor stays under 0.4 */
@@ -30,7 +30,7 @@ static int lookup(uint32_t key, uint32_t *value) {
   return 0;
 }
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   uint32_t checksum = 0;
   for (uint32_t round = 0; round < n; round++) {
     uint32_t s = 0x1234567u + round, hits = 0, sum = 0;
@@ -49,6 +49,4 @@ KERNEL_EXPORT uint32_t run(uint32_t n) {
   return checksum;
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

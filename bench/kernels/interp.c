@@ -1,8 +1,8 @@
 /* interp - a small register bytecode interpreter with switch dispatch running a program
  * (LCG updates, table loads and stores, data-dependent branches, a subroutine call) for
  * n loop iterations: unpredictable indirect branches, as in any interpreter. */
-#define BENCH_N 12000000
-#define BENCH_N_QUICK 1200000
+#define BENCH_N 22500000
+#define BENCH_N_QUICK 2250000
 #include "kernel.h"
 
 enum {
@@ -119,12 +119,10 @@ static uint32_t execute(uint32_t n) {
   }
 }
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   for (int i = 0; i < 256; i++) mem[i] = (uint32_t)i * 2654435761u;
   assemble();
   return execute(n);
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

@@ -1,8 +1,8 @@
 /* lz - an LZ77-style compressor (4-byte hash, 64 KiB window, literal runs and
  * length/offset matches) and its decompressor, round trip over 128 KiB of generated
  * English-like text, n rounds with different text: byte loops, hashing, copies. */
-#define BENCH_N 450
-#define BENCH_N_QUICK 45
+#define BENCH_N 800
+#define BENCH_N_QUICK 80
 #include "kernel.h"
 
 #define TEXT_SIZE (128u << 10)
@@ -88,7 +88,7 @@ static uint32_t decompress(uint32_t packed_len) {
   return op;
 }
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   uint32_t checksum = 0;
   for (uint32_t round = 0; round < n; round++) {
     uint32_t len = generate(round);
@@ -101,6 +101,4 @@ KERNEL_EXPORT uint32_t run(uint32_t n) {
   return checksum;
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

@@ -1,14 +1,14 @@
 /* mandelbrot - escape-time iteration over a 256x256 grid (double precision, at most 100
  * iterations a point), n frames each shifted a little: tight float loops with an early
  * exit. */
-#define BENCH_N 80
-#define BENCH_N_QUICK 8
+#define BENCH_N 143
+#define BENCH_N_QUICK 14
 #include "kernel.h"
 
 #define SIZE 256
 #define MAX_ITER 100
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   uint32_t checksum = 0;
   for (uint32_t frame = 0; frame < n; frame++) {
     double shift = (double)frame * 1e-3;
@@ -35,6 +35,4 @@ KERNEL_EXPORT uint32_t run(uint32_t n) {
   return checksum;
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

@@ -1,7 +1,7 @@
 /* nbody - the n-body simulation of the Jovian planets (double precision, sqrt), n steps;
  * the checksum is the bit pattern of the final energy. */
-#define BENCH_N 4000000
-#define BENCH_N_QUICK 400000
+#define BENCH_N 6600000
+#define BENCH_N_QUICK 660000
 #include "kernel.h"
 
 #define PI 3.141592653589793
@@ -75,12 +75,10 @@ static double energy(void) {
   return e;
 }
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   init();
   for (uint32_t i = 0; i < n; i++) advance(0.01);
   return kernel_double_bits(energy());
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

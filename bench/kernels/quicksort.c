@@ -1,7 +1,7 @@
 /* quicksort - recursive quicksort (median of three, insertion sort for short ranges) of
  * 256 Ki PRNG words, n times: compares, swaps, recursion. */
-#define BENCH_N 20
-#define BENCH_N_QUICK 2
+#define BENCH_N 38
+#define BENCH_N_QUICK 4
 #include "kernel.h"
 
 #define COUNT (256u << 10)
@@ -37,7 +37,7 @@ static void quicksort(uint32_t *v, int32_t lo, int32_t hi) {
   insertion(v, lo, hi);
 }
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   uint32_t checksum = 0;
   for (uint32_t round = 0; round < n; round++) {
     uint32_t s = 0x2545f491u + round * 0x9e3779b9u;
@@ -53,6 +53,4 @@ KERNEL_EXPORT uint32_t run(uint32_t n) {
   return checksum;
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

@@ -1,8 +1,8 @@
 /* spectral - spectral norm of the infinite matrix A(i,j) = 1/((i+j)(i+j+1)/2+i+1),
  * truncated to 300x300, by n steps of the power method on A^T A: double divides and
  * dot products. */
-#define BENCH_N 900
-#define BENCH_N_QUICK 90
+#define BENCH_N 1560
+#define BENCH_N_QUICK 156
 #include "kernel.h"
 
 #define N 300
@@ -31,7 +31,7 @@ static void mul_atav(const double *x, double *y) {
   mul_atv(tmp, y);
 }
 
-KERNEL_EXPORT uint32_t run(uint32_t n) {
+static uint32_t run(uint32_t n) {
   uint32_t checksum = 0;
   for (int i = 0; i < N; i++) u[i] = 1.0;
   for (uint32_t step = 0; step < n; step++) {
@@ -48,6 +48,4 @@ KERNEL_EXPORT uint32_t run(uint32_t n) {
   return checksum;
 }
 
-#ifndef __wasm__
-KERNEL_NATIVE_MAIN(BENCH_N)
-#endif
+KERNEL_MAIN(BENCH_N)

@@ -28,6 +28,13 @@
 #define CODE_CELLS_BASE (1u << 20)
 #define CODE_CELLS_PER_BYTE 64u
 #define NO_PATCH UINT32_MAX
+/* Loop headers poll for interrupts and charge fuel (IOP_loop_check). A benchmarking build
+ * with -DKILN_BENCH_NO_CHECKS leaves them out to measure what they cost (exec/interp.c). */
+#ifdef KILN_BENCH_NO_CHECKS
+#define EMIT_LOOP_CHECKS 0
+#else
+#define EMIT_LOOP_CHECKS 1
+#endif
 
 /* ------------------------------------------------------------------ opcode lookup */
 
@@ -1020,7 +1027,7 @@ static bool compile_instruction(compiler *c, bool *function_done) {
       place_label(c);
       if (iop == IOP_loop) {
         f->loop_pc = c->ncode;
-        if (emitting(c)) {
+        if (EMIT_LOOP_CHECKS && emitting(c)) {
           TRY(emit_op(c, IOP_loop_check));
           f->fuel_cell = c->ncode;
           TRY(emit(c, 1)); /* the iteration's cost, known at the loop's end */
