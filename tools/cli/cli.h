@@ -57,5 +57,14 @@ void cli_print_value(FILE *out, const kiln_val *value);
 int cli_run(const char *label, int argc, char **argv);
 int cli_validate(const char *label, int argc, char **argv);
 int cli_inspect(const char *label, int argc, char **argv);
+int cli_bindgen(const char *label, int argc, char **argv);
+int cli_build(const char *label, int argc, char **argv);
+
+/* Bind one module: write out_dir/NAME.js, .mjs, .d.ts, .d.mts and .wasm (NAME: name, or the
+ * module's file name without .wasm). Returns an exit status; errors are printed. */
+int cli_bindgen_module(const char *path, const char *out_dir, const char *name, bool skip_unsupported);
+
+/* The JavaScript runtime of the generated glue (bindgen_js.c). */
+extern const char bindgen_runtime_js[];
 
 #endif /* KILN_CLI_H */

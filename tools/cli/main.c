@@ -25,6 +25,8 @@ static const char overview_help[] =
     "  run        run a WASI program, or call one exported function (--invoke)\n"
     "  validate   check that modules are valid WebAssembly 2.0\n"
     "  inspect    show a module's imports, exports, memories, tables, globals and sections\n"
+    "  bindgen    write typed JavaScript glue for a #[wasm_bindgen] Rust or kiln/guest.h C module\n"
+    "  build      build a Rust crate or C sources to wasm and write their JavaScript glue\n"
     "  help       show the help of a command\n"
     "\n"
     "options:\n"
@@ -99,10 +101,55 @@ static const char inspect_help[] =
     "\n"
     "exit status: 0, or 1 if the module cannot be read or is invalid, 2 on usage errors\n";
 
+static const char bindgen_help[] =
+    "usage: kiln bindgen [options] app.wasm -o DIR\n"
+    "\n"
+    "Write JavaScript glue for the functions a guest exports, for kiln's Node.js package:\n"
+    "DIR/app.js (CommonJS), app.mjs (ES module), app.d.ts and app.d.mts (TypeScript) and a copy\n"
+    "of the module. Each function takes and returns JS values (numbers, BigInts, booleans,\n"
+    "strings, typed arrays, undefined for None; an Err or a panic is thrown as an Error), and\n"
+    "has an async form, f.async(...), that runs on the thread pool.\n"
+    "\n"
+    "Two kinds of modules: Rust with #[wasm_bindgen] (wasm-bindgen 0.2.83, built for\n"
+    "wasm32-unknown-unknown), whose __wbindgen_describe_* exports kiln runs to learn the types,\n"
+    "and C using kiln/guest.h, whose KILN_EXPORT declarations are in the kiln.exports section.\n"
+    "A function with a type kiln does not support is an error naming it and the type.\n"
+    "\n"
+    "options:\n"
+    "  -o, --out-dir DIR     where to write (created if missing)\n"
+    "  --name NAME           name the files NAME.js, ... (default: the module's name)\n"
+    "  --skip-unsupported    leave out functions with unsupported types (with a warning)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "exit status: 0, 1 if the module cannot be read or bound, 2 on usage errors\n";
+
+static const char build_help[] =
+    "usage: kiln build [options] PATH [-- compiler options...]\n"
+    "\n"
+    "Build guest sources to wasm, then run kiln bindgen on the module. PATH is:\n"
+    "  a Rust crate (a directory with Cargo.toml, crate-type cdylib, using wasm-bindgen):\n"
+    "      cargo build --release --target wasm32-unknown-unknown, with Debian's rustc\n"
+    "      (/usr/bin/rustc, or $KILN_RUSTC), offline against /usr/share/cargo/registry when it\n"
+    "      exists ($KILN_CARGO_ONLINE set: cargo's own sources)\n"
+    "  C: a .c file, or a directory of .c files, using kiln/guest.h:\n"
+    "      clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor ($KILN_CLANG)\n"
+    "Arguments after -- go to cargo or clang (-DNAME, -lm, --features ...).\n"
+    "\n"
+    "options:\n"
+    "  -o, --out-dir DIR     where the module and the glue go (default: PATH/../out)\n"
+    "  --name NAME           name of the module and glue files (default: the crate's library\n"
+    "                        name, the C file's name, or the directory's name)\n"
+    "  --target-dir DIR      cargo's target directory (default: $CARGO_TARGET_DIR, else\n"
+    "                        DIR/cargo-target under the output directory)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "exit status: 0, 1 if the build or the binding fails, 2 on usage errors\n";
+
 static const char help_help[] =
     "usage: kiln help [command]\n"
     "\n"
-    "Show the overview, or the help of one command (run, validate, inspect, help).\n";
+    "Show the overview, or the help of one command (run, validate, inspect, bindgen, build,\n"
+    "help).\n";
 
 static const struct {
   const char *name;
@@ -111,6 +158,8 @@ static const struct {
     {"run", run_help},
     {"validate", validate_help},
     {"inspect", inspect_help},
+    {"bindgen", bindgen_help},
+    {"build", build_help},
     {"help", help_help},
 };
 
@@ -247,7 +296,7 @@ static int help_command(int argc, char **argv) {
     return cli_usage_error("kiln help", "unknown option '%s' (usage: kiln help [command])", command);
   if (command && command[0] == '-') command = "help";
   if (!cli_help(stdout, command))
-    return cli_usage_error("kiln help", "unknown command '%s' (commands: run, validate, inspect, help)",
+    return cli_usage_error("kiln help", "unknown command '%s' (commands: run, validate, inspect, bindgen, build, help)",
                            command);
   return 0;
 }
@@ -261,6 +310,8 @@ int main(int argc, char **argv) {
   if (strcmp(first, "run") == 0) return cli_run("kiln run", argc - 1, argv + 1);
   if (strcmp(first, "validate") == 0) return cli_validate("kiln validate", argc - 1, argv + 1);
   if (strcmp(first, "inspect") == 0) return cli_inspect("kiln inspect", argc - 1, argv + 1);
+  if (strcmp(first, "bindgen") == 0) return cli_bindgen("kiln bindgen", argc - 1, argv + 1);
+  if (strcmp(first, "build") == 0) return cli_build("kiln build", argc - 1, argv + 1);
   if (strcmp(first, "help") == 0) return help_command(argc - 1, argv + 1);
   if (strcmp(first, "-h") == 0 || strcmp(first, "--help") == 0) {
     cli_help(stdout, NULL);
@@ -272,6 +323,6 @@ int main(int argc, char **argv) {
   }
   /* Like wasmtime, "run" may be left out: options of run or a module path come first. */
   if (first[0] == '-' || looks_like_module(first)) return cli_run("kiln", argc, argv);
-  return cli_usage_error("kiln", "unknown command '%s' (commands: run, validate, inspect, help; "
+  return cli_usage_error("kiln", "unknown command '%s' (commands: run, validate, inspect, bindgen, build, help; "
                          "or give a .wasm file to run)", first);
 }

@@ -1,0 +1,676 @@
+/* bindgen.c - `kiln bindgen app.wasm -o out/`: learns the interface of a guest and writes
+ * typed JavaScript glue for the Node.js package (out/app.js, app.mjs, app.d.ts, a copy of
+ * the module). A #[wasm_bindgen] Rust module describes itself: each __wbindgen_describe_NAME
+ * export, run here in kiln's interpreter, reports NAME's types word by word through the
+ * import __wbindgen_placeholder__.__wbindgen_describe, as for wasm-bindgen's own CLI. A C
+ * guest (include/kiln/guest.h) lists its exports in the custom section kiln.exports. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bindgen.h"
+#include "cli.h"
+
+#define DESCRIBE_PREFIX "__wbindgen_describe_"
+#define DESCRIBE_MAX_WORDS (1u << 20)
+#define DESCRIBE_FUEL 100000000u
+
+/* The placeholder imports the glue implements (bindgen_js.c, intrinsics()). */
+static const char *const supported_intrinsics[] = {
+    "__wbindgen_describe", "__wbindgen_throw", "__wbindgen_rethrow", "__wbindgen_string_new",
+    "__wbindgen_error_new", "__wbindgen_object_drop_ref", "__wbindgen_object_clone_ref",
+    "__wbindgen_number_new", "__wbindgen_bigint_from_i64", "__wbindgen_bigint_from_u64",
+    "__wbindgen_is_undefined", "__wbindgen_is_null", "__wbindgen_is_string",
+    "__wbindgen_is_object", "__wbindgen_is_function", "__wbindgen_is_bigint",
+    "__wbindgen_boolean_get", "__wbindgen_jsval_eq", "__wbindgen_jsval_loose_eq",
+};
+
+/* Names the generated module itself exports beside the guest's functions. */
+static const char *const reserved_names[] = {"module", "instance", "instantiate", "createPool", "default"};
+
+/* The interface found, in export order. */
+typedef struct interface {
+  bg_func *funcs;
+  size_t count, cap;
+  bg_abi abi;
+  bool uses_wasi;
+  bool failed;          /* an error was printed */
+  bool skip_unsupported;
+  const char *path;
+} interface;
+
+static bool add_func(void *user, const bg_func *func) {
+  interface *in = user;
+  if (in->count == in->cap) {
+    size_t cap = in->cap ? in->cap * 2 : 16;
+    bg_func *bigger = realloc(in->funcs, cap * sizeof *bigger);
+    if (!bigger) return false;
+    in->funcs = bigger;
+    in->cap = cap;
+  }
+  in->funcs[in->count++] = *func;
+  return true;
+}
+
+/* A function kiln cannot bind: an error, or a warning with --skip-unsupported. */
+static void unsupported(interface *in, const char *name, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void unsupported(interface *in, const char *name, const char *format, ...) {
+  char message[400];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(message, sizeof message, format, ap);
+  va_end(ap);
+  if (in->skip_unsupported) {
+    fprintf(stderr, "kiln: warning: %s: skipping function '%s': %s\n", in->path, name, message);
+  } else {
+    cli_error("%s: function '%s': %s", in->path, name, message);
+    in->failed = true;
+  }
+}
+
+static bool same_types(const kiln_valtype *a, uint32_t na, const kiln_valtype *b, uint32_t nb) {
+  if (na != nb) return false;
+  for (uint32_t i = 0; i < na; i++)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+static void format_types(char *buf, size_t size, const kiln_valtype *params, uint32_t np,
+                         const kiln_valtype *results, uint32_t nr) {
+  kiln_functype type = {params, np, results, nr};
+  cli_format_functype(buf, size, type);
+}
+
+/* Check that every type of func is supported and that its export has the wasm type the ABI
+ * gives those types; keep it if so. */
+static void check_and_add(interface *in, const kiln_module *module, bg_func *func) {
+  char what[160];
+  for (uint32_t i = 0; i < func->param_count; i++) {
+    if (!bg_type_supported(func, func->params[i], false, what, sizeof what)) {
+      unsupported(in, func->name, "parameter %u has the unsupported type %s", i + 1, what);
+      return;
+    }
+  }
+  if (!bg_type_supported(func, func->result, true, what, sizeof what)) {
+    unsupported(in, func->name, "the result has the unsupported type %s", what);
+    return;
+  }
+  kiln_externtype type;
+  const char *name;
+  bool found = false;
+  for (uint32_t i = 0; i < kiln_module_export_count(module) && !found; i++) {
+    found = kiln_module_export(module, i, &name, &type) == KILN_OK && strcmp(name, func->name) == 0 &&
+            type.kind == KILN_EXTERN_FUNC;
+  }
+  if (!found) {
+    unsupported(in, func->name, "described, but the module exports no function of that name");
+    return;
+  }
+  kiln_valtype params[80], results[2];
+  uint32_t np, nr, retptr;
+  char want[300], have[300];
+  if (!bg_wasm_signature(func, params, &np, results, &nr, 80, &retptr)) {
+    unsupported(in, func->name, "too many wasm parameters");
+    return;
+  }
+  if (!same_types(params, np, type.func.params, type.func.param_count) ||
+      !same_types(results, nr, type.func.results, type.func.result_count)) {
+    format_types(want, sizeof want, params, np, results, nr);
+    format_types(have, sizeof have, type.func.params, type.func.param_count, type.func.results,
+                 type.func.result_count);
+    unsupported(in, func->name, "its wasm type is %s, but its described types need %s", have, want);
+    return;
+  }
+  for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0]; i++) {
+    if (strcmp(func->name, reserved_names[i]) == 0) {
+      unsupported(in, func->name, "the glue's own export '%s' has that name", reserved_names[i]);
+      return;
+    }
+  }
+  if (!add_func(in, func)) {
+    cli_error("out of memory");
+    in->failed = true;
+  }
+}
+
+/* ---------------------------------------------------------------- wasm-bindgen modules */
+
+typedef struct words {
+  uint32_t *v;
+  size_t count, cap;
+  bool overflow;
+} words;
+
+static kiln_status describe_callback(kiln_caller *caller, void *user, const kiln_val *args,
+                                     kiln_val *results) {
+  (void)results;
+  words *w = user;
+  if (w->count == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 256;
+    uint32_t *bigger = cap <= DESCRIBE_MAX_WORDS ? realloc(w->v, cap * sizeof *bigger) : NULL;
+    if (!bigger) {
+      w->overflow = true;
+      return kiln_caller_trap(caller, "the descriptor is longer than %u words", DESCRIBE_MAX_WORDS);
+    }
+    w->v = bigger;
+    w->cap = cap;
+  }
+  w->v[w->count++] = (uint32_t)args[0].of.i32;
+  return KILN_OK;
+}
+
+static kiln_status refuse_callback(kiln_caller *caller, void *user, const kiln_val *args,
+                                   kiln_val *results) {
+  (void)args;
+  (void)results;
+  return kiln_caller_trap(caller, "%s was called while describing the module", (const char *)user);
+}
+
+static bool is_supported_intrinsic(const char *name) {
+  for (size_t i = 0; i < sizeof supported_intrinsics / sizeof supported_intrinsics[0]; i++)
+    if (strcmp(name, supported_intrinsics[i]) == 0) return true;
+  return false;
+}
+
+/* Check the imports: only wasm-bindgen's placeholders kiln implements (and the externref
+ * ones, which only the __externref_* exports the CLI deletes use). */
+static bool check_rust_imports(interface *in, const kiln_module *module) {
+  bool ok = true;
+  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    kiln_module_import(module, i, &mod, &name, &type);
+    if (strcmp(mod, "__wbindgen_externref_xform__") == 0 && type.kind == KILN_EXTERN_FUNC) continue;
+    if (strcmp(mod, "__wbindgen_placeholder__") == 0 && type.kind == KILN_EXTERN_FUNC &&
+        is_supported_intrinsic(name))
+      continue;
+    if (strcmp(mod, "__wbindgen_placeholder__") == 0 && strncmp(name, "__wbg_", 6) == 0)
+      cli_error("%s: imports the JavaScript function %s.%s (#[wasm_bindgen] extern \"C\"): "
+                "kiln bindgen does not support imported JavaScript functions", in->path, mod, name);
+    else if (strcmp(mod, "__wbindgen_placeholder__") == 0)
+      cli_error("%s: imports the wasm-bindgen intrinsic %s.%s, which kiln bindgen does not support",
+                in->path, mod, name);
+    else
+      cli_error("%s: imports %s.%s, which kiln bindgen does not provide (only wasm-bindgen's "
+                "__wbindgen_placeholder__ intrinsics)", in->path, mod, name);
+    ok = false;
+  }
+  return ok;
+}
+
+static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *module) {
+  if (!check_rust_imports(in, module)) return false;
+  kiln_store *store = kiln_store_new(engine);
+  uint32_t n_imports = kiln_module_import_count(module);
+  kiln_import *imports = calloc(n_imports ? n_imports : 1, sizeof *imports);
+  words w = {0};
+  bool ok = store && imports;
+  for (uint32_t i = 0; ok && i < n_imports; i++) {
+    kiln_externtype type;
+    kiln_module_import(module, i, &imports[i].module, &imports[i].name, &type);
+    bool describe = strcmp(imports[i].name, "__wbindgen_describe") == 0;
+    kiln_func *f = kiln_func_new(store, &type.func, describe ? describe_callback : refuse_callback,
+                                 describe ? (void *)&w : (void *)imports[i].name, NULL);
+    imports[i].value.kind = KILN_EXTERN_FUNC;
+    imports[i].value.of.func = f;
+    ok = f != NULL;
+  }
+  kiln_instance *instance = NULL;
+  kiln_error err;
+  if (ok && kiln_instantiate(store, module, imports, n_imports, &instance, &err) != KILN_OK) {
+    cli_error("%s: cannot instantiate it to read its descriptions: %s", in->path, err.message);
+    ok = false;
+    in->failed = true;
+  } else if (!ok) {
+    cli_error("out of memory");
+    in->failed = true;
+  }
+  static bg_func func;
+  size_t described = 0;
+  for (uint32_t i = 0; ok && i < kiln_instance_export_count(instance); i++) {
+    const char *name;
+    kiln_extern ext;
+    kiln_instance_export_at(instance, i, &name, &ext);
+    if (strncmp(name, DESCRIBE_PREFIX, strlen(DESCRIBE_PREFIX)) != 0 || ext.kind != KILN_EXTERN_FUNC) continue;
+    const char *target = name + strlen(DESCRIBE_PREFIX);
+    if (strncmp(target, "__wbg_", 6) == 0) continue; /* describes an import (refused above) */
+    described++;
+    memset(&func, 0, sizeof func);
+    snprintf(func.name, sizeof func.name, "%s", target);
+    func.abi = BG_ABI_WASM_BINDGEN;
+    if (strlen(target) >= BG_NAME_MAX) {
+      unsupported(in, target, "the name is longer than %d bytes", BG_NAME_MAX - 1);
+      continue;
+    }
+    w.count = 0;
+    kiln_store_set_fuel(store, DESCRIBE_FUEL);
+    if (kiln_func_call(store, ext.of.func, NULL, 0, NULL, 0, &err) != KILN_OK) {
+      unsupported(in, target, "its description %s failed: %s", name, err.message);
+      continue;
+    }
+    char why[200];
+    if (!bg_decode_descriptor(w.v, w.count, &func, why, sizeof why)) {
+      unsupported(in, target, "cannot decode its description: %s", why);
+      continue;
+    }
+    check_and_add(in, module, &func);
+  }
+  if (ok && described == 0) {
+    cli_error("%s: exports no %s* functions: not a #[wasm_bindgen] module", in->path, DESCRIBE_PREFIX);
+    in->failed = true;
+  }
+  free(w.v);
+  free(imports);
+  kiln_store_free(store);
+  return ok && !in->failed;
+}
+
+/* ---------------------------------------------------------------- C guests */
+
+typedef struct c_reader {
+  interface *in;
+  const kiln_module *module;
+} c_reader;
+
+static bool add_c_func(void *user, const bg_func *func) {
+  c_reader *r = user;
+  for (size_t i = 0; i < r->in->count; i++) {
+    if (strcmp(r->in->funcs[i].name, func->name) == 0) {
+      cli_error("%s: kiln.exports declares '%s' twice", r->in->path, func->name);
+      r->in->failed = true;
+      return true;
+    }
+  }
+  static bg_func copy;
+  copy = *func;
+  check_and_add(r->in, r->module, &copy);
+  return true;
+}
+
+static bool has_export(const kiln_module *module, const char *want, kiln_externtype *type) {
+  const char *name;
+  for (uint32_t i = 0; i < kiln_module_export_count(module); i++)
+    if (kiln_module_export(module, i, &name, type) == KILN_OK && strcmp(name, want) == 0) return true;
+  return false;
+}
+
+static bool describe_c(interface *in, const kiln_module *module) {
+  c_reader r = {in, module};
+  for (uint32_t i = 0; i < kiln_module_custom_section_count(module); i++) {
+    const char *name;
+    const uint8_t *data;
+    size_t size;
+    kiln_module_custom_section(module, i, &name, &data, &size);
+    if (strcmp(name, "kiln.exports") != 0) continue;
+    char why[300];
+    if (!bg_parse_c_section(data, size, add_c_func, &r, why, sizeof why)) {
+      cli_error("%s: %s", in->path, why);
+      return false;
+    }
+  }
+  kiln_externtype type;
+  for (const char *const *need = (const char *const[]){"kiln_alloc", "kiln_free", "memory", NULL}; *need; need++) {
+    if (!has_export(module, *need, &type)) {
+      cli_error("%s: does not export '%s' (include kiln/guest.h in one of its files)", in->path, *need);
+      return false;
+    }
+  }
+  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
+    const char *mod, *name;
+    kiln_module_import(module, i, &mod, &name, &type);
+    if (strcmp(mod, "wasi_snapshot_preview1") == 0) in->uses_wasi = true;
+    else if (strcmp(mod, "kiln") != 0 || strcmp(name, "fail") != 0)
+      fprintf(stderr, "kiln: note: %s imports %s.%s: pass it in instantiate({imports})\n", in->path, mod, name);
+  }
+  return !in->failed;
+}
+
+static bool has_custom_section(const kiln_module *module, const char *want) {
+  for (uint32_t i = 0; i < kiln_module_custom_section_count(module); i++) {
+    const char *name;
+    const uint8_t *data;
+    size_t size;
+    if (kiln_module_custom_section(module, i, &name, &data, &size) == KILN_OK && strcmp(name, want) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* A JS string literal of s (double quotes, non-printable and non-ASCII escaped). */
+static void put_js_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+    else if (c < 0x20 || c >= 0x7F) fprintf(out, "\\x%02x", c);
+    else fputc(c, out);
+  }
+  fputc('"', out);
+}
+
+static const char *valtype_name(kiln_valtype t) { return kiln_valtype_string(t); }
+
+static void write_table(FILE *out, const interface *in, const char *wasm_name, const kiln_module *module) {
+  fprintf(out, "const ABI = '%s';\n", in->abi == BG_ABI_KILN_C ? "c" : "rust");
+  fprintf(out, "const USES_WASI = %s;\n", in->uses_wasi ? "true" : "false");
+  fputs("const WASM_FILE = require('node:path').join(__dirname, ", out);
+  put_js_string(out, wasm_name);
+  fputs(");\n", out);
+  uint32_t retptr_max = 16;
+  fputs("const FUNCTIONS = [\n", out);
+  for (size_t i = 0; i < in->count; i++) {
+    const bg_func *f = &in->funcs[i];
+    char type[200];
+    fputs("  { name: ", out);
+    put_js_string(out, f->name);
+    fputs(", params: [", out);
+    for (uint32_t p = 0; p < f->param_count; p++) {
+      bg_glue_type(f, f->params[p], type, sizeof type);
+      fputs(p ? ", [" : "[", out);
+      put_js_string(out, f->param_names[p]);
+      fputs(", ", out);
+      put_js_string(out, type);
+      fputs("]", out);
+    }
+    bg_glue_type(f, f->result, type, sizeof type);
+    fputs("], result: ", out);
+    put_js_string(out, type);
+    kiln_valtype params[80], results[2];
+    uint32_t np, nr, retptr;
+    bg_wasm_signature(f, params, &np, results, &nr, 80, &retptr);
+    (void)np;
+    (void)nr;
+    /* The wasm values of the result, in the return area when there are several. */
+    kiln_valtype comps[8];
+    uint32_t nc = bg_result_values(f, comps, 8);
+    fputs(", results: [", out);
+    for (uint32_t c = 0; c < nc; c++) fprintf(out, "%s'%s'", c ? ", " : "", valtype_name(comps[c]));
+    if (retptr > retptr_max) retptr_max = retptr;
+    fprintf(out, "], retptr: %" PRIu32 " },\n", retptr);
+  }
+  fputs("];\n", out);
+  fprintf(out, "const RETPTR_SIZE = %" PRIu32 ";\n", retptr_max);
+  fputs("const IMPORTS = [\n", out);
+  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    kiln_module_import(module, i, &mod, &name, &type);
+    fputs("  { module: ", out);
+    put_js_string(out, mod);
+    fputs(", name: ", out);
+    put_js_string(out, name);
+    fputs(" },\n", out);
+  }
+  fputs("];\n\n", out);
+}
+
+static bool is_identifier(const char *s) {
+  static const char *const reserved[] = {
+      "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger",
+      "default", "delete", "do", "else", "enum", "eval", "export", "extends", "false", "finally",
+      "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let",
+      "new", "null", "package", "private", "protected", "public", "return", "static", "super",
+      "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield"};
+  if (!*s || (*s >= '0' && *s <= '9')) return false;
+  for (const char *c = s; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '$'))
+      return false;
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    if (strcmp(s, reserved[i]) == 0) return false;
+  return true;
+}
+
+/* A parameter name usable in TypeScript. */
+static void ts_param_name(const char *name, char *buf, size_t size) {
+  snprintf(buf, size, "%s%s", name, is_identifier(name) ? "" : "_");
+}
+
+/* A type's name as its guest spelled it: Rust's, or guest.h's for C. */
+static void source_type_name(const bg_func *f, int node, char *buf, size_t size) {
+  bg_type_name(f, node, buf, size);
+  if (f->abi != BG_ABI_KILN_C) return;
+  const bg_node *n = &f->nodes[node];
+  if (n->kind == BG_STRING) snprintf(buf, size, "string");
+  else if (n->kind == BG_UNIT) snprintf(buf, size, "void");
+  else if (n->kind == BG_VECTOR && f->nodes[n->inner].kind == BG_U8) snprintf(buf, size, "bytes");
+  else if (n->kind == BG_VECTOR) {
+    bg_type_name(f, n->inner, buf, size);
+    if (strlen(buf) + 2 <= size) strcat(buf, "s");
+  }
+}
+
+static void write_signature_comment(FILE *out, const bg_func *f) {
+  char type[200];
+  fprintf(out, "/** `%s(", f->name);
+  for (uint32_t p = 0; p < f->param_count; p++) {
+    source_type_name(f, f->params[p], type, sizeof type);
+    fprintf(out, "%s%s: %s", p ? ", " : "", f->param_names[p], type);
+  }
+  source_type_name(f, f->result, type, sizeof type);
+  fprintf(out, ") -> %s`%s */\n", type,
+          f->node_count && f->nodes[f->result].kind == BG_RESULT ? ": an Err is thrown as an Error" : "");
+}
+
+static void write_ts_params(FILE *out, const bg_func *f) {
+  char type[200], name[BG_NAME_MAX + 2];
+  for (uint32_t p = 0; p < f->param_count; p++) {
+    bg_ts_type(f, f->params[p], false, type, sizeof type);
+    ts_param_name(f->param_names[p], name, sizeof name);
+    fprintf(out, "%s%s: %s", p ? ", " : "", name, type);
+  }
+}
+
+static void write_dts(FILE *out, const interface *in, const char *base, bool esm) {
+  fprintf(out, "// %s.d%s - generated by kiln bindgen from %s.wasm: do not edit.\n\n", base,
+          esm ? ".mts" : ".ts", base);
+  fputs("import type { Instance, InstanceOptions, Module, PoolOptions } from 'kiln';\n\n", out);
+  char result[200];
+  for (size_t i = 0; i < in->count; i++) {
+    const bg_func *f = &in->funcs[i];
+    bg_ts_type(f, f->result, true, result, sizeof result);
+    write_signature_comment(out, f);
+    fprintf(out, "export declare const %s: {\n  (", f->name);
+    write_ts_params(out, f);
+    fprintf(out, "): %s;\n  /** The same call on kiln's thread pool (calls on one instance run one at a time). */\n  async(", result);
+    write_ts_params(out, f);
+    fprintf(out, "): Promise<%s>;\n};\n\n", result);
+  }
+  fputs("/** The guest's functions, bound to one instance. */\nexport interface Functions {\n", out);
+  for (size_t i = 0; i < in->count; i++) fprintf(out, "  %s: typeof %s;\n", in->funcs[i].name, in->funcs[i].name);
+  fputs("}\n\n/** The guest's functions on a pool of instances: each call runs on an idle one. */\n"
+        "export interface PoolFunctions {\n", out);
+  for (size_t i = 0; i < in->count; i++) {
+    const bg_func *f = &in->funcs[i];
+    bg_ts_type(f, f->result, true, result, sizeof result);
+    fprintf(out, "  %s(", f->name);
+    write_ts_params(out, f);
+    fprintf(out, "): Promise<%s>;\n", result);
+  }
+  fputs("}\n\n"
+        "/** The compiled module. */\n"
+        "export declare const module: Module;\n"
+        "/** The instance the exported functions call. */\n"
+        "export declare const instance: Instance;\n"
+        "/** The functions on a new instance of their own. */\n"
+        "export declare function instantiate(options?: InstanceOptions): Functions & {\n"
+        "  readonly instance: Instance;\n  close(): void;\n};\n"
+        "/** The functions on `size` instances (default: one per core) that run calls in parallel. */\n"
+        "export declare function createPool(options?: PoolOptions): PoolFunctions & {\n"
+        "  readonly size: number;\n  readonly pending: number;\n  close(): Promise<void>;\n};\n", out);
+  if (esm) {
+    fputs("\ndeclare const glue: Functions & {\n  module: typeof module;\n  instance: typeof instance;\n"
+          "  instantiate: typeof instantiate;\n  createPool: typeof createPool;\n};\nexport default glue;\n", out);
+  }
+}
+
+static void write_mjs(FILE *out, const interface *in, const char *base) {
+  fprintf(out, "// %s.mjs - generated by kiln bindgen from %s.wasm: do not edit.\n"
+               "// The ES module face of %s.js (one instance for both).\n"
+               "import { createRequire } from 'node:module';\n\n"
+               "const require = createRequire(import.meta.url);\n"
+               "const glue = require('./%s.js');\n\n"
+               "export default glue;\n"
+               "export const { module, instance, instantiate, createPool } = glue;\n",
+          base, base, base, base);
+  for (size_t i = 0; i < in->count; i++)
+    if (is_identifier(in->funcs[i].name)) fprintf(out, "export const %s = glue.%s;\n", in->funcs[i].name, in->funcs[i].name);
+}
+
+static void write_js(FILE *out, const interface *in, const char *base, const kiln_module *module) {
+  fprintf(out, "// %s.js - generated by kiln bindgen from %s.wasm: do not edit.\n"
+               "// JavaScript functions for the %s exports of %s.wasm, on kiln's Node.js package.\n"
+               "'use strict';\n\nconst kiln = require('kiln');\n\n",
+          base, base, in->abi == BG_ABI_KILN_C ? "kiln/guest.h" : "#[wasm_bindgen]", base);
+  char wasm_name[300];
+  snprintf(wasm_name, sizeof wasm_name, "%s.wasm", base);
+  write_table(out, in, wasm_name, module);
+  fputs(bindgen_runtime_js, out);
+}
+
+/* Write path with writer; false (after printing why) if it cannot be written. */
+static bool write_file(const char *dir, const char *base, const char *suffix,
+                       void (*writer)(FILE *, const interface *, const char *, const void *),
+                       const interface *in, const void *extra) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s%s", dir, base, suffix);
+  FILE *out = fopen(path, "w");
+  if (!out) {
+    cli_error("cannot write '%s': %s", path, strerror(errno));
+    return false;
+  }
+  writer(out, in, base, extra);
+  bool ok = !ferror(out);
+  if (fclose(out) != 0) ok = false;
+  if (!ok) cli_error("cannot write '%s': %s", path, strerror(errno));
+  return ok;
+}
+
+static void js_writer(FILE *out, const interface *in, const char *base, const void *module) {
+  write_js(out, in, base, module);
+}
+static void mjs_writer(FILE *out, const interface *in, const char *base, const void *unused) {
+  (void)unused;
+  write_mjs(out, in, base);
+}
+static void dts_writer(FILE *out, const interface *in, const char *base, const void *unused) {
+  (void)unused;
+  write_dts(out, in, base, false);
+}
+static void dmts_writer(FILE *out, const interface *in, const char *base, const void *unused) {
+  (void)unused;
+  write_dts(out, in, base, true);
+}
+static void wasm_writer(FILE *out, const interface *in, const char *base, const void *file) {
+  (void)in;
+  (void)base;
+  const cli_file *f = file;
+  fwrite(f->bytes, 1, f->size, out);
+}
+
+/* mkdir -p */
+static bool make_dirs(const char *path) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return false;
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == 0) {
+      char c = *p;
+      *p = 0;
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return false;
+      *p = c;
+      if (!c) break;
+    }
+  }
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cli_bindgen_module(const char *path, const char *out_dir, const char *name, bool skip_unsupported) {
+  char base[256];
+  if (name) {
+    snprintf(base, sizeof base, "%s", name);
+  } else {
+    const char *slash = strrchr(path, '/');
+    snprintf(base, sizeof base, "%s", slash ? slash + 1 : path);
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".wasm") == 0) base[n - 5] = 0;
+  }
+  if (!base[0] || strchr(base, '/')) {
+    cli_error("bad output name '%s'", base);
+    return CLI_EXIT_USAGE;
+  }
+  cli_file file;
+  if (!cli_file_read(path, &file)) return CLI_EXIT_ERROR;
+  kiln_engine *engine = kiln_engine_new(NULL);
+  kiln_module *module = engine ? cli_module_new(engine, path, &file) : NULL;
+  interface in = {.path = path, .skip_unsupported = skip_unsupported};
+  bool ok = module != NULL;
+  if (ok && has_custom_section(module, "kiln.exports")) {
+    in.abi = BG_ABI_KILN_C;
+    ok = describe_c(&in, module);
+  } else if (ok) {
+    in.abi = BG_ABI_WASM_BINDGEN;
+    ok = describe_rust(&in, engine, module);
+  }
+  if (ok && in.count == 0) {
+    cli_error("%s: no functions to bind", path);
+    ok = false;
+  }
+  if (ok && !make_dirs(out_dir)) {
+    cli_error("cannot create the directory '%s': %s", out_dir, strerror(errno));
+    ok = false;
+  }
+  ok = ok && write_file(out_dir, base, ".js", js_writer, &in, module) &&
+       write_file(out_dir, base, ".mjs", mjs_writer, &in, NULL) &&
+       write_file(out_dir, base, ".d.ts", dts_writer, &in, NULL) &&
+       write_file(out_dir, base, ".d.mts", dmts_writer, &in, NULL);
+  if (ok) {
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s/%s.wasm", out_dir, base);
+    struct stat a, b;
+    bool same = stat(path, &a) == 0 && stat(copy, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    if (!same) ok = write_file(out_dir, base, ".wasm", wasm_writer, &in, &file);
+  }
+  if (ok) {
+    fprintf(stderr, "kiln: %s: %zu function%s -> %s/%s.js, %s.mjs, %s.d.ts\n", path, in.count,
+            in.count == 1 ? "" : "s", out_dir, base, base, base);
+  }
+  free(in.funcs);
+  kiln_module_free(module);
+  if (engine) kiln_engine_free(engine);
+  cli_file_free(&file);
+  return ok ? 0 : CLI_EXIT_ERROR;
+}
+
+int cli_bindgen(const char *label, int argc, char **argv) {
+  static const struct option options[] = {
+      {"out-dir", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
+      {"skip-unsupported", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *out_dir = NULL, *name = NULL;
+  bool skip = false;
+  opterr = 0;
+  optind = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
+    switch (c) {
+    case 'h': cli_help(stdout, "bindgen"); return 0;
+    case 'o': out_dir = optarg; break;
+    case 'n': name = optarg; break;
+    case 's': skip = true; break;
+    case ':': return cli_usage_error(label, "option '%s' needs a value", argv[optind - 1]);
+    default: return cli_usage_error(label, "unknown option '%s' (see 'kiln help bindgen')", argv[optind - 1]);
+    }
+  }
+  if (optind == argc) return cli_usage_error(label, "missing module path (usage: kiln bindgen app.wasm -o out/)");
+  if (optind + 1 < argc) return cli_usage_error(label, "one module at a time (usage: kiln bindgen app.wasm -o out/)");
+  if (!out_dir) return cli_usage_error(label, "missing -o DIR: where to write the glue");
+  return cli_bindgen_module(argv[optind], out_dir, name, skip);
+}

@@ -1,0 +1,101 @@
+/* bindgen.h - what `kiln bindgen` knows of a guest's interface: the types of its exported
+ * functions (from wasm-bindgen's descriptor stream or from the custom section written by
+ * include/kiln/guest.h), how those types travel through wasm values (the ABI), and the
+ * readers of both sources. The readers take plain bytes and never run anything, so
+ * fuzz/fuzz_bindgen.c drives them directly. */
+#ifndef KILN_CLI_BINDGEN_H
+#define KILN_CLI_BINDGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+/* The kinds of a type. The first group is what kiln supports; the rest are decoded so that
+ * an error can name them. */
+typedef enum bg_kind {
+  BG_I8, BG_U8, BG_I16, BG_U16, BG_I32, BG_U32, BG_I64, BG_U64, BG_F32, BG_F64,
+  BG_U8_CLAMPED, /* only as the element of a slice or vector (Clamped<Vec<u8>>) */
+  BG_BOOL, BG_CHAR,
+  BG_ENUM,      /* a C-style Rust enum: its u32 discriminant; a = the "hole" (None) value */
+  BG_STRING,    /* String (owned) */
+  BG_REF,       /* &T: inner is the referenced type */
+  BG_REFMUT,    /* &mut T */
+  BG_SLICE,     /* [T]: only behind a reference */
+  BG_VECTOR,    /* Vec<T> / Box<[T]> */
+  BG_OPTION, BG_RESULT, BG_UNIT,
+  BG_JSVALUE,   /* JsValue (an index in the glue's heap of JS values) */
+  /* decoded, not supported */
+  BG_FUNCTION, BG_CLOSURE, BG_NAMED_JSVALUE, BG_RUST_STRUCT, BG_CACHED_STRING,
+} bg_kind;
+
+#define BG_MAX_NODES 64   /* type nodes per function */
+#define BG_MAX_PARAMS 32  /* parameters per function */
+#define BG_NAME_MAX 64    /* function, parameter and struct names */
+
+typedef struct bg_node {
+  uint8_t kind;   /* bg_kind */
+  int8_t inner;   /* index of the inner node (REF, REFMUT, SLICE, VECTOR, OPTION, RESULT), else -1 */
+  uint32_t value; /* BG_ENUM: the hole */
+  char name[BG_NAME_MAX]; /* BG_RUST_STRUCT, BG_NAMED_JSVALUE */
+} bg_node;
+
+/* Which conventions a function follows. */
+typedef enum bg_abi {
+  BG_ABI_WASM_BINDGEN, /* #[wasm_bindgen] 0.2.83: Rust frees what JS allocates for arguments */
+  BG_ABI_KILN_C,       /* include/kiln/guest.h: arguments are lent, results are given */
+} bg_abi;
+
+/* One exported function: its name, parameters and result. */
+typedef struct bg_func {
+  char name[BG_NAME_MAX];
+  bg_abi abi;
+  uint32_t param_count;
+  int8_t params[BG_MAX_PARAMS]; /* node indexes */
+  char param_names[BG_MAX_PARAMS][BG_NAME_MAX];
+  int8_t result;                /* node index */
+  uint32_t node_count;
+  bg_node nodes[BG_MAX_NODES];
+} bg_func;
+
+/* Decode one function descriptor (the u32 words a __wbindgen_describe_NAME export reports)
+ * into *func (name and abi are left as they are). On failure returns false with a message
+ * in error. */
+bool bg_decode_descriptor(const uint32_t *words, size_t count, bg_func *func, char *error,
+                          size_t error_size);
+
+/* Parse the "kiln.exports" custom section of a C guest: records "name(p: type, ...) -> type"
+ * separated by newlines or NUL bytes. Calls add() for each; returns false with a message in
+ * error (naming the record) at the first malformed one or when add() returns false. */
+bool bg_parse_c_section(const uint8_t *data, size_t size,
+                        bool (*add)(void *user, const bg_func *func), void *user, char *error,
+                        size_t error_size);
+
+/* The name of node i in Rust syntax ("&str", "Option<Vec<u8>>", "struct Foo") into buf. */
+void bg_type_name(const bg_func *func, int node, char *buf, size_t size);
+
+/* Whether kiln can pass node as an argument (results: false) or return it. If not, the
+ * name of the unsupported (sub)type goes to what. */
+bool bg_type_supported(const bg_func *func, int node, bool result, char *what, size_t size);
+
+/* The wasm signature a supported function must have: its parameters and results, with the
+ * return pointer the ABI adds first when the result takes more than one value. retptr_size
+ * receives the bytes that area needs (0 if none). Returns false when more than max values
+ * would be needed. */
+bool bg_wasm_signature(const bg_func *func, kiln_valtype *params, uint32_t *param_count,
+                       kiln_valtype *results, uint32_t *result_count, uint32_t max,
+                       uint32_t *retptr_size);
+
+/* The wasm values the result of a supported function takes (at most max), in order: those
+ * stored in the return area when there are several. Returns their count. */
+uint32_t bg_result_values(const bg_func *func, kiln_valtype *out, uint32_t max);
+
+/* The type in the notation the generated JavaScript reads ("&str", "Vec<f64>", "Option<i32>",
+ * "Result<String>", "()") into buf; the same as bg_type_name for supported types. */
+#define bg_glue_type bg_type_name
+
+/* The TypeScript type of node (as an argument or a result) into buf. */
+void bg_ts_type(const bg_func *func, int node, bool result, char *buf, size_t size);
+
+#endif /* KILN_CLI_BINDGEN_H */

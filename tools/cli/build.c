@@ -1,0 +1,367 @@
+/* build.c - `kiln build PATH`: one command from guest sources to a module and its JavaScript
+ * glue. A Rust crate (a directory with Cargo.toml) is built with cargo for
+ * wasm32-unknown-unknown, offline against Debian's packaged crates when they are installed;
+ * C (a .c file, or a directory of them) with clang for wasm32-wasi as a reactor, seeing
+ * include/kiln/guest.h. Then the module goes through `kiln bindgen`. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+extern char **environ;
+
+#define DEBIAN_REGISTRY "/usr/share/cargo/registry"
+
+/* A growable argv. */
+typedef struct args {
+  char **v;
+  size_t count, cap;
+  bool oom;
+} args;
+
+static void arg(args *a, const char *s) {
+  if (a->count + 2 > a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 32;
+    char **bigger = realloc(a->v, cap * sizeof *bigger);
+    if (!bigger) {
+      a->oom = true;
+      return;
+    }
+    a->v = bigger;
+    a->cap = cap;
+  }
+  char *copy = strdup(s);
+  if (!copy) a->oom = true;
+  else a->v[a->count++] = copy;
+  a->v[a->count] = NULL;
+}
+
+static void args_free(args *a) {
+  for (size_t i = 0; i < a->count; i++) free(a->v[i]);
+  free(a->v);
+}
+
+static bool is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_executable(const char *path) { return access(path, X_OK) == 0 && is_file(path); }
+
+/* The first of names found on PATH (or given with a slash), or NULL. */
+static const char *find_program(const char *const *names, char *buf, size_t size) {
+  for (; *names; names++) {
+    if (strchr(*names, '/')) {
+      if (is_executable(*names)) return *names;
+      continue;
+    }
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/bin:/bin";
+    while (*path) {
+      const char *colon = strchr(path, ':');
+      size_t n = colon ? (size_t)(colon - path) : strlen(path);
+      snprintf(buf, size, "%.*s/%s", (int)n, path, *names);
+      if (n && is_executable(buf)) return buf;
+      path += n + (colon ? 1 : 0);
+    }
+  }
+  return NULL;
+}
+
+/* Run argv (with the variables of env set, NAME=VALUE); its output goes to kiln's. */
+static bool run(args *a, const char *const *env) {
+  fputs("kiln:", stderr);
+  for (const char *const *e = env; e && *e; e++) fprintf(stderr, " %s", *e);
+  for (size_t i = 0; i < a->count; i++) fprintf(stderr, " %s", a->v[i]);
+  fputc('\n', stderr);
+  for (const char *const *e = env; e && *e; e++) putenv((char *)*e);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, a->v[0], NULL, NULL, a->v, environ);
+  if (rc != 0) {
+    cli_error("cannot run '%s': %s", a->v[0], strerror(rc));
+    return false;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      cli_error("waiting for '%s': %s", a->v[0], strerror(errno));
+      return false;
+    }
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  if (WIFEXITED(status)) cli_error("%s failed (exit status %d)", a->v[0], WEXITSTATUS(status));
+  else cli_error("%s was killed by signal %d", a->v[0], WTERMSIG(status));
+  return false;
+}
+
+/* The library name cargo gives the .wasm: [lib] name, else [package] name, '-' -> '_'. */
+static bool crate_name(const char *manifest, char *out, size_t size) {
+  FILE *f = fopen(manifest, "r");
+  if (!f) return false;
+  char line[1024], section[64] = "", package[256] = "", lib[256] = "";
+  while (fgets(line, sizeof line, f)) {
+    char *s = line;
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s == '[') {
+      snprintf(section, sizeof section, "%.*s", (int)strcspn(s, "]\n"), s);
+      continue;
+    }
+    char value[256];
+    if (sscanf(s, "name = \"%255[^\"]\"", value) == 1 || sscanf(s, "name=\"%255[^\"]\"", value) == 1) {
+      if (strcmp(section, "[package") == 0) snprintf(package, sizeof package, "%s", value);
+      else if (strcmp(section, "[lib") == 0) snprintf(lib, sizeof lib, "%s", value);
+    }
+  }
+  fclose(f);
+  snprintf(out, size, "%s", lib[0] ? lib : package);
+  for (char *c = out; *c; c++)
+    if (*c == '-') *c = '_';
+  return out[0] != 0;
+}
+
+static int build_rust(const char *crate, const char *out_dir, const char *target_dir,
+                      char **extra, int extra_count, char *wasm, size_t wasm_size) {
+  char manifest[PATH_MAX], name[256], buf[PATH_MAX], rustc_env[PATH_MAX + 8];
+  snprintf(manifest, sizeof manifest, "%s/Cargo.toml", crate);
+  if (!crate_name(manifest, name, sizeof name)) {
+    cli_error("%s: no package name found", manifest);
+    return CLI_EXIT_ERROR;
+  }
+  /* Debian's rustc has the wasm32 standard library (libstd-rust-dev-wasm32); a rustup
+   * toolchain earlier on PATH may not. */
+  const char *rustc = getenv("KILN_RUSTC");
+  if (!rustc) rustc = is_executable("/usr/bin/rustc") ? "/usr/bin/rustc" : "rustc";
+  const char *cargo_names[] = {getenv("KILN_CARGO") ? getenv("KILN_CARGO") : "/usr/bin/cargo", "cargo", NULL};
+  const char *cargo = find_program(cargo_names, buf, sizeof buf);
+  if (!cargo) {
+    cli_error("cargo not found (Debian: apt-get install cargo rustc libstd-rust-dev-wasm32)");
+    return CLI_EXIT_ERROR;
+  }
+  snprintf(rustc_env, sizeof rustc_env, "RUSTC=%s", rustc);
+  const char *env[] = {rustc_env, NULL};
+  args a = {0};
+  arg(&a, cargo);
+  arg(&a, "build");
+  arg(&a, "--release");
+  arg(&a, "--target");
+  arg(&a, "wasm32-unknown-unknown");
+  arg(&a, "--manifest-path");
+  arg(&a, manifest);
+  arg(&a, "--target-dir");
+  arg(&a, target_dir);
+  /* No debug info in the module the glue loads (Debian's std brings megabytes of it). */
+  arg(&a, "--config");
+  arg(&a, "profile.release.strip=\"debuginfo\"");
+  if (is_dir(DEBIAN_REGISTRY) && !getenv("KILN_CARGO_ONLINE")) {
+    arg(&a, "--config");
+    arg(&a, "source.crates-io.replace-with=\"debian\"");
+    arg(&a, "--config");
+    arg(&a, "source.debian.directory=\"" DEBIAN_REGISTRY "\"");
+    arg(&a, "--config");
+    arg(&a, "net.offline=true");
+  }
+  for (int i = 0; i < extra_count; i++) arg(&a, extra[i]);
+  bool ok = !a.oom && run(&a, env);
+  args_free(&a);
+  if (!ok) return CLI_EXIT_ERROR;
+  snprintf(wasm, wasm_size, "%s/wasm32-unknown-unknown/release/%s.wasm", target_dir, name);
+  if (!is_file(wasm)) {
+    cli_error("cargo built no %s (is the crate a cdylib? [lib] crate-type = [\"cdylib\"])", wasm);
+    return CLI_EXIT_ERROR;
+  }
+  (void)out_dir;
+  return 0;
+}
+
+/* Where kiln/guest.h is: $KILN_INCLUDE, or include/ beside or above the kiln binary (the
+ * source tree's build directories), or the system's. */
+static bool find_guest_include(char *out, size_t size) {
+  char exe[PATH_MAX], probe[PATH_MAX + 32];
+  const char *env = getenv("KILN_INCLUDE");
+  if (env) {
+    snprintf(out, size, "%s", env);
+    return true;
+  }
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    for (int up = 0; up < 3; up++) {
+      char *slash = strrchr(exe, '/');
+      if (!slash) break;
+      *slash = 0;
+      snprintf(probe, sizeof probe, "%s/include/kiln/guest.h", exe);
+      if (is_file(probe) && snprintf(out, size, "%s/include", exe) < (int)size) return true;
+    }
+  }
+  static const char *const system[] = {"/usr/local/include", "/usr/include"};
+  for (size_t i = 0; i < 2; i++) {
+    snprintf(probe, sizeof probe, "%s/kiln/guest.h", system[i]);
+    if (is_file(probe)) {
+      snprintf(out, size, "%s", system[i]);
+      return true;
+    }
+  }
+  return false;
+}
+
+static int compare_strings(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int build_c(const char *source, bool directory, const char *wasm, char **extra, int extra_count) {
+  char buf[PATH_MAX], include[PATH_MAX];
+  const char *clang_names[] = {getenv("KILN_CLANG") ? getenv("KILN_CLANG") : "clang-19", "clang-19", "clang", NULL};
+  const char *clang = find_program(clang_names, buf, sizeof buf);
+  if (!clang) {
+    cli_error("clang not found (Debian: apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32)");
+    return CLI_EXIT_ERROR;
+  }
+  if (!find_guest_include(include, sizeof include)) {
+    cli_error("kiln/guest.h not found: set KILN_INCLUDE to the directory that holds kiln/guest.h");
+    return CLI_EXIT_ERROR;
+  }
+  args a = {0};
+  arg(&a, clang);
+  arg(&a, "--target=wasm32-wasi");
+  arg(&a, "--sysroot=/usr");
+  arg(&a, "-O2");
+  arg(&a, "-mexec-model=reactor"); /* no main: _initialize, then the exports */
+  arg(&a, "-I");
+  arg(&a, include);
+  if (directory) {
+    DIR *dir = opendir(source);
+    if (!dir) {
+      cli_error("cannot read the directory '%s': %s", source, strerror(errno));
+      args_free(&a);
+      return CLI_EXIT_ERROR;
+    }
+    size_t first = a.count;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+      size_t n = strlen(e->d_name);
+      if (n > 2 && strcmp(e->d_name + n - 2, ".c") == 0) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", source, e->d_name);
+        arg(&a, path);
+      }
+    }
+    closedir(dir);
+    if (a.count == first) {
+      cli_error("%s: no Cargo.toml and no .c files: nothing to build", source);
+      args_free(&a);
+      return CLI_EXIT_ERROR;
+    }
+    if (!a.oom) qsort(a.v + first, a.count - first, sizeof *a.v, compare_strings);
+  } else {
+    arg(&a, source);
+  }
+  for (int i = 0; i < extra_count; i++) arg(&a, extra[i]);
+  arg(&a, "-o");
+  arg(&a, wasm);
+  bool ok = !a.oom && run(&a, NULL);
+  args_free(&a);
+  return ok ? 0 : CLI_EXIT_ERROR;
+}
+
+int cli_build(const char *label, int argc, char **argv) {
+  static const struct option options[] = {
+      {"out-dir", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
+      {"target-dir", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *out_dir = NULL, *name = NULL, *target_dir = NULL;
+  /* Everything after "--" goes to cargo or clang; options may come before or after PATH. */
+  int own = 1;
+  while (own < argc && strcmp(argv[own], "--") != 0) own++;
+  char **extra = argv + own + (own < argc);
+  int extra_count = argc - own - (own < argc);
+  opterr = 0;
+  optind = 0;
+  int c;
+  while ((c = getopt_long(own, argv, "ho:", options, NULL)) != -1) {
+    switch (c) {
+    case 'h': cli_help(stdout, "build"); return 0;
+    case 'o': out_dir = optarg; break;
+    case 'n': name = optarg; break;
+    case 't': target_dir = optarg; break;
+    case ':': return cli_usage_error(label, "option '%s' needs a value", argv[optind - 1]);
+    default: return cli_usage_error(label, "unknown option '%s' (see 'kiln help build')", argv[optind - 1]);
+    }
+  }
+  if (optind == own) return cli_usage_error(label, "missing the crate, C file or directory to build");
+  const char *source = argv[optind++];
+  if (optind < own)
+    return cli_usage_error(label, "unexpected '%s' (one PATH; options for cargo or clang go after --)", argv[optind]);
+
+  /* The source without trailing slashes, its parent, its name. */
+  char src[PATH_MAX], parent[PATH_MAX], base[256];
+  snprintf(src, sizeof src, "%s", source);
+  for (size_t n = strlen(src); n > 1 && src[n - 1] == '/'; n--) src[n - 1] = 0;
+  const char *slash = strrchr(src, '/');
+  snprintf(base, sizeof base, "%s", slash ? slash + 1 : src);
+  if (slash) snprintf(parent, sizeof parent, "%.*s", slash == src ? 1 : (int)(slash - src), src);
+  else snprintf(parent, sizeof parent, ".");
+  char default_out[PATH_MAX + 8], default_target[PATH_MAX + 16], cargo_toml[PATH_MAX + 16], wasm[PATH_MAX * 2];
+  if (!out_dir) {
+    snprintf(default_out, sizeof default_out, "%s/out", parent);
+    out_dir = default_out;
+  }
+  if (!is_dir(src) && !is_file(src)) {
+    cli_error("'%s' does not exist", source);
+    return CLI_EXIT_ERROR;
+  }
+  snprintf(cargo_toml, sizeof cargo_toml, "%s/Cargo.toml", src);
+  bool rust = is_dir(src) && is_file(cargo_toml);
+  if (!rust && !is_dir(src)) {
+    size_t n = strlen(base);
+    if (n < 3 || strcmp(base + n - 2, ".c") != 0) {
+      cli_error("'%s' is neither a Rust crate (a directory with Cargo.toml) nor C (a .c file or a directory of them)", source);
+      return CLI_EXIT_ERROR;
+    }
+    base[n - 2] = 0;
+  }
+  if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    /* cli_bindgen_module makes parents; the C compiler needs the directory first. */
+    char command[PATH_MAX + 16];
+    snprintf(command, sizeof command, "%s", out_dir);
+    for (char *p = command + 1; *p; p++) {
+      if (*p != '/') continue;
+      *p = 0;
+      mkdir(command, 0777);
+      *p = '/';
+    }
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+      cli_error("cannot create the directory '%s': %s", out_dir, strerror(errno));
+      return CLI_EXIT_ERROR;
+    }
+  }
+  int status;
+  if (rust) {
+    if (!target_dir) {
+      if (snprintf(default_target, sizeof default_target, "%s/cargo-target", out_dir) >= (int)sizeof default_target) {
+        cli_error("the output directory's name is too long");
+        return CLI_EXIT_ERROR;
+      }
+      target_dir = getenv("CARGO_TARGET_DIR") ? getenv("CARGO_TARGET_DIR") : default_target;
+    }
+    status = build_rust(src, out_dir, target_dir, extra, extra_count, wasm, sizeof wasm);
+  } else {
+    snprintf(wasm, sizeof wasm, "%s/%s.wasm", out_dir, name ? name : base);
+    status = build_c(src, is_dir(src), wasm, extra, extra_count);
+  }
+  if (status != 0) return status;
+  return cli_bindgen_module(wasm, out_dir, name, false);
+}
