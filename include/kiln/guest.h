@@ -158,6 +158,7 @@ static inline void *kiln__alloc_array(size_t count, size_t size) {
 #define KILN__CTYPE_f32 float
 #define KILN__CTYPE_f64 double
 #define KILN__CTYPE_bool bool
+#define KILN__CTYPE__Bool bool /* bool is a macro of stdbool.h: expanded on the way here */
 #define KILN__CTYPE_void void
 #define KILN__CTYPE_string kiln_string
 #define KILN__CTYPE_bytes kiln_bytes
@@ -184,6 +185,7 @@ static inline void *kiln__alloc_array(size_t count, size_t size) {
 #define KILN__SEQ_f32 0
 #define KILN__SEQ_f64 0
 #define KILN__SEQ_bool 0
+#define KILN__SEQ__Bool 0
 #define KILN__SEQ_void 2
 #define KILN__SEQ_string 1
 #define KILN__SEQ_bytes 1

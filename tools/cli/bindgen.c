@@ -42,7 +42,29 @@ typedef struct interface {
   bool failed;          /* an error was printed */
   bool skip_unsupported;
   const char *path;
+  bg_export_info *infos; /* from __wasm_bindgen_unstable */
+  size_t info_count, info_cap;
+  char start[BG_NAME_MAX]; /* the #[wasm_bindgen(start)] function, "" if none */
 } interface;
+
+static void found_export_info(void *user, const bg_export_info *info) {
+  interface *in = user;
+  if (in->info_count == in->info_cap) {
+    size_t cap = in->info_cap ? in->info_cap * 2 : 16;
+    bg_export_info *bigger = realloc(in->infos, cap * sizeof *bigger);
+    if (!bigger) return;
+    in->infos = bigger;
+    in->info_cap = cap;
+  }
+  in->infos[in->info_count++] = *info;
+  if (info->start) snprintf(in->start, sizeof in->start, "%s", info->name);
+}
+
+static const bg_export_info *export_info(const interface *in, const char *name) {
+  for (size_t i = 0; i < in->info_count; i++)
+    if (strcmp(in->infos[i].name, name) == 0) return &in->infos[i];
+  return NULL;
+}
 
 static bool add_func(void *user, const bg_func *func) {
   interface *in = user;
@@ -206,6 +228,18 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
 
 static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *module) {
   if (!check_rust_imports(in, module)) return false;
+  for (uint32_t i = 0; i < kiln_module_custom_section_count(module); i++) {
+    const char *name;
+    const uint8_t *data;
+    size_t size;
+    char why[300];
+    kiln_module_custom_section(module, i, &name, &data, &size);
+    if (strcmp(name, "__wasm_bindgen_unstable") == 0 &&
+        !bg_parse_wbg_section(data, size, found_export_info, in, why, sizeof why)) {
+      cli_error("%s: %s", in->path, why);
+      return false;
+    }
+  }
   kiln_store *store = kiln_store_new(engine);
   uint32_t n_imports = kiln_module_import_count(module);
   kiln_import *imports = calloc(n_imports ? n_imports : 1, sizeof *imports);
@@ -258,6 +292,13 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     if (!bg_decode_descriptor(w.v, w.count, &func, why, sizeof why)) {
       unsupported(in, target, "cannot decode its description: %s", why);
       continue;
+    }
+    const bg_export_info *info = export_info(in, target);
+    if (info && info->start) continue; /* the glue calls it after instantiating */
+    if (info) {
+      for (uint32_t p = 0; p < func.param_count && p < info->arg_count; p++)
+        snprintf(func.param_names[p], BG_NAME_MAX, "%s", info->arg_names[p]);
+      snprintf(func.doc, sizeof func.doc, "%s", info->doc);
     }
     check_and_add(in, module, &func);
   }
@@ -361,6 +402,10 @@ static const char *valtype_name(kiln_valtype t) { return kiln_valtype_string(t);
 static void write_table(FILE *out, const interface *in, const char *wasm_name, const kiln_module *module) {
   fprintf(out, "const ABI = '%s';\n", in->abi == BG_ABI_KILN_C ? "c" : "rust");
   fprintf(out, "const USES_WASI = %s;\n", in->uses_wasi ? "true" : "false");
+  fputs("const START = ", out);
+  if (in->start[0]) put_js_string(out, in->start);
+  else fputs("null", out);
+  fputs(";\n", out);
   fputs("const WASM_FILE = require('node:path').join(__dirname, ", out);
   put_js_string(out, wasm_name);
   fputs(");\n", out);
@@ -455,8 +500,16 @@ static void write_signature_comment(FILE *out, const bg_func *f) {
     fprintf(out, "%s%s: %s", p ? ", " : "", f->param_names[p], type);
   }
   source_type_name(f, f->result, type, sizeof type);
-  fprintf(out, ") -> %s`%s */\n", type,
+  fprintf(out, ") -> %s`%s", type,
           f->node_count && f->nodes[f->result].kind == BG_RESULT ? ": an Err is thrown as an Error" : "");
+  if (f->doc[0]) {
+    fputs("\n *\n * ", out);
+    for (const char *c = f->doc; *c; c++) {
+      if (c[0] == '*' && c[1] == '/') fputs("*\\/", out), c++;
+      else fputc(*c, out);
+    }
+  }
+  fputs(" */\n", out);
 }
 
 static void write_ts_params(FILE *out, const bg_func *f) {
@@ -643,6 +696,7 @@ int cli_bindgen_module(const char *path, const char *out_dir, const char *name, 
             in.count == 1 ? "" : "s", out_dir, base, base, base);
   }
   free(in.funcs);
+  free(in.infos);
   kiln_module_free(module);
   if (engine) kiln_engine_free(engine);
   cli_file_free(&file);

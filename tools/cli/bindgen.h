@@ -54,6 +54,8 @@ typedef struct bg_func {
   uint32_t param_count;
   int8_t params[BG_MAX_PARAMS]; /* node indexes */
   char param_names[BG_MAX_PARAMS][BG_NAME_MAX];
+  char doc[256];                /* the doc comment, first lines ("" if none) */
+  bool start;                   /* #[wasm_bindgen(start)]: called once per instance, not bound */
   int8_t result;                /* node index */
   uint32_t node_count;
   bg_node nodes[BG_MAX_NODES];
@@ -71,6 +73,22 @@ bool bg_decode_descriptor(const uint32_t *words, size_t count, bg_func *func, ch
 bool bg_parse_c_section(const uint8_t *data, size_t size,
                         bool (*add)(void *user, const bg_func *func), void *user, char *error,
                         size_t error_size);
+
+/* Read the __wasm_bindgen_unstable section wasm-bindgen 0.2.83 writes (one blob per
+ * #[wasm_bindgen] item: a JSON version prefix, then the item's program) for what the
+ * descriptors do not say: parameter names, doc comments and which function is the start
+ * function. Calls found() for each free function exported; methods of exported structs are
+ * left out. Returns false with a message in error if the bytes do not parse. */
+typedef struct bg_export_info {
+  char name[BG_NAME_MAX];
+  uint32_t arg_count;
+  char arg_names[BG_MAX_PARAMS][BG_NAME_MAX];
+  char doc[256];
+  bool start;
+} bg_export_info;
+bool bg_parse_wbg_section(const uint8_t *data, size_t size,
+                          void (*found)(void *user, const bg_export_info *info), void *user,
+                          char *error, size_t error_size);
 
 /* The name of node i in Rust syntax ("&str", "Option<Vec<u8>>", "struct Foo") into buf. */
 void bg_type_name(const bg_func *func, int node, char *buf, size_t size);

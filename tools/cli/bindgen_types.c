@@ -2,6 +2,7 @@
  * stream (crates/cli-support/src/descriptor.rs of wasm-bindgen 0.2.83 documents the words),
  * parsing the kiln.exports section of C guests, and how each type is passed through wasm
  * values (the ABI of wasm-bindgen 0.2.83 on wasm32, and of include/kiln/guest.h). */
+#define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -433,7 +434,7 @@ static const struct {
 } c_types[] = {
     {"i8", BG_I8, 0}, {"u8", BG_U8, 0}, {"i16", BG_I16, 0}, {"u16", BG_U16, 0},
     {"i32", BG_I32, 0}, {"u32", BG_U32, 0}, {"i64", BG_I64, 0}, {"u64", BG_U64, 0},
-    {"f32", BG_F32, 0}, {"f64", BG_F64, 0}, {"bool", BG_BOOL, 0}, {"void", BG_UNIT, 0},
+    {"f32", BG_F32, 0}, {"f64", BG_F64, 0}, {"bool", BG_BOOL, 0}, {"_Bool", BG_BOOL, 0}, {"void", BG_UNIT, 0},
     {"string", BG_STRING, 0}, {"bytes", BG_VECTOR, BG_U8},
     {"i8s", BG_VECTOR, BG_I8}, {"u8s", BG_VECTOR, BG_U8}, {"i16s", BG_VECTOR, BG_I16},
     {"u16s", BG_VECTOR, BG_U16}, {"i32s", BG_VECTOR, BG_I32}, {"u32s", BG_VECTOR, BG_U32},
@@ -577,6 +578,128 @@ bool bg_parse_c_section(const uint8_t *data, size_t size,
       }
     }
     at = stop + 1;
+  }
+  return true;
+}
+
+/* ---------------------------------------------------------------- wasm-bindgen's section */
+
+typedef struct bytes_reader {
+  const uint8_t *at, *end;
+  bool bad;
+} bytes_reader;
+
+static uint32_t read_leb(bytes_reader *r) {
+  uint32_t v = 0;
+  for (unsigned shift = 0; shift < 35; shift += 7) {
+    if (r->at >= r->end) break;
+    uint8_t b = *r->at++;
+    v |= (uint32_t)(b & 0x7F) << shift;
+    if (!(b & 0x80)) return v;
+  }
+  r->bad = true;
+  return 0;
+}
+
+static uint8_t read_u8(bytes_reader *r) {
+  if (r->at >= r->end) {
+    r->bad = true;
+    return 0;
+  }
+  return *r->at++;
+}
+
+/* A string: its length, then its bytes, copied (truncated) into out when out is not NULL. */
+static void read_str(bytes_reader *r, char *out, size_t size) {
+  uint32_t n = read_leb(r);
+  if (r->bad || n > (size_t)(r->end - r->at)) {
+    r->bad = true;
+    return;
+  }
+  if (out && size) {
+    size_t k = n < size - 1 ? n : size - 1;
+    memcpy(out, r->at, k);
+    out[k] = 0;
+  }
+  r->at += n;
+}
+
+static bool read_export(bytes_reader *r, bg_export_info *info) {
+  memset(info, 0, sizeof *info);
+  bool method = read_u8(r) == 1; /* class: Option<&str> */
+  if (method) read_str(r, NULL, 0);
+  uint32_t comments = read_leb(r);
+  size_t doc_len = 0;
+  for (uint32_t i = 0; i < comments && !r->bad; i++) {
+    char line[256];
+    line[0] = 0;
+    read_str(r, line, sizeof line);
+    const char *text = line[0] == ' ' ? line + 1 : line;
+    int n = snprintf(info->doc + doc_len, sizeof info->doc - doc_len, "%s%s", doc_len ? " " : "", text);
+    if (n > 0) doc_len = doc_len + (size_t)n < sizeof info->doc ? doc_len + (size_t)n : sizeof info->doc - 1;
+  }
+  read_u8(r); /* consumed */
+  uint32_t args = read_leb(r);
+  for (uint32_t i = 0; i < args && !r->bad; i++) {
+    if (i < BG_MAX_PARAMS) read_str(r, info->arg_names[i], BG_NAME_MAX);
+    else read_str(r, NULL, 0);
+  }
+  info->arg_count = args < BG_MAX_PARAMS ? args : BG_MAX_PARAMS;
+  read_u8(r); /* asyncness */
+  read_str(r, info->name, sizeof info->name);
+  read_u8(r); /* generate_typescript */
+  read_u8(r); /* variadic */
+  if (read_u8(r) == 1) { /* MethodKind::Operation */
+    read_u8(r);          /* is_static */
+    uint8_t kind = read_u8(r);
+    if (kind == 1 || kind == 2) read_str(r, NULL, 0); /* Getter / Setter name */
+    else if (kind > 5) r->bad = true;
+  }
+  info->start = read_u8(r) == 1;
+  return !method;
+}
+
+bool bg_parse_wbg_section(const uint8_t *data, size_t size,
+                          void (*found)(void *user, const bg_export_info *info), void *user,
+                          char *error, size_t error_size) {
+  static bg_export_info info;
+  bytes_reader all = {data, data + size, false};
+  while (all.at < all.end) {
+    /* [u32 length][JSON version prefix][u32 length][program] */
+    for (int part = 0; part < 2; part++) {
+      if (all.end - all.at < 4) {
+        snprintf(error, error_size, "__wasm_bindgen_unstable: truncated at offset %zu", (size_t)(all.at - data));
+        return false;
+      }
+      uint32_t len = (uint32_t)all.at[0] | (uint32_t)all.at[1] << 8 | (uint32_t)all.at[2] << 16 | (uint32_t)all.at[3] << 24;
+      all.at += 4;
+      if (len > (size_t)(all.end - all.at)) {
+        snprintf(error, error_size, "__wasm_bindgen_unstable: a blob of %u bytes at offset %zu runs past the end",
+                 len, (size_t)(all.at - data));
+        return false;
+      }
+      if (part == 0) {
+        static const char want[] = "\"schema_version\":\"0.2.83\"";
+        bool match = len >= sizeof want - 1 && memmem(all.at, len, want, sizeof want - 1) != NULL;
+        if (!match) {
+          snprintf(error, error_size, "__wasm_bindgen_unstable: not wasm-bindgen 0.2.83's format (%.*s)",
+                   (int)(len < 80 ? len : 80), (const char *)all.at);
+          return false;
+        }
+      } else {
+        bytes_reader r = {all.at, all.at + len, false};
+        uint32_t exports = read_leb(&r);
+        for (uint32_t i = 0; i < exports && !r.bad; i++) {
+          bool free_function = read_export(&r, &info);
+          if (!r.bad && free_function) found(user, &info);
+        }
+        if (r.bad) {
+          snprintf(error, error_size, "__wasm_bindgen_unstable: malformed program at offset %zu", (size_t)(all.at - data));
+          return false;
+        }
+      }
+      all.at += len;
+    }
   }
   return true;
 }

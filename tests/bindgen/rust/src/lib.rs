@@ -1,0 +1,115 @@
+//! Every type `kiln bindgen` supports, for tests/bindgen/types.test.mjs.
+use wasm_bindgen::prelude::*;
+
+/// Panics reach JavaScript with their message (wasm32-unknown-unknown prints nothing).
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| wasm_bindgen::throw_str(&info.to_string())));
+}
+
+macro_rules! echo {
+    ($($name:ident: $t:ty),*) => { $(#[wasm_bindgen] pub fn $name(x: $t) -> $t { x })* };
+}
+echo!(echo_i8: i8, echo_u8: u8, echo_i16: i16, echo_u16: u16, echo_i32: i32, echo_u32: u32,
+      echo_i64: i64, echo_u64: u64, echo_isize: isize, echo_usize: usize, echo_f32: f32,
+      echo_f64: f64, echo_bool: bool, echo_char: char, echo_string: String,
+      echo_vec_u8: Vec<u8>, echo_vec_i8: Vec<i8>, echo_vec_i16: Vec<i16>, echo_vec_u16: Vec<u16>,
+      echo_vec_i32: Vec<i32>, echo_vec_u32: Vec<u32>, echo_vec_i64: Vec<i64>,
+      echo_vec_u64: Vec<u64>, echo_vec_f32: Vec<f32>, echo_vec_f64: Vec<f64>,
+      echo_opt_i32: Option<i32>, echo_opt_u32: Option<u32>, echo_opt_i64: Option<i64>,
+      echo_opt_u64: Option<u64>, echo_opt_f32: Option<f32>, echo_opt_f64: Option<f64>,
+      echo_opt_u8: Option<u8>, echo_opt_i16: Option<i16>, echo_opt_bool: Option<bool>,
+      echo_opt_char: Option<char>, echo_opt_string: Option<String>,
+      echo_opt_vec_u8: Option<Vec<u8>>, echo_opt_vec_f64: Option<Vec<f64>>, echo_js: JsValue);
+
+#[wasm_bindgen]
+pub fn say(name: &str) -> String {
+    format!("hello {}", name)
+}
+
+#[wasm_bindgen]
+pub fn str_len(s: &str) -> usize {
+    s.len()
+}
+
+#[wasm_bindgen]
+pub fn sum_bytes(b: &[u8]) -> u64 {
+    b.iter().map(|&x| x as u64).sum()
+}
+
+#[wasm_bindgen]
+pub fn sum_f64(v: &[f64]) -> f64 {
+    v.iter().sum()
+}
+
+#[wasm_bindgen]
+pub fn sum_i64(v: &[i64]) -> i64 {
+    v.iter().sum()
+}
+
+#[wasm_bindgen]
+pub fn double_in_place(v: &mut [i32]) {
+    for x in v.iter_mut() {
+        *x *= 2;
+    }
+}
+
+#[wasm_bindgen]
+pub fn invert(mut v: Vec<u8>) -> Vec<u8> {
+    for x in v.iter_mut() {
+        *x = !*x;
+    }
+    v
+}
+
+#[wasm_bindgen]
+pub fn mix(a: i32, b: f64, c: &str, d: bool, e: u64, f: Option<i32>) -> String {
+    format!("{} {} {} {} {} {:?}", a, b, c, d, e, f)
+}
+
+#[wasm_bindgen]
+pub fn nothing() {}
+
+#[wasm_bindgen]
+pub fn checked_div(a: i32, b: i32) -> Result<i32, JsValue> {
+    if b == 0 { Err(JsValue::from_str("division by zero")) } else { Ok(a / b) }
+}
+
+#[wasm_bindgen]
+pub fn parse_number(s: &str) -> Result<f64, JsValue> {
+    s.trim().parse::<f64>().map_err(|e| JsValue::from_str(&format!("not a number: {}", e)))
+}
+
+#[wasm_bindgen]
+pub fn greet_checked(name: &str) -> Result<String, JsValue> {
+    if name.is_empty() { Err(JsError::new("empty name").into()) } else { Ok(format!("hi {}", name)) }
+}
+
+#[wasm_bindgen]
+pub fn maybe_unit(fail: bool) -> Result<(), JsValue> {
+    if fail { Err("failed".into()) } else { Ok(()) }
+}
+
+#[wasm_bindgen]
+pub fn panics(message: &str) -> i32 {
+    panic!("{}", message)
+}
+
+#[wasm_bindgen]
+pub fn traps() -> i32 {
+    core::arch::wasm32::unreachable()
+}
+
+#[wasm_bindgen]
+pub fn spin(n: u32) -> u32 {
+    let mut x: u32 = 0;
+    for i in 0..n {
+        x = x.wrapping_mul(31).wrapping_add(i);
+    }
+    x
+}
+
+#[wasm_bindgen]
+pub fn clamp_pixels(v: wasm_bindgen::Clamped<Vec<u8>>) -> wasm_bindgen::Clamped<Vec<u8>> {
+    v
+}
