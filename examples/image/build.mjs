@@ -1,27 +1,33 @@
-// build.mjs - compiles image.c to build/image.wasm (and build/image-simd.wasm, the same code
-// with its SIMD paths, -msimd128) with clang-19 when missing or older than image.c or this file;
-// returns their paths. No libc: image.c brings its own allocator and imports nothing, so the
-// same module runs on kiln and on V8's WebAssembly.
+// build.mjs - `kiln build` on image.c, twice, when the outputs are missing or older than
+// image.c or this file: build/image.wasm with its JavaScript glue (build/image.js, .mjs,
+// .d.ts), compiled with -msimd128 (image.c's SIMD paths), and build/image-scalar.* without.
+// The kiln command is $KILN, else the repository's build/kiln. Returns the paths.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const FLAGS = ['-O3', '-mbulk-memory'];
 
 export function buildImage() {
+  const kiln = process.env.KILN || join(here, '..', '..', 'build', 'kiln');
   const source = join(here, 'image.c');
-  const variants = { scalar: join(here, 'build', 'image.wasm'), simd: join(here, 'build', 'image-simd.wasm') };
   const newest = Math.max(statSync(source).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs);
-  for (const [name, out] of Object.entries(variants)) {
-    if (existsSync(out) && statSync(out).mtimeMs >= newest) continue;
-    mkdirSync(dirname(out), { recursive: true });
-    const temporary = `${out}.${process.pid}.tmp`; // renamed into place: concurrent builds are safe
-    execFileSync(process.env.CLANG || 'clang-19', [
-      '--target=wasm32', '-nostdlib', '-O3', '-mbulk-memory', ...(name === 'simd' ? ['-msimd128'] : []),
-      '-Wl,--no-entry', source, '-o', temporary,
-    ], { stdio: 'inherit' });
-    renameSync(temporary, out);
+  const variants = { simd: 'image', scalar: 'image-scalar' };
+  const paths = {};
+  for (const [variant, name] of Object.entries(variants)) {
+    const wasm = join(here, 'build', `${name}.wasm`);
+    const glue = join(here, 'build', `${name}.js`);
+    paths[variant] = { wasm, glue };
+    if (existsSync(glue) && statSync(wasm).mtimeMs >= newest && statSync(glue).mtimeMs >= newest) continue;
+    if (!existsSync(kiln)) throw new Error(`${kiln} not found: run make (or set KILN to a kiln command)`);
+    const flags = variant === 'simd' ? [...FLAGS, '-msimd128'] : FLAGS;
+    try {
+      execFileSync(kiln, ['build', source, '-o', join(here, 'build'), '--name', name, '--', ...flags], { stdio: 'pipe' });
+    } catch (error) {
+      throw new Error(`${kiln} build failed (this needs a kiln with 'kiln build': run make, or set KILN):\n${error.stderr || error.message}`);
+    }
   }
-  return variants;
+  return paths;
 }

@@ -1,105 +1,20 @@
 /* image.c - the guest of examples/image: decodes a binary PPM/PGM, optionally turns it gray,
  * resizes it bilinearly, blurs or sharpens it (an unsharp mask over a separable binomial
- * Gaussian) and encodes the result as PPM/PGM. Built to wasm32 with no libc (build.mjs).
+ * Gaussian) and encodes the result as PPM/PGM. `kiln build` compiles it to wasm and writes
+ * its JavaScript glue (build.mjs runs it).
  *
  * Every step is integer fixed-point arithmetic, so pipeline.mjs, the same steps in plain
  * JavaScript, gives byte-identical output; the definitions of the steps are here and there
  * in the same words.
  *
- * Exports: image_alloc/image_free for buffers the host fills or reads, image_process (the
- * whole pipeline, bytes in, bytes out), image_result_len/image_error for its results, and
- * image_heap_used for leak checks. */
-#include <stddef.h>
-#include <stdint.h>
+ * One export, declared with kiln/guest.h: transform(ppm: bytes, width, height, gray, radius,
+ * amount) -> bytes, the whole pipeline (see the end of the file). */
+#include <kiln/guest.h>
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 #endif
 
-#define EXPORT(name) __attribute__((export_name(#name)))
-
 enum { MAX_SIDE = 16384, MAX_PIXELS = 1 << 26, MAX_RADIUS = 7, MIN_AMOUNT = -16, MAX_AMOUNT = 64 };
-
-/* ------------------------------------------------------------------ a small allocator
- * First fit over an address-ordered free list with coalescing; blocks are 16-byte aligned
- * and start with a 16-byte header holding their size. Memory grows a page run at a time. */
-
-typedef struct block {
-  size_t size;        /* bytes of the whole block, header included */
-  struct block *next; /* next free block by address (free blocks only) */
-} block;
-
-enum { HEADER = 16, PAGE = 65536 };
-
-extern unsigned char __heap_base;
-static unsigned char *heap_end;
-static block *free_list;
-static size_t heap_used;
-
-static void heap_release(block *b) {
-  block **link = &free_list;
-  while (*link && *link < b) link = &(*link)->next;
-  b->next = *link;
-  *link = b;
-  if (b->next && (unsigned char *)b + b->size == (unsigned char *)b->next) {
-    b->size += b->next->size;
-    b->next = b->next->next;
-  }
-  if (link != &free_list) {
-    block *prev = (block *)((unsigned char *)link - offsetof(block, next));
-    if ((unsigned char *)prev + prev->size == (unsigned char *)b) {
-      prev->size += b->size;
-      prev->next = b->next;
-    }
-  }
-}
-
-static int heap_grow(size_t bytes) {
-  if (!heap_end) heap_end = (unsigned char *)(((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15);
-  size_t pages = (bytes + PAGE - 1) / PAGE;
-  size_t old = __builtin_wasm_memory_grow(0, pages);
-  if (old == (size_t)-1) return 0;
-  /* Only this allocator grows memory, so [heap_end, old end) is unused: it joins the block. */
-  unsigned char *top = (unsigned char *)((old + pages) * PAGE);
-  block *b = (block *)heap_end;
-  b->size = (size_t)(top - heap_end);
-  heap_end = top;
-  heap_release(b);
-  return 1;
-}
-
-EXPORT(image_alloc) void *image_alloc(size_t n) {
-  if (n > 0x7fff0000u) return NULL;
-  size_t need = (n + HEADER + 15) & ~(size_t)15;
-  for (int attempt = 0; attempt < 2; attempt++) {
-    for (block **link = &free_list; *link; link = &(*link)->next) {
-      block *b = *link;
-      if (b->size < need) continue;
-      if (b->size - need >= 64) { /* split: the tail stays free */
-        block *rest = (block *)((unsigned char *)b + need);
-        rest->size = b->size - need;
-        rest->next = b->next;
-        *link = rest;
-        b->size = need;
-      } else {
-        *link = b->next;
-      }
-      heap_used += b->size;
-      return (unsigned char *)b + HEADER;
-    }
-    if (!heap_grow(need + PAGE)) return NULL;
-  }
-  return NULL;
-}
-
-EXPORT(image_free) void image_free(void *p) {
-  if (!p) return;
-  block *b = (block *)((unsigned char *)p - HEADER);
-  heap_used -= b->size;
-  heap_release(b);
-}
-
-/* Bytes allocated and not yet freed: the host checks it returns to where it was. */
-EXPORT(image_heap_used) size_t image_heap_used(void) { return heap_used; }
 
 /* ------------------------------------------------------------------ images */
 
@@ -108,8 +23,7 @@ typedef struct {
   uint8_t *pixels;
 } image;
 
-static const char *error;
-static size_t result_len;
+static const char *error; /* what failed, for kiln_fail */
 
 static int fail(const char *message) {
   error = message;
@@ -120,7 +34,7 @@ static int image_new(image *img, int width, int height, int channels) {
   img->width = width;
   img->height = height;
   img->channels = channels;
-  img->pixels = image_alloc((size_t)width * height * channels);
+  img->pixels = malloc((size_t)width * height * channels);
   return img->pixels ? 1 : fail("out of memory");
 }
 
@@ -179,7 +93,7 @@ static size_t put_decimal(uint8_t *out, int value) {
 /* "P6\n<w> <h>\n255\n" (P5 for gray) and the pixels; the buffer is the caller's to free. */
 static uint8_t *encode_pnm(const image *img, size_t *len) {
   size_t size = (size_t)img->width * img->height * img->channels;
-  uint8_t *out = image_alloc(size + 32);
+  uint8_t *out = malloc(size + 32);
   if (!out) return NULL;
   size_t n = 0;
   out[n++] = 'P';
@@ -263,10 +177,10 @@ static void resize_blend(const uint16_t *top, const uint16_t *bottom, int32_t wy
 static int resize_bilinear(const image *src, int width, int height, image *dst) {
   int c = src->channels;
   size_t row = (size_t)width * c;
-  int32_t *table = image_alloc(sizeof(int32_t) * 3 * ((size_t)width + height));
-  uint16_t *lines = image_alloc(sizeof(uint16_t) * 2 * row);
+  int32_t *table = malloc(sizeof(int32_t) * 3 * ((size_t)width + height));
+  uint16_t *lines = malloc(sizeof(uint16_t) * 2 * row);
   if (!table || !lines || !image_new(dst, width, height, c)) {
-    image_free(table), image_free(lines);
+    free(table), free(lines);
     return fail("out of memory");
   }
   int32_t *x0 = table, *x1 = x0 + width, *fx = x1 + width;
@@ -286,7 +200,7 @@ static int resize_bilinear(const image *src, int width, int height, image *dst) 
     }
     resize_blend(lines + (want[0] & 1) * row, lines + (want[1] & 1) * row, fy[y], row, dst->pixels + y * row);
   }
-  image_free(table), image_free(lines);
+  free(table), free(lines);
   return 1;
 }
 
@@ -411,10 +325,10 @@ static int unsharp_mask(image *img, int radius, int amount) {
   const int32_t *vweights = weights;
 #endif
 
-  uint16_t *rows = image_alloc(sizeof(uint16_t) * row * h);   /* the horizontal pass */
-  uint8_t *padded = image_alloc((size_t)(w + 2 * radius) * c); /* one row, edges repeated */
+  uint16_t *rows = malloc(sizeof(uint16_t) * row * h);   /* the horizontal pass */
+  uint8_t *padded = malloc((size_t)(w + 2 * radius) * c); /* one row, edges repeated */
   if (!rows || !padded) {
-    image_free(rows), image_free(padded);
+    free(rows), free(padded);
     return fail("out of memory");
   }
   for (int y = 0; y < h; y++) {
@@ -435,7 +349,7 @@ static int unsharp_mask(image *img, int radius, int amount) {
     }
     sharpen_row(taprows, vweights, taps, amount, row, img->pixels + y * row);
   }
-  image_free(rows), image_free(padded);
+  free(rows), free(padded);
   return 1;
 }
 
@@ -444,20 +358,20 @@ static int unsharp_mask(image *img, int radius, int amount) {
 /* Decodes `len` bytes of PPM/PGM at `bytes`; if `gray`, converts to gray; resizes to
  * width x height (0 for either: keep the aspect ratio; both 0: keep the size); applies
  * unsharp_mask(radius 1..7, amount -16..64; amount 0 skips it); encodes. Returns the encoded
- * image (image_result_len() bytes, freed with image_free) or NULL with image_error() set. */
-EXPORT(image_process)
-uint8_t *image_process(const uint8_t *bytes, size_t len, int width, int height, int gray, int radius, int amount) {
+ * image (*result_len bytes, from malloc) or NULL with `error` set, having freed the rest. */
+static uint8_t *image_process(const uint8_t *bytes, size_t len, int width, int height, int gray, int radius,
+                              int amount, size_t *result_len) {
   image src = {0}, tmp = {0}, out = {0};
   uint8_t *encoded = NULL;
   error = NULL;
-  result_len = 0;
+  *result_len = 0;
   if (radius < 1 || radius > MAX_RADIUS) return fail("radius must be 1 to 7"), NULL;
   if (amount < MIN_AMOUNT || amount > MAX_AMOUNT) return fail("amount must be -16 to 64"), NULL;
   if (width < 0 || height < 0 || width > MAX_SIDE || height > MAX_SIDE) return fail("bad output size"), NULL;
   if (!decode_pnm(bytes, len, &src)) return NULL;
   if (gray && src.channels == 3) {
     if (!grayscale(&src, &tmp)) goto done;
-    image_free(src.pixels);
+    free(src.pixels);
     src = tmp;
     tmp.pixels = NULL;
   }
@@ -471,16 +385,22 @@ uint8_t *image_process(const uint8_t *bytes, size_t len, int width, int height, 
   }
   if (!resize_bilinear(&src, width, height, &out)) goto done;
   if (amount != 0 && !unsharp_mask(&out, radius, amount)) goto done;
-  encoded = encode_pnm(&out, &result_len);
+  encoded = encode_pnm(&out, result_len);
   if (!encoded) fail("out of memory");
 done:
-  image_free(src.pixels);
-  image_free(tmp.pixels);
-  image_free(out.pixels);
+  free(src.pixels);
+  free(tmp.pixels);
+  free(out.pixels);
   return encoded;
 }
 
-EXPORT(image_result_len) size_t image_result_len(void) { return result_len; }
-
-/* The last image_process error as a NUL-terminated string, or NULL. */
-EXPORT(image_error) const char *image_error(void) { return error; }
+/* The export. The arguments are lent (the glue frees ppm); the result is given: the glue
+ * copies it out and frees it with kiln_free. On failure everything is already freed when
+ * kiln_fail throws the message to JavaScript. */
+KILN_EXPORT(bytes, transform, (bytes, ppm), (i32, width), (i32, height), (i32, gray), (i32, radius), (i32, amount))
+kiln_bytes transform(kiln_bytes ppm, int32_t width, int32_t height, int32_t gray, int32_t radius, int32_t amount) {
+  size_t len;
+  uint8_t *out = image_process(ppm.ptr, ppm.len, width, height, gray, radius, amount, &len);
+  if (!out) kiln_fail(error);
+  return (kiln_bytes){out, len};
+}

@@ -1,18 +1,17 @@
 // main.mjs - examples/image: enlarges and sharpens a picture with C compiled to wasm, run on
-// kiln from Node.js (synchronously, then on the thread pool while the event loop keeps
-// ticking), does the same work in pure JavaScript, checks both give the same bytes, prints
-// the times and writes the output image.
+// kiln from Node.js through the glue `kiln build` generates (synchronously, then with
+// .async() on the thread pool while the event loop keeps ticking), does the same work in
+// pure JavaScript, checks both give the same bytes, prints the times and writes the image.
 //   node main.mjs [input.ppm|pgm] [-o out.ppm] [--width N] [--height N] [--gray]
-//                 [--radius 1..7] [--amount -16..64] [--simd] [--runs N]
+//                 [--radius 1..7] [--amount -16..64] [--scalar] [--runs N]
 // Defaults: landscape.ppm, 3x its width (height from the aspect ratio), radius 2, amount
 // 24 (1.5x), written to build/<name>-<w>x<h>.ppm (or .pgm).
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import kiln from 'kiln';
+import { createRequire } from 'node:module';
 import { buildImage } from './build.mjs';
-import { bindImage } from './glue.mjs';
 import { processImage, readPnmHeader } from './pipeline.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +24,7 @@ const { values: opts, positionals } = parseArgs({
     gray: { type: 'boolean', default: false },
     radius: { type: 'string', default: '2' },
     amount: { type: 'string', default: '24' },
-    simd: { type: 'boolean', default: false },
+    scalar: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
   },
 });
@@ -48,11 +47,12 @@ async function best(fn) {
   return { ms, out };
 }
 
-const wasm = buildImage()[opts.simd ? 'simd' : 'scalar'];
-const instance = kiln.instantiate(kiln.compile(wasm), { limits: { memory: 1 << 30 } });
-const image = bindImage(instance.exports, instance.memory);
+// build/image.js: the glue `kiln build` wrote (built with -msimd128; --scalar: without).
+const glue = buildImage()[opts.scalar ? 'scalar' : 'simd'].glue;
+const { transform, instance } = createRequire(import.meta.url)(glue);
+const args = [input, options.width, options.height, options.gray ? 1 : 0, options.radius, options.amount];
 
-const sync = await best(() => image.process(input, options));
+const sync = await best(() => transform(...args));
 
 // The async form: the wasm runs on libuv's thread pool; a 1 ms timer counts how often the
 // event loop ran meanwhile and the longest it waited.
@@ -63,7 +63,7 @@ const timer = setInterval(() => {
   last = now;
   ticks++;
 }, 1);
-const async = await best(() => image.processAsync(input, options));
+const async = await best(() => transform.async(...args));
 clearInterval(timer);
 
 const js = await best(() => processImage(input, options));
@@ -74,14 +74,14 @@ const ext = result.channels === 3 ? '.ppm' : '.pgm';
 const outputPath = opts.output || join(here, 'build', `${basename(inputPath, extname(inputPath))}-${result.width}x${result.height}${ext}`);
 mkdirSync(dirname(outputPath), { recursive: true });
 writeFileSync(outputPath, sync.out);
+instance.close();
 
 const kind = (c) => (c === 3 ? 'RGB' : 'gray');
 const ms = (x) => `${x.toFixed(1).padStart(8)} ms`;
 console.log(`${basename(inputPath)} ${source.width}x${source.height} ${kind(source.channels)} -> ${result.width}x${result.height} ${kind(result.channels)}: ` +
-  `bilinear resize, unsharp mask radius ${options.radius} amount ${options.amount / 16}` + (opts.simd ? ' (wasm built with -msimd128)' : ''));
+  `bilinear resize, unsharp mask radius ${options.radius} amount ${options.amount / 16}` + (opts.scalar ? ' (wasm without SIMD)' : ''));
 console.log(`kiln, C -> wasm, sync      ${ms(sync.ms)}   (best of ${runs})`);
 console.log(`kiln, C -> wasm, .async()  ${ms(async.ms)}   event loop ran ${ticks} times meanwhile, longest wait ${lag.toFixed(1)} ms`);
 console.log(`pure JavaScript            ${ms(js.ms)}`);
 console.log(`outputs ${identical ? 'identical' : 'DIFFER'} (${sync.out.length} bytes); wrote ${outputPath}`);
-instance.close();
 if (!identical) process.exit(1);

@@ -1,23 +1,27 @@
-// image.test.mjs - examples/image: the C guest on kiln (sync and async) and on V8's
-// WebAssembly gives the same bytes as the pure-JavaScript pipeline, for every step and
-// option, on a small odd-sized picture and on the shipped one; errors come back as JS errors;
-// the guest heap returns to empty; main.mjs writes a valid image of the expected size.
-//   node --test examples/image/test/
+// image.test.mjs - examples/image: image.c's transform() through the glue `kiln build`
+// generates (sync and async), and through glue.mjs on kiln and on V8's WebAssembly, gives
+// the same bytes as the pure-JavaScript pipeline, for every step and option, on small
+// odd-sized pictures and on the shipped one; errors come back as JS errors with the guest's
+// message; guest memory does not grow over many calls; main.mjs writes a valid image of the
+// expected size.
+//   node --test examples/image/test/      ($KILN: the kiln command, default build/kiln)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildImage } from '../build.mjs';
 import { bindImage } from '../glue.mjs';
 import { processImage, readPnmHeader } from '../pipeline.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const kiln = createRequire(import.meta.url)(join(here, '..', '..', '..', 'bindings', 'node'));
+const require = createRequire(import.meta.url);
+const kiln = require('kiln');
 const landscape = readFileSync(join(here, '..', 'landscape.ppm'));
+const built = buildImage();
 
 // A 37x23 RGB picture of hashed noise with a hard edge and a '#' comment in its header:
 // odd sizes, every byte value, and edges for the clamping code.
@@ -45,27 +49,33 @@ const cases = [
   { name: 'landscape, 2x', input: landscape, options: { width: 640 } },
 ];
 
-let wasm;
-const instances = [];
-before(() => {
-  wasm = buildImage();
-});
-after(() => instances.forEach((i) => i.close()));
-
-function onKiln(path) {
-  const instance = kiln.instantiate(kiln.compile(path), { limits: { memory: 256 << 20 } });
-  instances.push(instance);
-  return bindImage(instance.exports, instance.memory);
+// Every way of calling transform(): [name, fn(bytes, options) -> bytes or a Promise of them].
+const closers = [];
+after(() => closers.forEach((close) => close()));
+function callers(variant) {
+  const { wasm, glue } = built[variant];
+  const generated = require(glue);
+  const bytes = readFileSync(wasm);
+  const module = kiln.compile(bytes);
+  const onKiln = bindImage((imports) => kiln.instantiate(module, { imports }));
+  const onV8 = bindImage((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
+  closers.push(() => generated.instance.close(), onKiln.close);
+  const args = (input, { width = 0, height = 0, gray = false, radius = 2, amount = 24 }) =>
+    [input, width, height, gray ? 1 : 0, radius, amount];
+  return {
+    generated,
+    ways: [
+      ['generated glue', (input, options) => generated.transform(...args(input, options))],
+      ['generated glue, .async()', (input, options) => generated.transform.async(...args(input, options))],
+      ['glue.mjs on kiln', (input, options) => onKiln.transform(...args(input, options))],
+      ['glue.mjs on V8', (input, options) => onV8.transform(...args(input, options))],
+    ],
+  };
 }
-function onV8(path) {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), {});
-  return bindImage(instance.exports, instance.exports.memory);
-}
 
-for (const variant of ['scalar', 'simd']) {
+for (const variant of ['simd', 'scalar']) {
   test(`${variant} wasm on kiln and V8 gives the pure-JavaScript bytes`, async (t) => {
-    const kilnImage = onKiln(wasm[variant]);
-    const v8Image = onV8(wasm[variant]);
+    const { ways } = callers(variant);
     for (const { name, input, options } of cases) {
       await t.test(name, async () => {
         const expected = Buffer.from(processImage(input, options));
@@ -76,10 +86,7 @@ for (const variant of ['scalar', 'simd']) {
         if (options.width) assert.equal(header.width, options.width);
         if (options.height) assert.equal(header.height, options.height);
         assert.equal(expected.length, header.offset + header.width * header.height * channels);
-        assert.deepEqual(Buffer.from(kilnImage.process(input, options)), expected);
-        assert.deepEqual(Buffer.from(await kilnImage.processAsync(input, options)), expected);
-        assert.deepEqual(Buffer.from(v8Image.process(input, options)), expected);
-        assert.equal(kilnImage.heapUsed(), 0);
+        for (const [way, transform] of ways) assert.deepEqual(Buffer.from(await transform(input, options)), expected, way);
       });
     }
   });
@@ -100,33 +107,37 @@ test('the steps do what they say', () => {
   assert.ok(soft[3] > 50 && soft[4] < 200, `blurred: ${soft}`);
 });
 
-test('bad input and options are errors on both sides, and the guest heap stays empty', () => {
-  const image = onKiln(wasm.scalar);
+test('bad input and options are the same errors on every side, and leak nothing', async () => {
+  const { generated, ways } = callers('simd');
   const bad = [
     [Buffer.from('P3\n1 1\n255\n0 0 0\n'), {}, /not a binary PPM/],
     [Buffer.from('P6\n2 2\n255\n123'), {}, /truncated/],
     [Buffer.from('P6\n2 2\n1023\n'), {}, /maxval 255/],
     [Buffer.from('P6\n2 x\n255\n'), {}, /bad PNM header/],
+    [Buffer.alloc(0), {}, /not a binary PPM/],
     [noisePpm(), { radius: 8 }, /radius must be 1 to 7/],
     [noisePpm(), { amount: 65 }, /amount must be -16 to 64/],
     [noisePpm(), { width: 20000 }, /bad output size/],
   ];
-  for (const [input, options, message] of bad) {
-    assert.throws(() => processImage(input, options), message);
-    assert.throws(() => image.process(input, options), message);
-    assert.equal(image.heapUsed(), 0);
+  const memory = () => generated.instance.memory.buffer.byteLength;
+  const before = memory();
+  for (let round = 0; round < 10; round++) {
+    for (const [input, options, message] of bad) {
+      if (round === 0) assert.throws(() => processImage(input, options), message);
+      for (const [way, transform] of ways) await assert.rejects(async () => transform(input, options), message, way);
+    }
   }
-  assert.throws(() => image.process(noisePpm(), { width: 1.5 }), TypeError);
+  assert.equal(memory(), before);
 });
 
-test('1,000 calls do not grow the guest heap or its memory', () => {
-  const image = onKiln(wasm.simd);
-  const input = noisePpm();
-  image.process(input, { width: 74 });
-  const pages = instances.at(-1).memory.buffer.byteLength;
-  for (let i = 0; i < 1000; i++) image.process(input, { width: 74 });
-  assert.equal(image.heapUsed(), 0);
-  assert.equal(instances.at(-1).memory.buffer.byteLength, pages);
+test('1,000 calls do not grow guest memory', () => {
+  const { generated } = callers('scalar');
+  const input = noisePpm(32, 24);
+  generated.transform(input, 64, 0, 0, 7, 24);
+  const before = generated.instance.memory.buffer.byteLength;
+  // Each call allocates ~10-20 KB: a leak would grow memory by megabytes.
+  for (let i = 0; i < 1000; i++) generated.transform(input, 32 + (i % 32), 0, i & 1, 1 + (i % 7), 24);
+  assert.equal(generated.instance.memory.buffer.byteLength, before);
 });
 
 test('main.mjs prints the times and writes the output image', () => {
