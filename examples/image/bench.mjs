@@ -23,7 +23,7 @@ const input = readFileSync(join(here, 'landscape.ppm'));
 const runs = Number(opts.runs || (opts.quick ? 3 : 7));
 // 320x240 -> 960x720 RGB (3x), or 640x480 with --quick; unsharp mask radius 2, amount 1.5.
 const options = { width: opts.quick ? 640 : 960, height: 0, gray: false, radius: 2, amount: 24 };
-const args = [input, options.width, options.height, 0, options.radius, options.amount];
+const args = [input, options.width, options.height, options.gray, options.radius, options.amount];
 
 async function time(fn, expected) {
   let best = Infinity;

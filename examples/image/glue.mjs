@@ -26,7 +26,7 @@ export function bindImage(instantiate) {
       if (!input) throw new Error('out of guest memory');
       new Uint8Array(memory.buffer).set(bytes, input);
       try {
-        run(retptr, input, bytes.length, width, height, gray, radius, amount);
+        run(retptr, input, bytes.length, width, height, gray ? 1 : 0, radius, amount);
       } finally {
         free(input);
       }

@@ -397,8 +397,8 @@ done:
 /* The export. The arguments are lent (the glue frees ppm); the result is given: the glue
  * copies it out and frees it with kiln_free. On failure everything is already freed when
  * kiln_fail throws the message to JavaScript. */
-KILN_EXPORT(bytes, transform, (bytes, ppm), (i32, width), (i32, height), (i32, gray), (i32, radius), (i32, amount))
-kiln_bytes transform(kiln_bytes ppm, int32_t width, int32_t height, int32_t gray, int32_t radius, int32_t amount) {
+KILN_EXPORT(bytes, transform, (bytes, ppm), (i32, width), (i32, height), (bool, gray), (i32, radius), (i32, amount))
+kiln_bytes transform(kiln_bytes ppm, int32_t width, int32_t height, bool gray, int32_t radius, int32_t amount) {
   size_t len;
   uint8_t *out = image_process(ppm.ptr, ppm.len, width, height, gray, radius, amount, &len);
   if (!out) kiln_fail(error);

@@ -50,7 +50,7 @@ async function best(fn) {
 // build/image.js: the glue `kiln build` wrote (built with -msimd128; --scalar: without).
 const glue = buildImage()[opts.scalar ? 'scalar' : 'simd'].glue;
 const { transform, instance } = createRequire(import.meta.url)(glue);
-const args = [input, options.width, options.height, options.gray ? 1 : 0, options.radius, options.amount];
+const args = [input, options.width, options.height, options.gray, options.radius, options.amount];
 
 const sync = await best(() => transform(...args));
 

@@ -61,7 +61,7 @@ function callers(variant) {
   const onV8 = bindImage((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
   closers.push(() => generated.instance.close(), onKiln.close);
   const args = (input, { width = 0, height = 0, gray = false, radius = 2, amount = 24 }) =>
-    [input, width, height, gray ? 1 : 0, radius, amount];
+    [input, width, height, gray, radius, amount];
   return {
     generated,
     ways: [
@@ -133,10 +133,10 @@ test('bad input and options are the same errors on every side, and leak nothing'
 test('1,000 calls do not grow guest memory', () => {
   const { generated } = callers('scalar');
   const input = noisePpm(32, 24);
-  generated.transform(input, 64, 0, 0, 7, 24);
+  generated.transform(input, 64, 0, false, 7, 24);
   const before = generated.instance.memory.buffer.byteLength;
   // Each call allocates ~10-20 KB: a leak would grow memory by megabytes.
-  for (let i = 0; i < 1000; i++) generated.transform(input, 32 + (i % 32), 0, i & 1, 1 + (i % 7), 24);
+  for (let i = 0; i < 1000; i++) generated.transform(input, 32 + (i % 32), 0, (i & 1) === 1, 1 + (i % 7), 24);
   assert.equal(generated.instance.memory.buffer.byteLength, before);
 });
 
