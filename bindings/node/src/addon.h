@@ -127,6 +127,7 @@ typedef struct node_store {
   int sync_depth;          /* synchronous calls on the JS thread (host functions may nest) */
   napi_ref owner;          /* weak: the Instance object, owner of funcref results */
   napi_threadsafe_function tsfn; /* host functions called from worker threads */
+  struct tsfn_link *tsfn_link;   /* tells each side when the other is gone (see instance.c) */
   napi_ref pending_exception;    /* a JS exception thrown by a host function */
   node_memory *memories;   /* memory objects with an ArrayBuffer handed out */
   externref_box *externrefs; /* JS values passed into wasm as externref */

@@ -18,6 +18,25 @@ static addon *get_addon(napi_env env) {
 
 /* ---------------------------------------------------------------- stores */
 
+/* A thread-safe function can end two ways: the store releases it (close, GC), or Node
+ * finalizes it itself when the environment is torn down (at exit, before the stores'
+ * finalizers run). The link between them, freed by the finalizer, lets the store see the
+ * second case and not release a function that is gone. */
+typedef struct tsfn_link {
+  node_store *store; /* NULL once the store has released the function */
+} tsfn_link;
+
+static void tsfn_finalized(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  tsfn_link *link = data;
+  if (link->store) {
+    link->store->tsfn = NULL;
+    link->store->tsfn_link = NULL;
+  }
+  free(link);
+}
+
+
 /* What one store holds outside the JS heap at least: its value stack and frames as touched,
  * and a memory's first pages. */
 enum { STORE_EXTERNAL_COST = 1 << 20 };
@@ -60,8 +79,10 @@ void store_close(napi_env env, node_store *s) {
   s->store = NULL;
   externrefs_free(env, s);
   if (s->tsfn) {
+    s->tsfn_link->store = NULL;
     napi_release_threadsafe_function(s->tsfn, napi_tsfn_abort);
     s->tsfn = NULL;
+    s->tsfn_link = NULL;
   }
   if (s->pending_exception) napi_delete_reference(env, s->pending_exception), s->pending_exception = NULL;
   if (s->owner) napi_delete_reference(env, s->owner), s->owner = NULL;
@@ -887,9 +908,16 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     napi_get_array_length(env, hosts, &host_count);
     if (host_count && !s->tsfn) {
       napi_value name = addon_string(env, "kiln.host");
-      if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, s, host_request_on_js_thread,
-                                          &s->tsfn) == napi_ok)
+      tsfn_link *link = malloc(sizeof *link);
+      if (link && napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, link, tsfn_finalized, s,
+                                                  host_request_on_js_thread, &s->tsfn) == napi_ok) {
+        link->store = s;
+        s->tsfn_link = link;
         napi_unref_threadsafe_function(env, s->tsfn);
+      } else {
+        free(link);
+        s->tsfn = NULL;
+      }
     }
     kiln_error err;
     s->sync_depth++; /* the start function runs here, synchronously */

@@ -131,3 +131,24 @@ test('instances that are never closed are released by the garbage collector', as
   console.log(`# 10,000 instances left to the GC: RSS grew ${growth.toFixed(1)} MB`);
   assert.ok(growth < 50, `RSS grew ${growth} MB`);
 });
+
+test('the process exits cleanly with instances left open, JS imports and async calls included', async () => {
+  // At exit Node tears down the thread-safe functions of host imports before the instances'
+  // finalizers run; the stores must notice rather than release them a second time (which
+  // aborted the process).
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    const kiln = require('kiln');
+    const module = kiln.compile(${JSON.stringify(wasm('host.wat'))});
+    const imports = { env: { add: (a, b) => a + b, log() {}, fail() { throw new Error('x'); },
+                             big: (x) => x, base: 1 } };
+    const a = kiln.instantiate(module, { imports });
+    const b = kiln.instantiate(module, { imports });
+    console.log(a.exports.twice(1, 2));
+    b.exports.twice.async(2, 3).then((v) => console.log(v));
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.signal, null, r.stderr);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '7\n11\n');
+});
