@@ -21,6 +21,10 @@ required=(
   "libclang-rt-19-dev -"          # sanitizer and libFuzzer runtimes
   "libclang-rt-19-dev-wasm32 -"   # compiler-rt builtins for wasm32
   "wasi-libc -"                   # libc for wasm32-wasi
+  "rustc -"                       # Rust guests (kiln build, tests/bindgen): Debian's rustc,
+  "cargo -"                       #   which has the wasm32 standard library (a rustup one may not)
+  "libstd-rust-dev-wasm32 -"      # the Rust standard library for wasm32-unknown-unknown
+  "librust-wasm-bindgen-dev -"    # wasm-bindgen 0.2.83 for cargo, offline (/usr/share/cargo/registry)
 )
 case "${1:-}" in
   --bench) required+=("gnuplot-nox gnuplot") ;;  # make bench's chart (SVG and PNG)

@@ -295,6 +295,11 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     }
     const bg_export_info *info = export_info(in, target);
     if (info && info->start) continue; /* the glue calls it after instantiating */
+    if (info && info->class_name[0]) {
+      unsupported(in, target, "a method of the exported struct %s: exported structs are not supported",
+                  info->class_name);
+      continue;
+    }
     if (info) {
       for (uint32_t p = 0; p < func.param_count && p < info->arg_count; p++)
         snprintf(func.param_names[p], BG_NAME_MAX, "%s", info->arg_names[p]);

@@ -77,14 +77,15 @@ bool bg_parse_c_section(const uint8_t *data, size_t size,
 /* Read the __wasm_bindgen_unstable section wasm-bindgen 0.2.83 writes (one blob per
  * #[wasm_bindgen] item: a JSON version prefix, then the item's program) for what the
  * descriptors do not say: parameter names, doc comments and which function is the start
- * function. Calls found() for each free function exported; methods of exported structs are
- * left out. Returns false with a message in error if the bytes do not parse. */
+ * function. Calls found() for each function exported (methods of exported structs too,
+ * named by their wasm export, with class_name set). Returns false with a message in error if the bytes do not parse. */
 typedef struct bg_export_info {
   char name[BG_NAME_MAX];
   uint32_t arg_count;
   char arg_names[BG_MAX_PARAMS][BG_NAME_MAX];
   char doc[256];
   bool start;
+  char class_name[BG_NAME_MAX]; /* a method of this exported struct ("" for free functions) */
 } bg_export_info;
 bool bg_parse_wbg_section(const uint8_t *data, size_t size,
                           void (*found)(void *user, const bg_export_info *info), void *user,

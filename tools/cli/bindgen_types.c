@@ -627,7 +627,7 @@ static void read_str(bytes_reader *r, char *out, size_t size) {
 static bool read_export(bytes_reader *r, bg_export_info *info) {
   memset(info, 0, sizeof *info);
   bool method = read_u8(r) == 1; /* class: Option<&str> */
-  if (method) read_str(r, NULL, 0);
+  if (method) read_str(r, info->class_name, sizeof info->class_name);
   uint32_t comments = read_leb(r);
   size_t doc_len = 0;
   for (uint32_t i = 0; i < comments && !r->bad; i++) {
@@ -656,7 +656,17 @@ static bool read_export(bytes_reader *r, bg_export_info *info) {
     else if (kind > 5) r->bad = true;
   }
   info->start = read_u8(r) == 1;
-  return !method;
+  if (method) { /* its wasm export: lower-case struct name, '_', method name */
+    char export_name[BG_NAME_MAX];
+    size_t n = 0;
+    for (const char *c = info->class_name; *c && n < BG_NAME_MAX - 1; c++)
+      export_name[n++] = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+    export_name[n] = 0;
+    char full[BG_NAME_MAX * 2 + 2];
+    snprintf(full, sizeof full, "%s_%s", export_name, info->name);
+    snprintf(info->name, sizeof info->name, "%.*s", BG_NAME_MAX - 1, full);
+  }
+  return true;
 }
 
 bool bg_parse_wbg_section(const uint8_t *data, size_t size,
@@ -690,8 +700,8 @@ bool bg_parse_wbg_section(const uint8_t *data, size_t size,
         bytes_reader r = {all.at, all.at + len, false};
         uint32_t exports = read_leb(&r);
         for (uint32_t i = 0; i < exports && !r.bad; i++) {
-          bool free_function = read_export(&r, &info);
-          if (!r.bad && free_function) found(user, &info);
+          read_export(&r, &info);
+          if (!r.bad) found(user, &info);
         }
         if (r.bad) {
           snprintf(error, error_size, "__wasm_bindgen_unstable: malformed program at offset %zu", (size_t)(all.at - data));

@@ -280,9 +280,11 @@ static int build_c(const char *source, bool directory, const char *wasm, char **
 int cli_build(const char *label, int argc, char **argv) {
   static const struct option options[] = {
       {"out-dir", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
-      {"target-dir", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+      {"target-dir", required_argument, NULL, 't'}, {"skip-unsupported", no_argument, NULL, 's'},
+      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *out_dir = NULL, *name = NULL, *target_dir = NULL;
+  bool skip = false;
   /* Everything after "--" goes to cargo or clang; options may come before or after PATH. */
   int own = 1;
   while (own < argc && strcmp(argv[own], "--") != 0) own++;
@@ -297,6 +299,7 @@ int cli_build(const char *label, int argc, char **argv) {
     case 'o': out_dir = optarg; break;
     case 'n': name = optarg; break;
     case 't': target_dir = optarg; break;
+    case 's': skip = true; break;
     case ':': return cli_usage_error(label, "option '%s' needs a value", argv[optind - 1]);
     default: return cli_usage_error(label, "unknown option '%s' (see 'kiln help build')", argv[optind - 1]);
     }
@@ -363,5 +366,5 @@ int cli_build(const char *label, int argc, char **argv) {
     status = build_c(src, is_dir(src), wasm, extra, extra_count);
   }
   if (status != 0) return status;
-  return cli_bindgen_module(wasm, out_dir, name, false);
+  return cli_bindgen_module(wasm, out_dir, name, skip);
 }

@@ -141,6 +141,7 @@ static const char build_help[] =
     "                        name, the C file's name, or the directory's name)\n"
     "  --target-dir DIR      cargo's target directory (default: $CARGO_TARGET_DIR, else\n"
     "                        DIR/cargo-target under the output directory)\n"
+    "  --skip-unsupported    as kiln bindgen's\n"
     "  -h, --help            show this help\n"
     "\n"
     "exit status: 0, 1 if the build or the binding fails, 2 on usage errors\n";

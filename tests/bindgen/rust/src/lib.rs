@@ -113,3 +113,22 @@ pub fn spin(n: u32) -> u32 {
 pub fn clamp_pixels(v: wasm_bindgen::Clamped<Vec<u8>>) -> wasm_bindgen::Clamped<Vec<u8>> {
     v
 }
+
+/// Not supported by kiln bindgen (exported structs): run.sh checks the error names it, and
+/// builds the rest with --skip-unsupported.
+#[wasm_bindgen]
+pub struct Counter {
+    count: u32,
+}
+
+#[wasm_bindgen]
+pub fn make_counter() -> Counter {
+    Counter { count: 0 }
+}
+
+#[wasm_bindgen]
+impl Counter {
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+}
