@@ -87,6 +87,18 @@ __attribute__((weak, export_name("kiln_alloc"))) void *kiln_alloc(size_t size) {
 }
 __attribute__((weak, export_name("kiln_free"))) void kiln_free(void *ptr) { free(ptr); }
 
+/* The C stack pointer (the linker's __stack_pointer global), for the glue: a call that
+ * ends in a trap or kiln_fail skips the epilogues that restore it, so after a failed call
+ * the glue puts it back where it was between calls. Weak, like kiln_alloc. */
+__attribute__((weak, export_name("kiln_stack_get"))) uintptr_t kiln_stack_get(void) {
+  uintptr_t sp;
+  __asm__ volatile(".globaltype __stack_pointer, i32\n\tglobal.get __stack_pointer\n\tlocal.set %0" : "=r"(sp));
+  return sp;
+}
+__attribute__((weak, export_name("kiln_stack_set"))) void kiln_stack_set(uintptr_t sp) {
+  __asm__ volatile(".globaltype __stack_pointer, i32\n\tlocal.get %0\n\tglobal.set __stack_pointer" : : "r"(sp));
+}
+
 /* ---------------------------------------------------------------- errors */
 
 __attribute__((import_module("kiln"), import_name("fail"), noreturn))

@@ -87,6 +87,13 @@ int32_t checked_div(int32_t a, int32_t b) {
   return a / b;
 }
 
+KILN_EXPORT(i32, fail_with_frame, (i32, n))
+int32_t fail_with_frame(int32_t n) {
+  char message[256]; /* on the C stack: a failing call must not leave it allocated */
+  snprintf(message, sizeof message, "failed with %d", (int)n);
+  kiln_fail(message);
+}
+
 KILN_EXPORT0(i32, traps)
 int32_t traps(void) { __builtin_trap(); }
 
