@@ -394,7 +394,8 @@ def machine_facts():
         pass
     commit = command_output(["git", "rev-parse", "--short", "HEAD"])
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "include",
-                            "tools", "bench"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT).stdout.strip()
+                            "tools", "bench", ":!bench/results"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT).stdout.strip()
     return [
         ("machine", f"{command_output(['nproc'])} CPUs ({cpu_model()}), {mem}, "
                     f"{platform.system()} {platform.release()}"),
