@@ -10,7 +10,7 @@
  *
  * Each kernel defines, before including this header:
  *   BENCH_N        the fixed workload: a native gcc -O2 run of about 0.52 s on the
- *                  reference machine (bench/README.md), 0.06 s for BENCH_SIMD kernels;
+ *                  reference machine (bench/README.md), 0.05 s for BENCH_SIMD kernels;
  *   BENCH_N_QUICK  about a tenth of the work (`make bench QUICK=1`);
  *   BENCH_SIMD 1   (optional) the loops are meant for auto-vectorisation: bench/build.sh
  *                  also builds NAME-simd.wasm with -msimd128. Natively they are
