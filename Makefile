@@ -61,11 +61,15 @@ demo-c: build
 # of the interrupt and fuel checks, and bench/micro.c. Builds in build-bench/ (never build/);
 # the report goes to stdout and bench/results/latest.{md,csv,svg,png}. QUICK=1: n about 10x
 # smaller. BENCH_ARGS passes more options to bench/bench.py (e.g. BENCH_ARGS="--kernels fib,lz").
-bench:
+bench: build
 	@bash scripts/deps.sh --bench
 	bash bench/build.sh build-bench
 	python3 bench/bench.py --build-dir build-bench $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) \
 	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"
+	@echo "== Node.js: calls into kiln from JavaScript (bench/node_bench.mjs)"
+	node bench/node_bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/node.txt
+	@echo "== examples/image: kiln vs V8's WebAssembly (same glue) vs pure JavaScript"
+	KILN=$(CURDIR)/build/kiln node examples/image/bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/image.txt
 
 # libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME
 # with fuzz/NAME.dict (or fuzz/wasm.dict when it has none).
