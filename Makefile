@@ -68,6 +68,8 @@ bench: build
 	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"
 	@echo "== Node.js: calls into kiln from JavaScript (bench/node_bench.mjs)"
 	node bench/node_bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/node.txt
+	@echo "== say(\"world\"): kiln's generated glue vs V8's WebAssembly (same steps) vs plain JavaScript"
+	KILN=$(CURDIR)/build/kiln node bench/say_bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/say.txt
 	@echo "== examples/image: kiln vs V8's WebAssembly (same glue) vs pure JavaScript"
 	KILN=$(CURDIR)/build/kiln node examples/image/bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/image.txt
 
