@@ -307,7 +307,7 @@ void watchdog_disarm(uint64_t token) {
 
 /* ---------------------------------------------------------------- exported functions */
 
-static addon *get_addon(napi_env env) {
+addon *addon_of(napi_env env) {
   addon *a = NULL;
   napi_get_instance_data(env, (void **)&a);
   return a;
@@ -317,7 +317,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value classes;
   napi_get_cb_info(env, info, &argc, &classes, NULL, NULL);
-  addon *a = get_addon(env);
+  addon *a = addon_of(env);
   if (argc < 1 || !addon_is(env, classes, napi_object)) {
     addon_throw_type(env, "init(classes): classes must be an object of error classes");
     return NULL;

@@ -80,6 +80,9 @@ typedef struct addon {
   struct node_store *loose; /* the store of Memory/Table/Global objects made from JS, if any */
 } addon;
 
+/* This environment's addon state. */
+addon *addon_of(napi_env env);
+
 /* The engine every module and store is made from (one per process, thread-safe). */
 kiln_engine *addon_engine(void);
 

@@ -10,12 +10,6 @@
 
 #include "addon.h"
 
-static addon *get_addon(napi_env env) {
-  addon *a = NULL;
-  napi_get_instance_data(env, (void **)&a);
-  return a;
-}
-
 /* ---------------------------------------------------------------- stores */
 
 /* A thread-safe function can end two ways: the store releases it (close, GC), or Node
@@ -50,7 +44,7 @@ node_store *store_new(napi_env env) {
     return NULL;
   }
   s->env = env;
-  s->a = get_addon(env);
+  s->a = addon_of(env);
   s->refs = 1;
   /* Tell V8 what a store costs outside its heap, so that garbage collection comes in time
    * for programs that drop instances without close(). */
@@ -60,7 +54,7 @@ node_store *store_new(napi_env env) {
 }
 
 node_store *store_loose(napi_env env) {
-  addon *a = get_addon(env);
+  addon *a = addon_of(env);
   if (a->loose) {
     store_ref(a->loose);
     return a->loose;
@@ -245,6 +239,7 @@ static kiln_status host_callback(kiln_caller *caller, void *user, const kiln_val
 
 typedef struct node_func {
   node_store *s;
+  napi_ref self; /* weak: the sync function; f.async keeps it alive while its call runs */
   kiln_func *f;
   kiln_functype type;
   char name[128];
@@ -255,6 +250,7 @@ static const napi_type_tag func_tag = {0x6b696c6e66756e63ULL, 0x0000000000000001
 static void func_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_func *nf = data;
+  napi_delete_reference(env, nf->self);
   store_unref(env, nf->s);
   free(nf);
 }
@@ -526,15 +522,11 @@ static napi_value func_call_async(napi_env env, napi_callback_info info) {
   call_args c;
   if (!get_call_args(env, info, &c)) return NULL;
   node_func *nf = c.data;
+  /* The sync function (which owns f.async and nf) is alive: the async one, being called,
+   * holds it. The job keeps it so while the call runs, however f.async was called. */
   napi_value fn = NULL;
-  napi_value key;
-  /* the sync function object owns this one: keep that alive during the call */
-  if (napi_get_reference_value(env, nf->s->a->owner_key, &key) == napi_ok) {
-    napi_value callee;
-    napi_get_cb_info(env, info, NULL, NULL, &callee, NULL);
-    fn = callee;
-  }
-  napi_value r = call_async(env, nf, fn ? fn : c.self, c.argc, c.argv, nf->s->timeout_ms);
+  napi_get_reference_value(env, nf->self, &fn);
+  napi_value r = call_async(env, nf, fn, c.argc, c.argv, nf->s->timeout_ms);
   free_call_args(&c);
   return rejected_if_thrown(env, r);
 }
@@ -553,6 +545,7 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
     return NULL;
   }
   store_ref(s);
+  napi_create_reference(env, fn, 0, &nf->self);
   napi_type_tag_object(env, fn, &func_tag);
   napi_wrap(env, fn, nf, func_finalize, NULL, NULL);
   napi_value length;
@@ -845,7 +838,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value args[3], self;
   napi_get_cb_info(env, info, &argc, args, &self, NULL);
-  addon *a = get_addon(env);
+  addon *a = addon_of(env);
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   for (size_t i = argc; i < 3; i++) args[i] = undefined;

@@ -11,12 +11,6 @@ typedef struct node_module {
 
 static const napi_type_tag module_tag = {0x6b696c6e6d6f6475ULL, 0x6c65000000000001ULL};
 
-static addon *get_addon(napi_env env) {
-  addon *a = NULL;
-  napi_get_instance_data(env, (void **)&a);
-  return a;
-}
-
 static void module_finalize(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   node_module *m = data;
@@ -43,7 +37,7 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   kiln_error err;
   if (kiln_module_new(addon_engine(), bytes, size, &m->module, &err) != KILN_OK) {
     free(m);
-    addon_throw_kiln(env, get_addon(env), &err, false);
+    addon_throw_kiln(env, addon_of(env), &err, false);
     return NULL;
   }
   napi_type_tag_object(env, self, &module_tag);
@@ -79,48 +73,37 @@ static kiln_module *this_module(napi_env env, napi_callback_info info, size_t *a
   return module_unwrap(env, self);
 }
 
-static napi_value module_imports(napi_env env, napi_callback_info info) {
+/* {module?, name, kind, type}: one entry of imports() or exports(). */
+static napi_value extern_entry(napi_env env, const char *module_name, const char *name, const kiln_externtype *type) {
+  napi_value entry;
+  napi_create_object(env, &entry);
+  if (module_name) addon_set(env, entry, "module", addon_string(env, module_name));
+  addon_set(env, entry, "name", addon_string(env, name));
+  addon_set(env, entry, "kind", addon_string(env, addon_kind_name(type->kind)));
+  addon_set(env, entry, "type", addon_externtype(env, type));
+  return entry;
+}
+
+/* imports() and exports(): the module's list of either. */
+static napi_value extern_list(napi_env env, napi_callback_info info, bool imports) {
   size_t argc = 0;
   kiln_module *m = this_module(env, info, &argc, NULL);
   if (!m) return NULL;
-  uint32_t n = kiln_module_import_count(m);
+  uint32_t n = imports ? kiln_module_import_count(m) : kiln_module_export_count(m);
   napi_value list;
   napi_create_array_with_length(env, n, &list);
   for (uint32_t i = 0; i < n; i++) {
-    const char *module_name, *name;
+    const char *module_name = NULL, *name;
     kiln_externtype type;
-    kiln_module_import(m, i, &module_name, &name, &type);
-    napi_value entry;
-    napi_create_object(env, &entry);
-    addon_set(env, entry, "module", addon_string(env, module_name));
-    addon_set(env, entry, "name", addon_string(env, name));
-    addon_set(env, entry, "kind", addon_string(env, addon_kind_name(type.kind)));
-    addon_set(env, entry, "type", addon_externtype(env, &type));
-    napi_set_element(env, list, i, entry);
+    if (imports) kiln_module_import(m, i, &module_name, &name, &type);
+    else kiln_module_export(m, i, &name, &type);
+    napi_set_element(env, list, i, extern_entry(env, module_name, name, &type));
   }
   return list;
 }
 
-static napi_value module_exports(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  kiln_module *m = this_module(env, info, &argc, NULL);
-  if (!m) return NULL;
-  uint32_t n = kiln_module_export_count(m);
-  napi_value list;
-  napi_create_array_with_length(env, n, &list);
-  for (uint32_t i = 0; i < n; i++) {
-    const char *name;
-    kiln_externtype type;
-    kiln_module_export(m, i, &name, &type);
-    napi_value entry;
-    napi_create_object(env, &entry);
-    addon_set(env, entry, "name", addon_string(env, name));
-    addon_set(env, entry, "kind", addon_string(env, addon_kind_name(type.kind)));
-    addon_set(env, entry, "type", addon_externtype(env, &type));
-    napi_set_element(env, list, i, entry);
-  }
-  return list;
-}
+static napi_value module_imports(napi_env env, napi_callback_info info) { return extern_list(env, info, true); }
+static napi_value module_exports(napi_env env, napi_callback_info info) { return extern_list(env, info, false); }
 
 static napi_value module_custom_sections(napi_env env, napi_callback_info info) {
   size_t argc = 1;

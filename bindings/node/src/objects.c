@@ -31,12 +31,6 @@ static const napi_type_tag memory_tag = {0x6b696c6e6d656d6fULL, 0x72790000000000
 static const napi_type_tag table_tag = {0x6b696c6e7461626cULL, 0x6500000000000001ULL};
 static const napi_type_tag global_tag = {0x6b696c6e676c6f62ULL, 0x616c000000000001ULL};
 
-static addon *get_addon(napi_env env) {
-  addon *a = NULL;
-  napi_get_instance_data(env, (void **)&a);
-  return a;
-}
-
 static void *unwrap_tagged(napi_env env, napi_value obj, const napi_type_tag *tag) {
   bool tagged = false;
   void *data = NULL;
@@ -288,7 +282,7 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
     kiln_val init = {.type = type};
     napi_valuetype vt = napi_undefined;
     if (argc >= 2) napi_typeof(env, args[1], &vt);
-    if (vt != napi_undefined && !value_to_wasm(env, get_addon(env), t->s, args[1], type, &init, what, 1)) {
+    if (vt != napi_undefined && !value_to_wasm(env, addon_of(env), t->s, args[1], type, &init, what, 1)) {
       store_unref(env, t->s);
       return free(t), NULL;
     }
@@ -323,7 +317,7 @@ static napi_value table_get(napi_env env, napi_callback_info info) {
   if (!t || !table_index(env, t, argc ? arg : NULL, &i, "Table.get(index): index out of range")) return NULL;
   kiln_val v;
   kiln_table_get(t->table, i, &v);
-  return value_from_wasm(env, get_addon(env), t->s, &v);
+  return value_from_wasm(env, addon_of(env), t->s, &v);
 }
 
 static napi_value table_set(napi_env env, napi_callback_info info) {
@@ -334,7 +328,7 @@ static napi_value table_set(napi_env env, napi_callback_info info) {
   if (!t || !table_index(env, t, argc ? args[0] : NULL, &i, "Table.set(index, value): index out of range"))
     return NULL;
   kiln_val v = {.type = kiln_table_elem_type(t->table)};
-  if (argc >= 2 && !value_to_wasm(env, get_addon(env), t->s, args[1], v.type, &v, "Table.set", 1)) return NULL;
+  if (argc >= 2 && !value_to_wasm(env, addon_of(env), t->s, args[1], v.type, &v, "Table.set", 1)) return NULL;
   kiln_table_set(t->table, i, v);
   return NULL;
 }
@@ -350,7 +344,7 @@ static napi_value table_grow(napi_env env, napi_callback_info info) {
     return NULL;
   }
   kiln_val v = {.type = kiln_table_elem_type(t->table)};
-  if (argc >= 2 && !value_to_wasm(env, get_addon(env), t->s, args[1], v.type, &v, "Table.grow", 1)) return NULL;
+  if (argc >= 2 && !value_to_wasm(env, addon_of(env), t->s, args[1], v.type, &v, "Table.grow", 1)) return NULL;
   uint32_t old_size;
   if (kiln_table_grow(t->table, (uint32_t)delta, v, &old_size) != KILN_OK) {
     napi_throw_range_error(env, NULL, "Table.grow: the table cannot grow that much");
@@ -428,7 +422,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
     if (argc >= 2) napi_typeof(env, args[1], &vt);
     bool saved = g->s->lenient;
     g->s->lenient = true; /* the standard coerces the initial value */
-    bool ok = vt == napi_undefined || value_to_wasm(env, get_addon(env), g->s, args[1], type, &v, what, 1);
+    bool ok = vt == napi_undefined || value_to_wasm(env, addon_of(env), g->s, args[1], type, &v, what, 1);
     g->s->lenient = saved;
     if (!ok) {
       store_unref(env, g->s);
@@ -446,7 +440,7 @@ static napi_value global_get_value(napi_env env, napi_callback_info info) {
   node_global *g = this_object(env, info, &global_tag, &argc, NULL, "Global");
   if (!g) return NULL;
   kiln_val v = kiln_global_get(g->global);
-  return value_from_wasm(env, get_addon(env), g->s, &v);
+  return value_from_wasm(env, addon_of(env), g->s, &v);
 }
 
 static napi_value global_set_value(napi_env env, napi_callback_info info) {
@@ -459,7 +453,7 @@ static napi_value global_set_value(napi_env env, napi_callback_info info) {
     return NULL;
   }
   kiln_val v;
-  if (!value_to_wasm(env, get_addon(env), g->s, argc ? arg : NULL, kiln_global_type(g->global), &v, "Global.value", 0))
+  if (!value_to_wasm(env, addon_of(env), g->s, argc ? arg : NULL, kiln_global_type(g->global), &v, "Global.value", 0))
     return NULL;
   kiln_global_set(g->global, v);
   return NULL;
