@@ -682,9 +682,8 @@ def run_micro(build_dir, quick, log):
     return proc.stdout.decode("utf-8", "replace"), None
 
 
-NODE_PLACEHOLDER = """| Node.js: sync call into kiln, async round trip | not yet | comes with the Node.js addon (issue 5): its `make bench` figures will be the overhead of a synchronous call from JavaScript into a kiln export and of an asynchronous round trip |
+NODE_NOTE = """| Node.js: calls into kiln from JavaScript | see `node.txt`, `say.txt`, `image.txt` | `make bench` runs bench/node_bench.mjs (sync call, async round trip, Pool), bench/say_bench.mjs (the say() round trip, Rust and C guests) and examples/image/bench.mjs after this harness and writes their output beside this file |
 """
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -753,7 +752,7 @@ def main():
     rep = Report(benchmarks, runners, cells)
     text = report(args, rep, startup, startup_errors, checks, started, time.monotonic() - t0, load_start, rounds)
     if micro_out:
-        text += "\n" + micro_out.rstrip() + "\n" + NODE_PLACEHOLDER
+        text += "\n" + micro_out.rstrip() + "\n" + NODE_NOTE
     if errors:
         text += "\n## Errors\n\n" + "".join(f"- {e}\n" for e in errors)
     if args.results:
