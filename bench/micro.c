@@ -199,8 +199,8 @@ static void bench_calls(kiln_engine *engine, int calls) {
     exit(1);
   }
   enum { BATCHES = 7 };
-  double add_ns[BATCHES], nop_ns[BATCHES];
-  int32_t sum = 0;
+  double add_ns[BATCHES], raw_ns[BATCHES], nop_ns[BATCHES];
+  int32_t sum = 0, raw_sum = 0;
   int count = calls / BATCHES;
   for (int batch = -1; batch < BATCHES; batch++) { /* batch -1 warms up */
     kiln_val args[2], result;
@@ -216,19 +216,34 @@ static void bench_calls(kiln_engine *engine, int calls) {
     for (int i = 0; i < count; i++)
       if (kiln_func_call(store, nop.of.func, NULL, 0, NULL, 0, &err) != KILN_OK) die("nop", &err);
     double t2 = now();
+    for (int i = 0; i < count; i++) {
+      uint64_t slots[2] = {(uint32_t)raw_sum, (uint32_t)i};
+      if (kiln_func_call_raw(store, add.of.func, slots, &err) != KILN_OK) die("add (raw)", &err);
+      raw_sum = (int32_t)(uint32_t)slots[0];
+    }
+    double t3 = now();
     if (batch >= 0) {
       add_ns[batch] = (t1 - t0) / count * 1e9;
       nop_ns[batch] = (t2 - t1) / count * 1e9;
+      raw_ns[batch] = (t3 - t2) / count * 1e9;
     }
   }
-  double add_min = add_ns[0], nop_min = nop_ns[0];
+  if (raw_sum != sum) {
+    fprintf(stderr, "micro: kiln_func_call_raw summed %d, kiln_func_call %d\n", raw_sum, sum);
+    exit(1);
+  }
+  double add_min = add_ns[0], nop_min = nop_ns[0], raw_min = raw_ns[0];
   for (int i = 1; i < BATCHES; i++) {
     if (add_ns[i] < add_min) add_min = add_ns[i];
     if (nop_ns[i] < nop_min) nop_min = nop_ns[i];
+    if (raw_ns[i] < raw_min) raw_min = raw_ns[i];
   }
   printf("| host-to-wasm call, add(i32, i32) -> i32 | %.1f ns/call | through kiln_func_call: "
          "median of %d batches of %d calls (best %.1f ns; sum %d) |\n",
          median(add_ns, BATCHES), BATCHES, count, add_min, (int)sum);
+  printf("| host-to-wasm call, add(i32, i32) -> i32, raw | %.1f ns/call | through kiln_func_call_raw "
+         "(untagged 8-byte slots): median of %d batches (best %.1f ns) |\n",
+         median(raw_ns, BATCHES), BATCHES, raw_min);
   printf("| host-to-wasm call, nop() | %.1f ns/call | median of %d batches of %d calls "
          "(best %.1f ns) |\n", median(nop_ns, BATCHES), BATCHES, count, nop_min);
   kiln_store_free(store);

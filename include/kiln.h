@@ -314,6 +314,18 @@ kiln_functype kiln_func_type(const kiln_func *func);
 kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
                            kiln_val *results, size_t result_count, kiln_error *err);
 
+/* The fast form of kiln_func_call for bindings that know the function's type (from
+ * kiln_func_type) and call it often: no type tags, no checks of the values. slots holds the
+ * params in order, one 8-byte slot each (little-endian; an i32 or f32 in the low 4 bytes
+ * with the high 4 zero; a v128 in two slots); on KILN_OK the results replace them, laid out
+ * the same way (the high 4 bytes of an i32 or f32 result are unspecified). Only for
+ * functions whose params and results are all numeric (i32, i64, f32, f64, v128): others
+ * fail with KILN_ERR_ARGUMENT. kiln_func_raw_slots tells how many slots slots must hold
+ * (the larger of the params' and the results'; at least 1), or 0 for a function with
+ * reference-typed params or results. Traps and re-entry behave as in kiln_func_call. */
+kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slots, kiln_error *err);
+uint32_t kiln_func_raw_slots(const kiln_func *func);
+
 /* Inside a host callback: the calling instance's memory 0 (NULL if it has none), the store,
  * and a way to trap. kiln_caller_trap formats a message (printf style) and returns
  * KILN_ERR_TRAP for the callback to return. kiln_caller_exit ends the whole call with

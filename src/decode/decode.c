@@ -438,6 +438,7 @@ static bool sec_type(decoder *d, reader *r) {
     for (uint32_t k = 0; k < nr; k++) {
       if (!get_valtype(d, r, &types[np + k])) return false;
     }
+    functype_layout(ft);
   }
   return true;
 }

@@ -31,7 +31,23 @@ typedef struct functype {
   uint32_t result_count;
   uint8_t *types;        /* param_count params then result_count results (VT_*); never NULL */
   uint32_t type_id;      /* canonical id in the engine's type registry (set after decode) */
+  /* Set by functype_layout() once the types are known: the 8-byte value-stack slots the
+   * params and the results take (v128 two), and whether every type is numeric. */
+  uint32_t param_slots, result_slots;
+  bool numeric;
 } functype;
+
+static inline void functype_layout(functype *t) {
+  t->param_slots = t->result_slots = 0;
+  t->numeric = true;
+  for (uint32_t i = 0; i < t->param_count + t->result_count; i++) {
+    uint8_t v = t->types[i];
+    uint32_t slots = v == VT_V128 ? 2 : 1;
+    if (i < t->param_count) t->param_slots += slots;
+    else t->result_slots += slots;
+    if (v == VT_FUNCREF || v == VT_EXTERNREF) t->numeric = false;
+  }
+}
 
 typedef struct limits {
   uint64_t min;

@@ -156,6 +156,7 @@ kiln_func *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host
   for (uint32_t i = 0; i < type->param_count; i++) f->host_type.types[i] = (uint8_t)type->params[i];
   for (uint32_t i = 0; i < type->result_count; i++) f->host_type.types[type->param_count + i] = (uint8_t)type->results[i];
   for (uint32_t i = 0; i < n; i++) f->host_valtypes[i] = (kiln_valtype)f->host_type.types[i];
+  functype_layout(&f->host_type);
   if (registry_intern(&store->engine->types, &f->host_type, &f->type_id)) goto fail;
   f->host_type.type_id = f->type_id;
   f->type = &f->host_type;
@@ -184,35 +185,10 @@ kiln_functype kiln_func_type(const kiln_func *func) {
   return t;
 }
 
-kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
-                           kiln_val *results, size_t result_count, kiln_error *err) {
-  kiln_error scratch;
-  if (!err) err = &scratch;
-  if (!store || !func) return error_set(err, KILN_ERR_ARGUMENT, "kiln_func_call: no store or function");
-  const functype *t = func->type;
-  if (arg_count != t->param_count)
-    return error_set(err, KILN_ERR_ARGUMENT, "expected %u arguments, got %zu", t->param_count, arg_count);
-  if (result_count < t->result_count)
-    return error_set(err, KILN_ERR_ARGUMENT, "room for %zu results given, the function returns %u", result_count,
-                     t->result_count);
-  uint32_t ps = 0, rs = 0;
-  for (uint32_t i = 0; i < t->param_count; i++) {
-    if ((uint8_t)args[i].type != t->types[i])
-      return error_set(err, KILN_ERR_ARGUMENT, "argument %u: expected %s, got %s", i,
-                       kiln_valtype_string((kiln_valtype)t->types[i]), kiln_valtype_string(args[i].type));
-    ps += valtype_slots(t->types[i]);
-  }
-  for (uint32_t i = 0; i < t->result_count; i++) rs += valtype_slots(t->types[t->param_count + i]);
+/* Run func with its params already at store->stack_top (which it restores); the results
+ * are left there. Checks the nesting of calls made from host callbacks. */
+static kiln_status call_at_top(kiln_store *store, kiln_func *func, kiln_error *err) {
   uint8_t *base = store->stack_top;
-  size_t need = 8 * (size_t)(ps > rs ? ps : rs);
-  if (base + need > store->stack_end) return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-  uint8_t *p = base;
-  for (uint32_t i = 0; i < t->param_count; i++) {
-    size_t n = t->types[i] == VT_V128 ? 16 : 8;
-    memcpy(p, &args[i].of, n);
-    if (t->types[i] == VT_I32 || t->types[i] == VT_F32) memset(p + 4, 0, 4);
-    p += n;
-  }
   uintptr_t here = (uintptr_t)__builtin_frame_address(0);
   if (store->host_entries == 0) {
     store->native_stack_base = here;
@@ -228,16 +204,102 @@ kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *a
   kiln_status st = interp_call(store, func, err);
   store->host_entries--;
   store->stack_top = base;
+  return st;
+}
+
+/* Room on the value stack for the call's params and results. */
+static bool call_fits(const kiln_store *store, const functype *t) {
+  uint32_t slots = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
+  return (size_t)(store->stack_end - store->stack_top) >= 8 * (size_t)slots;
+}
+
+kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
+                           kiln_val *results, size_t result_count, kiln_error *err) {
+  kiln_error scratch;
+  if (!err) err = &scratch;
+  if (!store || !func) return error_set(err, KILN_ERR_ARGUMENT, "kiln_func_call: no store or function");
+  const functype *t = func->type;
+  if (arg_count != t->param_count)
+    return error_set(err, KILN_ERR_ARGUMENT, "expected %u arguments, got %zu", t->param_count, arg_count);
+  if (result_count < t->result_count)
+    return error_set(err, KILN_ERR_ARGUMENT, "room for %zu results given, the function returns %u", result_count,
+                     t->result_count);
+  if (!call_fits(store, t)) return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+  uint64_t *p = (uint64_t *)(void *)store->stack_top;
+  for (uint32_t i = 0; i < t->param_count; i++) {
+    uint8_t ty = t->types[i];
+    if ((uint8_t)args[i].type != ty)
+      return error_set(err, KILN_ERR_ARGUMENT, "argument %u: expected %s, got %s", i,
+                       kiln_valtype_string((kiln_valtype)ty), kiln_valtype_string(args[i].type));
+    if (ty == VT_I32 || ty == VT_F32) {
+      *p++ = args[i].of.f32_bits;
+    } else if (ty == VT_V128) {
+      memcpy(p, args[i].of.v128, 16);
+      p += 2;
+    } else {
+      memcpy(p++, &args[i].of, 8);
+    }
+  }
+  kiln_status st = call_at_top(store, func, err);
   if (st != KILN_OK) return st;
-  p = base;
+  p = (uint64_t *)(void *)store->stack_top;
   for (uint32_t i = 0; i < t->result_count; i++) {
     uint8_t ty = t->types[t->param_count + i];
     results[i].type = (kiln_valtype)ty;
-    memset(&results[i].of, 0, sizeof results[i].of);
-    memcpy(&results[i].of, p, ty == VT_V128 ? 16 : ty == VT_I32 || ty == VT_F32 ? 4 : 8);
-    p += 8 * valtype_slots(ty);
+    if (ty == VT_V128) {
+      memcpy(results[i].of.v128, p, 16);
+      p += 2;
+    } else { /* i32 and f32 results were stored as 4 bytes: read as many */
+      memset(&results[i].of, 0, sizeof results[i].of);
+      memcpy(&results[i].of, p++, ty == VT_I32 || ty == VT_F32 ? 4 : 8);
+    }
   }
   return KILN_OK;
+}
+
+kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slots, kiln_error *err) {
+  kiln_error scratch;
+  if (!err) err = &scratch;
+  if (!store || !func || (!slots && (func->type->param_slots || func->type->result_slots)))
+    return error_set(err, KILN_ERR_ARGUMENT, "kiln_func_call_raw: no store, function or slots");
+  const functype *t = func->type;
+  if (!t->numeric)
+    return error_set(err, KILN_ERR_ARGUMENT,
+                     "kiln_func_call_raw: the function has reference-typed params or results; use kiln_func_call");
+  if (!call_fits(store, t)) return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+  /* Slot by slot, not memcpy: a wide load of slots the caller has just stored one by one
+   * misses store forwarding and stalls, which cost more than the rest of the call. */
+  uint64_t *top = (uint64_t *)(void *)store->stack_top;
+  for (uint32_t i = 0; i < t->param_slots; i++) top[i] = slots[i];
+  kiln_status st = call_at_top(store, func, err);
+  if (st != KILN_OK) return st;
+  /* An i32 or f32 result was stored as 4 bytes: read it as 4 bytes, for the same reason. */
+  const uint8_t *types = t->types + t->param_count;
+  for (uint32_t i = 0, k = 0; i < t->result_count; i++, k++) {
+    uint32_t low;
+    switch (types[i]) {
+    case VT_I32:
+    case VT_F32:
+      memcpy(&low, &top[k], 4);
+      slots[k] = low;
+      break;
+    case VT_V128:
+      slots[k] = top[k];
+      k++;
+      slots[k] = top[k];
+      break;
+    default:
+      slots[k] = top[k];
+    }
+  }
+  return KILN_OK;
+}
+
+uint32_t kiln_func_raw_slots(const kiln_func *func) {
+  const functype *t = func->type;
+  if (!t->numeric) return 0;
+  uint32_t n = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
+  return n ? n : 1;
 }
 
 /* ------------------------------------------------------------------ callers */

@@ -1516,6 +1516,71 @@ static void test_threads(void) {
   kiln_engine_free(e);
 }
 
+static void test_raw_calls(void) {
+  group("kiln_func_call_raw: untagged slots for every numeric type, host imports, traps, refusal of references");
+  kiln_engine *e = kiln_engine_new(NULL);
+  kiln_module *m = load(e, api_wasm, sizeof api_wasm);
+  kiln_store *s = kiln_store_new(e);
+  host_ctx ctx = {0};
+  kiln_instance *inst = instantiate_api(s, m, &ctx);
+  if (!inst) goto out;
+  kiln_error err = {0};
+  kiln_func *f;
+  uint64_t slots[4];
+
+  /* i32: the result in the low 4 bytes; a negative value round-trips */
+  CHECK((f = export_func(inst, "id_i32")) && kiln_func_raw_slots(f) == 1);
+  slots[0] = (uint32_t)INT32_MIN;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && (int32_t)(uint32_t)slots[0] == INT32_MIN);
+  CHECK((f = export_func(inst, "i64_mix")) && kiln_func_raw_slots(f) == 2);
+  slots[0] = 0x123456789abcdefull, slots[1] = 0xfffffffffffffffeull;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK &&
+        slots[0] == ((0x123456789abcdefull * 3) ^ (0xfffffffffffffffeull >> 1)));
+  /* f32 and f64 as bit patterns: a NaN payload survives */
+  CHECK((f = export_func(inst, "id_f32")) != NULL);
+  slots[0] = 0x7fa00001u;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && (uint32_t)slots[0] == 0x7fa00001u);
+  CHECK((f = export_func(inst, "f64_div")) != NULL);
+  double ten = 10.0, four = 4.0, q;
+  memcpy(&slots[0], &ten, 8), memcpy(&slots[1], &four, 8);
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && (memcpy(&q, &slots[0], 8), q == 2.5));
+  /* v128 takes two slots each */
+  CHECK((f = export_func(inst, "v128_add")) && kiln_func_raw_slots(f) == 4);
+  uint32_t x[4] = {1, 0xffffffffu, 0x7fffffffu, 100}, y[4] = {2, 1, 1, 0xfffffff6u}, sum[4];
+  memcpy(&slots[0], x, 16), memcpy(&slots[2], y, 16);
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK);
+  memcpy(sum, slots, 16);
+  CHECK(sum[0] == 3 && sum[1] == 0 && sum[2] == 0x80000000u && sum[3] == 90);
+  /* two results of different types, laid out in order */
+  CHECK((f = export_func(inst, "swap")) && kiln_func_raw_slots(f) == 2);
+  slots[0] = (uint32_t)-5, slots[1] = 1ull << 40;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && slots[0] == 1ull << 40 &&
+        (int32_t)(uint32_t)slots[1] == -5);
+  /* through a host import, and recursion */
+  CHECK((f = export_func(inst, "call_add")) != NULL);
+  slots[0] = 40, slots[1] = 2;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && (uint32_t)slots[0] == 42);
+  CHECK((f = export_func(inst, "fact")) != NULL);
+  slots[0] = 10;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && (uint32_t)slots[0] == 3628800);
+  /* a trap comes back as in kiln_func_call, and the store stays usable */
+  CHECK((f = export_func(inst, "divide")) != NULL);
+  slots[0] = 7, slots[1] = 0;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_ERR_TRAP && err.trap == KILN_TRAP_INTEGER_DIVIDE_BY_ZERO);
+  slots[0] = 7, slots[1] = 2;
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_OK && (uint32_t)slots[0] == 3);
+  /* [] -> [] needs no slots; reference types are refused with a message */
+  CHECK((f = export_func(inst, "bump_counter")) && kiln_func_raw_slots(f) == 1);
+  CHECK(kiln_func_call_raw(s, f, NULL, &err) == KILN_OK);
+  CHECK((f = export_func(inst, "id_externref")) && kiln_func_raw_slots(f) == 0);
+  CHECK(kiln_func_call_raw(s, f, slots, &err) == KILN_ERR_ARGUMENT && strstr(err.message, "kiln_func_call"));
+  CHECK((f = export_func(inst, "is_null_func")) && kiln_func_raw_slots(f) == 0);
+out:
+  kiln_store_free(s);
+  kiln_module_free(m);
+  kiln_engine_free(e);
+}
+
 int main(void) {
   test_engine_config();
   test_module_errors();
@@ -1524,6 +1589,7 @@ int main(void) {
   test_host_functions();
   test_linking();
   test_value_types();
+  test_raw_calls();
   test_argument_errors();
   test_memory_table_global();
   test_traps();

@@ -242,6 +242,7 @@ typedef struct node_func {
   napi_ref self; /* weak: the sync function; f.async keeps it alive while its call runs */
   kiln_func *f;
   kiln_functype type;
+  uint32_t raw_slots; /* kiln_func_raw_slots: > 0 when the call can go through kiln_func_call_raw */
   char name[128];
 } node_func;
 
@@ -265,14 +266,19 @@ kiln_func *function_unwrap(napi_env env, napi_value v, node_store **store) {
   return nf->f;
 }
 
+/* A call with another number of arguments than the function has params is an error, except
+ * in the lenient mode of the WebAssembly facade (missing ones are undefined). */
+static bool arity_ok(napi_env env, node_func *nf, size_t argc) {
+  if (argc == nf->type.param_count || nf->s->lenient) return true;
+  addon_throw_type(env, "%s expects %u argument%s, got %zu", nf->name, nf->type.param_count,
+                   nf->type.param_count == 1 ? "" : "s", argc);
+  return false;
+}
+
 /* Convert the JS arguments of a call of nf into vals (param_count of them). */
 static bool convert_args(napi_env env, node_func *nf, size_t argc, napi_value *argv, kiln_val *vals) {
   node_store *s = nf->s;
-  if (argc != nf->type.param_count && !s->lenient) {
-    addon_throw_type(env, "%s expects %u argument%s, got %zu", nf->name, nf->type.param_count,
-                     nf->type.param_count == 1 ? "" : "s", argc);
-    return false;
-  }
+  if (!arity_ok(env, nf, argc)) return false;
   napi_value undefined = NULL;
   for (uint32_t i = 0; i < nf->type.param_count; i++) {
     kiln_valtype type = nf->type.params[i];
@@ -337,6 +343,88 @@ static void free_call_args(call_args *c) {
   if (c->argv != c->stack) free(c->argv);
 }
 
+/* A kiln_val of a numeric type into the untagged slots of kiln_func_call_raw; the number of
+ * slots it took. */
+static uint32_t val_to_slots(const kiln_val *v, uint64_t *slots) {
+  switch (v->type) {
+  case KILN_I32:
+  case KILN_F32:
+    slots[0] = v->of.f32_bits;
+    return 1;
+  case KILN_V128:
+    memcpy(slots, v->of.v128, 16);
+    return 2;
+  default:
+    slots[0] = v->of.f64_bits;
+    return 1;
+  }
+}
+
+static uint32_t val_from_slots(kiln_valtype type, const uint64_t *slots, kiln_val *v) {
+  v->type = type;
+  v->of.i64 = 0;
+  switch (type) {
+  case KILN_I32:
+  case KILN_F32:
+    v->of.f32_bits = (uint32_t)slots[0];
+    return 1;
+  case KILN_V128:
+    memcpy(v->of.v128, slots, 16);
+    return 2;
+  default:
+    v->of.f64_bits = slots[0];
+    return 1;
+  }
+}
+
+/* The JS arguments of a numeric-only function straight into raw slots (nf->raw_slots <= 16). */
+static bool convert_args_raw(napi_env env, node_func *nf, size_t argc, napi_value *argv, uint64_t *slots) {
+  node_store *s = nf->s;
+  if (!arity_ok(env, nf, argc)) return false;
+  napi_value undefined = NULL;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < nf->type.param_count; i++) {
+    kiln_valtype type = nf->type.params[i];
+    int32_t i32;
+    if (i < argc && type == KILN_I32 && napi_get_value_int32(env, argv[i], &i32) == napi_ok) {
+      slots[k++] = (uint32_t)i32; /* the common case, inline */
+      continue;
+    }
+    kiln_val v;
+    if (i >= argc && !undefined) napi_get_undefined(env, &undefined);
+    if (!value_to_wasm(env, s->a, s, i < argc ? argv[i] : undefined, type, &v, nf->name, i)) return false;
+    k += val_to_slots(&v, slots + k);
+  }
+  return true;
+}
+
+static napi_value results_from_slots(napi_env env, node_func *nf, const uint64_t *slots) {
+  napi_value r;
+  uint32_t n = nf->type.result_count;
+  if (n == 1 && nf->type.results[0] == KILN_I32)
+    return napi_create_int32(env, (int32_t)(uint32_t)slots[0], &r) == napi_ok ? r : NULL;
+  kiln_val vals[16];
+  for (uint32_t i = 0, k = 0; i < n; i++) k += val_from_slots(nf->type.results[i], slots + k, &vals[i]);
+  return results_to_js(env, nf, vals);
+}
+
+/* A synchronous call of nf: vals (params, then room for the results) through kiln_func_call,
+ * or slots through kiln_func_call_raw when vals is NULL; with the instance's timeout. */
+static kiln_status call_sync(node_store *s, node_func *nf, kiln_val *vals, uint64_t *slots, kiln_error *err,
+                             bool *timed_out) {
+  uint64_t token = s->timeout_ms && s->sync_depth == 0 ? watchdog_arm(s, s->timeout_ms) : 0;
+  s->sync_depth++;
+  kiln_status status = vals ? kiln_func_call(s->store, nf->f, vals, nf->type.param_count,
+                                             vals + nf->type.param_count, nf->type.result_count, err)
+                            : kiln_func_call_raw(s->store, nf->f, slots, err);
+  s->sync_depth--;
+  if (token) watchdog_disarm(token);
+  *timed_out = token && atomic_load(&s->timed_out);
+  /* a stale interrupt must not stop the next call; reading it is cheaper than clearing */
+  if (s->sync_depth == 0 && s->store && kiln_store_interrupt_pending(s->store)) kiln_store_clear_interrupt(s->store);
+  return status;
+}
+
 static napi_value func_call_sync(napi_env env, napi_callback_info info) {
   call_args c;
   if (!get_call_args(env, info, &c)) return NULL;
@@ -344,26 +432,23 @@ static napi_value func_call_sync(napi_env env, napi_callback_info info) {
   node_store *s = nf->s;
   napi_value result = NULL;
   uint32_t np = nf->type.param_count, nr = nf->type.result_count;
-  kiln_val stack_vals[16], *vals = np + nr <= 16 ? stack_vals : malloc((np + nr) * sizeof *vals);
-  if (!vals) {
+  bool raw = nf->raw_slots && nf->raw_slots <= 16;
+  uint64_t slots[16];
+  kiln_val stack_vals[16], *vals = raw ? NULL : np + nr <= 16 ? stack_vals : malloc((np + nr) * sizeof *vals);
+  if (!raw && !vals) {
     free_call_args(&c);
     return addon_throw_error(env, "kiln: out of memory"), NULL;
   }
-  if (store_usable(env, s, true) && convert_args(env, nf, c.argc, c.argv, vals)) {
-    uint64_t token = s->timeout_ms && s->sync_depth == 0 ? watchdog_arm(s, s->timeout_ms) : 0;
+  if (store_usable(env, s, true) &&
+      (raw ? convert_args_raw(env, nf, c.argc, c.argv, slots) : convert_args(env, nf, c.argc, c.argv, vals))) {
     kiln_error err;
-    s->sync_depth++;
-    kiln_status status = kiln_func_call(s->store, nf->f, vals, np, vals + np, nr, &err);
-    s->sync_depth--;
-    if (token) watchdog_disarm(token);
-    bool timed_out = token && atomic_load(&s->timed_out);
-    /* a stale interrupt must not stop the next call; reading it is cheaper than clearing */
-    if (s->sync_depth == 0 && s->store && kiln_store_interrupt_pending(s->store)) kiln_store_clear_interrupt(s->store);
+    bool timed_out;
+    kiln_status status = call_sync(s, nf, vals, slots, &err, &timed_out);
     if (s->store && s->memories) memories_detach(env, s, true);
-    if (status == KILN_OK) result = results_to_js(env, nf, vals + np);
-    else napi_throw(env, call_error(env, s, &err, timed_out));
+    if (status != KILN_OK) napi_throw(env, call_error(env, s, &err, timed_out));
+    else result = raw ? results_from_slots(env, nf, slots) : results_to_js(env, nf, vals + np);
   }
-  if (vals != stack_vals) free(vals);
+  if (vals && vals != stack_vals) free(vals);
   free_call_args(&c);
   return result;
 }
@@ -537,6 +622,7 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   nf->s = s;
   nf->f = f;
   nf->type = kiln_func_type(f);
+  nf->raw_slots = kiln_func_raw_slots(f);
   snprintf(nf->name, sizeof nf->name, "%s", name && *name ? name : "wasm function");
   napi_value fn, async_fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_sync, nf, &fn) != napi_ok ||
