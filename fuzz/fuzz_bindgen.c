@@ -35,7 +35,28 @@ static bool add(void *user, const bg_func *f) {
 
 static void found(void *user, const bg_export_info *info) {
   (void)user;
-  if (strlen(info->name) >= BG_NAME_MAX || info->arg_count > BG_MAX_PARAMS) abort();
+  if (strlen(info->name) >= BG_NAME_MAX || info->arg_count > BG_MAX_PARAMS || info->member > BG_SETTER) abort();
+}
+
+static void found_struct(void *user, const bg_struct_info *info) {
+  (void)user;
+  if (strlen(info->name) >= BG_NAME_MAX || info->field_count > BG_MAX_FIELDS) abort();
+}
+
+/* The same function as a method of a struct: with a borrowed and a moved receiver, and as
+ * a field's getter and setter. */
+static void use_as_member(const bg_func *f) {
+  static bg_func member;
+  for (int consumed = 0; consumed < 2; consumed++) {
+    member = *f;
+    if (bg_add_receiver(&member, "Counter", consumed)) use_func(&member);
+  }
+  member = *f;
+  member.param_count = 0;
+  if (bg_add_receiver(&member, "Counter", false)) {
+    use_func(&member);
+    if (bg_make_setter(&member)) use_func(&member);
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -50,17 +71,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                (uint32_t)data[4 * i + 3] << 24;
   memset(&func, 0, sizeof func);
   func.abi = size & 1 ? BG_ABI_KILN_C : BG_ABI_WASM_BINDGEN;
-  if (bg_decode_descriptor(words, count, &func, error, sizeof error)) use_func(&func);
+  if (bg_decode_descriptor(words, count, &func, error, sizeof error)) {
+    use_func(&func);
+    use_as_member(&func);
+  }
+  memset(&func, 0, sizeof func);
+  if (bg_decode_field(words, count, &func, error, sizeof error)) use_as_member(&func);
   /* Small words are the common case: also read each byte as one word. */
   uint32_t *small = realloc(words, (size ? size : 1) * sizeof *words);
   if (small) {
     for (size_t i = 0; i < size; i++) small[i] = data[i] % 32;
     memset(&func, 0, sizeof func);
-    if (bg_decode_descriptor(small, size, &func, error, sizeof error)) use_func(&func);
+    if (bg_decode_descriptor(small, size, &func, error, sizeof error)) {
+      use_func(&func);
+      use_as_member(&func);
+    }
+    memset(&func, 0, sizeof func);
+    if (bg_decode_field(small, size, &func, error, sizeof error)) use_as_member(&func);
     words = small;
   }
   free(words);
   bg_parse_c_section(data, size, add, NULL, error, sizeof error);
-  bg_parse_wbg_section(data, size, found, NULL, error, sizeof error);
+  bg_parse_wbg_section(data, size, found, found_struct, NULL, error, sizeof error);
   return 0;
 }

@@ -226,3 +226,227 @@ test('100,000 calls grow neither the guest heap nor the process', async () => {
   const grown = process.memoryUsage().rss - rssBefore;
   assert.ok(grown < 64 << 20, `RSS grew by ${grown} bytes`);
 });
+
+// ------------------------------------------------------------------ exported Rust structs
+
+test('Rust structs: constructor, methods, getters, setters, pub fields, statics', { skip: !rust }, () => {
+  const { Counter, Token } = g;
+  const c = new Counter('apples');
+  assert.ok(c instanceof Counter);
+  assert.equal(c.constructor, Counter);
+  assert.equal(c.n, 0);
+  assert.equal(c.add(2), 2);
+  assert.equal(c.add(0), 3); // step, a pub field, is 1
+  assert.equal(c.label(), 'apples');
+  assert.equal(c.upperLabel, 'APPLES'); // #[wasm_bindgen(getter = upperLabel)]
+  c.n = 10; // #[wasm_bindgen(setter)] set_n
+  assert.equal(c.n, 10);
+  c.step = 5; // pub field: __wbg_set_counter_step
+  assert.equal(c.step, 5);
+  assert.equal(c.add(0), 15);
+  assert.deepEqual([...c.history()], [2, 3, 15]);
+  c.rename('pears');
+  assert.equal(c.label(), 'pears');
+  assert.equal(c.tag, ''); // getter_with_clone String field
+  c.tag = 'héllo 🌍';
+  assert.equal(c.tag, 'héllo 🌍');
+  assert.equal(typeof c.serial, 'number');
+  assert.throws(() => { c.serial = 1; }, TypeError); // readonly field: a getter only
+  assert.equal(c.add, c.add, 'a method is bound once per object');
+  assert.equal(c.check(100), 15);
+  assert.throws(() => c.check(1), { message: 'over the limit' });
+  // Statics, Result<Counter, JsValue>, methods and functions returning objects.
+  const zero = Counter.zero();
+  assert.ok(zero instanceof Counter);
+  assert.equal(zero.label(), 'zero');
+  assert.equal(Counter.parse('42').n, 42);
+  assert.throws(() => Counter.parse('x'), /bad count: invalid digit/);
+  const fork = c.fork('fork');
+  assert.equal(fork.n, 15);
+  assert.equal(fork.label(), 'fork');
+  assert.equal(g.make_counter('made').label(), 'made');
+  assert.equal(g.maybe_counter(false), undefined);
+  assert.equal(g.maybe_counter(true).label(), 'maybe');
+  const asJs = g.counter_as_js('js'); // JsValue::from(Counter)
+  assert.ok(asJs instanceof Counter);
+  assert.equal(asJs.label(), 'js');
+  asJs.free();
+  // A struct without a constructor.
+  assert.throws(() => new Token(), /Token has no #\[wasm_bindgen\(constructor\)\]/);
+  const token = g.make_token(7);
+  assert.ok(token instanceof Token);
+  assert.equal(token.id, 7);
+  token.id = 8;
+  assert.equal(token.id, 8);
+  // A subclass of a class gets its objects from the constructor.
+  class Named extends Counter { hello() { return `hi ${this.label()}`; } }
+  const named = new Named('sub');
+  assert.ok(named instanceof Named && named instanceof Counter);
+  assert.equal(named.hello(), 'hi sub');
+  for (const object of [c, zero, fork, token, named]) object.free();
+});
+
+test('Rust structs: borrows, moves, use after free, free() twice', { skip: !rust }, () => {
+  const { Counter } = g;
+  const a = new Counter('a'), b = new Counter('b');
+  a.add(5);
+  b.add(7);
+  a.merge(b); // &Counter: borrowed, still usable
+  assert.equal(a.n, 12);
+  assert.equal(b.n, 7);
+  assert.equal(g.total(b), 7);
+  assert.equal(g.sum_counters(b, b), 14); // two shared borrows of one object
+  assert.equal(g.bump(b), 8); // &mut Counter
+  // By value: moved into Rust, the JS object is empty afterwards.
+  assert.equal(a.absorb(b), 20);
+  assert.throws(() => b.add(1), { message: 'Counter.add: this Counter was moved into Counter.absorb' });
+  assert.throws(() => g.total(b), /total: argument 1 .*: this Counter was moved into Counter.absorb/);
+  assert.throws(() => b.n, /this Counter was moved/);
+  b.free(); // nothing left to free: harmless
+  assert.equal(g.take_counter(null), -1);
+  const c = new Counter('c');
+  c.add(3);
+  assert.equal(g.take_counter(c), 3); // Option<Counter>: moved
+  assert.throws(() => c.label(), /moved into take_counter/);
+  // self by value.
+  assert.equal(a.into_total(), 20);
+  assert.throws(() => a.add(1), { message: 'Counter.add: this Counter was moved into Counter.into_total' });
+  // free(), then use: a clear error, not a trap.
+  const d = new Counter('d');
+  d.free();
+  d.free();
+  assert.throws(() => d.add(1), { message: 'Counter.add: this Counter was freed (free() was called)' });
+  assert.throws(() => d.n, /Counter\.n: this Counter was freed/);
+  assert.throws(() => { d.n = 1; }, /Counter\.n: this Counter was freed/);
+  assert.throws(() => new Counter('e').merge(d), /merge: argument 1 .*freed/);
+  if (typeof Symbol.dispose === 'symbol') {
+    const e = new Counter('e');
+    e[Symbol.dispose]();
+    assert.throws(() => e.add(1), /freed/);
+  }
+  // A failed argument after a moved one gives the move back.
+  const f = new Counter('f');
+  assert.throws(() => f.absorb(f), /passed twice in one call/);
+  const h = new Counter('h');
+  assert.throws(() => h.absorb(5), /argument 1 .* must be a Counter object/);
+  assert.equal(h.add(1), 1);
+  // Aliasing that Rust would refuse (and leave the object borrowed) is refused first.
+  assert.throws(() => f.merge(f), /Counter\.merge: argument 1 .*this Counter is passed twice in one call/);
+  assert.equal(f.add(2), 2, 'f is still usable');
+  assert.throws(() => g.total(g.make_token(1)), /total: argument 1 \(c: &struct Counter\) must be a Counter object/);
+  assert.throws(() => g.total({}), /must be a Counter object/);
+  assert.throws(() => f.add(), /Counter\.add takes 1 argument, 0 given/);
+  for (const object of [f, h]) object.free();
+});
+
+test('Rust structs: objects stay in the instance that made them', { skip: !rust }, async () => {
+  const own = g.instantiate();
+  try {
+    const mine = new own.Counter('own');
+    assert.ok(mine instanceof own.Counter && mine instanceof g.Counter);
+    assert.notEqual(own.Counter, g.Counter);
+    assert.equal(mine.add(3), 3);
+    assert.equal(own.total(mine), 3);
+    assert.ok(own.Counter.zero() instanceof own.Counter);
+    assert.throws(() => g.total(mine), /total: argument 1 .*: this Counter belongs to another instance of the module/);
+    assert.throws(() => new g.Counter('x').merge(mine), /belongs to another instance/);
+    assert.equal(own.live_counters(), 2);
+  } finally {
+    own.close();
+  }
+  const left = own.Counter; // a class of a closed instance
+  assert.throws(() => new left('late'), /new Counter: the instance was closed/);
+
+  const pool = g.createPool({ size: 3 });
+  try {
+    const made = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.make_counter(`p${i}`)));
+    for (const [i, counter] of made.entries()) counter.add(i + 1);
+    // Each call runs on the instance that made its argument, whichever is idle.
+    const totals = await Promise.all(made.map((counter) => pool.total(counter)));
+    assert.deepEqual(totals, [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(await Promise.all(made.map((counter) => pool.take_counter(counter))), [1, 2, 3, 4, 5, 6]);
+    assert.throws(() => made[0].add(1), /moved into take_counter/);
+    await assert.rejects(pool.total(new g.Counter('outside')), /belongs to an instance outside this pool/);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('Rust structs: .async methods and statics queue on their instance', { skip: !rust }, async () => {
+  const { Counter } = g;
+  const c = new Counter('async');
+  const adds = await Promise.all([1, 2, 3].map((k) => c.add.async(k)));
+  assert.deepEqual(adds, [1, 3, 6]);
+  const zero = await Counter.zero.async();
+  assert.ok(zero instanceof Counter);
+  assert.equal(await zero.label.async(), 'zero');
+  await assert.rejects(c.check.async(0), { message: 'over the limit' });
+  const spinning = c.spin.async(3000000);
+  assert.throws(() => c.add(1), /Counter\.add: async calls are pending/);
+  // free() while async calls that use the object are queued: it is freed after them.
+  const last = c.add.async(4);
+  c.free();
+  assert.equal(typeof (await spinning), 'number');
+  assert.equal(await last, 10);
+  await assert.rejects(c.add.async(1), /freed/);
+  const live = g.live_counters;
+  zero.free();
+  assert.equal(await live.async(), live());
+  // A moved-then-failed async call gives the object back.
+  const d = new Counter('d');
+  await assert.rejects(d.absorb.async(d), /passed twice/);
+  assert.equal(await d.into_total.async(), 0);
+  assert.throws(() => d.add(1), /moved into Counter.into_total/);
+});
+
+test('Rust structs: 100,000 objects made and freed leave the guest heap as it was', { skip: !rust }, () => {
+  const { Counter } = g;
+  const memory = () => g.instance.memory.buffer.byteLength;
+  for (let i = 0; i < 1000; i++) new Counter('warm').free();
+  const before = memory();
+  const live = g.live_counters();
+  for (let i = 0; i < 100000; i++) {
+    const c = new Counter('x');
+    c.add(i + 1);
+    if (i % 3 === 0) assert.equal(c.into_total(), i + 1);
+    else if (i % 3 === 1) assert.equal(g.take_counter(c), i + 1);
+    else c.free();
+  }
+  for (let i = 0; i < 1000; i++) {
+    const made = g.make_counter('y');
+    made.fork('z').free();
+    made.free();
+  }
+  assert.equal(memory(), before, 'linear memory grew');
+  assert.equal(g.live_counters(), live, 'Counters left alive in the guest');
+});
+
+test('Rust structs: a forgotten object is freed when it is garbage-collected', { skip: !rust }, async (t) => {
+  if (!global.gc) {
+    t.skip('needs node --expose-gc');
+    return;
+  }
+  const settle = async () => {
+    for (let i = 0; i < 50 && g.live_counters() > 0; i++) {
+      global.gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  await settle();
+  const base = g.live_counters();
+  (() => {
+    for (let i = 0; i < 2000; i++) new g.Counter(`forgotten ${i}`).add(i);
+  })();
+  assert.ok(g.live_counters() >= base + 2000);
+  await settle();
+  assert.ok(g.live_counters() <= base, `${g.live_counters() - base} of 2000 forgotten Counters still alive`);
+});
+
+test('Rust structs: the ES module exports the classes', { skip: !rust }, async () => {
+  const esm = await import(path.join(dir, 'kiln_bindgen_types.mjs'));
+  assert.equal(esm.Counter, g.Counter);
+  assert.equal(esm.default.Token, g.Token);
+  const c = new esm.Counter('esm');
+  assert.equal(esm.total(c), 0);
+  c.free();
+});

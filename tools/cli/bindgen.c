@@ -17,6 +17,7 @@
 #include "cli.h"
 
 #define DESCRIBE_PREFIX "__wbindgen_describe_"
+#define FIELD_GETTER_PREFIX "__wbg_get_" /* the getter of a pub field: __wbg_get_STRUCT_FIELD */
 #define DESCRIBE_MAX_WORDS (1u << 20)
 #define DESCRIBE_FUEL 100000000u
 
@@ -44,18 +45,46 @@ typedef struct interface {
   const char *path;
   bg_export_info *infos; /* from __wasm_bindgen_unstable */
   size_t info_count, info_cap;
+  bg_struct_info *structs; /* the exported structs it lists */
+  size_t struct_count, struct_cap;
   char start[BG_NAME_MAX]; /* the #[wasm_bindgen(start)] function, "" if none */
+  char (*classes)[BG_NAME_MAX]; /* the structs the bound functions use: the JS classes */
+  size_t class_count, class_cap;
 } interface;
+
+/* Grow *array (of *cap elements of size bytes) so that one more fits; false if out of memory. */
+static bool reserve(void *array, size_t *cap, size_t count, size_t size) {
+  if (count < *cap) return true;
+  size_t bigger = *cap ? *cap * 2 : 16;
+  void *grown = realloc(*(void **)array, bigger * size);
+  if (!grown) return false;
+  *(void **)array = grown;
+  *cap = bigger;
+  return true;
+}
+
+static void found_struct_info(void *user, const bg_struct_info *info) {
+  interface *in = user;
+  if (reserve(&in->structs, &in->struct_cap, in->struct_count, sizeof *in->structs))
+    in->structs[in->struct_count++] = *info;
+}
+
+static const bg_struct_info *struct_info(const interface *in, const char *name) {
+  for (size_t i = 0; i < in->struct_count; i++)
+    if (strcmp(in->structs[i].name, name) == 0) return &in->structs[i];
+  return NULL;
+}
+
+/* wasm-bindgen's name of a struct in its exports: lower case. */
+static void lower_name(const char *name, char *out, size_t size) {
+  size_t n = 0;
+  for (; *name && n + 1 < size; name++) out[n++] = *name >= 'A' && *name <= 'Z' ? (char)(*name - 'A' + 'a') : *name;
+  out[n] = 0;
+}
 
 static void found_export_info(void *user, const bg_export_info *info) {
   interface *in = user;
-  if (in->info_count == in->info_cap) {
-    size_t cap = in->info_cap ? in->info_cap * 2 : 16;
-    bg_export_info *bigger = realloc(in->infos, cap * sizeof *bigger);
-    if (!bigger) return;
-    in->infos = bigger;
-    in->info_cap = cap;
-  }
+  if (!reserve(&in->infos, &in->info_cap, in->info_count, sizeof *in->infos)) return;
   in->infos[in->info_count++] = *info;
   if (info->start) snprintf(in->start, sizeof in->start, "%s", info->name);
 }
@@ -68,14 +97,32 @@ static const bg_export_info *export_info(const interface *in, const char *name) 
 
 static bool add_func(void *user, const bg_func *func) {
   interface *in = user;
-  if (in->count == in->cap) {
-    size_t cap = in->cap ? in->cap * 2 : 16;
-    bg_func *bigger = realloc(in->funcs, cap * sizeof *bigger);
-    if (!bigger) return false;
-    in->funcs = bigger;
-    in->cap = cap;
-  }
+  if (!reserve(&in->funcs, &in->cap, in->count, sizeof *in->funcs)) return false;
   in->funcs[in->count++] = *func;
+  return true;
+}
+
+static bool has_export(const kiln_module *module, const char *want, kiln_externtype *type);
+
+/* Whether the struct's JS class is known; if not, and the module can free its objects,
+ * it becomes one. False (with the reason in why) if it cannot be a class. */
+static bool use_class(interface *in, const kiln_module *module, const char *name, char *why, size_t size) {
+  for (size_t i = 0; i < in->class_count; i++)
+    if (strcmp(in->classes[i], name) == 0) return true;
+  char lower[BG_NAME_MAX], free_name[BG_NAME_MAX + 12];
+  lower_name(name, lower, sizeof lower);
+  snprintf(free_name, sizeof free_name, "__wbg_%s_free", lower);
+  kiln_externtype type;
+  if (!has_export(module, free_name, &type) || type.kind != KILN_EXTERN_FUNC || type.func.param_count != 1 ||
+      type.func.params[0] != KILN_I32 || type.func.result_count != 0) {
+    snprintf(why, size, "its struct %s has no export %s: (i32) -> () to free its objects", name, free_name);
+    return false;
+  }
+  if (!reserve(&in->classes, &in->class_cap, in->class_count, sizeof *in->classes)) {
+    snprintf(why, size, "out of memory");
+    return false;
+  }
+  snprintf(in->classes[in->class_count++], BG_NAME_MAX, "%s", name);
   return true;
 }
 
@@ -149,9 +196,25 @@ static void check_and_add(interface *in, const kiln_module *module, bg_func *fun
     unsupported(in, func->name, "its wasm type is %s, but its described types need %s", have, want);
     return;
   }
-  for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0]; i++) {
+  for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0] && !func->class_name[0]; i++) {
     if (strcmp(func->name, reserved_names[i]) == 0) {
       unsupported(in, func->name, "the glue's own export '%s' has that name", reserved_names[i]);
+      return;
+    }
+  }
+  for (size_t i = 0; i < in->count && func->class_name[0]; i++) { /* one member per JS name */
+    const bg_func *o = &in->funcs[i];
+    if (strcmp(o->class_name, func->class_name) != 0 || strcmp(o->prop, func->prop) != 0 ||
+        (o->member == BG_CONSTRUCTOR) != (func->member == BG_CONSTRUCTOR) ||
+        (o->member == BG_STATIC) != (func->member == BG_STATIC) ||
+        (o->member == BG_GETTER && func->member == BG_SETTER) || (o->member == BG_SETTER && func->member == BG_GETTER))
+      continue;
+    unsupported(in, func->name, "%s.%s is bound already (by %s)", func->class_name, func->prop, o->name);
+    return;
+  }
+  for (uint32_t i = 0; i < func->node_count; i++) {
+    if (func->nodes[i].kind == BG_RUST_STRUCT && !use_class(in, module, func->nodes[i].name, what, sizeof what)) {
+      unsupported(in, func->name, "%s", what);
       return;
     }
   }
@@ -187,6 +250,80 @@ static kiln_status describe_callback(kiln_caller *caller, void *user, const kiln
   return KILN_OK;
 }
 
+/* A method, constructor, getter or setter of an exported struct: what it is to JS, and its
+ * receiver (the descriptors leave it out: the export takes the pointer first). False (after
+ * saying why) if kiln cannot bind it. */
+static bool make_member(interface *in, bg_func *func, const bg_export_info *info) {
+  snprintf(func->class_name, sizeof func->class_name, "%s", info->class_name);
+  snprintf(func->prop, sizeof func->prop, "%s", info->prop);
+  func->member = info->member;
+  const char *kind = info->refused;
+  if (!kind && func->member != BG_STATIC && func->member != BG_CONSTRUCTOR &&
+      (strcmp(func->prop, "free") == 0 || strcmp(func->prop, "constructor") == 0))
+    kind = "a member called free or constructor (the glue's own)";
+  if (!kind && func->member == BG_STATIC && strcmp(func->prop, "prototype") == 0) kind = "a static called prototype";
+  for (const char *c = func->prop; !kind && *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '$'))
+      kind = "a member whose JavaScript name is not an identifier";
+  if (kind) {
+    unsupported(in, func->name, "%s of the exported struct %s is not supported", kind, info->class_name);
+    return false;
+  }
+  if (func->member == BG_CONSTRUCTOR) { /* Result<Self, JsValue> or Self */
+    const bg_node *r = &func->nodes[func->result];
+    if (r->kind == BG_RESULT) r = &func->nodes[r->inner];
+    if (r->kind != BG_RUST_STRUCT || strcmp(r->name, info->class_name) != 0) {
+      unsupported(in, func->name, "the constructor of %s must return %s (or Result<%s, JsValue>)",
+                  info->class_name, info->class_name, info->class_name);
+      return false;
+    }
+    return true;
+  }
+  if (func->member == BG_STATIC) return true;
+  if (!bg_add_receiver(func, info->class_name, info->consumed)) {
+    unsupported(in, func->name, "too many parameters");
+    return false;
+  }
+  return true;
+}
+
+/* A pub field of an exported struct, from its getter's description: the getter, and the
+ * setter unless the field is readonly. The export's name, __wbg_get_STRUCT_FIELD, has the
+ * struct's name in lower case; the struct list of __wasm_bindgen_unstable gives it back. */
+static void add_field(interface *in, const kiln_module *module, bg_func *getter) {
+  const char *rest = getter->name + strlen(FIELD_GETTER_PREFIX);
+  const bg_struct_info *owner = NULL;
+  uint32_t index = 0;
+  for (size_t i = 0; i < in->struct_count && !owner; i++) {
+    char lower[BG_NAME_MAX];
+    lower_name(in->structs[i].name, lower, sizeof lower);
+    size_t n = strlen(lower);
+    if (strncmp(rest, lower, n) != 0 || rest[n] != '_') continue;
+    for (uint32_t f = 0; f < in->structs[i].field_count && !owner; f++) {
+      if (strcmp(rest + n + 1, in->structs[i].fields[f].name) == 0) {
+        owner = &in->structs[i];
+        index = f;
+      }
+    }
+  }
+  if (!owner) {
+    unsupported(in, getter->name, "the getter of a field of a struct __wasm_bindgen_unstable does not list");
+    return;
+  }
+  snprintf(getter->class_name, sizeof getter->class_name, "%s", owner->name);
+  snprintf(getter->prop, sizeof getter->prop, "%s", owner->fields[index].name);
+  snprintf(getter->doc, sizeof getter->doc, "%s", owner->fields[index].doc);
+  getter->member = BG_GETTER;
+  if (!bg_add_receiver(getter, owner->name, false)) return;
+  static bg_func setter;
+  setter = *getter;
+  check_and_add(in, module, getter);
+  if (owner->fields[index].readonly) return;
+  memcpy(setter.name + strlen("__wbg_"), "set", 3); /* __wbg_set_STRUCT_FIELD */
+  setter.member = BG_SETTER;
+  if (bg_make_setter(&setter)) check_and_add(in, module, &setter);
+}
+
 static kiln_status refuse_callback(kiln_caller *caller, void *user, const kiln_val *args,
                                    kiln_val *results) {
   (void)args;
@@ -198,6 +335,43 @@ static bool is_supported_intrinsic(const char *name) {
   for (size_t i = 0; i < sizeof supported_intrinsics / sizeof supported_intrinsics[0]; i++)
     if (strcmp(name, supported_intrinsics[i]) == 0) return true;
   return false;
+}
+
+/* Whether name is the import through which JsValue::from(a struct) wraps a pointer in a JS
+ * object, __wbg_STRUCT_new: (i32) -> (i32); its struct's name (lower case) into lower. */
+static bool struct_wrap_import(const char *name, const kiln_externtype *type, char *lower, size_t size) {
+  size_t n = strlen(name);
+  if (strncmp(name, "__wbg_", 6) != 0 || n <= 10 || strcmp(name + n - 4, "_new") != 0 ||
+      type->kind != KILN_EXTERN_FUNC || type->func.param_count != 1 || type->func.result_count != 1 ||
+      type->func.params[0] != KILN_I32 || type->func.results[0] != KILN_I32)
+    return false;
+  if (lower) snprintf(lower, size, "%.*s", (int)(n - 10), name + 6);
+  return true;
+}
+
+/* Each __wbg_STRUCT_new import must name an exported struct, which then is a JS class. */
+static void check_struct_imports(interface *in, const kiln_module *module) {
+  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    char lower[BG_NAME_MAX], struct_lower[BG_NAME_MAX], why[200];
+    kiln_module_import(module, i, &mod, &name, &type);
+    if (strcmp(mod, "__wbindgen_placeholder__") != 0 || is_supported_intrinsic(name) ||
+        !struct_wrap_import(name, &type, lower, sizeof lower))
+      continue;
+    const char *found = NULL;
+    for (size_t s = 0; s < in->struct_count && !found; s++) {
+      lower_name(in->structs[s].name, struct_lower, sizeof struct_lower);
+      if (strcmp(struct_lower, lower) == 0) found = in->structs[s].name;
+    }
+    if (!found) {
+      cli_error("%s: imports %s.%s, but the module exports no struct '%s' for it to wrap", in->path, mod, name, lower);
+      in->failed = true;
+    } else if (!use_class(in, module, found, why, sizeof why)) {
+      cli_error("%s: imports %s.%s: %s", in->path, mod, name, why);
+      in->failed = true;
+    }
+  }
 }
 
 /* Check the imports: only wasm-bindgen's placeholders kiln implements (and the externref
@@ -212,6 +386,8 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
     if (strcmp(mod, "__wbindgen_placeholder__") == 0 && type.kind == KILN_EXTERN_FUNC &&
         is_supported_intrinsic(name))
       continue;
+    if (strcmp(mod, "__wbindgen_placeholder__") == 0 && struct_wrap_import(name, &type, NULL, 0))
+      continue; /* checked once the structs are known (check_struct_imports) */
     if (strcmp(mod, "__wbindgen_placeholder__") == 0 && strncmp(name, "__wbg_", 6) == 0)
       cli_error("%s: imports the JavaScript function %s.%s (#[wasm_bindgen] extern \"C\"): "
                 "kiln bindgen does not support imported JavaScript functions", in->path, mod, name);
@@ -235,7 +411,7 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     char why[300];
     kiln_module_custom_section(module, i, &name, &data, &size);
     if (strcmp(name, "__wasm_bindgen_unstable") == 0 &&
-        !bg_parse_wbg_section(data, size, found_export_info, in, why, sizeof why)) {
+        !bg_parse_wbg_section(data, size, found_export_info, found_struct_info, in, why, sizeof why)) {
       cli_error("%s: %s", in->path, why);
       return false;
     }
@@ -273,7 +449,8 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     kiln_instance_export_at(instance, i, &name, &ext);
     if (strncmp(name, DESCRIBE_PREFIX, strlen(DESCRIBE_PREFIX)) != 0 || ext.kind != KILN_EXTERN_FUNC) continue;
     const char *target = name + strlen(DESCRIBE_PREFIX);
-    if (strncmp(target, "__wbg_", 6) == 0) continue; /* describes an import (refused above) */
+    bool field = strncmp(target, FIELD_GETTER_PREFIX, strlen(FIELD_GETTER_PREFIX)) == 0;
+    if (strncmp(target, "__wbg_", 6) == 0 && !field) continue; /* describes an import (refused above) */
     described++;
     memset(&func, 0, sizeof func);
     snprintf(func.name, sizeof func.name, "%s", target);
@@ -289,28 +466,30 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
       continue;
     }
     char why[200];
+    if (field) {
+      if (!bg_decode_field(w.v, w.count, &func, why, sizeof why)) unsupported(in, target, "cannot decode its description: %s", why);
+      else add_field(in, module, &func);
+      continue;
+    }
     if (!bg_decode_descriptor(w.v, w.count, &func, why, sizeof why)) {
       unsupported(in, target, "cannot decode its description: %s", why);
       continue;
     }
     const bg_export_info *info = export_info(in, target);
     if (info && info->start) continue; /* the glue calls it after instantiating */
-    if (info && info->class_name[0]) {
-      unsupported(in, target, "a method of the exported struct %s: exported structs are not supported",
-                  info->class_name);
-      continue;
-    }
     if (info) {
       for (uint32_t p = 0; p < func.param_count && p < info->arg_count; p++)
         snprintf(func.param_names[p], BG_NAME_MAX, "%s", info->arg_names[p]);
       snprintf(func.doc, sizeof func.doc, "%s", info->doc);
     }
+    if (info && info->class_name[0] && !make_member(in, &func, info)) continue;
     check_and_add(in, module, &func);
   }
   if (ok && described == 0) {
     cli_error("%s: exports no %s* functions: not a #[wasm_bindgen] module", in->path, DESCRIBE_PREFIX);
     in->failed = true;
   }
+  if (ok) check_struct_imports(in, module);
   free(w.v);
   free(imports);
   kiln_store_free(store);
@@ -444,7 +623,25 @@ static void write_table(FILE *out, const interface *in, const char *wasm_name, c
     fputs(", results: [", out);
     for (uint32_t c = 0; c < nc; c++) fprintf(out, "%s'%s'", c ? ", " : "", valtype_name(comps[c]));
     if (retptr > retptr_max) retptr_max = retptr;
-    fprintf(out, "], retptr: %" PRIu32 " },\n", retptr);
+    fprintf(out, "], retptr: %" PRIu32, retptr);
+    if (f->class_name[0]) {
+      static const char *const members[] = {"function", "constructor", "method", "static", "getter", "setter"};
+      fputs(", class: ", out);
+      put_js_string(out, f->class_name);
+      fprintf(out, ", member: '%s', prop: ", members[f->member]);
+      put_js_string(out, f->prop);
+    }
+    fputs(" },\n", out);
+  }
+  fputs("];\n", out);
+  /* The exported structs: their JS classes and the exports that free their objects. */
+  fputs("const STRUCTS = [\n", out);
+  for (size_t i = 0; i < in->class_count; i++) {
+    char lower[BG_NAME_MAX];
+    lower_name(in->classes[i], lower, sizeof lower);
+    fputs("  { name: ", out);
+    put_js_string(out, in->classes[i]);
+    fprintf(out, ", free: '__wbg_%s_free' },\n", lower);
   }
   fputs("];\n", out);
   fprintf(out, "const RETPTR_SIZE = %" PRIu32 ";\n", retptr_max);
@@ -478,6 +675,23 @@ static bool is_identifier(const char *s) {
   return true;
 }
 
+/* The JS classes of the structs are exports of the glue too: their names must be free. */
+static bool check_classes(interface *in) {
+  for (size_t c = 0; c < in->class_count; c++) {
+    const char *name = in->classes[c];
+    const char *clash = is_identifier(name) ? NULL : "is not a JavaScript identifier";
+    for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0] && !clash; i++)
+      if (strcmp(name, reserved_names[i]) == 0) clash = "is the name of one of the glue's own exports";
+    for (size_t i = 0; i < in->count && !clash; i++)
+      if (!in->funcs[i].class_name[0] && strcmp(in->funcs[i].name, name) == 0) clash = "is the name of an exported function";
+    if (clash) {
+      cli_error("%s: the exported struct %s cannot be a JavaScript class: its name %s", in->path, name, clash);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* A parameter name usable in TypeScript. */
 static void ts_param_name(const char *name, char *buf, size_t size) {
   snprintf(buf, size, "%s%s", name, is_identifier(name) ? "" : "_");
@@ -486,7 +700,10 @@ static void ts_param_name(const char *name, char *buf, size_t size) {
 /* A type's name as its guest spelled it: Rust's, or guest.h's for C. */
 static void source_type_name(const bg_func *f, int node, char *buf, size_t size) {
   bg_type_name(f, node, buf, size);
-  if (f->abi != BG_ABI_KILN_C) return;
+  if (f->abi != BG_ABI_KILN_C) { /* "&struct Counter" is &Counter in Rust */
+    for (char *at; (at = strstr(buf, "struct ")) != NULL;) memmove(at, at + 7, strlen(at + 7) + 1);
+    return;
+  }
   const bg_node *n = &f->nodes[node];
   if (n->kind == BG_STRING) snprintf(buf, size, "string");
   else if (n->kind == BG_UNIT) snprintf(buf, size, "void");
@@ -497,33 +714,111 @@ static void source_type_name(const bg_func *f, int node, char *buf, size_t size)
   }
 }
 
-static void write_signature_comment(FILE *out, const bg_func *f) {
+/* The receiver a member takes first (not a JS argument): 1 or 0. */
+static uint32_t receiver_count(const bg_func *f) {
+  return f->member == BG_METHOD || f->member == BG_GETTER || f->member == BG_SETTER;
+}
+
+static void write_doc_text(FILE *out, const char *doc, const char *indent) {
+  if (!doc[0]) return;
+  fprintf(out, "\n%s *\n%s * ", indent, indent);
+  for (const char *c = doc; *c; c++) {
+    if (c[0] == '*' && c[1] == '/') fputs("*\\/", out), c++;
+    else fputc(*c, out);
+  }
+}
+
+static void write_signature_comment(FILE *out, const bg_func *f, const char *indent) {
   char type[200];
-  fprintf(out, "/** `%s(", f->name);
-  for (uint32_t p = 0; p < f->param_count; p++) {
+  uint32_t first = receiver_count(f);
+  if (f->member == BG_GETTER || f->member == BG_SETTER) { /* `Counter.n: u32` */
+    source_type_name(f, f->member == BG_GETTER ? f->result : f->params[1], type, sizeof type);
+    fprintf(out, "%s/** `%s.%s: %s` (%s)", indent, f->class_name, f->prop, type,
+            f->member == BG_GETTER ? "read" : "written");
+    write_doc_text(out, f->doc, indent);
+    fputs(" */\n", out);
+    return;
+  }
+  if (!f->class_name[0]) fprintf(out, "%s/** `%s(", indent, f->name);
+  else fprintf(out, "%s/** `%s%s%s%s(", indent, f->member == BG_CONSTRUCTOR ? "new " : "", f->class_name,
+               f->member == BG_CONSTRUCTOR ? "" : ".", f->member == BG_CONSTRUCTOR ? "" : f->prop);
+  for (uint32_t p = first; p < f->param_count; p++) {
     source_type_name(f, f->params[p], type, sizeof type);
-    fprintf(out, "%s%s: %s", p ? ", " : "", f->param_names[p], type);
+    fprintf(out, "%s%s: %s", p > first ? ", " : "", f->param_names[p], type);
   }
   source_type_name(f, f->result, type, sizeof type);
   fprintf(out, ") -> %s`%s", type,
           f->node_count && f->nodes[f->result].kind == BG_RESULT ? ": an Err is thrown as an Error" : "");
-  if (f->doc[0]) {
-    fputs("\n *\n * ", out);
-    for (const char *c = f->doc; *c; c++) {
-      if (c[0] == '*' && c[1] == '/') fputs("*\\/", out), c++;
-      else fputc(*c, out);
-    }
-  }
+  if (first && f->nodes[f->params[0]].kind == BG_RUST_STRUCT)
+    fputs(" (takes `self`: the object is moved into the call and cannot be used after it)", out);
+  write_doc_text(out, f->doc, indent);
   fputs(" */\n", out);
 }
 
 static void write_ts_params(FILE *out, const bg_func *f) {
   char type[200], name[BG_NAME_MAX + 2];
-  for (uint32_t p = 0; p < f->param_count; p++) {
+  uint32_t first = receiver_count(f);
+  for (uint32_t p = first; p < f->param_count; p++) {
     bg_ts_type(f, f->params[p], false, type, sizeof type);
     ts_param_name(f->param_names[p], name, sizeof name);
-    fprintf(out, "%s%s: %s", p ? ", " : "", name, type);
+    fprintf(out, "%s%s: %s", p > first ? ", " : "", name, type);
   }
+}
+
+/* The type of a callable with its .async form: "{ (params): R; async(params): Promise<R>; }". */
+static void write_callable_type(FILE *out, const bg_func *f, const char *indent) {
+  char result[200];
+  bg_ts_type(f, f->result, true, result, sizeof result);
+  fputs("{\n", out);
+  fprintf(out, "%s  (", indent);
+  write_ts_params(out, f);
+  fprintf(out, "): %s;\n%s  /** The same call on kiln's thread pool (calls on one instance run one at a time). */\n%s  async(",
+          result, indent, indent);
+  write_ts_params(out, f);
+  fprintf(out, "): Promise<%s>;\n%s}", result, indent);
+}
+
+static void write_dts_class(FILE *out, const interface *in, const char *name) {
+  const bg_struct_info *info = struct_info(in, name);
+  fputs("/** ", out);
+  fprintf(out, "An object of the Rust struct `%s`: its value lives in the guest's memory until free() "
+               "(or until the object is garbage-collected).", name);
+  write_doc_text(out, info ? info->doc : "", "");
+  fprintf(out, " */\nexport declare class %s {\n", name);
+  bool constructor = false;
+  char type[200];
+  for (size_t i = 0; i < in->count; i++) {
+    const bg_func *f = &in->funcs[i];
+    if (strcmp(f->class_name, name) != 0) continue;
+    write_signature_comment(out, f, "  ");
+    switch ((bg_member)f->member) {
+    case BG_CONSTRUCTOR:
+      constructor = true;
+      fputs("  constructor(", out);
+      write_ts_params(out, f);
+      fputs(");\n", out);
+      break;
+    case BG_METHOD: case BG_STATIC:
+      fprintf(out, "  %sreadonly %s: ", f->member == BG_STATIC ? "static " : "", f->prop);
+      write_callable_type(out, f, "  ");
+      fputs(";\n", out);
+      break;
+    case BG_GETTER:
+      bg_ts_type(f, f->result, true, type, sizeof type);
+      fprintf(out, "  get %s(): %s;\n", f->prop, type);
+      break;
+    case BG_SETTER:
+      bg_ts_type(f, f->params[1], false, type, sizeof type);
+      fprintf(out, "  set %s(value: %s);\n", f->prop, type);
+      break;
+    case BG_FREE_FUNCTION: break;
+    }
+  }
+  if (!constructor)
+    fprintf(out, "  /** %s has no #[wasm_bindgen(constructor)]: its objects come from the functions that return them. */\n"
+                 "  private constructor();\n", name);
+  fputs("  /** Drops the Rust value now; the object cannot be used after it. Calling it again does nothing. */\n"
+        "  free(): void;\n  /** free(), for `using`. */\n  [Symbol.dispose](): void;\n}\n\n", out);
 }
 
 static void write_dts(FILE *out, const interface *in, const char *base, bool esm) {
@@ -531,22 +826,27 @@ static void write_dts(FILE *out, const interface *in, const char *base, bool esm
           esm ? ".mts" : ".ts", base);
   fputs("import type { Instance, InstanceOptions, Module, PoolOptions } from 'kiln';\n\n", out);
   char result[200];
+  for (size_t i = 0; i < in->class_count; i++) write_dts_class(out, in, in->classes[i]);
   for (size_t i = 0; i < in->count; i++) {
     const bg_func *f = &in->funcs[i];
-    bg_ts_type(f, f->result, true, result, sizeof result);
-    write_signature_comment(out, f);
-    fprintf(out, "export declare const %s: {\n  (", f->name);
-    write_ts_params(out, f);
-    fprintf(out, "): %s;\n  /** The same call on kiln's thread pool (calls on one instance run one at a time). */\n  async(", result);
-    write_ts_params(out, f);
-    fprintf(out, "): Promise<%s>;\n};\n\n", result);
+    if (f->class_name[0]) continue;
+    write_signature_comment(out, f, "");
+    fprintf(out, "export declare const %s: ", f->name);
+    write_callable_type(out, f, "");
+    fputs(";\n\n", out);
   }
-  fputs("/** The guest's functions, bound to one instance. */\nexport interface Functions {\n", out);
-  for (size_t i = 0; i < in->count; i++) fprintf(out, "  %s: typeof %s;\n", in->funcs[i].name, in->funcs[i].name);
-  fputs("}\n\n/** The guest's functions on a pool of instances: each call runs on an idle one. */\n"
+  fputs("/** The guest's functions and classes, bound to one instance (a class's constructor and\n"
+        " * statics make objects in that instance; objects cannot move between instances). */\n"
+        "export interface Functions {\n", out);
+  for (size_t i = 0; i < in->count; i++)
+    if (!in->funcs[i].class_name[0]) fprintf(out, "  %s: typeof %s;\n", in->funcs[i].name, in->funcs[i].name);
+  for (size_t i = 0; i < in->class_count; i++) fprintf(out, "  %s: typeof %s;\n", in->classes[i], in->classes[i]);
+  fputs("}\n\n/** The guest's functions on a pool of instances: each call runs on an idle one (a call\n"
+        " * given an object runs on the instance that made it). */\n"
         "export interface PoolFunctions {\n", out);
   for (size_t i = 0; i < in->count; i++) {
     const bg_func *f = &in->funcs[i];
+    if (f->class_name[0]) continue;
     bg_ts_type(f, f->result, true, result, sizeof result);
     fprintf(out, "  %s(", f->name);
     write_ts_params(out, f);
@@ -579,7 +879,10 @@ static void write_mjs(FILE *out, const interface *in, const char *base) {
                "export const { module, instance, instantiate, createPool } = glue;\n",
           base, base, base, base);
   for (size_t i = 0; i < in->count; i++)
-    if (is_identifier(in->funcs[i].name)) fprintf(out, "export const %s = glue.%s;\n", in->funcs[i].name, in->funcs[i].name);
+    if (!in->funcs[i].class_name[0] && is_identifier(in->funcs[i].name))
+      fprintf(out, "export const %s = glue.%s;\n", in->funcs[i].name, in->funcs[i].name);
+  for (size_t i = 0; i < in->class_count; i++)
+    fprintf(out, "export const %s = glue.%s;\n", in->classes[i], in->classes[i]);
 }
 
 static void write_js(FILE *out, const interface *in, const char *base, const kiln_module *module) {
@@ -681,6 +984,7 @@ int cli_bindgen_module(const char *path, const char *out_dir, const char *name, 
     cli_error("%s: no functions to bind", path);
     ok = false;
   }
+  ok = ok && check_classes(&in);
   if (ok && !make_dirs(out_dir)) {
     cli_error("cannot create the directory '%s': %s", out_dir, strerror(errno));
     ok = false;
@@ -697,11 +1001,17 @@ int cli_bindgen_module(const char *path, const char *out_dir, const char *name, 
     if (!same) ok = write_file(out_dir, base, ".wasm", wasm_writer, &in, &file);
   }
   if (ok) {
-    fprintf(stderr, "kiln: %s: %zu function%s -> %s/%s.js, %s.mjs, %s.d.ts\n", path, in.count,
-            in.count == 1 ? "" : "s", out_dir, base, base, base);
+    size_t members = 0;
+    for (size_t i = 0; i < in.count; i++) members += in.funcs[i].class_name[0] != 0;
+    fprintf(stderr, "kiln: %s: %zu function%s", path, in.count - members, in.count - members == 1 ? "" : "s");
+    if (in.class_count)
+      fprintf(stderr, ", %zu class%s (%zu members)", in.class_count, in.class_count == 1 ? "" : "es", members);
+    fprintf(stderr, " -> %s/%s.js, %s.mjs, %s.d.ts\n", out_dir, base, base, base);
   }
   free(in.funcs);
   free(in.infos);
+  free(in.structs);
+  free(in.classes);
   kiln_module_free(module);
   if (engine) kiln_engine_free(engine);
   cli_file_free(&file);

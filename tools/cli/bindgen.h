@@ -26,8 +26,11 @@ typedef enum bg_kind {
   BG_VECTOR,    /* Vec<T> / Box<[T]> */
   BG_OPTION, BG_RESULT, BG_UNIT,
   BG_JSVALUE,   /* JsValue (an index in the glue's heap of JS values) */
+  BG_RUST_STRUCT, /* an exported #[wasm_bindgen] struct (name): a pointer to its WasmRefCell */
+  BG_SELF,      /* the receiver of a method that borrows it (&self or &mut self: the
+                 * descriptors do not say which); inner: the struct */
   /* decoded, not supported */
-  BG_FUNCTION, BG_CLOSURE, BG_NAMED_JSVALUE, BG_RUST_STRUCT, BG_CACHED_STRING,
+  BG_FUNCTION, BG_CLOSURE, BG_NAMED_JSVALUE, BG_CACHED_STRING,
 } bg_kind;
 
 #define BG_MAX_NODES 64   /* type nodes per function */
@@ -47,10 +50,23 @@ typedef enum bg_abi {
   BG_ABI_KILN_C,       /* include/kiln/guest.h: arguments are lent, results are given */
 } bg_abi;
 
+/* What an exported function is to JavaScript. */
+typedef enum bg_member {
+  BG_FREE_FUNCTION, /* a function of the module */
+  BG_CONSTRUCTOR,   /* #[wasm_bindgen(constructor)]: `new Class(...)` */
+  BG_METHOD,        /* a method with a receiver (params[0] is it) */
+  BG_STATIC,        /* an associated function without a receiver: `Class.f(...)` */
+  BG_GETTER,        /* a property read (a getter method or a pub field): params[0] is self */
+  BG_SETTER,        /* a property write: params[0] is self, params[1] the value */
+} bg_member;
+
 /* One exported function: its name, parameters and result. */
 typedef struct bg_func {
-  char name[BG_NAME_MAX];
+  char name[BG_NAME_MAX];       /* the wasm export */
   bg_abi abi;
+  uint8_t member;               /* bg_member */
+  char class_name[BG_NAME_MAX]; /* the struct of a member, "" for free functions */
+  char prop[BG_NAME_MAX];       /* the member's JavaScript name */
   uint32_t param_count;
   int8_t params[BG_MAX_PARAMS]; /* node indexes */
   char param_names[BG_MAX_PARAMS][BG_NAME_MAX];
@@ -74,11 +90,28 @@ bool bg_parse_c_section(const uint8_t *data, size_t size,
                         bool (*add)(void *user, const bg_func *func), void *user, char *error,
                         size_t error_size);
 
+/* Decode the descriptor of a pub field of an exported struct (what the export
+ * __wbindgen_describe___wbg_get_STRUCT_FIELD reports: the field's type alone) into
+ * func->result, with no parameters. */
+bool bg_decode_field(const uint32_t *words, size_t count, bg_func *func, char *error,
+                     size_t error_size);
+
+/* Make func (decoded, its parameters named) a member of the struct class_name: with
+ * consumed the receiver is taken by value (a struct parameter), else borrowed (BG_SELF);
+ * either way it becomes params[0], named "self". False if there is no room. */
+bool bg_add_receiver(bg_func *func, const char *class_name, bool consumed);
+
+/* Turn the getter func of a field (bg_decode_field, then bg_add_receiver) into its setter:
+ * (self, value: the field's type) -> (). False if there is no room. */
+bool bg_make_setter(bg_func *func);
+
 /* Read the __wasm_bindgen_unstable section wasm-bindgen 0.2.83 writes (one blob per
  * #[wasm_bindgen] item: a JSON version prefix, then the item's program) for what the
- * descriptors do not say: parameter names, doc comments and which function is the start
- * function. Calls found() for each function exported (methods of exported structs too,
- * named by their wasm export, with class_name set). Returns false with a message in error if the bytes do not parse. */
+ * descriptors do not say: parameter names, doc comments, which function is the start
+ * function, and the exported structs with their methods and pub fields. Calls found() for
+ * each function exported (methods of exported structs too, named by their wasm export,
+ * with class_name set) and found_struct() (may be NULL) for each exported struct. Returns
+ * false with a message in error if the bytes do not parse. */
 typedef struct bg_export_info {
   char name[BG_NAME_MAX];
   uint32_t arg_count;
@@ -86,9 +119,28 @@ typedef struct bg_export_info {
   char doc[256];
   bool start;
   char class_name[BG_NAME_MAX]; /* a method of this exported struct ("" for free functions) */
+  uint8_t member;               /* bg_member (BG_FREE_FUNCTION when class_name is "") */
+  const char *refused;          /* a kind of member kiln does not support ("an indexing
+                                 * getter", "a static setter"), else NULL */
+  bool consumed;                /* the method takes self by value */
+  char prop[BG_NAME_MAX];       /* the JavaScript name: the function's, or the property's */
 } bg_export_info;
+
+#define BG_MAX_FIELDS 32
+typedef struct bg_struct_info {
+  char name[BG_NAME_MAX];
+  char doc[256];
+  uint32_t field_count;
+  struct {
+    char name[BG_NAME_MAX];
+    bool readonly;
+    char doc[256];
+  } fields[BG_MAX_FIELDS];
+} bg_struct_info;
+
 bool bg_parse_wbg_section(const uint8_t *data, size_t size,
-                          void (*found)(void *user, const bg_export_info *info), void *user,
+                          void (*found)(void *user, const bg_export_info *info),
+                          void (*found_struct)(void *user, const bg_struct_info *info), void *user,
                           char *error, size_t error_size);
 
 /* The name of node i in Rust syntax ("&str", "Option<Vec<u8>>", "struct Foo") into buf. */

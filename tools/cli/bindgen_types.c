@@ -160,6 +160,45 @@ bool bg_decode_descriptor(const uint32_t *words, size_t count, bg_func *func, ch
   return !d.failed;
 }
 
+bool bg_decode_field(const uint32_t *words, size_t count, bg_func *func, char *error,
+                     size_t error_size) {
+  decoder d = {words, words + count, func, error, error_size, false};
+  func->param_count = 0;
+  func->node_count = 0;
+  func->result = (int8_t)decode_type(&d, 0, false);
+  if (!d.failed && d.at != d.end) fail(&d, "%zu words after the field's descriptor", (size_t)(d.end - d.at));
+  return !d.failed;
+}
+
+bool bg_add_receiver(bg_func *func, const char *class_name, bool consumed) {
+  if (func->param_count >= BG_MAX_PARAMS || func->node_count + 2 > BG_MAX_NODES) return false;
+  int strukt = (int)func->node_count++;
+  func->nodes[strukt] = (bg_node){.kind = BG_RUST_STRUCT, .inner = -1};
+  snprintf(func->nodes[strukt].name, BG_NAME_MAX, "%s", class_name);
+  int self = strukt;
+  if (!consumed) {
+    self = (int)func->node_count++;
+    func->nodes[self] = (bg_node){.kind = BG_SELF, .inner = (int8_t)strukt};
+  }
+  memmove(func->params + 1, func->params, func->param_count * sizeof func->params[0]);
+  memmove(func->param_names + 1, func->param_names, func->param_count * sizeof func->param_names[0]);
+  func->params[0] = (int8_t)self;
+  snprintf(func->param_names[0], BG_NAME_MAX, "self");
+  func->param_count++;
+  return true;
+}
+
+bool bg_make_setter(bg_func *func) {
+  if (func->param_count != 1 || func->node_count >= BG_MAX_NODES) return false;
+  int unit = (int)func->node_count++;
+  func->nodes[unit] = (bg_node){.kind = BG_UNIT, .inner = -1};
+  func->params[1] = func->result;
+  snprintf(func->param_names[1], BG_NAME_MAX, "value");
+  func->param_count = 2;
+  func->result = (int8_t)unit;
+  return true;
+}
+
 /* ---------------------------------------------------------------- names */
 
 typedef struct text {
@@ -213,6 +252,10 @@ static void name_node(const bg_func *f, int i, text *t, int depth) {
     put(t, n->kind == BG_RUST_STRUCT ? "struct " : "JsValue ");
     put(t, n->name);
     return;
+  case BG_SELF: /* "self struct Counter": the glue's name of a borrowed receiver */
+    put(t, "self ");
+    name_node(f, n->inner, t, depth + 1);
+    return;
   default:
     put(t, n->kind < sizeof scalar_names / sizeof scalar_names[0] && scalar_names[n->kind]
                ? scalar_names[n->kind] : "?");
@@ -253,6 +296,23 @@ static bool is_str_ref(const bg_func *f, const bg_node *n) {
   return s && s->kind == BG_STRING;
 }
 
+/* &T or &mut T of a kind passed as one index or pointer: JsValue (&only), an exported struct. */
+static bool is_handle_ref(const bg_func *f, const bg_node *n) {
+  const bg_node *in = n->kind == BG_REF || n->kind == BG_REFMUT ? node_at(f, n->inner) : NULL;
+  return in && (in->kind == BG_RUST_STRUCT || (in->kind == BG_JSVALUE && n->kind == BG_REF));
+}
+
+/* The struct behind an exported-struct type (Counter, &Counter, &mut Counter, Option<Counter>,
+ * a receiver), else NULL. */
+static const bg_node *struct_of(const bg_func *f, const bg_node *n) {
+  for (int depth = 0; n && depth < 2; depth++) {
+    if (n->kind == BG_RUST_STRUCT) return n;
+    if (n->kind != BG_REF && n->kind != BG_REFMUT && n->kind != BG_OPTION && n->kind != BG_SELF) return NULL;
+    n = node_at(f, n->inner);
+  }
+  return n && n->kind == BG_RUST_STRUCT ? n : NULL;
+}
+
 static bool supported(const bg_func *f, int i, bool result, int depth, char *what, size_t size) {
   const bg_node *n = node_at(f, i);
   if (!n || depth > MAX_DEPTH) {
@@ -261,20 +321,23 @@ static bool supported(const bg_func *f, int i, bool result, int depth, char *wha
   }
   bg_kind k = (bg_kind)n->kind;
   bool ok;
-  if (is_number(k) || k == BG_BOOL || k == BG_CHAR || k == BG_ENUM || k == BG_STRING || k == BG_JSVALUE)
+  if (is_number(k) || k == BG_BOOL || k == BG_CHAR || k == BG_ENUM || k == BG_STRING ||
+      k == BG_JSVALUE || k == BG_RUST_STRUCT)
     ok = true;
   else if (k == BG_UNIT)
     ok = result;
+  else if (k == BG_SELF)
+    ok = !result && struct_of(f, n) != NULL;
   else if (k == BG_REF)
-    ok = !result && (is_str_ref(f, n) || numeric_sequence(f, n, true, false) ||
-                     (node_at(f, n->inner) && node_at(f, n->inner)->kind == BG_JSVALUE));
+    ok = !result && (is_str_ref(f, n) || numeric_sequence(f, n, true, false) || is_handle_ref(f, n));
   else if (k == BG_REFMUT || k == BG_VECTOR)
-    ok = numeric_sequence(f, n, !result, !result);
+    ok = numeric_sequence(f, n, !result, !result) || (!result && is_handle_ref(f, n));
   else if (k == BG_OPTION) {
     const bg_node *in = node_at(f, n->inner);
     bg_kind ik = in ? (bg_kind)in->kind : BG_FUNCTION;
     ok = in && (is_number(ik) || ik == BG_BOOL || ik == BG_CHAR || ik == BG_ENUM ||
-                ik == BG_STRING || ik == BG_JSVALUE || numeric_sequence(f, in, false, false));
+                ik == BG_STRING || ik == BG_JSVALUE || ik == BG_RUST_STRUCT ||
+                numeric_sequence(f, in, false, false));
   } else if (k == BG_RESULT) {
     const bg_node *in = node_at(f, n->inner);
     ok = result && in && in->kind != BG_RESULT && supported(f, n->inner, true, depth + 1, what, size);
@@ -318,8 +381,8 @@ static void flatten(const bg_func *f, int i, values *vs) {
   case BG_UNIT:
     return;
   case BG_STRING: case BG_REF: case BG_REFMUT: case BG_VECTOR:
-    if (n->kind == BG_REF && node_at(f, n->inner) && node_at(f, n->inner)->kind == BG_JSVALUE) {
-      push(vs, KILN_I32);
+    if (is_handle_ref(f, n)) {
+      push(vs, KILN_I32); /* a heap index, a struct's pointer */
       return;
     }
     push(vs, KILN_I32);
@@ -404,6 +467,7 @@ static void ts_node(const bg_func *f, int i, bool result, text *t, int depth) {
   else if (k == BG_UNIT) put(t, "void");
   else if (k == BG_JSVALUE) put(t, "any");
   else if (k == BG_REF && node_at(f, n->inner) && node_at(f, n->inner)->kind == BG_JSVALUE) put(t, "any");
+  else if (k != BG_OPTION && struct_of(f, n)) put(t, struct_of(f, n)->name);
   else if (k == BG_OPTION) {
     ts_node(f, n->inner, result, t, depth + 1);
     put(t, result ? " | undefined" : " | null | undefined");
@@ -624,21 +688,27 @@ static void read_str(bytes_reader *r, char *out, size_t size) {
   r->at += n;
 }
 
-static bool read_export(bytes_reader *r, bg_export_info *info) {
-  memset(info, 0, sizeof *info);
-  bool method = read_u8(r) == 1; /* class: Option<&str> */
-  if (method) read_str(r, info->class_name, sizeof info->class_name);
+/* Doc comments: a count, then the lines, joined with spaces into doc (truncated). */
+static void read_comments(bytes_reader *r, char *doc, size_t size) {
   uint32_t comments = read_leb(r);
   size_t doc_len = 0;
+  doc[0] = 0;
   for (uint32_t i = 0; i < comments && !r->bad; i++) {
     char line[256];
     line[0] = 0;
     read_str(r, line, sizeof line);
     const char *text = line[0] == ' ' ? line + 1 : line;
-    int n = snprintf(info->doc + doc_len, sizeof info->doc - doc_len, "%s%s", doc_len ? " " : "", text);
-    if (n > 0) doc_len = doc_len + (size_t)n < sizeof info->doc ? doc_len + (size_t)n : sizeof info->doc - 1;
+    int n = snprintf(doc + doc_len, size - doc_len, "%s%s", doc_len ? " " : "", text);
+    if (n > 0) doc_len = doc_len + (size_t)n < size ? doc_len + (size_t)n : size - 1;
   }
-  read_u8(r); /* consumed */
+}
+
+static bool read_export(bytes_reader *r, bg_export_info *info) {
+  memset(info, 0, sizeof *info);
+  bool method = read_u8(r) == 1; /* class: Option<&str> */
+  if (method) read_str(r, info->class_name, sizeof info->class_name);
+  read_comments(r, info->doc, sizeof info->doc);
+  info->consumed = read_u8(r) == 1;
   uint32_t args = read_leb(r);
   for (uint32_t i = 0; i < args && !r->bad; i++) {
     if (i < BG_MAX_PARAMS) read_str(r, info->arg_names[i], BG_NAME_MAX);
@@ -649,12 +719,19 @@ static bool read_export(bytes_reader *r, bg_export_info *info) {
   read_str(r, info->name, sizeof info->name);
   read_u8(r); /* generate_typescript */
   read_u8(r); /* variadic */
-  if (read_u8(r) == 1) { /* MethodKind::Operation */
-    read_u8(r);          /* is_static */
-    uint8_t kind = read_u8(r);
-    if (kind == 1 || kind == 2) read_str(r, NULL, 0); /* Getter / Setter name */
+  snprintf(info->prop, sizeof info->prop, "%s", info->name);
+  if (read_u8(r) == 0) { /* MethodKind::Constructor */
+    info->member = BG_CONSTRUCTOR;
+  } else {               /* MethodKind::Operation */
+    bool is_static = read_u8(r) == 1;
+    uint8_t kind = read_u8(r); /* Regular, Getter(name), Setter(name), Indexing* */
+    info->member = kind == 1 ? BG_GETTER : kind == 2 ? BG_SETTER : is_static ? BG_STATIC : BG_METHOD;
+    if (kind == 1 || kind == 2) read_str(r, info->prop, sizeof info->prop);
     else if (kind > 5) r->bad = true;
+    if (kind >= 3) info->refused = "an indexing getter, setter or deleter";
+    else if (is_static && kind != 0) info->refused = "a static getter or setter";
   }
+  if (!method) info->member = BG_FREE_FUNCTION;
   info->start = read_u8(r) == 1;
   if (method) { /* its wasm export: lower-case struct name, '_', method name */
     char export_name[BG_NAME_MAX];
@@ -669,10 +746,47 @@ static bool read_export(bytes_reader *r, bg_export_info *info) {
   return true;
 }
 
+/* An enum of the program: read past it (kiln passes C-style enums as numbers). */
+static void skip_enum(bytes_reader *r) {
+  char doc[8];
+  read_str(r, NULL, 0); /* name */
+  uint32_t variants = read_leb(r);
+  for (uint32_t i = 0; i < variants && !r->bad; i++) {
+    read_str(r, NULL, 0); /* name */
+    read_leb(r);          /* value */
+    read_comments(r, doc, sizeof doc);
+  }
+  read_comments(r, doc, sizeof doc);
+  read_u8(r); /* generate_typescript */
+}
+
+static void read_struct(bytes_reader *r, bg_struct_info *info) {
+  memset(info, 0, sizeof *info);
+  read_str(r, info->name, sizeof info->name);
+  uint32_t fields = read_leb(r);
+  for (uint32_t i = 0; i < fields && !r->bad; i++) {
+    static char name[BG_NAME_MAX], doc[256];
+    read_str(r, name, sizeof name);
+    bool readonly = read_u8(r) == 1;
+    read_comments(r, doc, sizeof doc);
+    read_u8(r); /* generate_typescript */
+    if (info->field_count < BG_MAX_FIELDS) {
+      memcpy(info->fields[info->field_count].name, name, sizeof name);
+      memcpy(info->fields[info->field_count].doc, doc, sizeof doc);
+      info->fields[info->field_count++].readonly = readonly;
+    }
+  }
+  read_comments(r, info->doc, sizeof info->doc);
+  read_u8(r); /* is_inspectable */
+  read_u8(r); /* generate_typescript */
+}
+
 bool bg_parse_wbg_section(const uint8_t *data, size_t size,
-                          void (*found)(void *user, const bg_export_info *info), void *user,
+                          void (*found)(void *user, const bg_export_info *info),
+                          void (*found_struct)(void *user, const bg_struct_info *info), void *user,
                           char *error, size_t error_size) {
   static bg_export_info info;
+  static bg_struct_info struct_info;
   bytes_reader all = {data, data + size, false};
   while (all.at < all.end) {
     /* [u32 length][JSON version prefix][u32 length][program] */
@@ -702,6 +816,17 @@ bool bg_parse_wbg_section(const uint8_t *data, size_t size,
         for (uint32_t i = 0; i < exports && !r.bad; i++) {
           read_export(&r, &info);
           if (!r.bad) found(user, &info);
+        }
+        uint32_t enums = read_leb(&r);
+        for (uint32_t i = 0; i < enums && !r.bad; i++) skip_enum(&r);
+        /* The structs come after the imports; a program with imports (refused elsewhere
+         * when they are used) is not read further. */
+        if (read_leb(&r) == 0 && !r.bad) {
+          uint32_t structs = read_leb(&r);
+          for (uint32_t i = 0; i < structs && !r.bad; i++) {
+            read_struct(&r, &struct_info);
+            if (!r.bad && found_struct) found_struct(user, &struct_info);
+          }
         }
         if (r.bad) {
           snprintf(error, error_size, "__wasm_bindgen_unstable: malformed program at offset %zu", (size_t)(all.at - data));

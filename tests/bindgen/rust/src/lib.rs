@@ -1,4 +1,5 @@
 //! Every type `kiln bindgen` supports, for tests/bindgen/types.test.mjs.
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::prelude::*;
 
 /// Panics reach JavaScript with their message (wasm32-unknown-unknown prints nothing).
@@ -114,21 +115,180 @@ pub fn clamp_pixels(v: wasm_bindgen::Clamped<Vec<u8>>) -> wasm_bindgen::Clamped<
     v
 }
 
-/// Not supported by kiln bindgen (exported structs): run.sh checks the error names it, and
+/// Not supported by kiln bindgen (arrays of JsValue): run.sh checks the error names it, and
 /// builds the rest with --skip-unsupported.
 #[wasm_bindgen]
-pub struct Counter {
-    count: u32,
+pub fn js_values() -> Vec<JsValue> {
+    vec![JsValue::NULL]
 }
 
+// ------------------------------------------------------------------ exported structs
+
+static LIVE: AtomicU32 = AtomicU32::new(0);
+static SERIAL: AtomicU32 = AtomicU32::new(0);
+
+/// A labelled counter: an exported struct with a constructor, methods, statics, getters,
+/// setters and pub fields. Its history keeps a heap allocation per object, so that leaked
+/// objects would show in the guest's memory.
 #[wasm_bindgen]
-pub fn make_counter() -> Counter {
-    Counter { count: 0 }
+pub struct Counter {
+    n: u32,
+    label: String,
+    history: Vec<u32>,
+    /// What add(0) adds.
+    pub step: u32,
+    /// The order in which the object was made (readonly).
+    #[wasm_bindgen(readonly)]
+    pub serial: u32,
+    /// A cloned String field.
+    #[wasm_bindgen(getter_with_clone)]
+    pub tag: String,
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[wasm_bindgen]
 impl Counter {
-    pub fn count(&self) -> u32 {
-        self.count
+    /// A counter at 0.
+    #[wasm_bindgen(constructor)]
+    pub fn new(label: &str) -> Counter {
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+        Counter { n: 0, label: label.to_string(), history: Vec::with_capacity(8), step: 1, serial, tag: String::new() }
     }
+
+    /// Adds k (or step if k is 0); returns the new count.
+    pub fn add(&mut self, k: u32) -> u32 {
+        self.n += if k == 0 { self.step } else { k };
+        self.history.push(self.n);
+        self.n
+    }
+
+    pub fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    pub fn rename(&mut self, label: String) {
+        self.label = label;
+    }
+
+    /// Adds the count of another counter, borrowed.
+    pub fn merge(&mut self, other: &Counter) {
+        self.n += other.n;
+    }
+
+    /// Takes another counter (moved) and adds its count.
+    pub fn absorb(&mut self, other: Counter) -> u32 {
+        self.n += other.n;
+        self.n
+    }
+
+    /// Consumes the counter.
+    pub fn into_total(self) -> u32 {
+        self.n
+    }
+
+    /// A new counter called "zero".
+    pub fn zero() -> Counter {
+        Counter::new("zero")
+    }
+
+    pub fn parse(text: &str) -> Result<Counter, JsValue> {
+        let n = text.parse::<u32>().map_err(|e| JsValue::from_str(&format!("bad count: {}", e)))?;
+        let mut c = Counter::new(text);
+        c.n = n;
+        Ok(c)
+    }
+
+    /// A copy with another label.
+    pub fn fork(&self, label: &str) -> Counter {
+        let mut c = Counter::new(label);
+        c.n = self.n;
+        c
+    }
+
+    pub fn history(&self) -> Vec<u32> {
+        self.history.clone()
+    }
+
+    pub fn spin(&self, n: u32) -> u32 {
+        spin(n).wrapping_add(self.n)
+    }
+
+    pub fn check(&self, limit: u32) -> Result<u32, JsValue> {
+        if self.n > limit { Err(JsValue::from_str("over the limit")) } else { Ok(self.n) }
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn n(&self) -> u32 {
+        self.n
+    }
+
+    #[wasm_bindgen(setter)]
+    pub fn set_n(&mut self, n: u32) {
+        self.n = n;
+    }
+
+    #[wasm_bindgen(getter = upperLabel)]
+    pub fn upper_label(&self) -> String {
+        self.label.to_uppercase()
+    }
+}
+
+/// A struct without a constructor, made by a function.
+#[wasm_bindgen]
+pub struct Token {
+    pub id: u32,
+}
+
+#[wasm_bindgen]
+pub fn make_token(id: u32) -> Token {
+    Token { id }
+}
+
+#[wasm_bindgen]
+pub fn total(c: &Counter) -> u32 {
+    c.n
+}
+
+#[wasm_bindgen]
+pub fn bump(c: &mut Counter) -> u32 {
+    c.add(1)
+}
+
+#[wasm_bindgen]
+pub fn make_counter(label: &str) -> Counter {
+    Counter::new(label)
+}
+
+#[wasm_bindgen]
+pub fn maybe_counter(make: bool) -> Option<Counter> {
+    if make { Some(Counter::new("maybe")) } else { None }
+}
+
+/// Takes an optional counter (moved); -1 for None.
+#[wasm_bindgen]
+pub fn take_counter(c: Option<Counter>) -> i32 {
+    c.map(|c| c.n as i32).unwrap_or(-1)
+}
+
+#[wasm_bindgen]
+pub fn sum_counters(a: &Counter, b: &Counter) -> u32 {
+    a.n + b.n
+}
+
+/// A Counter as a JsValue (through the import __wbg_counter_new).
+#[wasm_bindgen]
+pub fn counter_as_js(label: &str) -> JsValue {
+    Counter::new(label).into()
+}
+
+/// The number of Counter values alive in the guest.
+#[wasm_bindgen]
+pub fn live_counters() -> u32 {
+    LIVE.load(Ordering::Relaxed)
 }
