@@ -1,6 +1,6 @@
 /* bindgen.c - `kiln bindgen app.wasm -o out/`: learns the interface of a guest and writes
  * typed JavaScript glue for the Node.js package (out/app.js, app.mjs, app.d.ts, a copy of
- * the module). A #[wasm_bindgen] Rust module describes itself: each __wbindgen_describe_NAME
+ * the module), with a JS class for each exported Rust struct. A #[wasm_bindgen] Rust module describes itself: each __wbindgen_describe_NAME
  * export, run here in kiln's interpreter, reports NAME's types word by word through the
  * import __wbindgen_placeholder__.__wbindgen_describe, as for wasm-bindgen's own CLI. A C
  * guest (include/kiln/guest.h) lists its exports in the custom section kiln.exports. */
@@ -159,15 +159,19 @@ static void format_types(char *buf, size_t size, const kiln_valtype *params, uin
 /* Check that every type of func is supported and that its export has the wasm type the ABI
  * gives those types; keep it if so. */
 static void check_and_add(interface *in, const kiln_module *module, bg_func *func) {
-  char what[160];
+  char what[160], label[BG_NAME_MAX * 3 + 16];
+  if (func->class_name[0]) /* "Counter.add (export counter_add)" */
+    snprintf(label, sizeof label, "%s.%s (export %s)", func->class_name, func->prop, func->name);
+  else
+    snprintf(label, sizeof label, "%s", func->name);
   for (uint32_t i = 0; i < func->param_count; i++) {
     if (!bg_type_supported(func, func->params[i], false, what, sizeof what)) {
-      unsupported(in, func->name, "parameter %u has the unsupported type %s", i + 1, what);
+      unsupported(in, label, "parameter %u has the unsupported type %s", i + 1, what);
       return;
     }
   }
   if (!bg_type_supported(func, func->result, true, what, sizeof what)) {
-    unsupported(in, func->name, "the result has the unsupported type %s", what);
+    unsupported(in, label, "the result has the unsupported type %s", what);
     return;
   }
   kiln_externtype type;
@@ -178,14 +182,14 @@ static void check_and_add(interface *in, const kiln_module *module, bg_func *fun
             type.kind == KILN_EXTERN_FUNC;
   }
   if (!found) {
-    unsupported(in, func->name, "described, but the module exports no function of that name");
+    unsupported(in, label, "described, but the module exports no function of that name");
     return;
   }
   kiln_valtype params[80], results[2];
   uint32_t np, nr, retptr;
   char want[300], have[300];
   if (!bg_wasm_signature(func, params, &np, results, &nr, 80, &retptr)) {
-    unsupported(in, func->name, "too many wasm parameters");
+    unsupported(in, label, "too many wasm parameters");
     return;
   }
   if (!same_types(params, np, type.func.params, type.func.param_count) ||
@@ -193,12 +197,12 @@ static void check_and_add(interface *in, const kiln_module *module, bg_func *fun
     format_types(want, sizeof want, params, np, results, nr);
     format_types(have, sizeof have, type.func.params, type.func.param_count, type.func.results,
                  type.func.result_count);
-    unsupported(in, func->name, "its wasm type is %s, but its described types need %s", have, want);
+    unsupported(in, label, "its wasm type is %s, but its described types need %s", have, want);
     return;
   }
   for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0] && !func->class_name[0]; i++) {
     if (strcmp(func->name, reserved_names[i]) == 0) {
-      unsupported(in, func->name, "the glue's own export '%s' has that name", reserved_names[i]);
+      unsupported(in, label, "the glue's own export '%s' has that name", reserved_names[i]);
       return;
     }
   }
@@ -209,12 +213,12 @@ static void check_and_add(interface *in, const kiln_module *module, bg_func *fun
         (o->member == BG_STATIC) != (func->member == BG_STATIC) ||
         (o->member == BG_GETTER && func->member == BG_SETTER) || (o->member == BG_SETTER && func->member == BG_GETTER))
       continue;
-    unsupported(in, func->name, "%s.%s is bound already (by %s)", func->class_name, func->prop, o->name);
+    unsupported(in, label, "%s.%s is bound already (by %s)", func->class_name, func->prop, o->name);
     return;
   }
   for (uint32_t i = 0; i < func->node_count; i++) {
     if (func->nodes[i].kind == BG_RUST_STRUCT && !use_class(in, module, func->nodes[i].name, what, sizeof what)) {
-      unsupported(in, func->name, "%s", what);
+      unsupported(in, label, "%s", what);
       return;
     }
   }

@@ -3,7 +3,9 @@
  * types, the wasm values of the result) and turns each entry into a JS function: arguments
  * are lowered into wasm values (strings and arrays copied into guest memory through the
  * guest's allocator), results lifted back (and their memory freed), with a sync form, an
- * async form queued per instance, and pools of instances for parallel calls. */
+ * async form queued per instance, and pools of instances for parallel calls; and the STRUCTS
+ * table into the classes of exported Rust structs, whose objects own Rust values. The
+ * JavaScript is kept here as one C string (bindgen.c writes it after the tables). */
 #include "cli.h"
 
 const char bindgen_runtime_js[] =
@@ -174,7 +176,14 @@ const char bindgen_runtime_js[] =
     "  object[PTR] = 0;\n"
     "  object[GONE] = 'freed (free() was called)';\n"
     "  registry.unregister(object);\n"
-    "  if (!object[GUEST].closed) object[GUEST].raw[object[FREE]](ptr);\n"
+    "  if (object[GUEST].closed) return;\n"
+    "  try {\n"
+    "    object[GUEST].raw[object[FREE]](ptr);\n"
+    "  } catch (error) {\n"
+    "    error.message = `${object[STRUCT]}.free: Rust did not drop the value (${error.message}); ` +\n"
+    "      'a call that borrowed it failed, and its memory stays allocated';\n"
+    "    throw error;\n"
+    "  }\n"
     "}\n"
     "\n"
     "class RustObject {\n"
@@ -464,13 +473,14 @@ const char bindgen_runtime_js[] =
     "  const lift = lifting(spec.result);\n"
     "  const offsets = layout(spec.results);\n"
     "  const arity = spec.params.length;\n"
+    "  const objects = spec.params.some(([, type]) => type.includes('struct '));\n"
     "  function begin(g, args) {\n"
     "    if (g.closed) throw new Error(`${label}: the instance was closed`);\n"
     "    if (args.length !== arity) {\n"
     "      const n = arity - receiver;\n"
     "      throw new TypeError(`${label} takes ${n} argument${n === 1 ? '' : 's'}, ${args.length - receiver} given`);\n"
     "    }\n"
-    "    const out = [], after = [], uses = [];\n"
+    "    const out = [], after = [], uses = objects ? [] : null;\n"
     "    if (spec.retptr) out.push(g.returnArea());\n"
     "    try {\n"
     "      for (let i = 0; i < arity; i++) lowers[i](g, args[i], out, after, uses);\n"

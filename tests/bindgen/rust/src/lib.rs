@@ -223,6 +223,11 @@ impl Counter {
         if self.n > limit { Err(JsValue::from_str("over the limit")) } else { Ok(self.n) }
     }
 
+    /// Panics while it borrows the counter mutably: the borrow is never released.
+    pub fn explode(&mut self) {
+        panic!("exploded")
+    }
+
     #[wasm_bindgen(getter)]
     pub fn n(&self) -> u32 {
         self.n
