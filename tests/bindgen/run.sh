@@ -14,7 +14,7 @@ fi
 mkdir -p "$work"
 case $flavor in
   rust)
-    if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/wasm32-unknown-unknown ] ||
+    if [ ! -x /usr/bin/rustc ] || [ ! -d /usr/lib/rustlib/wasm32-unknown-unknown ] || [ ! -d /usr/lib/rustlib/wasm32-wasi ] ||
        [ ! -d /usr/share/cargo/registry/wasm-bindgen-0.2.83 ]; then
       echo "SKIP: the Rust toolchain for wasm32 is missing (scripts/deps.sh installs rustc cargo libstd-rust-dev-wasm32 librust-wasm-bindgen-dev)"
       exit 77
@@ -32,6 +32,14 @@ case $flavor in
       exit 1
     }
     cp "$here/rust/structs.check.mts" "$work/"
+    # A wasm32-wasi build: functions of numbers bind; greet (strings by pointer) is refused,
+    # with the reason.
+    "$kiln" build --wasi "$here/rust-wasi" -o "$work" --target-dir "$work/cargo-target" --skip-unsupported \
+      2>"$work/wasi-build.txt" || { cat "$work/wasi-build.txt" >&2; exit 1; }
+    grep -q "function 'greet'.*passes strings, slices and other pairs by pointer (the C ABI)" "$work/wasi-build.txt" || {
+      cat "$work/wasi-build.txt" >&2
+      exit 1
+    }
     ;;
   c)
     "$kiln" build "$root/examples/hello-c" -o "$work"

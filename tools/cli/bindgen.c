@@ -197,7 +197,14 @@ static void check_and_add(interface *in, const kiln_module *module, bg_func *fun
     format_types(want, sizeof want, params, np, results, nr);
     format_types(have, sizeof have, type.func.params, type.func.param_count, type.func.results,
                  type.func.result_count);
-    unsupported(in, label, "its wasm type is %s, but its described types need %s", have, want);
+    if (func->abi == BG_ABI_WASM_BINDGEN && in->uses_wasi)
+      unsupported(in, label,
+                  "its wasm type is %s, but its described types need %s: a wasm32-wasi build passes "
+                  "strings, slices and other pairs by pointer (the C ABI), which wasm-bindgen's "
+                  "descriptions do not cover; build for wasm32-unknown-unknown (kiln build does)",
+                  have, want);
+    else
+      unsupported(in, label, "its wasm type is %s, but its described types need %s", have, want);
     return;
   }
   for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0] && !func->class_name[0]; i++) {
@@ -379,7 +386,7 @@ static void check_struct_imports(interface *in, const kiln_module *module) {
 }
 
 /* Check the imports: only wasm-bindgen's placeholders kiln implements (and the externref
- * ones, which only the __externref_* exports the CLI deletes use). */
+ * ones, which only the __externref_* exports the CLI deletes use), and WASI's. */
 static bool check_rust_imports(interface *in, const kiln_module *module) {
   bool ok = true;
   for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
@@ -387,6 +394,10 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
     kiln_externtype type;
     kiln_module_import(module, i, &mod, &name, &type);
     if (strcmp(mod, "__wbindgen_externref_xform__") == 0 && type.kind == KILN_EXTERN_FUNC) continue;
+    if (strcmp(mod, "wasi_snapshot_preview1") == 0 && type.kind == KILN_EXTERN_FUNC) {
+      in->uses_wasi = true; /* a wasm32-wasi build: the glue instantiates it with kiln's WASI */
+      continue;
+    }
     if (strcmp(mod, "__wbindgen_placeholder__") == 0 && type.kind == KILN_EXTERN_FUNC &&
         is_supported_intrinsic(name))
       continue;
@@ -400,7 +411,7 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
                 in->path, mod, name);
     else
       cli_error("%s: imports %s.%s, which kiln bindgen does not provide (only wasm-bindgen's "
-                "__wbindgen_placeholder__ intrinsics)", in->path, mod, name);
+                "__wbindgen_placeholder__ intrinsics and WASI)", in->path, mod, name);
     ok = false;
   }
   return ok;
@@ -425,9 +436,30 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
   kiln_import *imports = calloc(n_imports ? n_imports : 1, sizeof *imports);
   words w = {0};
   bool ok = store && imports;
+  /* A wasm32-wasi build runs its constructors (which ask WASI for the environment) in every
+   * export, the describe functions too: give it a WASI without files, input or output. */
+  const kiln_import *wasi_imports = NULL;
+  size_t wasi_count = 0;
+  if (ok && in->uses_wasi) {
+    kiln_wasi_config *cfg = kiln_wasi_config_new();
+    kiln_wasi *wasi = NULL;
+    kiln_error werr;
+    if (cfg) kiln_wasi_config_set_stdio(cfg, -1, -1, -1);
+    ok = cfg && kiln_wasi_new(store, cfg, &wasi, &werr) == KILN_OK &&
+         kiln_wasi_imports(wasi, module, &wasi_imports, &wasi_count) == KILN_OK;
+    kiln_wasi_config_free(cfg);
+  }
   for (uint32_t i = 0; ok && i < n_imports; i++) {
     kiln_externtype type;
     kiln_module_import(module, i, &imports[i].module, &imports[i].name, &type);
+    const kiln_import *from_wasi = NULL;
+    for (size_t k = 0; k < wasi_count && !from_wasi; k++)
+      if (strcmp(wasi_imports[k].module, imports[i].module) == 0 && strcmp(wasi_imports[k].name, imports[i].name) == 0)
+        from_wasi = &wasi_imports[k];
+    if (from_wasi) {
+      imports[i].value = from_wasi->value;
+      continue;
+    }
     bool describe = strcmp(imports[i].name, "__wbindgen_describe") == 0;
     kiln_func *f = kiln_func_new(store, &type.func, describe ? describe_callback : refuse_callback,
                                  describe ? (void *)&w : (void *)imports[i].name, NULL);

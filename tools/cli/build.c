@@ -133,8 +133,9 @@ static bool crate_name(const char *manifest, char *out, size_t size) {
   return out[0] != 0;
 }
 
-static int build_rust(const char *crate, const char *out_dir, const char *target_dir,
+static int build_rust(const char *crate, const char *out_dir, const char *target_dir, bool wasi,
                       char **extra, int extra_count, char *wasm, size_t wasm_size) {
+  const char *target = wasi ? "wasm32-wasi" : "wasm32-unknown-unknown";
   char manifest[PATH_MAX], name[256], buf[PATH_MAX], rustc_env[PATH_MAX + 8];
   snprintf(manifest, sizeof manifest, "%s/Cargo.toml", crate);
   if (!crate_name(manifest, name, sizeof name)) {
@@ -158,7 +159,7 @@ static int build_rust(const char *crate, const char *out_dir, const char *target
   arg(&a, "build");
   arg(&a, "--release");
   arg(&a, "--target");
-  arg(&a, "wasm32-unknown-unknown");
+  arg(&a, target);
   arg(&a, "--manifest-path");
   arg(&a, manifest);
   arg(&a, "--target-dir");
@@ -178,7 +179,7 @@ static int build_rust(const char *crate, const char *out_dir, const char *target
   bool ok = !a.oom && run(&a, env);
   args_free(&a);
   if (!ok) return CLI_EXIT_ERROR;
-  snprintf(wasm, wasm_size, "%s/wasm32-unknown-unknown/release/%s.wasm", target_dir, name);
+  snprintf(wasm, wasm_size, "%s/%s/release/%s.wasm", target_dir, target, name);
   if (!is_file(wasm)) {
     cli_error("cargo built no %s (is the crate a cdylib? [lib] crate-type = [\"cdylib\"])", wasm);
     return CLI_EXIT_ERROR;
@@ -281,10 +282,10 @@ int cli_build(const char *label, int argc, char **argv) {
   static const struct option options[] = {
       {"out-dir", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
       {"target-dir", required_argument, NULL, 't'}, {"skip-unsupported", no_argument, NULL, 's'},
-      {"help", no_argument, NULL, 'h'},
+      {"wasi", no_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *out_dir = NULL, *name = NULL, *target_dir = NULL;
-  bool skip = false;
+  bool skip = false, wasi = false;
   /* Everything after "--" goes to cargo or clang; options may come before or after PATH. */
   int own = 1;
   while (own < argc && strcmp(argv[own], "--") != 0) own++;
@@ -300,6 +301,7 @@ int cli_build(const char *label, int argc, char **argv) {
     case 'n': name = optarg; break;
     case 't': target_dir = optarg; break;
     case 's': skip = true; break;
+    case 'w': wasi = true; break;
     case ':': return cli_usage_error(label, "option '%s' needs a value", argv[optind - 1]);
     default: return cli_usage_error(label, "unknown option '%s' (see 'kiln help build')", argv[optind - 1]);
     }
@@ -360,7 +362,7 @@ int cli_build(const char *label, int argc, char **argv) {
       }
       target_dir = getenv("CARGO_TARGET_DIR") ? getenv("CARGO_TARGET_DIR") : default_target;
     }
-    status = build_rust(src, out_dir, target_dir, extra, extra_count, wasm, sizeof wasm);
+    status = build_rust(src, out_dir, target_dir, wasi, extra, extra_count, wasm, sizeof wasm);
   } else {
     snprintf(wasm, sizeof wasm, "%s/%s.wasm", out_dir, name ? name : base);
     status = build_c(src, is_dir(src), wasm, extra, extra_count);

@@ -142,6 +142,9 @@ static const char build_help[] =
     "  --target-dir DIR      cargo's target directory (default: $CARGO_TARGET_DIR, else\n"
     "                        DIR/cargo-target under the output directory)\n"
     "  --skip-unsupported    as kiln bindgen's\n"
+    "  --wasi                build a Rust crate for wasm32-wasi instead of wasm32-unknown-unknown:\n"
+    "                        the guest gets WASI (println!, files under granted directories);\n"
+    "                        only numbers, bool and char cross the boundary (C guests always use WASI)\n"
     "  -h, --help            show this help\n"
     "\n"
     "exit status: 0, 1 if the build or the binding fails, 2 on usage errors\n";
