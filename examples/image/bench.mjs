@@ -1,8 +1,9 @@
-// bench.mjs - the image example's figures for `make bench`: image.c's transform() (built
-// by `kiln build`, with and without -msimd128) on kiln through the generated glue (sync and
-// .async()), and the same module on V8's WebAssembly and on kiln through glue.mjs, the same
-// glue logic over plain exports; against pipeline.mjs, the same work in pure JavaScript.
-// Every output is checked to be byte-identical to the JavaScript one.
+// bench.mjs - the image example's figures for `make bench`: transform() from each guest,
+// image.c and the Rust crate rust/ (built by `kiln build`, with and without SIMD), on kiln
+// through the generated glue (sync and .async()), and the same module on V8's WebAssembly and
+// on kiln through glue.mjs, the same glue logic over plain exports; against pipeline.mjs, the
+// same work in pure JavaScript. Every output is checked to be byte-identical to the
+// JavaScript one.
 //   node bench.mjs [--quick] [--json] [--runs N]
 // Prints a table (or one JSON object with --json): the best of N runs after one warm-up
 // call, in milliseconds, and each time relative to pure JavaScript.
@@ -12,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildImage } from './build.mjs';
-import { bindImage } from './glue.mjs';
+import { bindImage, bindImageRust } from './glue.mjs';
 import { processImage } from './pipeline.mjs';
 
 const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, runs: { type: 'string' } } });
@@ -24,6 +25,7 @@ const runs = Number(opts.runs || (opts.quick ? 3 : 7));
 // 320x240 -> 960x720 RGB (3x), or 640x480 with --quick; unsharp mask radius 2, amount 1.5.
 const options = { width: opts.quick ? 640 : 960, height: 0, gray: false, radius: 2, amount: 24 };
 const args = [input, options.width, options.height, options.gray, options.radius, options.amount];
+const GUESTS = { c: ['C', bindImage], rust: ['Rust', bindImageRust] };
 
 async function time(fn, expected) {
   let best = Infinity;
@@ -38,22 +40,27 @@ async function time(fn, expected) {
 }
 
 const expected = Buffer.from(processImage(input, options));
-const rows = [{ name: 'pure JavaScript', engine: 'js', ms: await time(() => processImage(input, options), expected) }];
-for (const [variant, { wasm, glue }] of Object.entries(buildImage())) {
-  const generated = require(glue);
-  const bytes = readFileSync(wasm);
-  const module = kiln.compile(bytes);
-  const onKiln = bindImage((imports) => kiln.instantiate(module, { imports }));
-  const onV8 = bindImage((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
-  const row = (name, engine, fn) => time(fn, expected).then((ms) => rows.push({ name: `${name}, ${variant}`, engine, variant, ms }));
-  await row('kiln, generated glue, sync', 'kiln', () => generated.transform(...args));
-  await row('kiln, generated glue, .async()', 'kiln-async', () => generated.transform.async(...args));
-  await row('kiln, glue.mjs', 'kiln-plain', () => onKiln.transform(...args));
-  await row('V8 WebAssembly, glue.mjs', 'v8', () => onV8.transform(...args));
-  // Closed rather than left to the garbage collector: kiln instances with JS imports that are
-  // still open when Node exits can abort it (a bug of the Node addon's teardown).
-  generated.instance.close();
-  onKiln.close();
+const rows = [{ name: 'pure JavaScript', guest: null, engine: 'js', ms: await time(() => processImage(input, options), expected) }];
+const built = buildImage();
+for (const variant of ['simd', 'scalar']) {
+  for (const [guest, [label, bind]] of Object.entries(GUESTS)) {
+    const { wasm, glue } = built[guest][variant];
+    const generated = require(glue);
+    const bytes = readFileSync(wasm);
+    const module = kiln.compile(bytes);
+    const onKiln = bind((imports) => kiln.instantiate(module, { imports }));
+    const onV8 = bind((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
+    const row = (name, engine, fn) =>
+      time(fn, expected).then((ms) => rows.push({ name: `${label}, ${name}, ${variant}`, guest, engine, variant, ms }));
+    await row('kiln, generated glue, sync', 'kiln', () => generated.transform(...args));
+    await row('kiln, generated glue, .async()', 'kiln-async', () => generated.transform.async(...args));
+    await row('kiln, glue.mjs', 'kiln-plain', () => onKiln.transform(...args));
+    await row('V8 WebAssembly, glue.mjs', 'v8', () => onV8.transform(...args));
+    // Closed rather than left to the garbage collector: kiln instances with JS imports that
+    // are still open when Node exits can abort it (a bug of the Node addon's teardown).
+    generated.instance.close();
+    onKiln.close();
+  }
 }
 const js = rows[0].ms;
 const workload = `landscape.ppm 320x240 RGB -> ${options.width}x${(options.width * 3) / 4}, bilinear resize + unsharp mask (radius 2, amount 1.5)`;
@@ -62,6 +69,6 @@ if (opts.json) {
   console.log(JSON.stringify({ workload, runs, results: rows.map((r) => ({ ...r, relativeToJs: r.ms / js })) }));
 } else {
   console.log(`examples/image: ${workload}; best of ${runs} runs, outputs byte-identical`);
-  console.log(`${'engine, wasm'.padEnd(40)} ${'ms'.padStart(9)} ${'vs JS'.padStart(8)}`);
-  for (const r of rows) console.log(`${r.name.padEnd(40)} ${r.ms.toFixed(1).padStart(9)} ${(r.ms / js).toFixed(2).padStart(7)}x`);
+  console.log(`${'guest, engine, glue, wasm'.padEnd(46)} ${'ms'.padStart(9)} ${'vs JS'.padStart(8)}`);
+  for (const r of rows) console.log(`${r.name.padEnd(46)} ${r.ms.toFixed(1).padStart(9)} ${(r.ms / js).toFixed(2).padStart(7)}x`);
 }

@@ -1,9 +1,10 @@
-// image.test.mjs - examples/image: image.c's transform() through the glue `kiln build`
-// generates (sync and async), and through glue.mjs on kiln and on V8's WebAssembly, gives
-// the same bytes as the pure-JavaScript pipeline, for every step and option, on small
-// odd-sized pictures and on the shipped one; errors come back as JS errors with the guest's
-// message; guest memory does not grow over many calls; main.mjs writes a valid image of the
-// expected size.
+// image.test.mjs - examples/image: the transform() of both guests, image.c and the Rust
+// crate rust/, SIMD and scalar, through the glue `kiln build` generates (sync and async), and
+// through glue.mjs on kiln and on V8's WebAssembly, gives the same bytes as the
+// pure-JavaScript pipeline, for every step and option, on small odd-sized pictures and on
+// the shipped one; errors come back as JS errors with the same messages everywhere; guest
+// memory does not grow over many calls; main.mjs writes a valid image of the expected size
+// with either guest.
 //   node --test examples/image/test/      ($KILN: the kiln command, default build/kiln)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildImage } from '../build.mjs';
-import { bindImage } from '../glue.mjs';
+import { bindImage, bindImageRust } from '../glue.mjs';
 import { processImage, readPnmHeader } from '../pipeline.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,13 +53,15 @@ const cases = [
 // Every way of calling transform(): [name, fn(bytes, options) -> bytes or a Promise of them].
 const closers = [];
 after(() => closers.forEach((close) => close()));
-function callers(variant) {
-  const { wasm, glue } = built[variant];
+const binders = { c: bindImage, rust: bindImageRust };
+function callers(guest, variant) {
+  const { wasm, glue } = built[guest][variant];
   const generated = require(glue);
   const bytes = readFileSync(wasm);
   const module = kiln.compile(bytes);
-  const onKiln = bindImage((imports) => kiln.instantiate(module, { imports }));
-  const onV8 = bindImage((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
+  const bind = binders[guest];
+  const onKiln = bind((imports) => kiln.instantiate(module, { imports }));
+  const onV8 = bind((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
   closers.push(() => generated.instance.close(), onKiln.close);
   const args = (input, { width = 0, height = 0, gray = false, radius = 2, amount = 24 }) =>
     [input, width, height, gray, radius, amount];
@@ -73,23 +76,26 @@ function callers(variant) {
   };
 }
 
-for (const variant of ['simd', 'scalar']) {
-  test(`${variant} wasm on kiln and V8 gives the pure-JavaScript bytes`, async (t) => {
-    const { ways } = callers(variant);
-    for (const { name, input, options } of cases) {
-      await t.test(name, async () => {
-        const expected = Buffer.from(processImage(input, options));
-        const source = readPnmHeader(input);
-        const header = readPnmHeader(expected);
-        const channels = options.gray ? 1 : source.channels;
-        assert.equal(header.channels, channels);
-        if (options.width) assert.equal(header.width, options.width);
-        if (options.height) assert.equal(header.height, options.height);
-        assert.equal(expected.length, header.offset + header.width * header.height * channels);
-        for (const [way, transform] of ways) assert.deepEqual(Buffer.from(await transform(input, options)), expected, way);
-      });
-    }
-  });
+const GUESTS = ['c', 'rust'];
+for (const guest of GUESTS) {
+  for (const variant of ['simd', 'scalar']) {
+    test(`${guest} guest, ${variant} wasm on kiln and V8 gives the pure-JavaScript bytes`, async (t) => {
+      const { ways } = callers(guest, variant);
+      for (const { name, input, options } of cases) {
+        await t.test(name, async () => {
+          const expected = Buffer.from(processImage(input, options));
+          const source = readPnmHeader(input);
+          const header = readPnmHeader(expected);
+          const channels = options.gray ? 1 : source.channels;
+          assert.equal(header.channels, channels);
+          if (options.width) assert.equal(header.width, options.width);
+          if (options.height) assert.equal(header.height, options.height);
+          assert.equal(expected.length, header.offset + header.width * header.height * channels);
+          for (const [way, transform] of ways) assert.deepEqual(Buffer.from(await transform(input, options)), expected, way);
+        });
+      }
+    });
+  }
 }
 
 test('the steps do what they say', () => {
@@ -107,53 +113,63 @@ test('the steps do what they say', () => {
   assert.ok(soft[3] > 50 && soft[4] < 200, `blurred: ${soft}`);
 });
 
-test('bad input and options are the same errors on every side, and leak nothing', async () => {
-  const { generated, ways } = callers('simd');
-  const bad = [
-    [Buffer.from('P3\n1 1\n255\n0 0 0\n'), {}, /not a binary PPM/],
-    [Buffer.from('P6\n2 2\n255\n123'), {}, /truncated/],
-    [Buffer.from('P6\n2 2\n1023\n'), {}, /maxval 255/],
-    [Buffer.from('P6\n2 x\n255\n'), {}, /bad PNM header/],
-    [Buffer.alloc(0), {}, /not a binary PPM/],
-    [noisePpm(), { radius: 8 }, /radius must be 1 to 7/],
-    [noisePpm(), { amount: 65 }, /amount must be -16 to 64/],
-    [noisePpm(), { width: 20000 }, /bad output size/],
-  ];
-  const memory = () => generated.instance.memory.buffer.byteLength;
-  const before = memory();
-  for (let round = 0; round < 10; round++) {
-    for (const [input, options, message] of bad) {
-      if (round === 0) assert.throws(() => processImage(input, options), message);
-      for (const [way, transform] of ways) await assert.rejects(async () => transform(input, options), message, way);
+const bad = [
+  [Buffer.from('P3\n1 1\n255\n0 0 0\n'), {}, /not a binary PPM/],
+  [Buffer.from('P6\n2 2\n255\n123'), {}, /truncated/],
+  [Buffer.from('P6\n2 2\n1023\n'), {}, /maxval 255/],
+  [Buffer.from('P6\n2 x\n255\n'), {}, /bad PNM header/],
+  [Buffer.from('P6\n0 2\n255\n'), {}, /bad image size/],
+  [Buffer.alloc(0), {}, /not a binary PPM/],
+  [noisePpm(), { radius: 8 }, /radius must be 1 to 7/],
+  [noisePpm(), { amount: 65 }, /amount must be -16 to 64/],
+  [noisePpm(), { width: 20000 }, /bad output size/],
+  [noisePpm(), { height: -1 }, /bad output size/],
+];
+
+test('bad input and options are errors with the same message in JavaScript', () => {
+  for (const [input, options, message] of bad) assert.throws(() => processImage(input, options), message);
+});
+
+for (const guest of GUESTS) {
+  test(`${guest} guest: the same errors on every side, and nothing leaks`, async () => {
+    const { generated, ways } = callers(guest, 'simd');
+    const memory = () => generated.instance.memory.buffer.byteLength;
+    const before = memory();
+    for (let round = 0; round < 10; round++) {
+      for (const [input, options, message] of bad) {
+        for (const [way, transform] of ways) await assert.rejects(async () => transform(input, options), message, way);
+      }
     }
-  }
-  assert.equal(memory(), before);
-});
+    assert.equal(memory(), before);
+  });
 
-test('1,000 calls do not grow guest memory', () => {
-  const { generated } = callers('scalar');
-  const input = noisePpm(32, 24);
-  generated.transform(input, 64, 0, false, 7, 24);
-  const before = generated.instance.memory.buffer.byteLength;
-  // Each call allocates ~10-20 KB: a leak would grow memory by megabytes.
-  for (let i = 0; i < 1000; i++) generated.transform(input, 32 + (i % 32), 0, (i & 1) === 1, 1 + (i % 7), 24);
-  assert.equal(generated.instance.memory.buffer.byteLength, before);
-});
+  test(`${guest} guest: 1,000 calls do not grow guest memory`, () => {
+    const { generated } = callers(guest, 'scalar');
+    const input = noisePpm(32, 24);
+    generated.transform(input, 64, 0, false, 7, 24);
+    const before = generated.instance.memory.buffer.byteLength;
+    // Each call allocates ~10-20 KB: a leak would grow memory by megabytes.
+    for (let i = 0; i < 1000; i++) generated.transform(input, 32 + (i % 32), 0, (i & 1) === 1, 1 + (i % 7), 24);
+    assert.equal(generated.instance.memory.buffer.byteLength, before);
+  });
 
-test('main.mjs prints the times and writes the output image', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-image-'));
-  try {
-    const out = join(dir, 'out.pgm');
-    const printed = execFileSync(process.execPath, [join(here, '..', 'main.mjs'), '--width', '160', '--gray', '--runs', '1', '-o', out], { encoding: 'utf8' });
-    assert.match(printed, /kiln, C -> wasm, sync +\d+\.\d ms/);
-    assert.match(printed, /kiln, C -> wasm, \.async\(\) +\d+\.\d ms/);
-    assert.match(printed, /pure JavaScript +\d+\.\d ms/);
-    assert.match(printed, /outputs identical/);
-    const written = readFileSync(out);
-    const header = readPnmHeader(written);
-    assert.deepEqual([header.channels, header.width, header.height], [1, 160, 120]);
-    assert.equal(written.length, header.offset + 160 * 120);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  test(`main.mjs --guest ${guest} prints the times and writes the output image`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-image-'));
+    try {
+      const out = join(dir, 'out.pgm');
+      const main = join(here, '..', 'main.mjs');
+      const printed = execFileSync(process.execPath, [main, '--guest', guest, '--width', '160', '--gray', '--runs', '1', '-o', out], { encoding: 'utf8' });
+      const language = { c: 'C', rust: 'Rust' }[guest];
+      assert.match(printed, new RegExp(`kiln, ${language} -> wasm, sync +\\d+\\.\\d ms`));
+      assert.match(printed, new RegExp(`kiln, ${language} -> wasm, \\.async\\(\\) +\\d+\\.\\d ms`));
+      assert.match(printed, /pure JavaScript +\d+\.\d ms/);
+      assert.match(printed, /outputs identical/);
+      const written = readFileSync(out);
+      const header = readPnmHeader(written);
+      assert.deepEqual([header.channels, header.width, header.height], [1, 160, 120]);
+      assert.equal(written.length, header.offset + 160 * 120);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
