@@ -56,8 +56,8 @@ for (const variant of ['simd', 'scalar']) {
     await row('kiln, generated glue, .async()', 'kiln-async', () => generated.transform.async(...args));
     await row('kiln, glue.mjs', 'kiln-plain', () => onKiln.transform(...args));
     await row('V8 WebAssembly, glue.mjs', 'v8', () => onV8.transform(...args));
-    // Closed rather than left to the garbage collector: kiln instances with JS imports that
-    // are still open when Node exits can abort it (a bug of the Node addon's teardown).
+    // Closed now rather than left to the garbage collector, so the next guest's runs do not
+    // share the machine with a collection of this one's memory.
     generated.instance.close();
     onKiln.close();
   }
