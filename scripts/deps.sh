@@ -25,6 +25,12 @@ required=(
   "cargo -"                       #   which has the wasm32 standard library (a rustup one may not)
   "libstd-rust-dev-wasm32 -"      # the Rust standard library for wasm32-unknown-unknown
   "librust-wasm-bindgen-dev -"    # wasm-bindgen 0.2.83 for cargo, offline (/usr/share/cargo/registry)
+  "librust-sha2-dev -"            # examples/crates: crates.io crates as Debian packages them,
+  "librust-miniz-oxide-dev -"     #   compiled to wasm (SHA-256, DEFLATE, regular expressions,
+  "librust-regex-dev -"           #   JSON, Markdown); regex's default features need
+  "librust-regex+default-dev -"   #   aho-corasick, which this one brings
+  "librust-serde-json-dev -"
+  "librust-pulldown-cmark-dev -"
 )
 case "${1:-}" in
   --bench) required+=("gnuplot-nox gnuplot") ;;  # make bench's chart (SVG and PNG)
