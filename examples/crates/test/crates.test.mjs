@@ -110,11 +110,11 @@ test('corrupt, truncated and mislabelled compressed data is an Error, and the in
   badSum[badSum.length - 1] ^= 1;
   const flipped = Buffer.from(raw);
   flipped[100] ^= 0x55;
-  await everyWayThrows(/^inflate: Truncated input stream/, 'inflate', new Uint8Array(0));
-  await everyWayThrows(/^inflate: Truncated input stream \(after \d+ bytes of output\)/, 'inflate', raw.subarray(0, raw.length >> 1));
+  await everyWayThrows(/^inflate: Truncated input stream$/, 'inflate', new Uint8Array(0));
+  await everyWayThrows(/^inflate: Truncated input stream$/, 'inflate', raw.subarray(0, raw.length >> 1));
   await everyWayThrows(/^inflate: (Invalid input data|Truncated input stream)/, 'inflate', randomBytes(10_000, 16));
   await everyWayThrows(/^inflate: /, 'inflate', flipped);
-  await everyWayThrows(/^zlib_decompress: Adler32 checksum mismatch/, 'zlib_decompress', badSum);
+  await everyWayThrows(/^zlib_decompress: Adler32 checksum mismatch$/, 'zlib_decompress', badSum);
   await everyWayThrows(/^zlib_decompress: Invalid input data/, 'zlib_decompress', raw); // no zlib header
   await everyWayThrows(/^zlib_decompress: Truncated input stream/, 'zlib_decompress', wrapped.subarray(0, wrapped.length - 4));
   await everyWayThrows(/^compression level 11 is not 0 to 10$/, 'deflate', data, 11);

@@ -61,7 +61,8 @@ fn inflate_error(function: &str, error: miniz_oxide::inflate::DecompressError) -
         TINFLStatus::HasMoreOutput => format!("the output would exceed {} MiB", MAX_INFLATED >> 20),
         _ => error.to_string(),
     };
-    JsValue::from_str(&format!("{}: {} (after {} bytes of output)", function, what, error.output.len()))
+    // (error.output is miniz_oxide's whole buffer, not what was decoded: not worth reporting.)
+    JsValue::from_str(&format!("{}: {}", function, what))
 }
 
 /// CommonMark `text` rendered to HTML by `pulldown-cmark`; with `extensions`, also its
@@ -81,10 +82,11 @@ pub fn markdown_to_html(text: &str, extensions: bool) -> String {
     out
 }
 
-/// The JSON `text` parsed and written again by `serde_json`: compact, or `pretty` with two
-/// spaces (as `JSON.stringify(v, null, 2)`). Object keys come out sorted (serde_json's map
-/// is a `BTreeMap` without its `preserve_order` feature), numbers as serde_json writes them.
-/// Invalid JSON is an `Err` naming the line and column, e.g. "expected value at line 2 column 5".
+/// The JSON `text` parsed and written again by `serde_json`, compact or `pretty` (two spaces),
+/// object keys sorted; invalid JSON is an `Err` naming the line and column.
+// (Sorted: serde_json's map is a `BTreeMap` without its `preserve_order` feature. Numbers are
+// written as serde_json writes them: "1.0", "1e21"; README.md lists the differences from
+// JSON.stringify. Doc comments stop here: kiln bindgen keeps 256 characters of them.)
 #[wasm_bindgen]
 pub fn json_normalize(text: &str, pretty: bool) -> Result<String, JsValue> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| JsValue::from_str(&e.to_string()))?;
@@ -92,9 +94,9 @@ pub fn json_normalize(text: &str, pretty: bool) -> Result<String, JsValue> {
     written.map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
-/// How many non-overlapping matches of the regular expression `pattern` (the `regex`
-/// crate's syntax: no look-around or backreferences, Unicode-aware) `text` has. A pattern
-/// that does not compile is an `Err` with the crate's description of the problem.
+/// How many non-overlapping matches of the regular expression `pattern` (the `regex` crate's
+/// syntax: Unicode-aware, no look-around or backreferences) `text` has; a pattern that does
+/// not compile is an `Err` saying why.
 #[wasm_bindgen]
 pub fn regex_count(pattern: &str, text: &str) -> Result<u32, JsValue> {
     let regex = regex::Regex::new(pattern).map_err(|e| JsValue::from_str(&e.to_string()))?;
