@@ -36,6 +36,7 @@ typedef enum bg_kind {
 #define BG_MAX_NODES 64   /* type nodes per function */
 #define BG_MAX_PARAMS 32  /* parameters per function */
 #define BG_NAME_MAX 64    /* function, parameter and struct names */
+#define BG_DOC_MAX 1024   /* a doc comment, its lines joined (longer ones end at a word, with "...") */
 
 typedef struct bg_node {
   uint8_t kind;   /* bg_kind */
@@ -70,7 +71,7 @@ typedef struct bg_func {
   uint32_t param_count;
   int8_t params[BG_MAX_PARAMS]; /* node indexes */
   char param_names[BG_MAX_PARAMS][BG_NAME_MAX];
-  char doc[256];                /* the doc comment, first lines ("" if none) */
+  char doc[BG_DOC_MAX];                /* the doc comment, first lines ("" if none) */
   bool start;                   /* #[wasm_bindgen(start)]: called once per instance, not bound */
   int8_t result;                /* node index */
   uint32_t node_count;
@@ -116,7 +117,7 @@ typedef struct bg_export_info {
   char name[BG_NAME_MAX];
   uint32_t arg_count;
   char arg_names[BG_MAX_PARAMS][BG_NAME_MAX];
-  char doc[256];
+  char doc[BG_DOC_MAX];
   bool start;
   char class_name[BG_NAME_MAX]; /* a method of this exported struct ("" for free functions) */
   uint8_t member;               /* bg_member (BG_FREE_FUNCTION when class_name is "") */
@@ -129,12 +130,12 @@ typedef struct bg_export_info {
 #define BG_MAX_FIELDS 32
 typedef struct bg_struct_info {
   char name[BG_NAME_MAX];
-  char doc[256];
+  char doc[BG_DOC_MAX];
   uint32_t field_count;
   struct {
     char name[BG_NAME_MAX];
     bool readonly;
-    char doc[256];
+    char doc[BG_DOC_MAX];
   } fields[BG_MAX_FIELDS];
 } bg_struct_info;
 

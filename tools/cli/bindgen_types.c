@@ -673,12 +673,13 @@ static uint8_t read_u8(bytes_reader *r) {
   return *r->at++;
 }
 
-/* A string: its length, then its bytes, copied (truncated) into out when out is not NULL. */
-static void read_str(bytes_reader *r, char *out, size_t size) {
+/* A string: its length, then its bytes, copied (cut to size - 1 bytes) into out when out is
+ * not NULL. Returns its whole length. */
+static size_t read_str(bytes_reader *r, char *out, size_t size) {
   uint32_t n = read_leb(r);
   if (r->bad || n > (size_t)(r->end - r->at)) {
     r->bad = true;
-    return;
+    return 0;
   }
   if (out && size) {
     size_t k = n < size - 1 ? n : size - 1;
@@ -686,20 +687,35 @@ static void read_str(bytes_reader *r, char *out, size_t size) {
     out[k] = 0;
   }
   r->at += n;
+  return n;
 }
 
-/* Doc comments: a count, then the lines, joined with spaces into doc (truncated). */
+/* Doc comments: a count, then the lines, joined with spaces into doc (a longer text ends at
+ * a word, with "..."). */
 static void read_comments(bytes_reader *r, char *doc, size_t size) {
   uint32_t comments = read_leb(r);
   size_t doc_len = 0;
+  bool cut = false;
   doc[0] = 0;
   for (uint32_t i = 0; i < comments && !r->bad; i++) {
-    char line[256];
+    char line[BG_DOC_MAX];
     line[0] = 0;
-    read_str(r, line, sizeof line);
+    size_t len = read_str(r, line, sizeof line);
+    if (cut) continue;
     const char *text = line[0] == ' ' ? line + 1 : line;
     int n = snprintf(doc + doc_len, size - doc_len, "%s%s", doc_len ? " " : "", text);
-    if (n > 0) doc_len = doc_len + (size_t)n < size ? doc_len + (size_t)n : size - 1;
+    if (n < 0) continue;
+    if (doc_len + (size_t)n < size && len < sizeof line) {
+      doc_len += (size_t)n;
+      continue;
+    }
+    /* Too long: end at the last space that leaves room for "...". */
+    cut = true;
+    if (size < 8) continue;
+    size_t end = size - 4;
+    while (end > 0 && doc[end] != ' ') end--;
+    snprintf(doc + end, size - end, "...");
+    doc_len = end + 3;
   }
 }
 
@@ -765,7 +781,7 @@ static void read_struct(bytes_reader *r, bg_struct_info *info) {
   read_str(r, info->name, sizeof info->name);
   uint32_t fields = read_leb(r);
   for (uint32_t i = 0; i < fields && !r->bad; i++) {
-    static char name[BG_NAME_MAX], doc[256];
+    static char name[BG_NAME_MAX], doc[BG_DOC_MAX];
     read_str(r, name, sizeof name);
     bool readonly = read_u8(r) == 1;
     read_comments(r, doc, sizeof doc);
