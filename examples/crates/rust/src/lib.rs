@@ -83,10 +83,10 @@ pub fn markdown_to_html(text: &str, extensions: bool) -> String {
 }
 
 /// The JSON `text` parsed and written again by `serde_json`, compact or `pretty` (two spaces),
-/// object keys sorted; invalid JSON is an `Err` naming the line and column.
-// (Sorted: serde_json's map is a `BTreeMap` without its `preserve_order` feature. Numbers are
-// written as serde_json writes them: "1.0", "1e21"; README.md lists the differences from
-// JSON.stringify. Doc comments stop here: kiln bindgen keeps 256 characters of them.)
+/// object keys sorted; invalid JSON is an `Err` naming the line and column. Keys are sorted
+/// because serde_json's map is a `BTreeMap` without its `preserve_order` feature; numbers are
+/// written as serde_json writes them ("1.0", "1e21"); README.md lists the differences from
+/// `JSON.stringify`.
 #[wasm_bindgen]
 pub fn json_normalize(text: &str, pretty: bool) -> Result<String, JsValue> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| JsValue::from_str(&e.to_string()))?;
