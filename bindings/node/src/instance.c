@@ -317,7 +317,6 @@ static napi_value results_to_js(napi_env env, node_func *nf, const kiln_val *res
 typedef struct call_args {
   size_t argc;
   napi_value stack[16], *argv;
-  napi_value self, fn;
   void *data;
 } call_args;
 
@@ -326,15 +325,15 @@ static bool get_call_args(napi_env env, napi_callback_info info, call_args *c) {
    * undefined, which costs on every call. */
   c->argc = 4;
   c->argv = c->stack;
-  napi_get_cb_info(env, info, &c->argc, c->argv, &c->self, &c->data);
+  napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &c->data);
   if (c->argc > 4 && c->argc <= 16) {
     size_t n = c->argc;
-    napi_get_cb_info(env, info, &n, c->argv, &c->self, &c->data);
+    napi_get_cb_info(env, info, &n, c->argv, NULL, &c->data);
   } else if (c->argc > 16) {
     c->argv = malloc(c->argc * sizeof *c->argv);
     if (!c->argv) return addon_throw_error(env, "kiln: out of memory"), false;
     size_t n = c->argc;
-    napi_get_cb_info(env, info, &n, c->argv, &c->self, &c->data);
+    napi_get_cb_info(env, info, &n, c->argv, NULL, &c->data);
   }
   return true;
 }
