@@ -363,12 +363,104 @@ static napi_value js_bare_add(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* ---------------------------------------------------------------- the sentry
+ *
+ * When a worker thread's environment stops (worker.terminate(), or the process exiting
+ * while workers run), Node first waits for the thread-pool work it has queued to finish and
+ * only then runs cleanup hooks. A wasm call that never ends (no timeoutMs) would hang it,
+ * and process.exit() with it. So while async calls run, a timer on the environment's loop
+ * (unreferenced: it never keeps the loop alive) asks Node-API whether JavaScript may still
+ * run; once it may not, the environment is stopping, and the sentry interrupts every async
+ * call of the environment, which then ends with a trap nobody will see. */
+
+typedef struct sentry {
+  uv_timer_t timer;
+  addon *a; /* NULL once the addon's state is freed */
+  napi_async_cleanup_hook_handle hook;
+} sentry;
+
+static void sentry_closed(uv_handle_t *handle) {
+  sentry *sn = handle->data;
+  napi_remove_async_cleanup_hook(sn->hook);
+  free(sn);
+}
+
+/* Node runs this during the environment's cleanup: close the timer. */
+static void sentry_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
+  (void)handle;
+  sentry *sn = data;
+  uv_timer_stop(&sn->timer);
+  uv_close((uv_handle_t *)&sn->timer, sentry_closed);
+}
+
+/* Whether JavaScript may still run in env: napi_strict_equals, like every Node-API call
+ * that may run JavaScript, fails once the environment is stopping. */
+static bool env_stopping(napi_env env) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return true;
+  napi_value undefined;
+  bool same = false;
+  napi_get_undefined(env, &undefined);
+  napi_status status = napi_strict_equals(env, undefined, undefined, &same);
+  napi_close_handle_scope(env, scope);
+  return status != napi_ok;
+}
+
+static void sentry_tick(uv_timer_t *timer) {
+  addon *a = ((sentry *)timer->data)->a;
+  if (!a || a->stopping || !env_stopping(a->env)) return;
+  a->stopping = true;
+  for (size_t i = 0; i < a->running_count; i++)
+    if (a->running[i]->store) kiln_store_interrupt(a->running[i]->store);
+}
+
+bool addon_async_started(napi_env env, addon *a, node_store *s) {
+  if (a->running_count == a->running_cap) {
+    size_t cap = a->running_cap ? 2 * a->running_cap : 8;
+    node_store **grown = realloc(a->running, cap * sizeof *grown);
+    if (!grown) return false;
+    a->running = grown;
+    a->running_cap = cap;
+  }
+  if (!a->sentry) {
+    uv_loop_t *loop;
+    sentry *sn = calloc(1, sizeof *sn);
+    if (!sn || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_timer_init(loop, &sn->timer) != 0) {
+      free(sn);
+      return false;
+    }
+    sn->timer.data = sn;
+    sn->a = a;
+    uv_unref((uv_handle_t *)&sn->timer);
+    if (napi_add_async_cleanup_hook(env, sentry_cleanup, sn, &sn->hook) != napi_ok) {
+      uv_close((uv_handle_t *)&sn->timer, (uv_close_cb)free); /* the timer is sn's first member */
+      return false;
+    }
+    a->sentry = sn;
+  }
+  if (a->running_count == 0) uv_timer_start(&a->sentry->timer, sentry_tick, 50, 50);
+  a->running[a->running_count++] = s;
+  if (a->stopping && s->store) kiln_store_interrupt(s->store);
+  return true;
+}
+
+void addon_async_ended(addon *a, node_store *s) {
+  for (size_t i = 0; i < a->running_count; i++)
+    if (a->running[i] == s) {
+      a->running[i] = a->running[--a->running_count];
+      break;
+    }
+  if (a->running_count == 0 && a->sentry) uv_timer_stop(&a->sentry->timer);
+}
+
 static void addon_free(napi_env env, void *data, void *hint) {
   (void)hint;
   addon *a = data;
   for (int i = 0; i < ERR_CLASS_COUNT; i++)
     if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
   napi_delete_reference(env, a->owner_key);
+  free(a->running);
+  if (a->sentry) a->sentry->a = NULL; /* sentry_cleanup frees it */
   free(a);
 }
 
@@ -380,6 +472,7 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   a->js_thread = pthread_self();
+  a->env = env;
   napi_set_instance_data(env, a, addon_free, NULL);
   napi_value key;
   napi_create_symbol(env, addon_string(env, "kiln.owner"), &key);

@@ -64,6 +64,7 @@
 #include <stdint.h>
 
 #include <node_api.h>
+#include <uv.h>
 
 #include "kiln.h"
 
@@ -78,7 +79,19 @@ typedef struct addon {
   napi_ref memory_ctor, table_ctor, global_ctor;
   pthread_t js_thread;
   struct node_store *loose; /* the store of Memory/Table/Global objects made from JS, if any */
+  /* Async calls running on worker threads, and the sentry that interrupts them when the
+   * environment stops (a worker's terminate()): Node waits for thread-pool work before
+   * it runs any cleanup hook, so a call that never ended would hang it (see addon.c). */
+  napi_env env;
+  struct node_store **running;
+  size_t running_count, running_cap;
+  struct sentry *sentry;
+  bool stopping;
 } addon;
+
+/* An async call of s started on, or came back from, a worker thread. */
+bool addon_async_started(napi_env env, addon *a, struct node_store *s);
+void addon_async_ended(addon *a, struct node_store *s);
 
 /* This environment's addon state. */
 addon *addon_of(napi_env env);

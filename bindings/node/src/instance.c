@@ -493,6 +493,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
   async_call *job = data;
   node_store *s = job->s;
   s->running = false;
+  addon_async_ended(s->a, s);
   s->queue_head = job->next;
   if (!s->queue_head) s->queue_tail = NULL;
   if (s->store) {
@@ -546,8 +547,13 @@ static void start_next(napi_env env, node_store *s) {
     return;
   }
   napi_value name = addon_string(env, "kiln.call");
+  if (!addon_async_started(env, s->a, s)) {
+    addon_throw_error(env, "kiln: out of memory");
+    return;
+  }
   if (napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) != napi_ok ||
       napi_queue_async_work(env, job->work) != napi_ok) {
+    addon_async_ended(s->a, s);
     addon_throw_error(env, "kiln: cannot queue the call");
     return;
   }
