@@ -746,11 +746,7 @@ static bool compile_call(compiler *c, const functype *t, int iop, cell imm1, cel
   }
   uint32_t argbase = next_slot(c);
   /* room for the results and the callee's arguments in our frame */
-  uint32_t need = 0;
-  for (uint32_t k = 0; k < t->param_count; k++) need += valtype_slots(t->types[k]);
-  uint32_t rneed = 0;
-  for (uint32_t k = 0; k < t->result_count; k++) rneed += valtype_slots(t->types[t->param_count + k]);
-  if (rneed > need) need = rneed;
+  uint32_t need = functype_call_slots(t);
   if (argbase + 8 * need > c->max_slot) c->max_slot = argbase + 8 * need;
   if (emitting(c)) {
     TRY(emit_op(c, iop));

@@ -37,16 +37,25 @@ typedef struct functype {
   bool numeric;
 } functype;
 
+/* Number of 8-byte slots a value of this type takes. */
+static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
+
 static inline void functype_layout(functype *t) {
   t->param_slots = t->result_slots = 0;
   t->numeric = true;
   for (uint32_t i = 0; i < t->param_count + t->result_count; i++) {
     uint8_t v = t->types[i];
-    uint32_t slots = v == VT_V128 ? 2 : 1;
+    uint32_t slots = valtype_slots(v);
     if (i < t->param_count) t->param_slots += slots;
     else t->result_slots += slots;
     if (v == VT_FUNCREF || v == VT_EXTERNREF) t->numeric = false;
   }
+}
+
+/* The slots a call of this type needs where its frame starts: its params go in, its
+ * results come back in the same place. */
+static inline uint32_t functype_call_slots(const functype *t) {
+  return t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
 }
 
 typedef struct limits {

@@ -41,12 +41,6 @@ static inline v128 get_v128(const uint8_t *p) {
 }
 static inline void put_v128(uint8_t *p, v128 v) { memcpy(p, &v, 16); }
 
-static uint32_t slots_of(const uint8_t *types, uint32_t n) {
-  uint32_t s = 0;
-  for (uint32_t i = 0; i < n; i++) s += valtype_slots(types[i]);
-  return s;
-}
-
 /* ------------------------------------------------------------------ host calls */
 
 static void slots_to_vals(const uint8_t *fp, const uint8_t *types, uint32_t n, kiln_val *vals) {
@@ -79,9 +73,8 @@ static kiln_status call_host(kiln_store *store, kiln_func *f, uint8_t *args, kil
     results[i].type = (kiln_valtype)t->types[t->param_count + i];
     memset(&results[i].of, 0, sizeof results[i].of);
   }
-  uint32_t ps = slots_of(t->types, t->param_count), rs = slots_of(t->types + t->param_count, t->result_count);
   uint8_t *saved_top = store->stack_top;
-  store->stack_top = args + 8 * (ps > rs ? ps : rs);
+  store->stack_top = args + 8 * functype_call_slots(t);
   kiln_caller caller = {store, caller_inst, err};
   err->status = KILN_OK;
   kiln_status st = f->callback(&caller, f->user_data, params, results);

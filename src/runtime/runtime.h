@@ -192,9 +192,6 @@ const void *const *interp_handlers(void);
  * below the outermost one trap as stack exhaustion instead of overflowing the native stack. */
 #define MAX_NESTED_NATIVE_STACK (1u << 20)
 
-/* Number of 8-byte slots a value of this type takes. */
-static inline uint32_t valtype_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
-
 bool object_list_push(object_list *l, void *item);
 
 /* Constructors and destructors behind the public ones (memory.c, instance.c, module.c). */

@@ -209,8 +209,7 @@ static kiln_status call_at_top(kiln_store *store, kiln_func *func, kiln_error *e
 
 /* Room on the value stack for the call's params and results. */
 static bool call_fits(const kiln_store *store, const functype *t) {
-  uint32_t slots = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
-  return (size_t)(store->stack_end - store->stack_top) >= 8 * (size_t)slots;
+  return (size_t)(store->stack_end - store->stack_top) >= 8 * (size_t)functype_call_slots(t);
 }
 
 kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *args, size_t arg_count,
@@ -298,7 +297,7 @@ kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slo
 uint32_t kiln_func_raw_slots(const kiln_func *func) {
   const functype *t = func->type;
   if (!t->numeric) return 0;
-  uint32_t n = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
+  uint32_t n = functype_call_slots(t);
   return n ? n : 1;
 }
 

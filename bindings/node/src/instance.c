@@ -528,36 +528,42 @@ static void async_complete(napi_env env, napi_status status, void *data) {
   store_unref(env, s); /* the job's reference */
 }
 
-static void start_next(napi_env env, node_store *s) {
+/* Take the job at the head of s's queue off it and reject its promise with message. */
+static void reject_head(napi_env env, node_store *s, const char *message) {
   async_call *job = s->queue_head;
-  if (!job || s->running) return;
-  if (!s->store || s->close_requested) { /* closed while queued: reject everything */
-    while ((job = s->queue_head)) {
-      s->queue_head = job->next;
-      napi_value error;
-      napi_create_error(env, NULL, addon_string(env, "kiln: the instance was closed before the call ran"), &error);
-      napi_reject_deferred(env, job->deferred, error);
-      napi_delete_reference(env, job->keep);
-      free(job->vals);
-      free(job);
-      store_unref(env, s);
+  s->queue_head = job->next;
+  if (!s->queue_head) s->queue_tail = NULL;
+  napi_value error;
+  napi_create_error(env, NULL, addon_string(env, message), &error);
+  napi_reject_deferred(env, job->deferred, error);
+  if (job->work) napi_delete_async_work(env, job->work);
+  napi_delete_reference(env, job->keep);
+  free(job->vals);
+  free(job);
+  store_unref(env, s);
+}
+
+static void start_next(napi_env env, node_store *s) {
+  while (s->queue_head && !s->running) {
+    async_call *job = s->queue_head;
+    if (!s->store || s->close_requested) { /* closed while queued: reject everything */
+      while (s->queue_head) reject_head(env, s, "kiln: the instance was closed before the call ran");
+      if (s->close_requested) store_close(env, s), s->close_requested = false;
+      return;
     }
-    s->queue_tail = NULL;
-    if (s->close_requested) store_close(env, s), s->close_requested = false;
-    return;
+    napi_value name = addon_string(env, "kiln.call");
+    if (!addon_async_started(env, s->a, s)) {
+      reject_head(env, s, "kiln: out of memory while starting the call");
+      continue;
+    }
+    if (napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) != napi_ok ||
+        napi_queue_async_work(env, job->work) != napi_ok) {
+      addon_async_ended(s->a, s);
+      reject_head(env, s, "kiln: Node could not queue the call on its thread pool");
+      continue;
+    }
+    s->running = true;
   }
-  napi_value name = addon_string(env, "kiln.call");
-  if (!addon_async_started(env, s->a, s)) {
-    addon_throw_error(env, "kiln: out of memory");
-    return;
-  }
-  if (napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    addon_async_ended(s->a, s);
-    addon_throw_error(env, "kiln: cannot queue the call");
-    return;
-  }
-  s->running = true;
 }
 
 /* Queue job and return its promise. */
