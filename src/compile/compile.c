@@ -1,5 +1,6 @@
-/* compile.c - validates each function body and, in the same pass, compiles it to
- * slot-addressed threaded code for the interpreter.
+/* compile.c - the interpreter backend: compiles each validated function body to
+ * slot-addressed threaded code. validate/func.c decodes and checks every instruction; this
+ * file only decides where values live and what to emit.
  *
  * Every operand-stack position has a fixed frame slot (locals first, then the stack), so
  * instructions name their inputs and output by slot and need no runtime stack pointer.
@@ -9,17 +10,16 @@
 #include "compile.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/error.h"
-#include "base/reader.h"
 #include "instr/iop.h"
+#include "validate/func.h"
 
-#define T_UNKNOWN 0 /* a value of the polymorphic stack of unreachable code */
 #define MAX_FRAME_SLOTS (1u << 20)
 /* Bound on the compiled code of one function, in cells: CODE_CELLS_BASE plus
  * CODE_CELLS_PER_BYTE per byte of its body. Ordinary instructions take a few cells per byte,
@@ -36,25 +36,6 @@
 #define EMIT_LOOP_CHECKS 1
 #endif
 
-/* ------------------------------------------------------------------ opcode lookup */
-
-static int16_t op_plain[256];
-static int16_t op_fc[32];
-static int16_t op_fd[256];
-static pthread_once_t op_lookup_once = PTHREAD_ONCE_INIT;
-
-static void build_op_lookup(void) {
-  for (int i = 0; i < 256; i++) op_plain[i] = op_fd[i] = -1;
-  for (int i = 0; i < 32; i++) op_fc[i] = -1;
-  for (int i = 0; i < IOP_copy64; i++) {
-    const op_info *o = &op_infos[i];
-    if (!o->text) continue;
-    if (o->prefix == 0) op_plain[o->code] = (int16_t)i;
-    else if (o->prefix == 0xFC && o->code < 32) op_fc[o->code] = (int16_t)i;
-    else if (o->prefix == 0xFD && o->code < 256) op_fd[o->code] = (int16_t)i;
-  }
-}
-
 /* ------------------------------------------------------------------ state */
 
 enum { W_OWN, W_LOCAL, W_CONST };
@@ -68,20 +49,20 @@ typedef struct operand {
   uint64_t imm;      /* W_CONST: the value's bits */
 } operand;
 
-enum { CF_BLOCK, CF_LOOP, CF_IF, CF_ELSE, CF_FUNC };
-
+/* The backend's view of a block: where its values live and which cells wait for its end.
+ * The validator keeps the types; kind, params and results mirror its frame. */
 typedef struct ctrl_frame {
-  uint8_t kind;
-  bool unreachable;      /* the rest of the block is unreachable: its stack is polymorphic */
-  bool dead;             /* the whole block is inside unreachable code: nothing is emitted */
+  uint8_t kind;          /* CTRL_* */
+  bool unreachable;      /* the rest of the block is unreachable: nothing is emitted */
+  bool dead;             /* the whole block is inside unreachable code */
   uint32_t nparams, nresults;
   const uint8_t *params, *results;
   uint32_t height;       /* operands below the block's params */
   uint32_t slot_base;    /* slot of the first param / result */
-  uint32_t loop_pc;      /* CF_LOOP: cell of the loop header */
-  uint32_t fuel_cell;    /* CF_LOOP: the loop header's fuel cost cell, or NO_PATCH */
+  uint32_t loop_pc;      /* CTRL_LOOP: cell of the loop header */
+  uint32_t fuel_cell;    /* CTRL_LOOP: the loop header's fuel cost cell, or NO_PATCH */
   uint32_t patch_head;   /* forward branches to the end, a list through patches[] */
-  uint32_t else_patch;   /* CF_IF: the cell holding the jump_unless target */
+  uint32_t else_patch;   /* CTRL_IF: the cell holding the jump_unless target */
 } ctrl_frame;
 
 typedef struct patch {
@@ -93,14 +74,11 @@ typedef struct compiler {
   kiln_module *mod;
   const module_decl *m;
   const void *const *h;
-  reader r;
-  kiln_error *err;
+  func_validator *v;     /* reports errors at the current instruction */
   kiln_status status;
-  uint32_t func_index;
-  size_t instr_offset;
 
   uint32_t local_count;
-  uint8_t *local_types;
+  const uint8_t *local_types;
   uint32_t *local_slots;
   uint32_t locals_end;   /* first stack slot */
   uint32_t zero_slot;    /* a slot that is always 0 (after the locals), or NO_PATCH */
@@ -122,6 +100,7 @@ typedef struct compiler {
   uint32_t max_code;     /* see CODE_CELLS_BASE */
   code_offset *offsets;
   uint32_t offset_count, offset_cap;
+  uint32_t instr_offset; /* byte offset of the instruction being compiled */
 
   uint32_t max_slot;
   uint32_t last_dst_cell; /* dst cell of the last instruction, when it produced the top */
@@ -132,20 +111,7 @@ typedef struct compiler {
 
 /* ------------------------------------------------------------------ errors */
 
-static const char *type_name(uint8_t t) {
-  switch (t) {
-    case T_UNKNOWN: return "unknown";
-    case VT_I32: return "i32";
-    case VT_I64: return "i64";
-    case VT_F32: return "f32";
-    case VT_F64: return "f64";
-    case VT_V128: return "v128";
-    case VT_FUNCREF: return "funcref";
-    case VT_EXTERNREF: return "externref";
-  }
-  return "?";
-}
-
+/* The backend's own failures (limits, memory); the message names the function and offset. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -156,41 +122,16 @@ static bool fail(compiler *c, kiln_status status, const char *format, ...) {
   va_start(ap, format);
   vsnprintf(msg, sizeof msg, format, ap);
   va_end(ap);
-  c->status = status;
-  error_set(c->err, status, "code section, function %u, offset 0x%zx: %s", c->func_index,
-            c->instr_offset, msg);
+  c->status = func_validator_fail(c->v, status, "%s", msg);
   return false;
 }
 
-#define INVALID(...) fail(c, KILN_ERR_INVALID, __VA_ARGS__)
-#define MALFORMED(...) fail(c, KILN_ERR_MALFORMED, __VA_ARGS__)
 #define TRY(x) do { if (!(x)) return false; } while (0)
 
-static bool read_fail(compiler *c) {
-  const char *why = c->r.error ? c->r.error : "unexpected end";
-  if (strcmp(why, "unexpected end") == 0) why = "unexpected end of section or function";
-  return MALFORMED("%s", why);
-}
-
-#define READ(x) do { if (!(x)) return read_fail(c); } while (0)
-
-static bool nomem(compiler *c) {
-  if (c->status == KILN_OK) {
-    c->status = KILN_ERR_NOMEM;
-    error_set(c->err, KILN_ERR_NOMEM, "function %u: out of memory while compiling", c->func_index);
-  }
-  return false;
-}
+static bool nomem(compiler *c) { return fail(c, KILN_ERR_NOMEM, "out of memory"); }
 
 static bool grow(compiler *c, void **items, uint32_t *cap, uint32_t need, size_t size) {
-  if (need <= *cap) return true;
-  uint32_t n = *cap ? *cap * 2 : 64;
-  while (n < need) n *= 2;
-  void *p = realloc(*items, (size_t)n * size);
-  if (!p) return nomem(c);
-  *items = p;
-  *cap = n;
-  return true;
+  return array_reserve(items, cap, need, size) || nomem(c);
 }
 
 /* ------------------------------------------------------------------ emission */
@@ -303,32 +244,12 @@ static void drop_to(compiler *c, uint32_t height) {
   c->sp = height;
 }
 
-static bool is_num_or_vec(uint8_t t) {
-  return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 || t == VT_V128;
-}
-static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF; }
-
-/* Pop an operand of type `expect` (T_UNKNOWN accepts any), leaving a deferred constant
- * deferred: the caller must use its imm or call place_const. */
-static bool pop_raw(compiler *c, uint8_t expect, operand *out) {
-  ctrl_frame *f = &c->ctrls[c->csp - 1];
-  if (c->sp == f->height) {
-    if (f->unreachable) {
-      out->type = expect;
-      out->where = W_OWN;
-      out->imm = 0;
-      out->slot = out->loc = next_slot(c);
-      return true;
-    }
-    return INVALID("type mismatch: expected %s but the stack is empty",
-                   expect == T_UNKNOWN ? "a value" : type_name(expect));
-  }
+/* Pop an operand, leaving a deferred constant deferred: the caller must use its imm or call
+ * place_const. The validator has checked its type. */
+static void pop_raw(compiler *c, operand *out) {
+  assert(c->sp > c->ctrls[c->csp - 1].height);
   *out = c->stack[--c->sp];
   count_deferred(c, out, -1);
-  if (expect != T_UNKNOWN && out->type != T_UNKNOWN && out->type != expect)
-    return INVALID("type mismatch: expected %s, found %s", type_name(expect), type_name(out->type));
-  if (out->type == T_UNKNOWN) out->type = expect;
-  return true;
 }
 
 static bool emit_const(compiler *c, uint32_t dst, uint64_t imm) {
@@ -347,8 +268,8 @@ static bool place_const(compiler *c, operand *o) {
 }
 
 /* Pop an operand whose location the caller will read. */
-static bool pop(compiler *c, uint8_t expect, operand *out) {
-  TRY(pop_raw(c, expect, out));
+static bool pop(compiler *c, operand *out) {
+  pop_raw(c, out);
   return place_const(c, out);
 }
 
@@ -388,83 +309,27 @@ static bool local_referenced(const compiler *c, uint32_t local_slot) {
 
 /* ------------------------------------------------------------------ control */
 
-static bool push_ctrl(compiler *c, uint8_t kind, uint32_t np, const uint8_t *params, uint32_t nr,
-                      const uint8_t *results) {
+static bool push_ctrl(compiler *c, const func_instr *in, uint8_t kind, bool dead) {
   TRY(grow(c, (void **)&c->ctrls, &c->ctrl_cap, c->csp + 1, sizeof(ctrl_frame)));
   ctrl_frame *f = &c->ctrls[c->csp];
   memset(f, 0, sizeof *f);
   f->kind = kind;
-  f->nparams = np;
-  f->params = params;
-  f->nresults = nr;
-  f->results = results;
+  f->dead = dead;
+  f->nparams = in->nparams;
+  f->params = in->params;
+  f->nresults = in->nresults;
+  f->results = in->results;
   f->height = c->sp;
   f->slot_base = next_slot(c);
   f->patch_head = NO_PATCH;
   f->else_patch = NO_PATCH;
   f->fuel_cell = NO_PATCH;
-  f->dead = c->csp > 0 && (c->ctrls[c->csp - 1].unreachable || c->ctrls[c->csp - 1].dead);
   c->csp++;
   return true;
 }
 
-/* The type lists of one-value block types. Frames point into this table rather than into
- * themselves: the control stack is reallocated as it grows. */
-static const uint8_t single_types[256] = {
-    [VT_I32] = VT_I32, [VT_I64] = VT_I64, [VT_F32] = VT_F32, [VT_F64] = VT_F64,
-    [VT_V128] = VT_V128, [VT_FUNCREF] = VT_FUNCREF, [VT_EXTERNREF] = VT_EXTERNREF,
-};
-
-/* Block types: 0x40 (none), a value type, or a type index (s33). */
-static bool read_blocktype(compiler *c, uint32_t *np, const uint8_t **params,
-                           uint32_t *nr, const uint8_t **results) {
-  uint8_t b;
-  READ(read_u8(&c->r, &b));
-  *np = 0;
-  *params = NULL;
-  if (b == 0x40) {
-    *nr = 0;
-    *results = NULL;
-    return true;
-  }
-  if (is_num_or_vec(b) || is_ref(b)) {
-    *nr = 1;
-    *results = &single_types[b];
-    return true;
-  }
-  c->r.pos--;
-  int64_t idx;
-  READ(read_sleb(&c->r, 33, &idx));
-  if (idx < 0) return MALFORMED("malformed block type");
-  if ((uint64_t)idx >= c->m->type_count) return INVALID("unknown type %lld", (long long)idx);
-  const functype *t = &c->m->types[idx];
-  *np = t->param_count;
-  *params = t->types;
-  *nr = t->result_count;
-  *results = t->types + t->param_count;
-  return true;
-}
-
-static uint32_t label_arity(const ctrl_frame *f) { return f->kind == CF_LOOP ? f->nparams : f->nresults; }
-static const uint8_t *label_types(const ctrl_frame *f) { return f->kind == CF_LOOP ? f->params : f->results; }
-
-/* Check that the top of the stack matches the label's types, without popping. */
-static bool check_label_values(compiler *c, const ctrl_frame *target) {
-  uint32_t n = label_arity(target);
-  const uint8_t *types = label_types(target);
-  const ctrl_frame *cur = &c->ctrls[c->csp - 1];
-  for (uint32_t k = 0; k < n; k++) {
-    uint8_t want = types[n - 1 - k];
-    if (c->sp - cur->height <= k) {
-      if (cur->unreachable) return true;
-      return INVALID("type mismatch: branch expects %u values, the stack has %u", n, c->sp - cur->height);
-    }
-    uint8_t have = c->stack[c->sp - 1 - k].type;
-    if (have != T_UNKNOWN && have != want)
-      return INVALID("type mismatch: branch expects %s, found %s", type_name(want), type_name(have));
-  }
-  return true;
-}
+static uint32_t label_arity(const ctrl_frame *f) { return f->kind == CTRL_LOOP ? f->nparams : f->nresults; }
+static const uint8_t *label_types(const ctrl_frame *f) { return f->kind == CTRL_LOOP ? f->params : f->results; }
 
 /* True when o was produced by the instruction just emitted (whose dst may be retargeted). */
 static bool is_fresh(const compiler *c, const operand *o) {
@@ -483,7 +348,7 @@ static bool emit_branch(compiler *c, uint32_t depth) {
   uint32_t n = label_arity(target);
   const uint8_t *types = label_types(target);
   uint32_t first = c->sp - n;
-  if (target->kind == CF_FUNC) {
+  if (target->kind == CTRL_FUNC) {
     if (n == 1 && is_fresh(c, &c->stack[first])) {
       c->code[c->last_dst_cell] = 0; /* the producer writes the result in place */
       return emit_op(c, IOP_return_);
@@ -507,14 +372,14 @@ static bool emit_branch(compiler *c, uint32_t depth) {
     dst += 8 * valtype_slots(types[k]);
   }
   TRY(emit_op(c, IOP_jump));
-  if (target->kind == CF_LOOP) return emit_target(c, target->loop_pc);
+  if (target->kind == CTRL_LOOP) return emit_target(c, target->loop_pc);
   return emit_forward(c, target);
 }
 
 /* True when branching to depth needs no moves: the values already sit in the label's slots. */
 static bool branch_is_plain(const compiler *c, uint32_t depth) {
   const ctrl_frame *target = &c->ctrls[c->csp - 1 - depth];
-  if (target->kind == CF_FUNC) return false;
+  if (target->kind == CTRL_FUNC) return false;
   uint32_t n = label_arity(target);
   uint32_t dst = target->slot_base;
   for (uint32_t k = 0; k < n; k++) {
@@ -528,7 +393,7 @@ static bool branch_is_plain(const compiler *c, uint32_t depth) {
 /* Make cell pos a branch target for the label at depth (taken with no moves). */
 static bool plain_target_at(compiler *c, uint32_t depth, uint32_t pos) {
   ctrl_frame *target = &c->ctrls[c->csp - 1 - depth];
-  if (target->kind == CF_LOOP) return mark_target(c, pos, target->loop_pc);
+  if (target->kind == CTRL_LOOP) return mark_target(c, pos, target->loop_pc);
   return mark_forward(c, target, pos);
 }
 
@@ -562,20 +427,6 @@ static void set_unreachable(compiler *c) {
   f->unreachable = true;
 }
 
-static bool read_label(compiler *c, uint32_t *depth) {
-  READ(read_u32(&c->r, depth));
-  if (*depth >= c->csp) return INVALID("unknown label %u", *depth);
-  return true;
-}
-
-/* Pop the frame's results at its end and check nothing else is left. */
-static bool pop_results(compiler *c, const ctrl_frame *f) {
-  operand o;
-  for (uint32_t k = f->nresults; k-- > 0;) TRY(pop(c, f->results[k], &o));
-  if (c->sp != f->height) return INVALID("type mismatch: %u values left on the stack at end of block", c->sp - f->height);
-  return true;
-}
-
 static bool push_types(compiler *c, uint32_t n, const uint8_t *types) {
   for (uint32_t k = 0; k < n; k++)
     if (!push(c, types[k])) return false;
@@ -586,53 +437,140 @@ static void patch_list(compiler *c, uint32_t head, uint32_t target) {
   for (uint32_t p = head; p != NO_PATCH; p = c->patches[p].next) c->code[c->patches[p].cell] = target;
 }
 
+/* The values left at a fallthrough end or else must be in their own slots. */
+static bool materialize_results(compiler *c) {
+  ctrl_frame *f = &c->ctrls[c->csp - 1];
+  uint32_t n = f->nresults;
+  for (uint32_t k = 0; k < n; k++) TRY(materialize(c, c->sp - n + k));
+  return true;
+}
+
+static bool compile_block(compiler *c, const func_instr *in) {
+  uint8_t kind = in->iop == IOP_block ? CTRL_BLOCK : in->iop == IOP_loop ? CTRL_LOOP : CTRL_IF;
+  if (!in->reachable) return push_ctrl(c, in, kind, true);
+  operand cond = {0}, a;
+  if (in->iop == IOP_if_) TRY(pop(c, &cond));
+  /* params stay where they are (materialized in their own slots); the frame starts below them */
+  TRY(materialize_all(c));
+  for (uint32_t k = in->nparams; k-- > 0;) TRY(pop(c, &a));
+  TRY(push_ctrl(c, in, kind, false));
+  ctrl_frame *f = &c->ctrls[c->csp - 1];
+  TRY(push_types(c, in->nparams, in->params));
+  place_label(c);
+  if (kind == CTRL_LOOP) {
+    f->loop_pc = c->ncode;
+    if (EMIT_LOOP_CHECKS) {
+      TRY(emit_op(c, IOP_loop_check));
+      f->fuel_cell = c->ncode;
+      TRY(emit(c, 1)); /* the iteration's cost, known at the loop's end */
+    }
+  } else if (kind == CTRL_IF) {
+    uint32_t at = fuse_branch(c, &cond, false);
+    if (at != UINT32_MAX) {
+      TRY(mark_target(c, at, 0));
+    } else {
+      TRY(emit_op(c, IOP_jump_unless));
+      TRY(emit(c, cond.loc));
+      at = c->ncode;
+      TRY(emit_target(c, 0));
+    }
+    f->else_patch = at;
+  }
+  return true;
+}
+
+static bool compile_else(compiler *c, const func_instr *in) {
+  ctrl_frame *f = &c->ctrls[c->csp - 1];
+  f->kind = CTRL_ELSE;
+  if (f->dead) return true;
+  if (in->reachable) {
+    TRY(materialize_results(c));
+    TRY(emit_op(c, IOP_jump));
+    TRY(emit_forward(c, f));
+  }
+  if (f->else_patch != NO_PATCH) c->code[f->else_patch] = c->ncode;
+  f->else_patch = NO_PATCH;
+  f->unreachable = false;
+  drop_to(c, f->height);
+  TRY(push_types(c, f->nparams, f->params));
+  place_label(c);
+  return true;
+}
+
+static bool compile_end(compiler *c, const func_instr *in) {
+  ctrl_frame f = c->ctrls[c->csp - 1];
+  if (f.kind == CTRL_FUNC) {
+    /* falling off the end is a return (branches to this label return directly) */
+    if (in->reachable) TRY(emit_branch(c, 0));
+    drop_to(c, f.height);
+    c->csp--;
+    return true;
+  }
+  if (f.dead) {
+    c->csp--;
+    return true;
+  }
+  if (in->reachable) TRY(materialize_results(c));
+  /* re-push: the results are in their own slots */
+  drop_to(c, f.height);
+  TRY(push_types(c, f.nresults, f.results));
+  c->csp--;
+  if (f.fuel_cell != NO_PATCH) c->code[f.fuel_cell] = 1 + (c->ncode - f.loop_pc) / FUEL_CELLS;
+  patch_list(c, f.patch_head, c->ncode);
+  if (f.else_patch != NO_PATCH) c->code[f.else_patch] = c->ncode;
+  place_label(c);
+  return true;
+}
+
+static bool compile_br_if(compiler *c, const func_instr *in) {
+  operand a;
+  uint32_t x = in->index;
+  TRY(pop(c, &a));
+  uint32_t at;
+  if (branch_is_plain(c, x) && (at = fuse_branch(c, &a, true)) != UINT32_MAX) {
+    TRY(plain_target_at(c, x, at));
+  } else if (branch_is_plain(c, x)) {
+    TRY(emit_op(c, IOP_jump_if));
+    TRY(emit(c, a.loc));
+    TRY(emit_plain_target(c, x));
+  } else {
+    TRY(emit_op(c, IOP_jump_unless));
+    TRY(emit(c, a.loc));
+    uint32_t skip = c->ncode;
+    TRY(emit_target(c, 0));
+    TRY(emit_branch(c, x));
+    c->code[skip] = c->ncode;
+  }
+  place_label(c);
+  return true;
+}
+
+static bool compile_br_table(compiler *c, const func_instr *in) {
+  uint32_t count = in->target_count;
+  const uint32_t *depths = in->targets;
+  operand idx;
+  TRY(pop(c, &idx));
+  TRY(emit_op(c, IOP_br_table) && emit(c, idx.loc) && emit(c, count));
+  uint32_t table = c->ncode;
+  for (uint32_t i = 0; i <= count; i++) TRY(emit(c, 0));
+  for (uint32_t i = 0; i <= count; i++) {
+    if (branch_is_plain(c, depths[i])) {
+      TRY(plain_target_at(c, depths[i], table + i));
+    } else {
+      /* a trampoline after the table moves the values, then jumps */
+      TRY(mark_target(c, table + i, c->ncode) && emit_branch(c, depths[i]));
+    }
+  }
+  set_unreachable(c);
+  return true;
+}
+
 /* ------------------------------------------------------------------ instructions */
-
-static bool read_memarg(compiler *c, uint32_t natural, uint64_t *offset) {
-  uint32_t align, off;
-  READ(read_u32(&c->r, &align));
-  READ(read_u32(&c->r, &off));
-  *offset = off;
-  if (align >= 32) return MALFORMED("malformed memop flags");
-  if (c->m->memory_count == 0) return INVALID("unknown memory 0");
-  if ((1u << align) > natural) return INVALID("alignment must not be larger than natural");
-  return true;
-}
-
-static bool need_memory(compiler *c) {
-  if (c->m->memory_count == 0) return INVALID("unknown memory 0");
-  return true;
-}
-
-static bool read_zero_byte(compiler *c) {
-  uint8_t b;
-  READ(read_u8(&c->r, &b));
-  if (b != 0) return MALFORMED("zero byte expected");
-  return true;
-}
-
-static bool read_table_index(compiler *c, uint32_t *t) {
-  READ(read_u32(&c->r, t));
-  if (*t >= c->m->table_count) return INVALID("unknown table %u", *t);
-  return true;
-}
-
-static bool read_elem_index(compiler *c, uint32_t *e) {
-  READ(read_u32(&c->r, e));
-  if (*e >= c->m->elem_count) return INVALID("unknown elem segment %u", *e);
-  return true;
-}
-
-static bool check_data_index(compiler *c, uint32_t d) {
-  if (d >= c->m->data_segment_count) return INVALID("unknown data segment %u", d);
-  if (!c->m->has_data_count) return MALFORMED("data count section required");
-  return true;
-}
 
 /* Pop a memory address. A constant address folds into the offset and the access reads the
  * frame's zero slot as its base. */
 static bool pop_address(compiler *c, operand *a, uint64_t *offset) {
-  TRY(pop_raw(c, VT_I32, a));
+  pop_raw(c, a);
   if (a->where == W_CONST && c->zero_slot != NO_PATCH) {
     *offset += (uint32_t)a->imm;
     a->where = W_OWN;
@@ -646,72 +584,57 @@ static bool pop_address(compiler *c, operand *a, uint64_t *offset) {
 static void produced(compiler *c, uint32_t dst_cell) {
   c->last_dst_cell = dst_cell;
   c->last_dst_end = c->ncode;
-  c->last_iop = INT32_MIN; /* compile_generic sets it for fusable instructions */
+  c->last_iop = NO_IOP; /* compile_generic sets it for fusable instructions */
 }
 
 /* The generic kinds of opcodes.def. */
-static bool compile_generic(compiler *c, int iop) {
+static bool compile_generic(compiler *c, const func_instr *in) {
+  int iop = in->iop;
   const op_info *o = &op_infos[iop];
   operand a = {0}, b = {0}, v = {0};
   bool use_imm = false;
-  uint64_t offset = 0;
-  uint8_t lane = 0;
+  uint64_t offset = in->mem_offset;
+  uint8_t lane = in->lane;
   switch (o->kind) {
     case K_UNARY:
     case K_UNARY_TRAP:
-      TRY(pop(c, o->in1, &a));
+      TRY(pop(c, &a));
       break;
     case K_BINARY:
     case K_BINARY_TRAP:
-      TRY(pop_raw(c, o->in2, &b));
-      if (b.where == W_CONST && c->h[iop_variant(iop, V_IMM)]) {
-        use_imm = true;
-      } else {
-        TRY(place_const(c, &b));
-      }
-      TRY(pop(c, o->in1, &a));
+      pop_raw(c, &b);
+      if (b.where == W_CONST && c->h[iop_variant(iop, V_IMM)]) use_imm = true;
+      else TRY(place_const(c, &b));
+      TRY(pop(c, &a));
       break;
-    case K_TERNARY: {
-      operand x;
-      TRY(pop(c, VT_V128, &x));
-      TRY(pop(c, VT_V128, &b));
-      TRY(pop(c, VT_V128, &a));
-      v = x;
+    case K_TERNARY:
+      TRY(pop(c, &v));
+      TRY(pop(c, &b));
+      TRY(pop(c, &a));
       break;
-    }
     case K_LOAD:
-      TRY(read_memarg(c, o->size, &offset));
       TRY(pop_address(c, &a, &offset));
       break;
     case K_STORE:
-      TRY(read_memarg(c, o->size, &offset));
-      TRY(pop_raw(c, o->in2, &b));
+      pop_raw(c, &b);
       if (b.where == W_CONST && c->h[iop_variant(iop, V_IMM)]) use_imm = true;
       else TRY(place_const(c, &b));
       TRY(pop_address(c, &a, &offset));
       break;
     case K_EXTRACT_LANE:
     case K_REPLACE_LANE:
-      READ(read_u8(&c->r, &lane));
-      if (lane >= o->size) return INVALID("invalid lane index %u", lane);
-      if (o->kind == K_REPLACE_LANE) TRY(pop(c, o->in2, &b));
-      TRY(pop(c, VT_V128, &a));
+      if (o->kind == K_REPLACE_LANE) TRY(pop(c, &b));
+      TRY(pop(c, &a));
       break;
     case K_LOAD_LANE:
     case K_STORE_LANE:
-      TRY(read_memarg(c, o->size, &offset));
-      READ(read_u8(&c->r, &lane));
-      if (lane >= 16 / o->size) return INVALID("invalid lane index %u", lane);
-      TRY(pop(c, VT_V128, &b));
+      TRY(pop(c, &b));
       TRY(pop_address(c, &a, &offset));
       break;
-    default:
-      return INVALID("internal: opcode %s has no generic form", o->text);
   }
   bool has_out = o->out != T_NONE;
   operand *r = NULL;
   if (has_out && !(r = push(c, o->out))) return false;
-  if (!emitting(c)) return true;
   uint32_t op_cell = c->ncode;
   TRY(emit_op(c, use_imm ? iop_variant(iop, V_IMM) : iop));
   uint32_t dst_cell = c->ncode;
@@ -738,156 +661,50 @@ static bool compile_generic(compiler *c, int iop) {
 static bool compile_call(compiler *c, const functype *t, int iop, cell imm1, cell imm2,
                          const operand *index) {
   operand o;
-  for (uint32_t k = t->param_count; k-- > 0;) TRY(pop_raw(c, t->types[k], &o));
+  for (uint32_t k = t->param_count; k-- > 0;) pop_raw(c, &o);
   uint32_t first = c->sp;
-  if (emitting(c)) {
-    /* the arguments must sit in consecutive slots: the callee's frame starts there */
-    for (uint32_t k = 0; k < t->param_count; k++) TRY(materialize_popped(c, &c->stack[first + k]));
-  }
+  /* the arguments must sit in consecutive slots: the callee's frame starts there */
+  for (uint32_t k = 0; k < t->param_count; k++) TRY(materialize_popped(c, &c->stack[first + k]));
   uint32_t argbase = next_slot(c);
   /* room for the results and the callee's arguments in our frame */
   uint32_t need = functype_call_slots(t);
   if (argbase + 8 * need > c->max_slot) c->max_slot = argbase + 8 * need;
-  if (emitting(c)) {
-    TRY(emit_op(c, iop));
-    TRY(emit(c, imm1));
-    if (index) {
-      TRY(emit(c, imm2));
-      TRY(emit(c, index->loc));
-    }
-    TRY(emit(c, argbase));
+  TRY(emit_op(c, iop));
+  TRY(emit(c, imm1));
+  if (index) {
+    TRY(emit(c, imm2));
+    TRY(emit(c, index->loc));
   }
+  TRY(emit(c, argbase));
   return push_types(c, t->result_count, t->types + t->param_count);
 }
 
-static bool compile_local(compiler *c, uint8_t op) {
-  uint32_t x;
-  READ(read_u32(&c->r, &x));
-  if (x >= c->local_count) return INVALID("unknown local %u", x);
-  uint8_t t = c->local_types[x];
-  uint32_t ls = c->local_slots[x];
-  if (op == 0x20) /* local.get: defer */
+static bool compile_local(compiler *c, const func_instr *in) {
+  uint8_t t = in->type;
+  uint32_t ls = c->local_slots[in->index];
+  if (in->iop == IOP_local_get) /* defer */
     return push_local(c, t, ls);
   operand v;
-  TRY(pop_raw(c, t, &v));
-  if (emitting(c)) {
-    if (is_fresh(c, &v) && !local_referenced(c, ls)) {
-      c->code[c->last_dst_cell] = ls; /* the producer writes straight into the local */
-    } else {
-      TRY(materialize_local(c, ls));
-      TRY(emit_move(c, &v, ls));
-    }
-    place_label(c);
+  pop_raw(c, &v);
+  if (is_fresh(c, &v) && !local_referenced(c, ls)) {
+    c->code[c->last_dst_cell] = ls; /* the producer writes straight into the local */
+  } else {
+    TRY(materialize_local(c, ls));
+    TRY(emit_move(c, &v, ls));
   }
-  if (op == 0x22) /* local.tee */
-    return push_local(c, t, ls);
-  return true;
-}
-
-/* The values being popped at a fallthrough end must be in their own slots: called before
- * compile_end/else with the frame still on top. */
-static bool materialize_results(compiler *c) {
-  ctrl_frame *f = &c->ctrls[c->csp - 1];
-  if (f->unreachable) return true;
-  uint32_t n = f->nresults;
-  if (c->sp < f->height + n) return true; /* pop_results reports it */
-  for (uint32_t k = 0; k < n; k++) TRY(materialize(c, c->sp - n + k));
-  return true;
-}
-
-static bool compile_end(compiler *c, bool *function_done) {
-  ctrl_frame f = c->ctrls[c->csp - 1];
-  if (f.kind == CF_FUNC) {
-    /* falling off the end is a return (branches to this label return directly) */
-    if (!f.unreachable && c->sp == f.height + f.nresults) {
-      TRY(check_label_values(c, &c->ctrls[c->csp - 1]));
-      TRY(emit_branch(c, 0));
-    }
-    TRY(pop_results(c, &f));
-    c->csp--;
-    *function_done = true;
-    return true;
-  }
-  if (f.kind == CF_IF) {
-    /* no else: the params pass through as the results */
-    if (f.nparams != f.nresults || (f.nparams && memcmp(f.params, f.results, f.nparams)))
-      return INVALID("type mismatch: if without else must leave its parameters as results");
-  }
-  TRY(materialize_results(c));
-  TRY(pop_results(c, &f));
-  /* re-push: the results are in their own slots */
-  drop_to(c, f.height);
-  TRY(push_types(c, f.nresults, f.results));
-  c->csp--;
-  if (f.fuel_cell != NO_PATCH) c->code[f.fuel_cell] = 1 + (c->ncode - f.loop_pc) / FUEL_CELLS;
-  patch_list(c, f.patch_head, c->ncode);
-  if (f.else_patch != NO_PATCH) c->code[f.else_patch] = c->ncode;
   place_label(c);
+  if (in->iop == IOP_local_tee) return push_local(c, t, ls);
   return true;
 }
 
-
-static bool compile_br_table(compiler *c) {
-  uint32_t count;
-  READ(read_u32(&c->r, &count));
-  if (count > c->r.end - c->r.pos) return MALFORMED("unexpected end of section or function");
-  uint32_t *depths = malloc(((size_t)count + 1) * sizeof(uint32_t));
-  if (!depths) return nomem(c);
-  bool ok = true;
-  for (uint32_t i = 0; ok && i <= count; i++) ok = read_label(c, &depths[i]);
-  operand idx;
-  if (ok) ok = pop(c, VT_I32, &idx);
-  if (ok) {
-    uint32_t arity = label_arity(&c->ctrls[c->csp - 1 - depths[count]]);
-    for (uint32_t i = 0; ok && i <= count; i++) {
-      const ctrl_frame *t = &c->ctrls[c->csp - 1 - depths[i]];
-      if (label_arity(t) != arity) ok = INVALID("type mismatch: br_table targets differ in arity");
-      else ok = check_label_values(c, t);
-    }
-  }
-  if (ok && emitting(c)) {
-    ok = emit_op(c, IOP_br_table) && emit(c, idx.loc) && emit(c, count);
-    uint32_t table = c->ncode;
-    for (uint32_t i = 0; ok && i <= count; i++) ok = emit(c, 0);
-    for (uint32_t i = 0; ok && i <= count; i++) {
-      if (branch_is_plain(c, depths[i])) {
-        ok = plain_target_at(c, depths[i], table + i);
-      } else {
-        /* a trampoline after the table moves the values, then jumps */
-        ok = mark_target(c, table + i, c->ncode) && emit_branch(c, depths[i]);
-      }
-    }
-  }
-  free(depths);
-  if (ok) set_unreachable(c);
-  return ok;
-}
-
-static bool compile_select(compiler *c, bool typed) {
-  uint8_t t = T_UNKNOWN;
-  if (typed) {
-    uint32_t n;
-    READ(read_u32(&c->r, &n));
-    if (n != 1) return INVALID("invalid result arity");
-    READ(read_u8(&c->r, &t));
-    if (!is_num_or_vec(t) && !is_ref(t)) return MALFORMED("malformed value type");
-  }
+static bool compile_select(compiler *c) {
   operand cond, b, a;
-  TRY(pop(c, VT_I32, &cond));
-  TRY(pop(c, t, &b));
-  TRY(pop(c, t, &a));
-  uint8_t rt = t;
-  if (!typed) {
-    if ((a.type != T_UNKNOWN && !is_num_or_vec(a.type)) || (b.type != T_UNKNOWN && !is_num_or_vec(b.type)))
-      return INVALID("type mismatch: select without a type needs numeric or vector operands");
-    if (a.type != T_UNKNOWN && b.type != T_UNKNOWN && a.type != b.type)
-      return INVALID("type mismatch: select operands %s and %s", type_name(a.type), type_name(b.type));
-    rt = a.type != T_UNKNOWN ? a.type : b.type;
-  }
-  operand *r = push(c, rt);
+  TRY(pop(c, &cond));
+  TRY(pop(c, &b));
+  TRY(pop(c, &a));
+  operand *r = push(c, a.type);
   if (!r) return false;
-  if (!emitting(c)) return true;
-  TRY(emit_op(c, rt == VT_V128 ? IOP_select128 : IOP_select));
+  TRY(emit_op(c, a.type == VT_V128 ? IOP_select128 : IOP_select));
   uint32_t dst_cell = c->ncode;
   TRY(emit(c, r->slot) && emit(c, a.loc) && emit(c, b.loc) && emit(c, cond.loc));
   produced(c, dst_cell);
@@ -898,7 +715,6 @@ static bool compile_select(compiler *c, bool typed) {
 static bool emit_with_dst(compiler *c, int iop, uint8_t out_type, int n, const cell *cells) {
   operand *r = push(c, out_type);
   if (!r) return false;
-  if (!emitting(c)) return true;
   TRY(emit_op(c, iop));
   uint32_t dst_cell = c->ncode;
   TRY(emit(c, r->slot));
@@ -918,320 +734,136 @@ static bool push_const(compiler *c, uint8_t type, uint64_t imm) {
 }
 
 static bool emit_plain(compiler *c, int iop, int n, const cell *cells) {
-  if (!emitting(c)) return true;
   TRY(emit_op(c, iop));
   for (int i = 0; i < n; i++) TRY(emit(c, cells[i]));
   return true;
 }
 
-static bool compile_prefixed_fc(compiler *c, int iop) {
-  operand a, b, d;
-  uint32_t x, y;
-  switch (iop) {
-    case IOP_memory_init:
-      READ(read_u32(&c->r, &x));
-      TRY(read_zero_byte(c));
-      TRY(need_memory(c));
-      TRY(check_data_index(c, x));
-      TRY(pop(c, VT_I32, &d) && pop(c, VT_I32, &b) && pop(c, VT_I32, &a));
-      return emit_plain(c, iop, 4, (cell[]){x, a.loc, b.loc, d.loc});
-    case IOP_data_drop:
-      READ(read_u32(&c->r, &x));
-      TRY(check_data_index(c, x));
-      return emit_plain(c, iop, 1, (cell[]){x});
-    case IOP_memory_copy:
-      TRY(read_zero_byte(c) && read_zero_byte(c));
-      TRY(need_memory(c));
-      TRY(pop(c, VT_I32, &d) && pop(c, VT_I32, &b) && pop(c, VT_I32, &a));
-      return emit_plain(c, iop, 3, (cell[]){a.loc, b.loc, d.loc});
-    case IOP_memory_fill:
-      TRY(read_zero_byte(c));
-      TRY(need_memory(c));
-      TRY(pop(c, VT_I32, &d) && pop(c, VT_I32, &b) && pop(c, VT_I32, &a));
-      return emit_plain(c, iop, 3, (cell[]){a.loc, b.loc, d.loc});
-    case IOP_table_init:
-      TRY(read_elem_index(c, &x));
-      TRY(read_table_index(c, &y));
-      if (c->m->elems[x].elem_type != c->m->tables[y].elem_type) return INVALID("type mismatch: table.init element type");
-      TRY(pop(c, VT_I32, &d) && pop(c, VT_I32, &b) && pop(c, VT_I32, &a));
-      return emit_plain(c, iop, 5, (cell[]){y, x, a.loc, b.loc, d.loc});
-    case IOP_elem_drop:
-      TRY(read_elem_index(c, &x));
-      return emit_plain(c, iop, 1, (cell[]){x});
-    case IOP_table_copy:
-      TRY(read_table_index(c, &x));
-      TRY(read_table_index(c, &y));
-      if (c->m->tables[x].elem_type != c->m->tables[y].elem_type) return INVALID("type mismatch: table.copy element types");
-      TRY(pop(c, VT_I32, &d) && pop(c, VT_I32, &b) && pop(c, VT_I32, &a));
-      return emit_plain(c, iop, 5, (cell[]){x, y, a.loc, b.loc, d.loc});
-    case IOP_table_grow:
-      TRY(read_table_index(c, &x));
-      TRY(pop(c, VT_I32, &b) && pop(c, c->m->tables[x].elem_type, &a));
-      return emit_with_dst(c, iop, VT_I32, 3, (cell[]){x, a.loc, b.loc});
-    case IOP_table_size:
-      TRY(read_table_index(c, &x));
-      return emit_with_dst(c, iop, VT_I32, 1, (cell[]){x});
-    case IOP_table_fill:
-      TRY(read_table_index(c, &x));
-      TRY(pop(c, VT_I32, &d) && pop(c, c->m->tables[x].elem_type, &b) && pop(c, VT_I32, &a));
-      return emit_plain(c, iop, 4, (cell[]){x, a.loc, b.loc, d.loc});
-  }
-  return compile_generic(c, iop);
+/* Pop the three i32 operands of a bulk memory or table instruction. */
+static bool pop3(compiler *c, operand *a, operand *b, operand *d) {
+  return pop(c, d) && pop(c, b) && pop(c, a);
 }
 
-static bool compile_instruction(compiler *c, bool *function_done) {
-  c->instr_offset = c->r.pos;
-  uint8_t byte;
-  READ(read_u8(&c->r, &byte));
-  int iop;
-  if (byte == 0xFC || byte == 0xFD) {
-    uint32_t sub;
-    READ(read_u32(&c->r, &sub));
-    iop = byte == 0xFC ? (sub < 32 ? op_fc[sub] : -1) : (sub < 256 ? op_fd[sub] : -1);
-    if (iop < 0) return MALFORMED("illegal opcode 0x%02x %u", byte, sub);
-    if (byte == 0xFC) return compile_prefixed_fc(c, iop);
-  } else {
-    iop = op_plain[byte];
-    if (iop < 0) return MALFORMED("illegal opcode 0x%02x", byte);
+static bool compile_instruction(compiler *c, const func_instr *in) {
+  int iop = in->iop;
+  switch (iop) {
+    case IOP_block:
+    case IOP_loop:
+    case IOP_if_:
+      return compile_block(c, in);
+    case IOP_else_:
+      return compile_else(c, in);
+    case IOP_end:
+      return compile_end(c, in);
   }
-  if (op_infos[iop].kind != K_SPECIAL) return compile_generic(c, iop);
+  if (!in->reachable) return true; /* validated; nothing runs it */
+  if (op_infos[iop].kind != K_SPECIAL) return compile_generic(c, in);
 
-  operand a, b;
-  uint32_t x, y;
+  operand a, b, d;
+  uint32_t x = in->index, y = in->index2;
   switch (iop) {
     case IOP_unreachable:
-      if (emitting(c)) TRY(emit_op(c, IOP_unreachable));
+      TRY(emit_op(c, IOP_unreachable));
       set_unreachable(c);
       return true;
     case IOP_nop:
       return true;
-    case IOP_block:
-    case IOP_loop:
-    case IOP_if_: {
-      uint32_t np = 0, nr = 0;
-      const uint8_t *params = NULL, *results = NULL;
-      TRY(read_blocktype(c, &np, &params, &nr, &results));
-      operand cond = {0};
-      if (iop == IOP_if_) TRY(pop(c, VT_I32, &cond));
-      /* params stay where they are (materialized in their own slots); the frame starts
-       * below them */
-      TRY(materialize_all(c));
-      for (uint32_t k = np; k-- > 0;) TRY(pop(c, params[k], &a));
-      TRY(push_ctrl(c, iop == IOP_block ? CF_BLOCK : iop == IOP_loop ? CF_LOOP : CF_IF, np, params, nr, results));
-      ctrl_frame *f = &c->ctrls[c->csp - 1];
-      TRY(push_types(c, np, params));
-      place_label(c);
-      if (iop == IOP_loop) {
-        f->loop_pc = c->ncode;
-        if (EMIT_LOOP_CHECKS && emitting(c)) {
-          TRY(emit_op(c, IOP_loop_check));
-          f->fuel_cell = c->ncode;
-          TRY(emit(c, 1)); /* the iteration's cost, known at the loop's end */
-        }
-      } else if (iop == IOP_if_ && emitting(c)) {
-        uint32_t at = fuse_branch(c, &cond, false);
-        if (at != UINT32_MAX) {
-          TRY(mark_target(c, at, 0));
-        } else {
-          TRY(emit_op(c, IOP_jump_unless));
-          TRY(emit(c, cond.loc));
-          at = c->ncode;
-          TRY(emit_target(c, 0));
-        }
-        f->else_patch = at;
-      }
-      return true;
-    }
-    case IOP_else_: {
-      ctrl_frame *f = &c->ctrls[c->csp - 1];
-      if (f->kind != CF_IF) return MALFORMED("else without if");
-      TRY(materialize_results(c));
-      TRY(pop_results(c, f));
-      if (emitting(c)) {
-        TRY(emit_op(c, IOP_jump));
-        TRY(emit_forward(c, f));
-      }
-      if (f->else_patch != NO_PATCH) c->code[f->else_patch] = c->ncode;
-      f->else_patch = NO_PATCH;
-      f->kind = CF_ELSE;
-      f->unreachable = false;
-      drop_to(c, f->height);
-      TRY(push_types(c, f->nparams, f->params));
-      place_label(c);
-      return true;
-    }
-    case IOP_end:
-      return compile_end(c, function_done);
     case IOP_br:
-      TRY(read_label(c, &x));
-      TRY(check_label_values(c, &c->ctrls[c->csp - 1 - x]));
-      if (emitting(c)) TRY(emit_branch(c, x));
+      TRY(emit_branch(c, x));
       set_unreachable(c);
       return true;
-    case IOP_br_if: {
-      TRY(read_label(c, &x));
-      TRY(pop(c, VT_I32, &a));
-      ctrl_frame *t = &c->ctrls[c->csp - 1 - x];
-      TRY(check_label_values(c, t));
-      /* the label's types replace the values' types (they matched) */
-      uint32_t n = label_arity(t);
-      if (c->sp - c->ctrls[c->csp - 1].height >= n)
-        for (uint32_t k = 0; k < n; k++) {
-          operand *o = &c->stack[c->sp - n + k];
-          if (o->type == T_UNKNOWN) o->type = label_types(t)[k];
-        }
-      else {
-        /* unreachable code with a short stack: pop and push the label types */
-        operand tmp;
-        for (uint32_t k = n; k-- > 0;) TRY(pop(c, label_types(t)[k], &tmp));
-        TRY(push_types(c, n, label_types(t)));
-      }
-      if (emitting(c)) {
-        uint32_t at;
-        if (branch_is_plain(c, x) && (at = fuse_branch(c, &a, true)) != UINT32_MAX) {
-          TRY(plain_target_at(c, x, at));
-        } else if (branch_is_plain(c, x)) {
-          TRY(emit_op(c, IOP_jump_if));
-          TRY(emit(c, a.loc));
-          TRY(emit_plain_target(c, x));
-        } else {
-          TRY(emit_op(c, IOP_jump_unless));
-          TRY(emit(c, a.loc));
-          uint32_t skip = c->ncode;
-          TRY(emit_target(c, 0));
-          TRY(emit_branch(c, x));
-          c->code[skip] = c->ncode;
-        }
-        place_label(c);
-      }
-      return true;
-    }
+    case IOP_br_if:
+      return compile_br_if(c, in);
     case IOP_br_table:
-      return compile_br_table(c);
+      return compile_br_table(c, in);
     case IOP_return_:
-      TRY(check_label_values(c, &c->ctrls[0]));
-      if (emitting(c)) TRY(emit_branch(c, c->csp - 1));
+      TRY(emit_branch(c, c->csp - 1));
       set_unreachable(c);
       return true;
     case IOP_call: {
-      READ(read_u32(&c->r, &x));
-      if (x >= c->m->func_count) return INVALID("unknown function %u", x);
       const functype *t = &c->m->types[c->m->func_types[x]];
       if (x >= c->m->imported_func_count)
         return compile_call(c, t, IOP_call_local,
                             (cell)(uintptr_t)&c->mod->funcs[x - c->m->imported_func_count], 0, NULL);
       return compile_call(c, t, IOP_call_import, x, 0, NULL);
     }
-    case IOP_call_indirect: {
-      READ(read_u32(&c->r, &y));
-      READ(read_u32(&c->r, &x));
-      if (x >= c->m->table_count) return INVALID("unknown table %u", x);
-      if (y >= c->m->type_count) return INVALID("unknown type %u", y);
-      if (c->m->tables[x].elem_type != VT_FUNCREF) return INVALID("type mismatch: call_indirect on a table of externref");
-      TRY(pop(c, VT_I32, &a));
+    case IOP_call_indirect:
+      TRY(pop(c, &a));
       return compile_call(c, &c->m->types[y], IOP_call_indirect, c->mod->type_ids[y], x, &a);
-    }
     case IOP_drop:
-      TRY(pop_raw(c, T_UNKNOWN, &a));
+      pop_raw(c, &a);
       return true;
     case IOP_select:
     case IOP_select_t:
-      return compile_select(c, iop == IOP_select_t);
+      return compile_select(c);
     case IOP_local_get:
     case IOP_local_set:
     case IOP_local_tee:
-      return compile_local(c, byte);
+      return compile_local(c, in);
     case IOP_global_get:
-    case IOP_global_set: {
-      READ(read_u32(&c->r, &x));
-      if (x >= c->m->global_count) return INVALID("unknown global %u", x);
-      globaltype g = c->m->global_types[x];
-      bool wide = g.type == VT_V128;
-      if (iop == IOP_global_get) return emit_with_dst(c, wide ? IOP_global_get128 : IOP_global_get, g.type, 1, (cell[]){x});
-      if (!g.is_mutable) return INVALID("global is immutable: global.set %u", x);
-      TRY(pop(c, g.type, &a));
-      return emit_plain(c, wide ? IOP_global_set128 : IOP_global_set, 2, (cell[]){x, a.loc});
-    }
+      return emit_with_dst(c, in->type == VT_V128 ? IOP_global_get128 : IOP_global_get, in->type, 1, (cell[]){x});
+    case IOP_global_set:
+      TRY(pop(c, &a));
+      return emit_plain(c, in->type == VT_V128 ? IOP_global_set128 : IOP_global_set, 2, (cell[]){x, a.loc});
     case IOP_table_get:
-      TRY(read_table_index(c, &x));
-      TRY(pop(c, VT_I32, &a));
-      return emit_with_dst(c, iop, c->m->tables[x].elem_type, 2, (cell[]){x, a.loc});
+      TRY(pop(c, &a));
+      return emit_with_dst(c, iop, in->type, 2, (cell[]){x, a.loc});
     case IOP_table_set:
-      TRY(read_table_index(c, &x));
-      TRY(pop(c, c->m->tables[x].elem_type, &b));
-      TRY(pop(c, VT_I32, &a));
+      TRY(pop(c, &b) && pop(c, &a));
       return emit_plain(c, iop, 3, (cell[]){x, a.loc, b.loc});
     case IOP_memory_size:
-      TRY(read_zero_byte(c));
-      TRY(need_memory(c));
       return emit_with_dst(c, iop, VT_I32, 0, NULL);
     case IOP_memory_grow:
-      TRY(read_zero_byte(c));
-      TRY(need_memory(c));
-      TRY(pop(c, VT_I32, &a));
+      TRY(pop(c, &a));
       return emit_with_dst(c, iop, VT_I32, 1, (cell[]){a.loc});
-    case IOP_i32_const: {
-      int32_t v;
-      READ(read_s32(&c->r, &v));
-      return push_const(c, VT_I32, (uint32_t)v);
-    }
-    case IOP_i64_const: {
-      int64_t v;
-      READ(read_s64(&c->r, &v));
-      return push_const(c, VT_I64, (uint64_t)v);
-    }
-    case IOP_f32_const: {
-      uint32_t v;
-      READ(read_f32_bits(&c->r, &v));
-      return push_const(c, VT_F32, v);
-    }
-    case IOP_f64_const: {
-      uint64_t v;
-      READ(read_f64_bits(&c->r, &v));
-      return push_const(c, VT_F64, v);
-    }
-    case IOP_ref_null: {
-      uint8_t t;
-      READ(read_u8(&c->r, &t));
-      if (!is_ref(t)) return MALFORMED("malformed reference type");
-      return emit_with_dst(c, IOP_const64, t, 1, (cell[]){0});
-    }
+    case IOP_i32_const: return push_const(c, VT_I32, in->imm[0]);
+    case IOP_i64_const: return push_const(c, VT_I64, in->imm[0]);
+    case IOP_f32_const: return push_const(c, VT_F32, in->imm[0]);
+    case IOP_f64_const: return push_const(c, VT_F64, in->imm[0]);
+    case IOP_ref_null:
+      return emit_with_dst(c, IOP_const64, in->type, 1, (cell[]){0});
     case IOP_ref_is_null:
-      TRY(pop(c, T_UNKNOWN, &a));
-      if (a.type != T_UNKNOWN && !is_ref(a.type)) return INVALID("type mismatch: ref.is_null of %s", type_name(a.type));
+      TRY(pop(c, &a));
       return emit_with_dst(c, iop, VT_I32, 1, (cell[]){a.loc});
     case IOP_ref_func:
-      READ(read_u32(&c->r, &x));
-      if (x >= c->m->func_count) return INVALID("unknown function %u", x);
-      if (!c->mod->declared_refs[x]) return INVALID("undeclared function reference %u", x);
       return emit_with_dst(c, iop, VT_FUNCREF, 1, (cell[]){x});
+    case IOP_v128_const:
+      return emit_with_dst(c, IOP_const128, VT_V128, 2, (cell[]){in->imm[0], in->imm[1]});
+    case IOP_i8x16_shuffle:
+      TRY(pop(c, &b) && pop(c, &a));
+      return emit_with_dst(c, iop, VT_V128, 4, (cell[]){a.loc, b.loc, in->imm[0], in->imm[1]});
+    /* 0xFC prefix */
+    case IOP_memory_init:
+      TRY(pop3(c, &a, &b, &d));
+      return emit_plain(c, iop, 4, (cell[]){x, a.loc, b.loc, d.loc});
+    case IOP_data_drop:
+    case IOP_elem_drop:
+      return emit_plain(c, iop, 1, (cell[]){x});
+    case IOP_memory_copy:
+    case IOP_memory_fill:
+      TRY(pop3(c, &a, &b, &d));
+      return emit_plain(c, iop, 3, (cell[]){a.loc, b.loc, d.loc});
+    case IOP_table_init:
+      TRY(pop3(c, &a, &b, &d));
+      return emit_plain(c, iop, 5, (cell[]){y, x, a.loc, b.loc, d.loc});
+    case IOP_table_copy:
+      TRY(pop3(c, &a, &b, &d));
+      return emit_plain(c, iop, 5, (cell[]){x, y, a.loc, b.loc, d.loc});
+    case IOP_table_grow:
+      TRY(pop(c, &b) && pop(c, &a));
+      return emit_with_dst(c, iop, VT_I32, 3, (cell[]){x, a.loc, b.loc});
+    case IOP_table_size:
+      return emit_with_dst(c, iop, VT_I32, 1, (cell[]){x});
+    case IOP_table_fill:
+      TRY(pop3(c, &a, &b, &d));
+      return emit_plain(c, iop, 4, (cell[]){x, a.loc, b.loc, d.loc});
   }
-  /* SIMD specials */
-  if (iop == IOP_v128_const) {
-    uint64_t lo, hi;
-    READ(read_fixed(&c->r, &lo, 8));
-    READ(read_fixed(&c->r, &hi, 8));
-    return emit_with_dst(c, IOP_const128, VT_V128, 2, (cell[]){lo, hi});
-  }
-  if (iop == IOP_i8x16_shuffle) {
-    uint8_t lanes[16];
-    READ(read_fixed(&c->r, lanes, 16));
-    for (int i = 0; i < 16; i++)
-      if (lanes[i] >= 32) return INVALID("invalid lane index %u", lanes[i]);
-    TRY(pop(c, VT_V128, &b));
-    TRY(pop(c, VT_V128, &a));
-    uint64_t lo, hi;
-    memcpy(&lo, lanes, 8);
-    memcpy(&hi, lanes + 8, 8);
-    return emit_with_dst(c, iop, VT_V128, 4, (cell[]){a.loc, b.loc, lo, hi});
-  }
-  return MALFORMED("illegal opcode %s", op_infos[iop].text);
+  return fail(c, KILN_ERR_INVALID, "internal: no interpreter form for %s", op_infos[iop].text);
 }
 
 /* ------------------------------------------------------------------ driver */
 
 static void compiler_free(compiler *c) {
-  free(c->local_types);
   free(c->local_slots);
   free(c->local_refs);
   free(c->stack);
@@ -1242,28 +874,15 @@ static void compiler_free(compiler *c) {
   free(c->offsets);
 }
 
-static bool setup_locals(compiler *c, const functype *t, const func_body *body) {
-  uint64_t total = (uint64_t)t->param_count + body->local_count;
-  if (total > MAX_FRAME_SLOTS) return fail(c, KILN_ERR_LIMIT, "too many locals (%llu)", (unsigned long long)total);
-  c->local_count = (uint32_t)total;
-  c->local_types = malloc(total ? total : 1);
+/* Give each local its slot: params first, then declared locals, then the zero slot. */
+static bool setup_locals(compiler *c, const functype *t) {
+  uint32_t total = c->local_count;
   c->local_slots = malloc((total ? total : 1) * sizeof(uint32_t));
-  if (!c->local_types || !c->local_slots) return nomem(c);
-  uint32_t i = 0, slot = 0;
-  for (uint32_t k = 0; k < t->param_count; k++, i++) {
-    c->local_types[i] = t->types[k];
+  if (!c->local_slots) return nomem(c);
+  uint32_t slot = 0;
+  for (uint32_t i = 0; i < total; i++) {
     c->local_slots[i] = slot * 8;
-    slot += valtype_slots(t->types[k]);
-  }
-  c->locals_end = slot; /* temporarily: param slots */
-  for (uint32_t run = 0; run < body->local_run_count; run++) {
-    uint8_t type = body->local_runs[run].type;
-    if (!is_num_or_vec(type) && !is_ref(type)) return MALFORMED("malformed value type");
-    for (uint32_t k = 0; k < body->local_runs[run].count; k++, i++) {
-      c->local_types[i] = type;
-      c->local_slots[i] = slot * 8;
-      slot += valtype_slots(type);
-    }
+    slot += valtype_slots(c->local_types[i]);
   }
   c->zero_slot = NO_PATCH;
   if (c->m->memory_count) { /* zeroed on entry with the locals; nothing writes it */
@@ -1275,20 +894,22 @@ static bool setup_locals(compiler *c, const functype *t, const func_body *body) 
   c->max_slot = c->locals_end;
   c->local_refs = calloc(slot ? slot : 1, sizeof(uint32_t));
   if (!c->local_refs) return nomem(c);
-  uint32_t rs = 0;
-  for (uint32_t k = 0; k < t->result_count; k++) rs += valtype_slots(t->types[t->param_count + k]);
-  c->result_bytes = rs * 8;
+  c->result_bytes = 8 * t->result_slots;
   if (c->result_bytes > c->max_slot) c->max_slot = c->result_bytes;
   return true;
 }
 
 kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_func *out,
                              kiln_error *err) {
-  pthread_once(&op_lookup_once, build_op_lookup);
   const module_decl *m = &mod->decl;
   const func_body *body = &m->bodies[defined_index];
-  uint32_t func_index = m->imported_func_count + defined_index;
-  const functype *t = &m->types[m->func_types[func_index]];
+  func_validator v;
+  kiln_status st = func_validator_init(&v, m, mod->declared_refs, defined_index, err);
+  if (st != KILN_OK) {
+    func_validator_free(&v);
+    return st;
+  }
+  const functype *t = v.type;
 
   compiler cc;
   memset(&cc, 0, sizeof cc);
@@ -1296,33 +917,29 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   c->mod = mod;
   c->m = m;
   c->h = mod->engine->handlers;
-  c->err = err;
+  c->v = &v;
   c->status = KILN_OK;
-  c->func_index = func_index;
-  c->instr_offset = body->code.start;
-  c->r = reader_make(m->bytes, body->code.start, body->code.end);
+  c->local_count = v.local_count;
+  c->local_types = v.local_types;
   c->last_dst_end = UINT32_MAX;
+  c->last_iop = NO_IOP;
   uint64_t max_code = CODE_CELLS_BASE + (uint64_t)CODE_CELLS_PER_BYTE * (body->code.end - body->code.start);
   c->max_code = max_code < UINT32_MAX / 2 ? (uint32_t)max_code : UINT32_MAX / 2;
 
-  bool ok = setup_locals(c, t, body);
-  if (ok) ok = push_ctrl(c, CF_FUNC, 0, NULL, t->result_count, t->types + t->param_count);
-  bool done = false;
-  while (ok && !done) {
-    if (reader_at_end(&c->r)) {
-      ok = MALFORMED("unexpected end of section or function");
-      break;
+  func_instr in = {.nresults = t->result_count, .results = t->types + t->param_count};
+  bool ok = setup_locals(c, t) && push_ctrl(c, &in, CTRL_FUNC, false);
+  while (ok && !v.done) {
+    if (func_validator_next(&v, &in) != KILN_OK) ok = false;
+    else {
+      c->instr_offset = in.offset;
+      ok = compile_instruction(c, &in);
     }
-    ok = compile_instruction(c, &done);
   }
-  assert(!ok || !done || c->deferred == 0); /* every deferred operand was counted out */
-  if (ok && !reader_at_end(&c->r)) {
-    c->instr_offset = c->r.pos;
-    ok = MALFORMED("section size mismatch: code after the end of the function");
-  }
+  assert(!ok || c->deferred == 0); /* every deferred operand was counted out */
   if (!ok) {
-    kiln_status st = c->status;
+    st = v.status != KILN_OK ? v.status : c->status;
     compiler_free(c);
+    func_validator_free(&v);
     return st == KILN_OK ? KILN_ERR_INVALID : st;
   }
   for (uint32_t i = 0; i < c->reloc_count; i++)
@@ -1331,13 +948,11 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   memset(out, 0, sizeof *out);
   out->code = c->code;
   out->code_cells = c->ncode;
-  out->func_index = func_index;
+  out->func_index = v.func_index;
   out->type = t;
   out->type_id = t->type_id;
-  uint32_t ps = 0;
-  for (uint32_t k = 0; k < t->param_count; k++) ps += valtype_slots(t->types[k]);
-  out->param_slots = ps;
-  out->local_slots = c->locals_end / 8 - ps;
+  out->param_slots = t->param_slots;
+  out->local_slots = c->locals_end / 8 - t->param_slots;
   out->frame_slots = c->max_slot / 8;
   out->entry_fuel = 1 + c->ncode / FUEL_CELLS + (uint32_t)(8 * (uint64_t)out->local_slots / FUEL_BYTES);
   out->offsets = c->offsets;
@@ -1345,6 +960,7 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   c->code = NULL;
   c->offsets = NULL;
   compiler_free(c);
+  func_validator_free(&v);
   return KILN_OK;
 }
 
