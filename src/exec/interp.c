@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "exec/bulk.h"
 #include "exec/numeric.h"
 #include "exec/simd.h"
 #include "instr/iop.h"
@@ -137,8 +138,14 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
   do {                                                                                      \
     if (UNLIKELY((fuel -= (int64_t)(cost)) < 0)) { fuel = 0; TRAP(KILN_TRAP_OUT_OF_FUEL); } \
   } while (0)
-/* Bulk instructions: one unit per FUEL_BYTES written. */
-#define CHARGE_BYTES(bytes) CHARGE((u64)(bytes) / FUEL_BYTES)
+/* A bulk instruction (exec/bulk.c) of `cells` cells: trap if it says so. */
+#define BULK(call, cells)                                                                   \
+  do {                                                                                      \
+    kiln_trap_kind k_ = (call);                                                             \
+    if (UNLIKELY(k_ != KILN_TRAP_NONE)) TRAP(k_);                                           \
+    pc += (cells);                                                                          \
+    NEXT();                                                                                 \
+  } while (0)
 
 /* Zero a function's declared locals on entry: most functions have none or a few, for which
  * a call of memset costs more than the stores. */
@@ -659,34 +666,16 @@ L_memory_grow: {
   pc += 3;
   NEXT();
 }
-L_memory_init: {
-  u32 seg = (u32)pc[1], d = GET_I32(pc[2]), s = GET_I32(pc[3]), n = GET_I32(pc[4]);
-  if ((u64)s + n > inst->data_sizes[seg] || (u64)d + n > mem_size) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
-  CHARGE_BYTES(n);
-  if (n) memcpy(mem + d, inst->module->decl.bytes + inst->module->decl.datas[seg].bytes.start + s, n);
-  pc += 5;
-  NEXT();
-}
+L_memory_init:
+  BULK(bulk_memory_init(inst, (u32)pc[1], GET_I32(pc[2]), GET_I32(pc[3]), GET_I32(pc[4]), &fuel), 5);
 L_data_drop:
   inst->data_sizes[pc[1]] = 0;
   pc += 2;
   NEXT();
-L_memory_copy: {
-  u32 d = GET_I32(pc[1]), s = GET_I32(pc[2]), n = GET_I32(pc[3]);
-  if ((u64)s + n > mem_size || (u64)d + n > mem_size) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
-  CHARGE_BYTES(n);
-  if (n) memmove(mem + d, mem + s, n);
-  pc += 4;
-  NEXT();
-}
-L_memory_fill: {
-  u32 d = GET_I32(pc[1]), v = GET_I32(pc[2]), n = GET_I32(pc[3]);
-  if ((u64)d + n > mem_size) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
-  CHARGE_BYTES(n);
-  if (n) memset(mem + d, (int)(uint8_t)v, n);
-  pc += 4;
-  NEXT();
-}
+L_memory_copy:
+  BULK(bulk_memory_copy(inst, GET_I32(pc[1]), GET_I32(pc[2]), GET_I32(pc[3]), &fuel), 4);
+L_memory_fill:
+  BULK(bulk_memory_fill(inst, GET_I32(pc[1]), GET_I32(pc[2]), GET_I32(pc[3]), &fuel), 4);
 
 L_ref_is_null:
   PUT_I32(pc[1], SL(pc[2]).ref == NULL);
@@ -720,47 +709,19 @@ L_table_size:
   pc += 3;
   NEXT();
 L_table_grow: {
-  uint32_t old;
-  kiln_table *t = inst->tables[pc[2]];
-  kiln_val init;
-  init.type = (kiln_valtype)t->elem_type;
-  init.of.i64 = 0;
-  init.of.funcref = SL(pc[3]).ref;
-  u32 delta = GET_I32(pc[4]);
-  kiln_status st = kiln_table_grow(t, delta, init, &old);
-  PUT_I32(pc[1], st == KILN_OK ? old : 0xFFFFFFFFu);
-  if (st == KILN_OK) CHARGE_BYTES((u64)delta * sizeof(void *));
+  u32 r_;
+  kiln_trap_kind k_ = bulk_table_grow(inst, (u32)pc[2], SL(pc[3]).ref, GET_I32(pc[4]), &r_, &fuel);
+  if (UNLIKELY(k_ != KILN_TRAP_NONE)) TRAP(k_);
+  PUT_I32(pc[1], r_);
   pc += 5;
   NEXT();
 }
-L_table_fill: {
-  kiln_table *t = inst->tables[pc[1]];
-  u32 i = GET_I32(pc[2]), n = GET_I32(pc[4]);
-  void *v = SL(pc[3]).ref;
-  if ((u64)i + n > t->size) TRAP(KILN_TRAP_TABLE_OUT_OF_BOUNDS);
-  CHARGE_BYTES((u64)n * sizeof(void *));
-  for (u32 k = 0; k < n; k++) t->elems[i + k] = v;
-  pc += 5;
-  NEXT();
-}
-L_table_copy: {
-  kiln_table *dt = inst->tables[pc[1]], *st = inst->tables[pc[2]];
-  u32 d = GET_I32(pc[3]), s = GET_I32(pc[4]), n = GET_I32(pc[5]);
-  if ((u64)s + n > st->size || (u64)d + n > dt->size) TRAP(KILN_TRAP_TABLE_OUT_OF_BOUNDS);
-  CHARGE_BYTES((u64)n * sizeof(void *));
-  if (n) memmove(dt->elems + d, st->elems + s, n * sizeof(void *));
-  pc += 6;
-  NEXT();
-}
-L_table_init: {
-  kiln_table *t = inst->tables[pc[1]];
-  u32 seg = (u32)pc[2], d = GET_I32(pc[3]), s = GET_I32(pc[4]), n = GET_I32(pc[5]);
-  if ((u64)s + n > inst->elem_sizes[seg] || (u64)d + n > t->size) TRAP(KILN_TRAP_TABLE_OUT_OF_BOUNDS);
-  CHARGE_BYTES((u64)n * sizeof(void *));
-  if (n) memcpy(t->elems + d, inst->elem_items[seg] + s, n * sizeof(void *));
-  pc += 6;
-  NEXT();
-}
+L_table_fill:
+  BULK(bulk_table_fill(inst, (u32)pc[1], GET_I32(pc[2]), SL(pc[3]).ref, GET_I32(pc[4]), &fuel), 5);
+L_table_copy:
+  BULK(bulk_table_copy(inst, (u32)pc[1], (u32)pc[2], GET_I32(pc[3]), GET_I32(pc[4]), GET_I32(pc[5]), &fuel), 6);
+L_table_init:
+  BULK(bulk_table_init(inst, (u32)pc[1], (u32)pc[2], GET_I32(pc[3]), GET_I32(pc[4]), GET_I32(pc[5]), &fuel), 6);
 L_elem_drop:
   inst->elem_sizes[pc[1]] = 0;
   pc += 2;

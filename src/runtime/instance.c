@@ -186,6 +186,8 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
     }
     inst->memory = mem;
   }
+  inst->memories = &inst->memory; /* WebAssembly 2.0: at most one */
+  inst->mem0_base = inst->memory ? inst->memory->base : NULL;
   for (uint32_t i = m->imported_global_count; i < m->global_count; i++) {
     kiln_global *g = calloc(1, sizeof *g);
     if (!g || !object_list_push(&store->globals, g)) {

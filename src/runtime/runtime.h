@@ -5,12 +5,14 @@
 #define KILN_RUNTIME_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "decode/module.h"
 #include "kiln.h"
+#include "runtime/vmctx.h"
 
 /* One cell of interpreter code: a handler address, a frame byte offset or an immediate. */
 typedef uint64_t cell;
@@ -90,10 +92,14 @@ struct kiln_module {
 };
 
 struct kiln_func {
+  /* read by compiled code (vmctx.h) */
   uint32_t type_id;
-  const functype *type;
+  void *native;              /* compiled wasm functions: entry of the wasm signature, else NULL */
   kiln_instance *instance;   /* wasm functions: the owning instance */
-  const compiled_func *code; /* wasm functions; NULL for host functions */
+  /* the same function taking its params and results in slots (native_entry_fn) */
+  void (*native_entry)(kiln_instance *vm, uint64_t *slots);
+  const functype *type;
+  const compiled_func *code; /* interpreted wasm functions; NULL for host and compiled ones */
   kiln_host_callback callback;
   void *user_data;
   void (*finalizer)(void *);
@@ -103,19 +109,19 @@ struct kiln_func {
 
 struct kiln_memory {
   uint8_t *base;             /* start of the reservation */
-  kiln_engine *engine;       /* whose pool takes the reservation back */
   uint64_t size;             /* accessible bytes */
+  kiln_engine *engine;       /* whose pool takes the reservation back */
   uint64_t reserved;         /* bytes of address space reserved (grow in place up to here) */
   uint64_t max_pages;        /* effective maximum: declared max, capped by the engine limit */
   kiln_limits limits;        /* as declared */
 };
 
 struct kiln_table {
-  uint8_t elem_type;
+  void **elems;              /* kiln_func* for funcref, host pointers for externref */
   uint32_t size;
   uint32_t max;              /* effective maximum */
+  uint8_t elem_type;
   kiln_limits limits;
-  void **elems;              /* kiln_func* for funcref, host pointers for externref */
 };
 
 struct kiln_global {
@@ -125,7 +131,8 @@ struct kiln_global {
 };
 
 struct kiln_instance {
-  /* hot data, addressed by compiled code */
+  /* the instance context (vmctx.h): hot data at fixed offsets, addressed by the
+   * interpreter and by compiled code */
   kiln_memory *memory;       /* memory 0 or NULL */
   kiln_global **globals;
   kiln_table **tables;
@@ -134,8 +141,11 @@ struct kiln_instance {
   uint32_t *data_sizes;      /* per data segment; 0 once dropped */
   void ***elem_items;        /* per element segment: evaluated references */
   uint32_t *elem_sizes;      /* 0 once dropped */
-  /* cold */
+  uint8_t *mem0_base;        /* memory->base, or NULL */
+  kiln_memory **memories;    /* every memory, imports first */
   kiln_store *store;
+  const vm_helpers *helpers;
+  /* cold */
   kiln_module *module;
   kiln_extern *exports;      /* in module export order */
 };
@@ -154,6 +164,10 @@ typedef struct object_list {
 } object_list;
 
 struct kiln_store {
+  /* read by compiled code (vmctx.h) */
+  atomic_int interrupt;
+  int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
+  uintptr_t native_stack_limit; /* compiled code traps below this native stack address */
   kiln_engine *engine;
   object_list instances, funcs, memories, tables, globals;
   /* execution */
@@ -166,8 +180,7 @@ struct kiln_store {
   uint32_t max_depth;
   uint32_t host_entries;     /* kiln_func_call()s in progress (re-entry from host callbacks) */
   uintptr_t native_stack_base; /* native stack address at the outermost of them */
-  atomic_int interrupt;
-  int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
+  struct native_entry *native_top; /* the innermost call into compiled code, or NULL */
   uint64_t memory_limit_pages; /* cap on memories made in this store; 0: the engine's */
   bool fuel_limited;
 };
@@ -206,5 +219,30 @@ void module_release(kiln_module *m);
 kiln_functype module_functype(const kiln_module *m, uint32_t type_index);
 /* Give back every cached memory reservation (engine teardown). */
 void memory_pool_drain(kiln_engine *engine);
+
+/* The vmctx offsets that compiled code uses are the structs' offsets. */
+_Static_assert(offsetof(kiln_instance, memory) == VM_MEMORY, "vmctx");
+_Static_assert(offsetof(kiln_instance, globals) == VM_GLOBALS, "vmctx");
+_Static_assert(offsetof(kiln_instance, tables) == VM_TABLES, "vmctx");
+_Static_assert(offsetof(kiln_instance, funcs) == VM_FUNCS, "vmctx");
+_Static_assert(offsetof(kiln_instance, type_ids) == VM_TYPE_IDS, "vmctx");
+_Static_assert(offsetof(kiln_instance, data_sizes) == VM_DATA_SIZES, "vmctx");
+_Static_assert(offsetof(kiln_instance, elem_items) == VM_ELEM_ITEMS, "vmctx");
+_Static_assert(offsetof(kiln_instance, elem_sizes) == VM_ELEM_SIZES, "vmctx");
+_Static_assert(offsetof(kiln_instance, mem0_base) == VM_MEM0_BASE, "vmctx");
+_Static_assert(offsetof(kiln_instance, memories) == VM_MEMORIES, "vmctx");
+_Static_assert(offsetof(kiln_instance, store) == VM_STORE, "vmctx");
+_Static_assert(offsetof(kiln_instance, helpers) == VM_HELPERS, "vmctx");
+_Static_assert(offsetof(kiln_memory, base) == VM_MEMORY_BASE, "vmctx");
+_Static_assert(offsetof(kiln_memory, size) == VM_MEMORY_SIZE, "vmctx");
+_Static_assert(offsetof(kiln_table, elems) == VM_TABLE_ELEMS, "vmctx");
+_Static_assert(offsetof(kiln_table, size) == VM_TABLE_SIZE, "vmctx");
+_Static_assert(offsetof(kiln_func, type_id) == VM_FUNC_TYPE_ID, "vmctx");
+_Static_assert(offsetof(kiln_func, native) == VM_FUNC_NATIVE, "vmctx");
+_Static_assert(offsetof(kiln_func, instance) == VM_FUNC_INSTANCE, "vmctx");
+_Static_assert(offsetof(kiln_global, value) == VM_GLOBAL_VALUE, "vmctx");
+_Static_assert(offsetof(kiln_store, interrupt) == VM_STORE_INTERRUPT, "vmctx");
+_Static_assert(offsetof(kiln_store, fuel) == VM_STORE_FUEL, "vmctx");
+_Static_assert(offsetof(kiln_store, native_stack_limit) == VM_STORE_STACK_LIMIT, "vmctx");
 
 #endif
