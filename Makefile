@@ -39,8 +39,10 @@ test: deps
 	      echo "$$dir/spec_runner not built (no tests/spec/spec_runner.c yet): skipping"; \
 	      continue; \
 	    fi; \
-	    echo "== $$dir/spec_runner $(SPEC_JSON)"; \
-	    $$dir/spec_runner $(SPEC_JSON) || exit 1; \
+	    for tier in interp compiled; do \
+	      echo "== $$dir/spec_runner --tier=$$tier $(SPEC_JSON)"; \
+	      $$dir/spec_runner --tier=$$tier $(SPEC_JSON) || exit 1; \
+	    done; \
 	  done; \
 	fi
 

@@ -131,6 +131,19 @@ const char *kiln_valtype_string(kiln_valtype type);
 
 /* ---------------------------------------------------------------- engine */
 
+/* Where code runs. */
+typedef enum kiln_tier {
+  KILN_TIER_INTERP = 0,   /* the interpreter: starts at once, runs every function */
+  KILN_TIER_COMPILED = 1, /* native code, compiled when the module is made */
+} kiln_tier;
+
+/* A code generator for the compiled tier (opaque). */
+typedef struct kiln_compiler kiln_compiler;
+
+/* The LLVM compiler. Defined in libkiln_llvm (built when LLVM 19 is present): link it, and
+ * LLVM, to use KILN_TIER_COMPILED. */
+const kiln_compiler *kiln_llvm_compiler(void);
+
 typedef struct kiln_config {
   /* Upper bound on any one linear memory, in bytes (rounded down to 64 KiB pages).
    * 0 means the WebAssembly maximum of 4 GiB. memory.grow beyond it fails (returns -1)
@@ -142,6 +155,14 @@ typedef struct kiln_config {
   uint32_t max_call_depth;
   /* Size of each store's value stack in bytes. 0 means 8 MiB. */
   size_t value_stack_bytes;
+  /* How modules run: KILN_TIER_INTERP (the default) or KILN_TIER_COMPILED (every function
+   * compiled to native code by `compiler` when the module is made). */
+  kiln_tier tier;
+  /* The code generator for KILN_TIER_COMPILED: kiln_llvm_compiler() from libkiln_llvm. */
+  const kiln_compiler *compiler;
+  /* Compiled tier: code for the target's baseline CPU instead of this machine's (portable
+   * between machines of the same architecture, slower). */
+  bool portable;
 } kiln_config;
 
 typedef struct kiln_engine kiln_engine;

@@ -31,6 +31,9 @@ required=(
   "librust-regex+default-dev -"   #   aho-corasick, which this one brings
   "librust-serde-json-dev -"
   "librust-pulldown-cmark-dev -"
+  "llvm-19-dev llvm-config-19"    # the compiled tier (src/llvm/): LLVM's C API, code generation
+  "libzstd-dev -"                 #   and, for a static link of LLVM into the CLI, zstd
+  "binaryen wasm-opt"             # the differential fuzz target's module generator (wasm-opt -ttf)
 )
 case "${1:-}" in
   --bench) required+=("gnuplot-nox gnuplot") ;;  # make bench's chart (SVG and PNG)

@@ -103,6 +103,7 @@ typedef struct compiler {
   uint32_t instr_offset; /* byte offset of the instruction being compiled */
 
   uint32_t max_slot;
+  uint32_t max_depth;    /* deepest control nesting */
   uint32_t last_dst_cell; /* dst cell of the last instruction, when it produced the top */
   uint32_t last_dst_end;  /* ncode right after that instruction; else UINT32_MAX */
   uint32_t last_op_cell;  /* handler cell of that instruction */
@@ -325,6 +326,7 @@ static bool push_ctrl(compiler *c, const func_instr *in, uint8_t kind, bool dead
   f->else_patch = NO_PATCH;
   f->fuel_cell = NO_PATCH;
   c->csp++;
+  if (c->csp > c->max_depth) c->max_depth = c->csp;
   return true;
 }
 
@@ -957,6 +959,7 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   out->entry_fuel = 1 + c->ncode / FUEL_CELLS + (uint32_t)(8 * (uint64_t)out->local_slots / FUEL_BYTES);
   out->offsets = c->offsets;
   out->offset_count = c->offset_count;
+  out->max_depth = c->max_depth;
   c->code = NULL;
   c->offsets = NULL;
   compiler_free(c);

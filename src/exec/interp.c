@@ -11,6 +11,7 @@
 #include "exec/numeric.h"
 #include "exec/simd.h"
 #include "instr/iop.h"
+#include "native/native.h"
 #include "runtime/runtime.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -61,7 +62,7 @@ static void vals_to_slots(uint8_t *fp, const uint8_t *types, uint32_t n, const k
 }
 
 /* Call host function f with arguments at args; its results replace them. */
-static kiln_status call_host(kiln_store *store, kiln_func *f, uint8_t *args, kiln_instance *caller_inst,
+kiln_status interp_call_host(kiln_store *store, kiln_func *f, uint8_t *args, kiln_instance *caller_inst,
                              kiln_error *err) {
   const functype *t = f->type;
   kiln_val small[16];
@@ -85,6 +86,17 @@ static kiln_status call_host(kiln_store *store, kiln_func *f, uint8_t *args, kil
     error_trap(err, KILN_TRAP_HOST, "host function failed: %s", kiln_status_string(st));
   if (vals != small) free(vals);
   return st == KILN_OK ? KILN_OK : KILN_ERR_TRAP;
+}
+
+/* Call a function that the interpreter does not run: a host function or compiled code. */
+static kiln_status call_outside(kiln_store *store, kiln_func *f, uint8_t *args, kiln_instance *caller_inst,
+                                kiln_error *err) {
+  if (!f->native_entry) return interp_call_host(store, f, args, caller_inst, err);
+  uint8_t *saved_top = store->stack_top;
+  store->stack_top = args + 8 * functype_call_slots(f->type);
+  kiln_status st = native_call(store, f, (uint64_t *)(void *)args, err);
+  store->stack_top = saved_top;
+  return st;
 }
 
 /* ------------------------------------------------------------------ traps */
@@ -196,7 +208,7 @@ static inline void zero_locals(uint8_t *p, uint32_t slots) {
     kiln_func *f_ = (f);                                                                    \
     if (LIKELY(f_->code != NULL)) ENTER(f_->code, (nfp), f_->instance, (retpc));            \
     store->fuel = fuel;                                                                     \
-    if (call_host(store, f_, (nfp), inst, err) != KILN_OK) {                                \
+    if (call_outside(store, f_, (nfp), inst, err) != KILN_OK) {                                \
       fuel = store->fuel;                                                                   \
       trap_kind = err->trap;                                                                \
       host_trap = true;                                                                     \
@@ -770,7 +782,7 @@ const void *const *interp_handlers(void) {
 
 kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err) {
   uint8_t *fp = store->stack_top;
-  if (!func->code) return call_host(store, func, fp, NULL, err);
+  if (!func->code) return call_outside(store, func, fp, NULL, err);
   const compiled_func *fn = func->code;
   if (store->depth >= store->max_depth || fp + 8 * (size_t)fn->frame_slots > store->stack_end)
     return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");

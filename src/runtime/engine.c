@@ -22,6 +22,9 @@ kiln_engine *kiln_engine_new(const kiln_config *config) {
     if (config->max_table_elements) e->config.max_table_elements = config->max_table_elements;
     if (config->max_call_depth) e->config.max_call_depth = config->max_call_depth;
     if (config->value_stack_bytes) e->config.value_stack_bytes = config->value_stack_bytes;
+    e->config.tier = config->tier;
+    e->config.compiler = config->compiler;
+    e->config.portable = config->portable;
   }
   pthread_mutex_init(&e->types.lock, NULL);
   pthread_mutex_init(&e->memories.lock, NULL);

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/reader.h"
+#include "native/native.h"
 #include "runtime.h"
 
 
@@ -114,6 +115,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
   kiln_instance *inst = calloc(1, sizeof *inst);
   if (!inst) return nomem(err);
   inst->store = store;
+  inst->helpers = &native_helpers;
   inst->module = module;
   atomic_fetch_add(&module->refcount, 1);
   inst->type_ids = module->type_ids;
@@ -158,11 +160,16 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
       free(f);
       return nomem(err);
     }
-    const compiled_func *cf = &module->funcs[i];
-    f->code = cf;
-    f->type = cf->type;
-    f->type_id = cf->type_id;
+    const functype *t = &m->types[m->func_types[m->imported_func_count + i]];
+    f->type = t;
+    f->type_id = t->type_id;
     f->instance = inst;
+    if (module->native && module->native->funcs[i]) {
+      f->native = module->native->funcs[i];
+      f->native_entry = (void (*)(kiln_instance *, uint64_t *))module->native->entries[i];
+    } else {
+      f->code = &module->funcs[i];
+    }
     inst->funcs[m->imported_func_count + i] = f;
   }
   for (uint32_t i = m->imported_table_count; i < m->table_count; i++) {

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "compile/compile.h"
+#include "native/native.h"
 #include "runtime.h"
 #include "validate/validate.h"
 
@@ -16,11 +17,40 @@ static void module_destroy(kiln_module *m) {
   free(m->declared_refs);
   free(m->valtype_pool);
   free(m->pool_offsets);
+  native_code_free(m->native);
   module_decl_free(&m->decl);
   free(m);
 }
 
 static bool build_pool(kiln_module *m);
+
+/* The compiled tier compiles a module in chunks of functions, each its own object: LLVM's
+ * memory grows with what it compiles at once, and chunks can be compiled independently. */
+#define CHUNK_FUNCS 1000u
+#define CHUNK_CELLS (1u << 20)
+
+/* The compiled tier: the engine's compiler makes objects, native/ loads them. */
+static kiln_status compile_native(kiln_module *m, kiln_error *err) {
+  const kiln_config *config = &m->engine->config;
+  if (!config->compiler)
+    return error_set(err, KILN_ERR_ARGUMENT,
+                     "the compiled tier needs a compiler (kiln_config.compiler = kiln_llvm_compiler())");
+  kiln_status st = native_code_new(m, &m->native, err);
+  uint32_t n = m->decl.body_count;
+  for (uint32_t first = 0; st == KILN_OK && first < n;) {
+    uint32_t count = 0;
+    uint64_t cells = 0;
+    while (first + count < n && count < CHUNK_FUNCS && (count == 0 || cells < CHUNK_CELLS))
+      cells += m->funcs[first + count++].code_cells;
+    uint8_t *object = NULL;
+    size_t size = 0;
+    st = config->compiler->compile(m, config, first, count, &object, &size, err);
+    if (st == KILN_OK) st = native_code_add(m, m->native, object, size, err);
+    free(object);
+    first += count;
+  }
+  return st;
+}
 
 void module_release(kiln_module *m) {
   if (m && atomic_fetch_sub(&m->refcount, 1) == 1) module_destroy(m);
@@ -61,8 +91,11 @@ kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t si
     goto fail;
   }
   if ((st = validate_module(d, m->declared_refs, err))) goto fail;
+  /* every function gets interpreter code: it validates the body, and a function the
+   * compiler leaves out (too large or too deeply nested for it) runs in the interpreter */
   for (uint32_t i = 0; i < d->body_count; i++)
     if ((st = compile_function(m, i, &m->funcs[i], err))) goto fail;
+  if (engine->config.tier == KILN_TIER_COMPILED && (st = compile_native(m, err))) goto fail;
   *out = m;
   return KILN_OK;
 fail:

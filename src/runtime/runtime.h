@@ -52,6 +52,7 @@ typedef struct compiled_func {
   uint32_t entry_fuel;       /* fuel charged per entry, see FUEL_CELLS */
   uint32_t offset_count;
   code_offset *offsets;      /* sorted by cell */
+  uint32_t max_depth;        /* deepest block nesting (how hard the body is for a compiler) */
 } compiled_func;
 
 /* Canonical function types shared by every module of an engine, so that type checks of
@@ -80,6 +81,19 @@ struct kiln_engine {
   const void *const *handlers; /* interpreter handler addresses, indexed by iop */
 };
 
+/* A compiler for the compiled tier (kiln.h's kiln_compiler): module in, relocatable object
+ * out, with the symbols native/native.h names. */
+struct kiln_compiler {
+  const char *name;
+  /* Compile the defined functions [first, first + count) (those it takes on: the others
+   * run in the interpreter) into one object. Calls to functions outside the range go
+   * through the instance's function table. */
+  kiln_status (*compile)(const kiln_module *module, const kiln_config *config, uint32_t first, uint32_t count,
+                         uint8_t **object, size_t *size, kiln_error *err);
+};
+
+struct native_code;
+
 struct kiln_module {
   kiln_engine *engine;
   module_decl decl;
@@ -89,6 +103,7 @@ struct kiln_module {
   bool *declared_refs;       /* per function: may be named by ref.func in bodies */
   kiln_valtype *valtype_pool;/* each type's params then results, for kiln_functype */
   uint32_t *pool_offsets;    /* per type index: where its entries start in valtype_pool */
+  struct native_code *native;/* compiled tier: the loaded native code, else NULL */
 };
 
 struct kiln_func {
@@ -197,6 +212,10 @@ const functype *registry_type(type_registry *r, uint32_t id);
 
 /* Run func with its arguments already in slots at store->stack_top; results replace them. */
 kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err);
+/* Call host function f with its params at args (results replace them); caller_inst is
+ * what kiln_caller_instance reports. Compiled functions run through native_call. */
+kiln_status interp_call_host(kiln_store *store, kiln_func *f, uint8_t *args, kiln_instance *caller_inst,
+                             kiln_error *err);
 /* The interpreter's handler table (indexed by enum iop). */
 const void *const *interp_handlers(void);
 

@@ -173,7 +173,7 @@ fail:
 }
 
 kiln_functype kiln_func_type(const kiln_func *func) {
-  if (func->code) {
+  if (!func->callback) { /* a wasm function */
     const kiln_module *m = func->instance->module;
     return module_functype(m, (uint32_t)(func->type - m->decl.types));
   }

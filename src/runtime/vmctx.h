@@ -31,7 +31,8 @@ typedef struct kiln_func kiln_func;
 /* What compiled code calls for what it does not do inline. A helper that traps does not
  * return: it unwinds to the native entry (native.c). */
 typedef struct vm_helpers {
-  void (*trap)(kiln_instance *vm, int32_t kind);
+  /* trap of `kind` at byte `offset` of the module (the trapping instruction) */
+  void (*trap)(kiln_instance *vm, int32_t kind, uint32_t offset);
   /* Call f (a host function, or wasm code without native code) with its params in slots;
    * the results replace them. */
   void (*call_slow)(kiln_instance *vm, kiln_func *f, uint64_t *slots);
@@ -49,6 +50,9 @@ typedef struct vm_helpers {
   /* Interrupt or fuel: trap if the store was interrupted or the fuel ran out (after
    * charging); otherwise return. Called when the inline checks see either. */
   void (*poll)(kiln_instance *vm);
+  /* 1.0, for multiplications that must quiet a NaN and that LLVM may not fold away */
+  double one_f64;
+  float one_f32;
 } vm_helpers;
 
 /* Field offsets, for code generators (checked against the structs in runtime.h). */

@@ -1492,6 +1492,7 @@ static void usage(FILE *out) {
           "usage: spec_runner [-v] [-k] DIR_OR_FILE...\n"
           "  DIR   the spec json root (runs every <name>/<name>.json, sorted) or one test's dir\n"
           "  FILE  one wast2json .json file\n"
+          "  --tier=interp|compiled  where the modules run (default: the interpreter)\n"
           "  -v    one line per failing command\n"
           "  -k    run each file in a child process: a crash or hang fails that file only\n");
 }
@@ -1500,11 +1501,29 @@ int main(int argc, char **argv) {
   runner r;
   memset(&r, 0, sizeof r);
   int first_path = argc;
+  kiln_tier tier = KILN_TIER_INTERP;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (strcmp(arg, "--") == 0) {
       first_path = i + 1;
       break;
+    }
+    if (strncmp(arg, "--tier=", 7) == 0) {
+      if (strcmp(arg + 7, "interp") == 0) {
+        tier = KILN_TIER_INTERP;
+      } else if (strcmp(arg + 7, "compiled") == 0) {
+#ifdef KILN_HAVE_LLVM
+        tier = KILN_TIER_COMPILED;
+#else
+        fprintf(stderr, "spec_runner: built without the LLVM tier: skipping --tier=compiled\n");
+        printf("0 passed, 0 failed, 0 skipped\n");
+        return 0;
+#endif
+      } else {
+        fprintf(stderr, "spec_runner: unknown tier '%s' (interp or compiled)\n", arg + 7);
+        return 2;
+      }
+      continue;
     }
     if (arg[0] != '-' || arg[1] == '\0') {
       first_path = i;
@@ -1540,7 +1559,13 @@ int main(int argc, char **argv) {
       r.shared = shared;
   }
 
-  r.engine = kiln_engine_new(NULL);
+  kiln_config config;
+  kiln_config_init(&config);
+  config.tier = tier;
+#ifdef KILN_HAVE_LLVM
+  config.compiler = kiln_llvm_compiler();
+#endif
+  r.engine = kiln_engine_new(&config);
   if (!r.engine) {
     fprintf(stderr, "spec_runner: kiln_engine_new failed\n");
     printf("0 passed, 1 failed, 0 skipped\n");

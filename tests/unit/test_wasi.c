@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tier.h"
 
 /* wat2wasm sleep.wat:
  * (module
@@ -352,7 +353,7 @@ static void test_interrupt_sleep(void) {
 }
 
 int main(void) {
-  engine = kiln_engine_new(NULL);
+  engine = test_engine_new(NULL);
   test_config_errors();
   test_imports();
   test_stdio_args_exit();

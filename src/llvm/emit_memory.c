@@ -1,0 +1,108 @@
+/* emit_memory.c - loads, stores, memory.size/grow, bulk memory and globals in LLVM IR. A
+ * memory access checks its effective address against the memory's current size, then runs
+ * the row's ops.c function on the address (inlined into a plain load or store). */
+#include "llvm/llvm_internal.h"
+
+#include "instr/iop.h"
+
+static LLVMValueRef invariant(lfunc *f, LLVMValueRef load) {
+  LLVMSetMetadata(load, LLVMGetMDKindIDInContext(f->lm->ctx, "invariant.load", 14),
+                  LLVMMetadataAsValue(f->lm->ctx, LLVMMDNodeInContext2(f->lm->ctx, NULL, 0)));
+  return load;
+}
+
+/* memory 0's kiln_memory (fixed for the instance's life). */
+static LLVMValueRef memory0(lfunc *f) {
+  return invariant(f, lf_load_field(f, f->lm->ptr, f->vm, VM_MEMORY, "memory"));
+}
+
+static LLVMValueRef memory_size(lfunc *f) {
+  return lf_load_field(f, f->lm->i64, memory0(f), VM_MEMORY_SIZE, "mem_size");
+}
+
+/* The host address of an access of `bytes` bytes at addr + offset, after its bounds check. */
+static LLVMValueRef effective_address(lfunc *f, LLVMValueRef addr, uint64_t offset, uint32_t bytes) {
+  lmod *lm = f->lm;
+  LLVMValueRef ea = LLVMBuildZExt(f->b, addr, lm->i64, "");
+  if (offset) ea = LLVMBuildAdd(f->b, ea, lf_const_i64(f, offset), "ea");
+  LLVMValueRef end = LLVMBuildAdd(f->b, ea, lf_const_i64(f, bytes), "");
+  lf_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, end, memory_size(f), ""), KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  return lf_gep(f, f->mem_base, ea);
+}
+
+static bool emit_access(lfunc *f, const func_instr *in) {
+  const op_info *o = &op_infos[in->iop];
+  uint32_t bytes = o->size;
+  switch (o->kind) {
+    case K_LOAD: {
+      LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
+      LLVMValueRef r = emit_op_call(f, in->iop, NULL, 0, o->out, false, p, -1);
+      return r && lf_push(f, r, o->out);
+    }
+    case K_STORE: {
+      LLVMValueRef v = lf_pop(f).v;
+      LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
+      emit_op_call(f, in->iop, &v, 1, T_NONE, false, p, -1);
+      return f->status == KILN_OK;
+    }
+    case K_LOAD_LANE: {
+      LLVMValueRef v = lf_pop(f).v;
+      LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
+      LLVMValueRef r = emit_op_call(f, in->iop, &v, 1, VT_V128, false, p, in->lane);
+      return r && lf_push(f, r, VT_V128);
+    }
+    case K_STORE_LANE: {
+      LLVMValueRef v = lf_pop(f).v;
+      LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
+      emit_op_call(f, in->iop, &v, 1, T_NONE, false, p, in->lane);
+      return f->status == KILN_OK;
+    }
+  }
+  return lf_fail(f, KILN_ERR_INVALID, "internal: %s is not a memory access", o->text);
+}
+
+static LLVMValueRef global_ptr(lfunc *f, uint32_t x) {
+  LLVMValueRef globals = invariant(f, lf_load_field(f, f->lm->ptr, f->vm, VM_GLOBALS, "globals"));
+  return invariant(f, lf_load_field(f, f->lm->ptr, globals, 8 * (uint64_t)x, "global"));
+}
+
+bool emit_memory(lfunc *f, const func_instr *in) {
+  lmod *lm = f->lm;
+  LLVMValueRef a[3];
+  switch (in->iop) {
+    case IOP_global_get: {
+      LLVMValueRef l = LLVMBuildLoad2(f->b, lm_valtype(lm, in->type), global_ptr(f, in->index), "g");
+      LLVMSetAlignment(l, 8);
+      LLVMSetMetadata(l, lm->tbaa_kind, lm->tbaa_global);
+      return lf_push(f, l, in->type);
+    }
+    case IOP_global_set: {
+      LLVMValueRef s = LLVMBuildStore(f->b, lf_pop(f).v, global_ptr(f, in->index));
+      LLVMSetAlignment(s, 8);
+      LLVMSetMetadata(s, lm->tbaa_kind, lm->tbaa_global);
+      return true;
+    }
+    case IOP_memory_size: {
+      LLVMValueRef pages = LLVMBuildLShr(f->b, memory_size(f), lf_const_i64(f, 16), "");
+      return lf_push(f, LLVMBuildTrunc(f->b, pages, lm->i32, ""), VT_I32);
+    }
+    case IOP_memory_grow:
+      a[0] = lf_pop(f).v;
+      return lf_push(f, lf_call_vm_helper(f, offsetof(vm_helpers, memory_grow), true, a, 1), VT_I32);
+    case IOP_memory_init:
+      a[2] = lf_pop(f).v, a[1] = lf_pop(f).v, a[0] = lf_pop(f).v;
+      lf_call_vm_helper(f, offsetof(vm_helpers, memory_init), false,
+                      (LLVMValueRef[]){lf_const_i32(f, in->index), a[0], a[1], a[2]}, 4);
+      return true;
+    case IOP_data_drop:
+      lf_call_vm_helper(f, offsetof(vm_helpers, data_drop), false, (LLVMValueRef[]){lf_const_i32(f, in->index)}, 1);
+      return true;
+    case IOP_memory_copy:
+    case IOP_memory_fill:
+      a[2] = lf_pop(f).v, a[1] = lf_pop(f).v, a[0] = lf_pop(f).v;
+      lf_call_vm_helper(f, in->iop == IOP_memory_copy ? offsetof(vm_helpers, memory_copy) : offsetof(vm_helpers, memory_fill),
+                      false, a, 3);
+      return true;
+  }
+  return emit_access(f, in);
+}

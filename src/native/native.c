@@ -1,0 +1,348 @@
+/* native.c - running compiled code: loading a module's object (codeload.c), entering it from
+ * C with a place to unwind to, the helpers it calls (vm_helpers), traps with backtraces read
+ * off the frame-pointer chain, and the native stack limit. See native.h. */
+#define _GNU_SOURCE
+#include "native/native.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "exec/bulk.h"
+#include "native/codeload.h"
+
+/* Compiled code may use this much native stack below the outermost entry, and never comes
+ * closer than NATIVE_STACK_MARGIN to the end of the thread's stack (room for helpers, host
+ * functions and sanitizers). */
+#define NATIVE_STACK_BUDGET (4u << 20)
+#define NATIVE_STACK_MARGIN (256u << 10)
+
+/* ------------------------------------------------------------------ loading */
+
+/* What an object may call besides kiln's helpers: the library calls LLVM emits for memory
+ * intrinsics and float rounding on targets without the instructions. */
+static const codeload_symbol allowed_imports[] = {
+    {"memcpy", (void *)memcpy},       {"memmove", (void *)memmove},     {"memset", (void *)memset},
+    {"floor", (void *)floor},         {"floorf", (void *)floorf},       {"ceil", (void *)ceil},
+    {"ceilf", (void *)ceilf},         {"trunc", (void *)trunc},         {"truncf", (void *)truncf},
+    {"nearbyint", (void *)nearbyint}, {"nearbyintf", (void *)nearbyintf}, {"rint", (void *)rint},
+    {"rintf", (void *)rintf},         {"sqrt", (void *)sqrt},           {"sqrtf", (void *)sqrtf},
+    {"fmin", (void *)fmin},           {"fminf", (void *)fminf},         {"fmax", (void *)fmax},
+    {"fmaxf", (void *)fmaxf},         {"roundeven", (void *)nearbyint}, {"roundevenf", (void *)nearbyintf},
+    {"fmod", (void *)fmod},           {"fmodf", (void *)fmodf},
+};
+
+static int compare_ranges(const void *a, const void *b) {
+  const native_range *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+kiln_status native_code_new(const kiln_module *mod, native_code **out, kiln_error *err) {
+  native_code *nc = calloc(1, sizeof *nc);
+  if (nc) {
+    nc->funcs = calloc(mod->decl.body_count + 1, sizeof(void *));
+    nc->entries = calloc(mod->decl.body_count + 1, sizeof(void *));
+  }
+  if (!nc || !nc->funcs || !nc->entries) {
+    native_code_free(nc);
+    *out = NULL;
+    return error_set(err, KILN_ERR_NOMEM, "out of memory loading compiled code");
+  }
+  *out = nc;
+  return KILN_OK;
+}
+
+/* The index of defined function "f<N>" or "e<N>" named `name` with prefix p, or UINT32_MAX. */
+static uint32_t symbol_index(const char *name, char p, uint32_t body_count) {
+  if (name[0] != p || name[1] < '0' || name[1] > '9') return UINT32_MAX;
+  char *end;
+  unsigned long k = strtoul(name + 1, &end, 10);
+  return *end == 0 && k < body_count ? (uint32_t)k : UINT32_MAX;
+}
+
+kiln_status native_code_add(const kiln_module *mod, native_code *nc, const uint8_t *object, size_t size,
+                            kiln_error *err) {
+  const module_decl *m = &mod->decl;
+  codeload_image *img;
+  char why[256];
+  if (codeload_image_load(object, size, allowed_imports, sizeof allowed_imports / sizeof allowed_imports[0],
+                          &img, why, sizeof why) != 0)
+    return error_set(err, KILN_ERR_MALFORMED, "compiled code: %s", why);
+  size_t nfn = codeload_image_function_count(img);
+  codeload_image **images = realloc(nc->images, (nc->image_count + 1) * sizeof *images);
+  native_range *ranges = images ? realloc(nc->ranges, (nc->range_count + nfn + 1) * sizeof *ranges) : NULL;
+  if (images) nc->images = images;
+  if (ranges) nc->ranges = ranges;
+  if (!images || !ranges) {
+    codeload_image_free(img);
+    return error_set(err, KILN_ERR_NOMEM, "out of memory loading compiled code");
+  }
+  nc->images[nc->image_count++] = img;
+  for (size_t i = 0; i < nfn; i++) {
+    const codeload_function *fn = codeload_image_function(img, i);
+    native_range *r = &nc->ranges[nc->range_count++];
+    r->start = (uintptr_t)fn->addr;
+    r->end = r->start + (fn->size ? fn->size : 1);
+    uint32_t k = symbol_index(fn->name, NATIVE_FUNC_PREFIX[0], m->body_count);
+    r->func_index = k == UINT32_MAX ? UINT32_MAX : m->imported_func_count + k;
+    if (k != UINT32_MAX) nc->funcs[k] = fn->addr;
+    k = symbol_index(fn->name, NATIVE_ENTRY_PREFIX[0], m->body_count);
+    if (k != UINT32_MAX) nc->entries[k] = fn->addr;
+  }
+  qsort(nc->ranges, nc->range_count, sizeof *nc->ranges, compare_ranges);
+  for (uint32_t i = 0; i < m->body_count; i++)
+    if (!nc->funcs[i] != !nc->entries[i]) /* absent both: the function runs in the interpreter */
+      return error_set(err, KILN_ERR_MALFORMED, "compiled code: function %u has half its symbols",
+                       m->imported_func_count + i);
+  return KILN_OK;
+}
+
+void native_code_free(native_code *nc) {
+  if (!nc) return;
+  for (uint32_t i = 0; i < nc->image_count; i++) codeload_image_free(nc->images[i]);
+  free(nc->images);
+  free(nc->funcs);
+  free(nc->entries);
+  free(nc->ranges);
+  free(nc);
+}
+
+/* ------------------------------------------------------------------ backtraces */
+
+static const native_range *range_at(const native_code *nc, uintptr_t pc) {
+  uint32_t lo = 0, hi = nc->range_count;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (nc->ranges[mid].end <= pc) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < nc->range_count && nc->ranges[lo].start <= pc && pc < nc->ranges[lo].end) return &nc->ranges[lo];
+  return NULL;
+}
+
+/* The function of the compiled code of one of the store's modules that contains pc. */
+static const native_range *find_code(kiln_store *store, uintptr_t pc, const kiln_module **mod) {
+  for (uint32_t i = 0; i < store->instances.count; i++) {
+    const kiln_instance *inst = store->instances.items[i];
+    const native_code *nc = inst->module->native;
+    if (!nc) continue;
+    const native_range *r = range_at(nc, pc);
+    if (r) {
+      *mod = inst->module;
+      return r;
+    }
+  }
+  return NULL;
+}
+
+static void add_frame(kiln_error *err, const kiln_module *mod, uint32_t func_index) {
+  err->frame_total++;
+  if (err->frame_count >= KILN_BACKTRACE_MAX) return;
+  kiln_frame *fr = &err->backtrace[err->frame_count++];
+  fr->func_index = func_index;
+  fr->code_offset = 0;
+  const module_decl *m = &mod->decl;
+  const char *name = m->func_names && func_index < m->func_count && m->func_names[func_index]
+                         ? m->func_names[func_index] : "";
+  snprintf(fr->name, sizeof fr->name, "%s", name);
+}
+
+/* Add the compiled frames above the C frame `fp` (a frame-pointer chain) up to the entry. */
+static void add_native_frames(kiln_store *store, kiln_error *err, uintptr_t fp, uintptr_t top) {
+  while (fp && fp < top && (fp & 7) == 0) {
+    const uintptr_t *frame = (const uintptr_t *)fp;
+    uintptr_t ret = frame[1];
+    const kiln_module *mod = NULL;
+    const native_range *r = find_code(store, ret - 1, &mod);
+    if (!r) break; /* back in C: the entry */
+    if (r->func_index != UINT32_MAX) add_frame(err, mod, r->func_index);
+    if (frame[0] <= fp) break;
+    fp = frame[0];
+  }
+}
+
+/* Append " (in function N 'name' at offset 0x..)" for the innermost frame, as the
+ * interpreter does. */
+static void describe_top(kiln_error *err) {
+  if (!err->frame_count) return;
+  const kiln_frame *top = &err->backtrace[0];
+  size_t len = strlen(err->message);
+  snprintf(err->message + len, sizeof err->message - len, " (in function %u%s%s%s at offset 0x%x)",
+           top->func_index, top->name[0] ? " '" : "", top->name, top->name[0] ? "'" : "", top->code_offset);
+}
+
+/* ------------------------------------------------------------------ entry and unwinding */
+
+static __thread uintptr_t thread_stack_low;
+
+static uintptr_t stack_low(void) {
+  if (thread_stack_low) return thread_stack_low;
+  pthread_attr_t attr;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+  }
+  thread_stack_low = addr ? (uintptr_t)addr : 1;
+  return thread_stack_low;
+}
+
+/* Unwind to the innermost entry: the trap is in entry->err already. */
+__attribute__((noreturn)) static void unwind(kiln_store *store) {
+  native_entry *e = store->native_top;
+  longjmp(e->unwind, 1);
+}
+
+__attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *f, uint64_t *slots, kiln_error *err) {
+  native_entry entry;
+  entry.prev = store->native_top;
+  entry.err = err;
+  uintptr_t saved_limit = store->native_stack_limit;
+  if (!entry.prev) {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t low = stack_low() + NATIVE_STACK_MARGIN;
+    uintptr_t limit = here > NATIVE_STACK_BUDGET ? here - NATIVE_STACK_BUDGET : 0;
+    store->native_stack_limit = limit > low ? limit : low;
+  }
+  store->native_top = &entry;
+  err->status = KILN_OK;
+  volatile kiln_status st = KILN_OK;
+  if (setjmp(entry.unwind) == 0) f->native_entry(f->instance, slots);
+  else st = KILN_ERR_TRAP;
+  store->native_top = entry.prev;
+  store->native_stack_limit = saved_limit;
+  return st;
+}
+
+/* A trap raised by compiled code (or one of its helpers): fill the entry's error with the
+ * compiled frames above `fp` and unwind. */
+__attribute__((noreturn, noinline)) static void trap_at(kiln_store *store, kiln_trap_kind kind, uintptr_t fp,
+                                                        uint32_t offset) {
+  native_entry *e = store->native_top;
+  kiln_error *err = e->err;
+  error_trap(err, kind, "%s", kiln_trap_string(kind));
+  if (kind != KILN_TRAP_EXIT) {
+    uint32_t first = err->frame_count;
+    add_native_frames(store, err, fp, (uintptr_t)e);
+    if (err->frame_count > first) err->backtrace[first].code_offset = offset;
+    describe_top(err);
+  }
+  unwind(store);
+}
+
+static void helper_trap(kiln_instance *vm, int32_t kind, uint32_t offset) {
+  trap_at(vm->store, (kiln_trap_kind)kind, (uintptr_t)__builtin_frame_address(0), offset);
+}
+
+/* A helper's own failure (bulk instructions): trap with the caller's frames. */
+#define HELPER_TRAP(vm, kind) trap_at((vm)->store, (kind), (uintptr_t)__builtin_frame_address(0), 0)
+
+/* The callee runs on the store's value stack, never on the native one: a host function that
+ * calls back into kiln places that call's frame above it. */
+static void helper_call_slow(kiln_instance *vm, kiln_func *f, uint64_t *slots) {
+  kiln_store *store = vm->store;
+  native_entry *e = store->native_top;
+  const functype *t = f->type;
+  uint32_t n = functype_call_slots(t);
+  uint8_t *top = store->stack_top;
+  if ((size_t)(store->stack_end - top) < 8 * (size_t)n) HELPER_TRAP(vm, KILN_TRAP_STACK_EXHAUSTED);
+  memcpy(top, slots, 8 * (size_t)t->param_slots);
+  kiln_status st = f->code ? interp_call(store, f, e->err) : interp_call_host(store, f, top, vm, e->err);
+  store->stack_top = top;
+  if (st == KILN_OK) {
+    memcpy(slots, top, 8 * (size_t)t->result_slots);
+    return;
+  }
+  kiln_error *err = e->err;
+  if (err->status != KILN_ERR_TRAP) error_trap(err, KILN_TRAP_HOST, "call failed: %s", kiln_status_string(st));
+  if (err->trap != KILN_TRAP_EXIT) add_native_frames(store, err, (uintptr_t)__builtin_frame_address(0), (uintptr_t)e);
+  unwind(store);
+}
+
+static uint32_t helper_memory_grow(kiln_instance *vm, uint32_t delta) {
+  uint64_t old;
+  kiln_status st = kiln_memory_grow(vm->memory, delta, &old);
+  return st == KILN_OK ? (uint32_t)old : 0xFFFFFFFFu;
+}
+
+#define BULK_HELPER(vm, call)                                   \
+  do {                                                          \
+    kiln_trap_kind k_ = (call);                                 \
+    if (k_ != KILN_TRAP_NONE) HELPER_TRAP(vm, k_);              \
+  } while (0)
+
+static void helper_memory_init(kiln_instance *vm, uint32_t seg, uint32_t d, uint32_t s, uint32_t n) {
+  BULK_HELPER(vm, bulk_memory_init(vm, seg, d, s, n, &vm->store->fuel));
+}
+static void helper_data_drop(kiln_instance *vm, uint32_t seg) { vm->data_sizes[seg] = 0; }
+static void helper_memory_copy(kiln_instance *vm, uint32_t d, uint32_t s, uint32_t n) {
+  BULK_HELPER(vm, bulk_memory_copy(vm, d, s, n, &vm->store->fuel));
+}
+static void helper_memory_fill(kiln_instance *vm, uint32_t d, uint32_t value, uint32_t n) {
+  BULK_HELPER(vm, bulk_memory_fill(vm, d, value, n, &vm->store->fuel));
+}
+static void helper_table_init(kiln_instance *vm, uint32_t table, uint32_t seg, uint32_t d, uint32_t s, uint32_t n) {
+  BULK_HELPER(vm, bulk_table_init(vm, table, seg, d, s, n, &vm->store->fuel));
+}
+static void helper_elem_drop(kiln_instance *vm, uint32_t seg) { vm->elem_sizes[seg] = 0; }
+static void helper_table_copy(kiln_instance *vm, uint32_t dst, uint32_t src, uint32_t d, uint32_t s, uint32_t n) {
+  BULK_HELPER(vm, bulk_table_copy(vm, dst, src, d, s, n, &vm->store->fuel));
+}
+static uint32_t helper_table_grow(kiln_instance *vm, uint32_t table, void *init, uint32_t delta) {
+  uint32_t r;
+  BULK_HELPER(vm, bulk_table_grow(vm, table, init, delta, &r, &vm->store->fuel));
+  return r;
+}
+static void helper_table_fill(kiln_instance *vm, uint32_t table, uint32_t i, void *value, uint32_t n) {
+  BULK_HELPER(vm, bulk_table_fill(vm, table, i, value, n, &vm->store->fuel));
+}
+
+static void helper_poll(kiln_instance *vm) {
+  kiln_store *store = vm->store;
+  if (atomic_load_explicit(&store->interrupt, memory_order_relaxed)) HELPER_TRAP(vm, KILN_TRAP_INTERRUPTED);
+  if (store->fuel < 0) {
+    store->fuel = 0;
+    HELPER_TRAP(vm, KILN_TRAP_OUT_OF_FUEL);
+  }
+}
+
+const vm_helpers native_helpers = {
+    .trap = helper_trap,
+    .call_slow = helper_call_slow,
+    .memory_grow = helper_memory_grow,
+    .memory_init = helper_memory_init,
+    .data_drop = helper_data_drop,
+    .memory_copy = helper_memory_copy,
+    .memory_fill = helper_memory_fill,
+    .table_init = helper_table_init,
+    .elem_drop = helper_elem_drop,
+    .table_copy = helper_table_copy,
+    .table_grow = helper_table_grow,
+    .table_fill = helper_table_fill,
+    .poll = helper_poll,
+    .one_f64 = 1.0,
+    .one_f32 = 1.0f,
+};
+
+/* ------------------------------------------------------------------ ABI */
+
+uint64_t native_abi_hash(void) {
+  static const uint64_t facts[] = {
+      1, /* bump when the meaning of compiled code changes without an offset changing */
+      VM_MEMORY, VM_GLOBALS, VM_TABLES, VM_FUNCS, VM_TYPE_IDS, VM_DATA_SIZES, VM_ELEM_ITEMS,
+      VM_ELEM_SIZES, VM_MEM0_BASE, VM_MEMORIES, VM_STORE, VM_HELPERS, VM_MEMORY_BASE, VM_MEMORY_SIZE,
+      VM_TABLE_ELEMS, VM_TABLE_SIZE, VM_FUNC_TYPE_ID, VM_FUNC_NATIVE, VM_FUNC_INSTANCE, VM_GLOBAL_VALUE,
+      VM_STORE_INTERRUPT, VM_STORE_FUEL, VM_STORE_STACK_LIMIT, sizeof(vm_helpers), KILN_TRAP_EXIT,
+      KILN_TRAP_OUT_OF_FUEL, KILN_TRAP_STACK_EXHAUSTED,
+  };
+  uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+  for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
+    h ^= facts[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}

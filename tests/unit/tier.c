@@ -1,0 +1,28 @@
+/* tier.c - the engines of the unit tests: KILN_TEST_TIER=compiled runs every test on the LLVM
+ * tier (when this build has it), anything else on the interpreter. */
+#include "tier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool test_tier_compiled(void) {
+  const char *t = getenv("KILN_TEST_TIER");
+  return t && strcmp(t, "compiled") == 0;
+}
+
+kiln_engine *test_engine_new(const kiln_config *config) {
+  kiln_config c;
+  if (config) c = *config;
+  else kiln_config_init(&c);
+  if (test_tier_compiled()) {
+#ifdef KILN_HAVE_LLVM
+    c.tier = KILN_TIER_COMPILED;
+    c.compiler = kiln_llvm_compiler();
+#else
+    fprintf(stderr, "KILN_TEST_TIER=compiled, but this build has no LLVM tier\n");
+    exit(1);
+#endif
+  }
+  return kiln_engine_new(&c);
+}
