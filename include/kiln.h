@@ -163,6 +163,9 @@ typedef struct kiln_config {
   /* Compiled tier: code for the target's baseline CPU instead of this machine's (portable
    * between machines of the same architecture, slower). */
   bool portable;
+  /* Compiled tier: threads that compile one module at once (the caller's thread is one of
+   * them). 0 means one per CPU. */
+  uint32_t compile_threads;
 } kiln_config;
 
 typedef struct kiln_engine kiln_engine;
@@ -223,6 +226,17 @@ kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t si
                             kiln_module **out, kiln_error *err);
 /* Free a module. Instances made from it keep what they need alive. */
 void kiln_module_free(kiln_module *module);
+
+/* How a module runs. In the compiled tier, functions too large or too deeply nested for
+ * the compiler (thousands of nested blocks or locals) run in the interpreter. */
+typedef struct kiln_module_stats {
+  kiln_tier tier;            /* KILN_TIER_COMPILED when it has native code */
+  uint32_t functions;        /* defined functions (imports excluded) */
+  uint32_t native_functions; /* of those, the ones with native code */
+  size_t native_code_bytes;  /* machine code loaded for it */
+} kiln_module_stats;
+
+void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats);
 
 /* Imports, in the module's order. */
 uint32_t kiln_module_import_count(const kiln_module *module);

@@ -100,6 +100,18 @@ kiln_status native_code_add(const kiln_module *mod, native_code *nc, const uint8
   return KILN_OK;
 }
 
+void native_code_stats(const native_code *nc, uint32_t *functions, size_t *code_bytes) {
+  *functions = 0;
+  *code_bytes = 0;
+  for (uint32_t i = 0; i < nc->range_count; i++)
+    if (nc->ranges[i].func_index != UINT32_MAX) ++*functions;
+  for (uint32_t i = 0; i < nc->image_count; i++) {
+    const void *start, *end;
+    codeload_image_code_range(nc->images[i], &start, &end);
+    *code_bytes += (size_t)((const uint8_t *)end - (const uint8_t *)start);
+  }
+}
+
 void native_code_free(native_code *nc) {
   if (!nc) return;
   for (uint32_t i = 0; i < nc->image_count; i++) codeload_image_free(nc->images[i]);

@@ -44,6 +44,8 @@ kiln_status native_code_new(const kiln_module *mod, native_code **out, kiln_erro
 kiln_status native_code_add(const kiln_module *mod, native_code *code, const uint8_t *object, size_t size,
                             kiln_error *err);
 void native_code_free(native_code *code);
+/* How many wasm functions have native code, and the bytes of code loaded. */
+void native_code_stats(const native_code *code, uint32_t *functions, size_t *code_bytes);
 
 /* Call compiled function f with its params in slots (results replace them), on the native
  * stack. A trap returns KILN_ERR_TRAP with err filled, backtrace included. */

@@ -1,7 +1,9 @@
 /* module.c - kiln_module: decode, validate and compile a binary once; describe its imports,
  * exports and custom sections. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "compile/compile.h"
@@ -28,28 +30,95 @@ static bool build_pool(kiln_module *m);
  * memory grows with what it compiles at once, and chunks can be compiled independently. */
 #define CHUNK_FUNCS 1000u
 #define CHUNK_CELLS (1u << 20)
+#define MAX_COMPILE_THREADS 64
 
-/* The compiled tier: the engine's compiler makes objects, native/ loads them. */
+/* One chunk of a parallel compile: its functions and, once compiled, its object. */
+typedef struct native_chunk {
+  uint32_t first, count;
+  uint8_t *object;
+  size_t size;
+  kiln_status status;
+  kiln_error err;
+} native_chunk;
+
+typedef struct native_job {
+  const kiln_module *module;
+  native_chunk *chunks;
+  uint32_t chunk_count;
+  atomic_uint next;          /* the next chunk to take */
+  atomic_bool failed;        /* a chunk failed: the others stop taking work */
+} native_job;
+
+static void *compile_chunks(void *arg) {
+  native_job *job = arg;
+  const kiln_config *config = &job->module->engine->config;
+  for (;;) {
+    uint32_t i = atomic_fetch_add(&job->next, 1);
+    if (i >= job->chunk_count || atomic_load(&job->failed)) return NULL;
+    native_chunk *c = &job->chunks[i];
+    c->status = config->compiler->compile(job->module, config, c->first, c->count, &c->object, &c->size, &c->err);
+    if (c->status != KILN_OK) atomic_store(&job->failed, true);
+  }
+}
+
+static uint32_t compile_thread_count(const kiln_config *config, uint32_t chunks) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  uint32_t n = config->compile_threads ? config->compile_threads : cpus > 0 ? (uint32_t)cpus : 1;
+  if (n > MAX_COMPILE_THREADS) n = MAX_COMPILE_THREADS;
+  return n < chunks ? n : chunks;
+}
+
+/* The compiled tier: the engine's compiler makes objects (chunks in parallel, on
+ * kiln_config.compile_threads threads), native/ loads them in order. */
 static kiln_status compile_native(kiln_module *m, kiln_error *err) {
   const kiln_config *config = &m->engine->config;
   if (!config->compiler)
     return error_set(err, KILN_ERR_ARGUMENT,
                      "the compiled tier needs a compiler (kiln_config.compiler = kiln_llvm_compiler())");
-  kiln_status st = native_code_new(m, &m->native, err);
   uint32_t n = m->decl.body_count;
-  for (uint32_t first = 0; st == KILN_OK && first < n;) {
+  native_job job = {.module = m};
+  atomic_init(&job.next, 0);
+  atomic_init(&job.failed, false);
+  job.chunks = calloc(n + 1, sizeof *job.chunks); /* at most one chunk per function */
+  if (!job.chunks) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  for (uint32_t first = 0; first < n;) {
     uint32_t count = 0;
     uint64_t cells = 0;
     while (first + count < n && count < CHUNK_FUNCS && (count == 0 || cells < CHUNK_CELLS))
       cells += m->funcs[first + count++].code_cells;
-    uint8_t *object = NULL;
-    size_t size = 0;
-    st = config->compiler->compile(m, config, first, count, &object, &size, err);
-    if (st == KILN_OK) st = native_code_add(m, m->native, object, size, err);
-    free(object);
+    job.chunks[job.chunk_count++] = (native_chunk){.first = first, .count = count};
     first += count;
   }
+  kiln_status st = native_code_new(m, &m->native, err);
+  uint32_t threads = compile_thread_count(config, job.chunk_count);
+  pthread_t tids[MAX_COMPILE_THREADS];
+  uint32_t started = 0;
+  if (st == KILN_OK) {
+    /* the calling thread is one of the workers */
+    for (; started + 1 < threads; started++)
+      if (pthread_create(&tids[started], NULL, compile_chunks, &job) != 0) break;
+    compile_chunks(&job);
+    for (uint32_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
+  }
+  for (uint32_t i = 0; i < job.chunk_count; i++) {
+    native_chunk *c = &job.chunks[i];
+    if (st == KILN_OK && c->status != KILN_OK) {
+      *err = c->err;
+      st = c->status;
+    }
+    if (st == KILN_OK && c->object) st = native_code_add(m, m->native, c->object, c->size, err);
+    free(c->object);
+  }
+  free(job.chunks);
   return st;
+}
+
+void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats) {
+  memset(stats, 0, sizeof *stats);
+  if (!module) return;
+  stats->tier = module->native ? KILN_TIER_COMPILED : KILN_TIER_INTERP;
+  stats->functions = module->decl.body_count;
+  if (module->native) native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes);
 }
 
 void module_release(kiln_module *m) {

@@ -36,6 +36,7 @@ typedef struct run_options {
   uint64_t fuel;
   bool has_fuel;
   bool stats;
+  kiln_tier tier;      /* --tier */
   const char *path;    /* the module */
   int guest_argc;      /* the guest's argv: the module path as given, then the rest */
   char **guest_argv;
@@ -92,7 +93,7 @@ static bool parse_count(const char *text, uint64_t *out) {
 /* ---------------------------------------------------------------- options */
 
 enum { OPT_INVOKE = 256, OPT_DIR, OPT_DIR_RO, OPT_ENV, OPT_INHERIT_ENV, OPT_MAX_MEMORY, OPT_TIMEOUT,
-       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN };
+       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER };
 
 static const struct option run_long_options[] = {
     {"invoke", required_argument, NULL, OPT_INVOKE},
@@ -105,6 +106,7 @@ static const struct option run_long_options[] = {
     {"fuel", required_argument, NULL, OPT_FUEL},
     {"stats", no_argument, NULL, OPT_STATS},
     {"tcplisten", required_argument, NULL, OPT_TCPLISTEN},
+    {"tier", required_argument, NULL, OPT_TIER},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -176,6 +178,21 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
         break;
       case OPT_STATS:
         o->stats = true;
+        break;
+      case OPT_TIER:
+        if (strcmp(optarg, "interp") == 0) {
+          o->tier = KILN_TIER_INTERP;
+        } else if (strcmp(optarg, "compiled") == 0) {
+#ifdef KILN_HAVE_LLVM
+          o->tier = KILN_TIER_COMPILED;
+#else
+          cli_error("--tier=compiled: this kiln was built without the compiled tier (it needs LLVM 19: "
+                    "apt-get install llvm-19-dev, then rebuild)");
+          return CLI_EXIT_ERROR;
+#endif
+        } else {
+          return cli_usage_error(label, "bad --tier value '%s' (use interp or compiled)", optarg);
+        }
         break;
       case OPT_MAX_MEMORY:
         if (!parse_size(optarg, &o->max_memory) || o->max_memory < KILN_PAGE_SIZE)
@@ -441,12 +458,20 @@ typedef struct run_times {
   double start, read, compiled, instantiated, finished; /* cli_now() after each step */
 } run_times;
 
-static void print_stats(const run_options *o, const run_times *t, kiln_store *store, kiln_instance *instance) {
+static void print_stats(const run_options *o, const run_times *t, const kiln_module *module, kiln_store *store,
+                        kiln_instance *instance) {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   double end = cli_now();
   fprintf(stderr, "kiln stats:\n");
   fprintf(stderr, "  wall time         %10.3f ms\n", (end - t->start) * 1e3);
+  kiln_module_stats ms;
+  kiln_module_get_stats(module, &ms);
+  fprintf(stderr, "  tier              %s", ms.tier == KILN_TIER_COMPILED ? "compiled" : "interp");
+  if (ms.tier == KILN_TIER_COMPILED)
+    fprintf(stderr, " (%" PRIu32 " of %" PRIu32 " functions native, %.1f KiB of code)", ms.native_functions,
+            ms.functions, (double)ms.native_code_bytes / 1024.0);
+  fprintf(stderr, "\n");
   fprintf(stderr, "  compile time      %10.3f ms\n", (t->compiled - t->read) * 1e3);
   if (t->instantiated)
     fprintf(stderr, "  instantiate time  %10.3f ms\n", (t->instantiated - t->compiled) * 1e3);
@@ -606,7 +631,13 @@ int cli_run(const char *label, int argc, char **argv) {
   kiln_val *args = NULL;
   if (status >= 0 || !cli_file_read(o.path, &file)) goto done;
   times.read = cli_now();
-  engine = kiln_engine_new(NULL);
+  kiln_config config;
+  kiln_config_init(&config);
+  config.tier = o.tier;
+#ifdef KILN_HAVE_LLVM
+  config.compiler = kiln_llvm_compiler();
+#endif
+  engine = kiln_engine_new(&config);
   if (engine) module = cli_module_new(engine, o.path, &file);
   else cli_error("out of memory");
   cli_file_free(&file);
@@ -621,7 +652,7 @@ int cli_run(const char *label, int argc, char **argv) {
   if (o.max_memory) kiln_store_set_memory_limit(store, o.max_memory);
   if (o.has_fuel) kiln_store_set_fuel(store, o.fuel);
   status = run_module(&o, store, module, args, &times, &instance);
-  if (o.stats) print_stats(&o, &times, store, instance);
+  if (o.stats) print_stats(&o, &times, module, store, instance);
 done:
   if (status < 0) status = CLI_EXIT_ERROR;
   free(args);
