@@ -32,7 +32,9 @@ required=(
   "librust-serde-json-dev -"
   "librust-pulldown-cmark-dev -"
   "llvm-19-dev llvm-config-19"    # the compiled tier (src/llvm/): LLVM's C API, code generation
-  "libzstd-dev -"                 #   and, for a static link of LLVM into the CLI, zstd
+  "libzstd-dev -"                 #   and, for a static link of LLVM into the CLI, zstd,
+  "zlib1g-dev -"                  #   zlib and the C++ runtime (g++)
+  "g++ -"
   "binaryen wasm-opt"             # the differential fuzz target's module generator (wasm-opt -ttf)
 )
 case "${1:-}" in
