@@ -135,6 +135,14 @@ static bool skip_bytes(decoder *d, reader *r, size_t n) {
   return true;
 }
 
+/* n bytes copied to out, failing as skip_bytes does. */
+static bool get_fixed(decoder *d, reader *r, void *out, size_t n) {
+  size_t at = r->pos;
+  if (!skip_bytes(d, r, n)) return false;
+  memcpy(out, r->bytes + at, n);
+  return true;
+}
+
 static bool utf8_valid(const uint8_t *s, size_t n) {
   size_t i = 0;
   while (i < n) {
@@ -265,49 +273,76 @@ static bool not_constant(decoder *d, size_t at, const char *what) {
   return fail_at(d, at, KILN_ERR_INVALID, "constant expression required (%s)", what);
 }
 
-/* A constant expression: skip its instructions up to and including the final end and
- * record that range. Non-constant instructions are a validation error (reported here
- * because their extent is unknown); undefined opcodes and bad immediates are malformed. */
-static bool const_expr(decoder *d, reader *r, byte_range *out) {
-  size_t start = r->pos;
+/* One constant-expression instruction that pushes a value: the first one is the expression. */
+static void const_push(const_expr *out, uint8_t kind, uint8_t type) {
+  if (out->value_count++ == 0) {
+    out->kind = kind;
+    out->type = type;
+  } else if (out->value_count == 0) {
+    out->value_count = UINT8_MAX;
+  }
+}
+
+/* A constant expression, up to and including its final end, into *out. Non-constant
+ * instructions are a validation error (reported here because their extent is unknown);
+ * undefined opcodes and bad immediates are malformed. Extended-constant arithmetic and
+ * anything but one value are left in *out for validation to reject. */
+static bool decode_const_expr(decoder *d, reader *r, const_expr *out) {
+  memset(out, 0, sizeof *out);
+  out->at = (uint32_t)r->pos;
   for (;;) {
     size_t at = r->pos;
     uint8_t op;
     if (!get_u8(d, r, &op)) return false;
+    bool first = out->value_count == 0;
     switch (op) {
       case 0x0B: /* end */
-        out->start = (uint32_t)start;
-        out->end = (uint32_t)r->pos;
         return true;
       case 0x41: { /* i32.const */
         int32_t v;
         if (!read_s32(r, &v)) return read_failed(d, r, at + 1);
+        if (first) out->bits[0] = (uint32_t)v;
+        const_push(out, CONST_VALUE, VT_I32);
         break;
       }
       case 0x42: { /* i64.const */
         int64_t v;
         if (!read_s64(r, &v)) return read_failed(d, r, at + 1);
+        if (first) out->bits[0] = (uint64_t)v;
+        const_push(out, CONST_VALUE, VT_I64);
         break;
       }
-      case 0x43: /* f32.const */
-        if (!skip_bytes(d, r, 4)) return false;
+      case 0x43: { /* f32.const */
+        uint32_t v;
+        if (!get_fixed(d, r, &v, 4)) return false;
+        if (first) out->bits[0] = v;
+        const_push(out, CONST_VALUE, VT_F32);
         break;
-      case 0x44: /* f64.const */
-        if (!skip_bytes(d, r, 8)) return false;
+      }
+      case 0x44: { /* f64.const */
+        uint64_t v;
+        if (!get_fixed(d, r, &v, 8)) return false;
+        if (first) out->bits[0] = v;
+        const_push(out, CONST_VALUE, VT_F64);
         break;
+      }
       case 0x23: /* global.get */
       case 0xD2: { /* ref.func */
         uint32_t x;
         if (!get_u32(d, r, &x)) return false;
+        if (first) out->index = x;
+        const_push(out, op == 0x23 ? CONST_GLOBAL_GET : CONST_REF_FUNC, op == 0x23 ? 0 : VT_FUNCREF);
         break;
       }
       case 0xD0: { /* ref.null t */
         uint8_t t;
         if (!get_reftype(d, r, &t)) return false;
+        const_push(out, CONST_VALUE, t);
         break;
       }
       case 0x6A: case 0x6B: case 0x6C: /* i32.add/sub/mul (extended constant expressions) */
       case 0x7C: case 0x7D: case 0x7E: /* i64.add/sub/mul */
+        if (!out->non_const_at) out->non_const_at = (uint32_t)at;
         break;
       case 0xFC: {
         uint32_t sub;
@@ -319,7 +354,10 @@ static bool const_expr(decoder *d, reader *r, byte_range *out) {
         uint32_t sub;
         if (!get_u32(d, r, &sub)) return false;
         if (sub == 12) { /* v128.const */
-          if (!skip_bytes(d, r, 16)) return false;
+          uint8_t bytes[16];
+          if (!get_fixed(d, r, bytes, 16)) return false;
+          if (first) memcpy(out->bits, bytes, 16);
+          const_push(out, CONST_VALUE, VT_V128);
           break;
         }
         if (sub <= 0xFF) return not_constant(d, at, "SIMD instruction");
@@ -530,7 +568,7 @@ static bool sec_global(decoder *d, reader *r) {
     global_def *g = &m->globals[i];
     if (!get_globaltype(d, r, &g->type)) return false;
     m->global_types[m->imported_global_count + i] = g->type;
-    if (!const_expr(d, r, &g->init)) return false;
+    if (!decode_const_expr(d, r, &g->init)) return false;
   }
   return true;
 }
@@ -583,7 +621,7 @@ static bool sec_element(decoder *d, reader *r) {
       seg->mode = SEG_ACTIVE;
       seg->table_index = 0;
       if ((flags & 2) && !get_u32(d, r, &seg->table_index)) return false;
-      if (!const_expr(d, r, &seg->offset)) return false;
+      if (!decode_const_expr(d, r, &seg->offset)) return false;
     }
     seg->elem_type = VT_FUNCREF;
     if (flags & 3) { /* encodings 1,2,3 have an element kind, 5,6,7 a reference type */
@@ -603,7 +641,7 @@ static bool sec_element(decoder *d, reader *r) {
       seg->exprs = alloc_array(d, count, sizeof *seg->exprs, r->pos, &ok);
       if (!ok) return false;
       for (uint32_t k = 0; k < count; k++) {
-        if (!const_expr(d, r, &seg->exprs[k])) return false;
+        if (!decode_const_expr(d, r, &seg->exprs[k])) return false;
       }
     } else {
       seg->func_indices = alloc_array(d, count, sizeof *seg->func_indices, r->pos, &ok);
@@ -685,7 +723,7 @@ static bool sec_data(decoder *d, reader *r) {
       seg->mode = SEG_ACTIVE;
       seg->memory_index = 0;
       if (flags == 2 && !get_u32(d, r, &seg->memory_index)) return false;
-      if (!const_expr(d, r, &seg->offset)) return false;
+      if (!decode_const_expr(d, r, &seg->offset)) return false;
     }
     uint32_t len;
     if (!get_len(d, r, &len)) return false;

@@ -92,9 +92,24 @@ typedef struct export_desc {
   uint32_t index;        /* in the space of that kind (imports first) */
 } export_desc;
 
+/* A constant expression (global initialiser, segment offset, element), decoded once here,
+ * checked by validate_const_expr and evaluated at instantiation. WebAssembly 2.0 allows one
+ * instruction before the end; the fields after `kind` say what validation must reject. */
+enum { CONST_VALUE = 0, CONST_GLOBAL_GET = 1, CONST_REF_FUNC = 2 };
+
+typedef struct const_expr {
+  uint8_t kind;          /* CONST_*: of the first instruction */
+  uint8_t type;          /* CONST_VALUE: VT_* of bits (ref.null: its reference type) */
+  uint8_t value_count;   /* instructions that push a value (saturating): valid only when 1 */
+  uint32_t at;           /* offset of the expression's first byte, for messages */
+  uint32_t non_const_at; /* offset of an instruction that is not constant (i32.add, ...), or 0 */
+  uint32_t index;        /* CONST_GLOBAL_GET: the global; CONST_REF_FUNC: the function */
+  uint64_t bits[2];      /* CONST_VALUE: the value as a global holds it (ref.null: 0) */
+} const_expr;
+
 typedef struct global_def {
   globaltype type;
-  byte_range init;       /* constant expression, including its final 0x0B end */
+  const_expr init;
 } global_def;
 
 typedef struct local_run {
@@ -115,18 +130,18 @@ enum { SEG_ACTIVE = 0, SEG_PASSIVE = 1, SEG_DECLARATIVE = 2 };
 typedef struct elem_segment {
   uint8_t mode;          /* SEG_* */
   uint32_t table_index;  /* SEG_ACTIVE */
-  byte_range offset;     /* SEG_ACTIVE: constant expression */
+  const_expr offset;     /* SEG_ACTIVE */
   uint8_t elem_type;     /* VT_FUNCREF or VT_EXTERNREF */
   uint32_t count;
   /* Exactly one of these is non-NULL when count > 0: */
   uint32_t *func_indices;  /* encodings 0-3: plain function indices */
-  byte_range *exprs;       /* encodings 4-7: one constant expression per element */
+  const_expr *exprs;       /* encodings 4-7: one constant expression per element */
 } elem_segment;
 
 typedef struct data_segment {
   uint8_t mode;          /* SEG_ACTIVE or SEG_PASSIVE */
   uint32_t memory_index; /* SEG_ACTIVE */
-  byte_range offset;     /* SEG_ACTIVE: constant expression */
+  const_expr offset;     /* SEG_ACTIVE */
   byte_range bytes;
 } data_segment;
 

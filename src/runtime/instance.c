@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/error.h"
-#include "base/reader.h"
 #include "native/native.h"
 #include "runtime.h"
 
@@ -25,24 +24,12 @@ void instance_destroy(kiln_instance *inst) {
   free(inst);
 }
 
-/* Evaluate a validated constant expression into 16 bytes of value. */
-static void eval_const(const kiln_instance *inst, byte_range range, uint64_t out[2]) {
-  const module_decl *m = &inst->module->decl;
-  reader r = reader_make(m->bytes, range.start, range.end);
-  out[0] = out[1] = 0;
-  uint8_t op;
-  while (read_u8(&r, &op) && op != 0x0B) {
-    switch (op) {
-      case 0x41: { int32_t v = 0; read_s32(&r, &v); out[0] = (uint32_t)v; break; }
-      case 0x42: { int64_t v = 0; read_s64(&r, &v); out[0] = (uint64_t)v; break; }
-      case 0x43: { uint32_t v = 0; read_f32_bits(&r, &v); out[0] = v; break; }
-      case 0x44: { uint64_t v = 0; read_f64_bits(&r, &v); out[0] = v; break; }
-      case 0xFD: { uint32_t sub; read_u32(&r, &sub); read_fixed(&r, out, 16); break; }
-      case 0xD0: { uint8_t t; read_u8(&r, &t); out[0] = 0; break; }
-      case 0xD2: { uint32_t f = 0; read_u32(&r, &f); out[0] = (uint64_t)(uintptr_t)inst->funcs[f]; break; }
-      case 0x23: { uint32_t g = 0; read_u32(&r, &g); memcpy(out, inst->globals[g]->value, 16); break; }
-      default: return; /* validation rules this out */
-    }
+/* The value of a validated constant expression, in a global's 16 bytes. */
+static void eval_const(const kiln_instance *inst, const const_expr *e, uint64_t out[2]) {
+  switch (e->kind) {
+    case CONST_GLOBAL_GET: memcpy(out, inst->globals[e->index]->value, 16); break;
+    case CONST_REF_FUNC: out[0] = (uint64_t)(uintptr_t)inst->funcs[e->index]; out[1] = 0; break;
+    default: out[0] = e->bits[0]; out[1] = e->bits[1]; break;
   }
 }
 
@@ -203,7 +190,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
     }
     g->type = m->global_types[i].type;
     g->is_mutable = m->global_types[i].is_mutable;
-    eval_const(inst, m->globals[i - m->imported_global_count].init, g->value);
+    eval_const(inst, &m->globals[i - m->imported_global_count].init, g->value);
     inst->globals[i] = g;
   }
   for (uint32_t i = 0; i < m->export_count; i++) {
@@ -227,7 +214,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
         items[k] = inst->funcs[e->func_indices[k]];
       } else {
         uint64_t v[2];
-        eval_const(inst, e->exprs[k], v);
+        eval_const(inst, &e->exprs[k], v);
         items[k] = (void *)(uintptr_t)v[0];
       }
     }
@@ -241,7 +228,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
     const elem_segment *e = &m->elems[s];
     if (e->mode != SEG_ACTIVE) continue;
     uint64_t off[2];
-    eval_const(inst, e->offset, off);
+    eval_const(inst, &e->offset, off);
     kiln_table *t = inst->tables[e->table_index];
     uint32_t d = (uint32_t)off[0];
     if ((uint64_t)d + e->count > t->size)
@@ -255,7 +242,7 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
     const data_segment *ds = &m->datas[s];
     if (ds->mode != SEG_ACTIVE) continue;
     uint64_t off[2];
-    eval_const(inst, ds->offset, off);
+    eval_const(inst, &ds->offset, off);
     uint32_t d = (uint32_t)off[0], n = inst->data_sizes[s];
     uint64_t size = inst->memory ? inst->memory->size : 0;
     if ((uint64_t)d + n > size)

@@ -16,8 +16,6 @@
 #define MAX_FUNC_PARAMS 1000u
 #define MAX_FUNC_RESULTS 1000u
 
-static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF; }
-
 static kiln_status check_limits(const limits *l, uint64_t bound, const char *what, uint32_t index,
                                 kiln_error *err) {
   if (l->min > bound)
@@ -52,68 +50,27 @@ static kiln_status check_export_names(const module_decl *m, kiln_error *err) {
   return st;
 }
 
-kiln_status validate_const_expr(const module_decl *m, byte_range range, uint8_t expected,
+kiln_status validate_const_expr(const module_decl *m, const const_expr *e, uint8_t expected,
                                 bool *declared_refs, const char *where, kiln_error *err) {
-  reader r = reader_make(m->bytes, range.start, range.end);
-  uint8_t stack[8];
-  uint32_t depth = 0;
-  for (;;) {
-    size_t at = r.pos;
-    uint8_t op;
-    if (!read_u8(&r, &op)) return error_set(err, KILN_ERR_MALFORMED, "%s: unexpected end of constant expression", where);
-    uint8_t type = 0;
-    switch (op) {
-      case 0x0B:
-        if (depth != 1 || stack[0] != expected)
-          return error_set(err, KILN_ERR_INVALID, "%s: type mismatch in constant expression (expected one %s)", where,
-                           kiln_valtype_string((kiln_valtype)expected));
-        return KILN_OK;
-      case 0x41: { int32_t v; if (!read_s32(&r, &v)) goto bad; type = VT_I32; break; }
-      case 0x42: { int64_t v; if (!read_s64(&r, &v)) goto bad; type = VT_I64; break; }
-      case 0x43: { uint32_t v; if (!read_f32_bits(&r, &v)) goto bad; type = VT_F32; break; }
-      case 0x44: { uint64_t v; if (!read_f64_bits(&r, &v)) goto bad; type = VT_F64; break; }
-      case 0xFD: {
-        uint32_t sub;
-        uint8_t bytes[16];
-        if (!read_u32(&r, &sub)) goto bad;
-        if (sub != 12) goto not_const;
-        if (!read_fixed(&r, bytes, 16)) goto bad;
-        type = VT_V128;
-        break;
-      }
-      case 0xD0: {
-        if (!read_u8(&r, &type)) goto bad;
-        if (!is_ref(type)) return error_set(err, KILN_ERR_MALFORMED, "%s: malformed reference type", where);
-        break;
-      }
-      case 0xD2: {
-        uint32_t f;
-        if (!read_u32(&r, &f)) goto bad;
-        if (f >= m->func_count) return error_set(err, KILN_ERR_INVALID, "%s: unknown function %u", where, f);
-        if (declared_refs) declared_refs[f] = true;
-        type = VT_FUNCREF;
-        break;
-      }
-      case 0x23: {
-        uint32_t g;
-        if (!read_u32(&r, &g)) goto bad;
-        if (g >= m->global_count) return error_set(err, KILN_ERR_INVALID, "%s: unknown global %u", where, g);
-        if (g >= m->imported_global_count)
-          return error_set(err, KILN_ERR_INVALID, "%s: unknown global %u (constant expressions may only read imported globals)", where, g);
-        if (m->global_types[g].is_mutable)
-          return error_set(err, KILN_ERR_INVALID, "%s: constant expression required (global %u is mutable)", where, g);
-        type = m->global_types[g].type;
-        break;
-      }
-      default:
-      not_const:
-        return error_set(err, KILN_ERR_INVALID, "%s, offset 0x%zx: constant expression required", where, at);
-    }
-    if (depth == sizeof stack) return error_set(err, KILN_ERR_INVALID, "%s: type mismatch in constant expression", where);
-    stack[depth++] = type;
+  if (e->non_const_at)
+    return error_set(err, KILN_ERR_INVALID, "%s, offset 0x%x: constant expression required", where, e->non_const_at);
+  uint8_t type = e->type;
+  if (e->value_count == 1 && e->kind == CONST_REF_FUNC) {
+    if (e->index >= m->func_count) return error_set(err, KILN_ERR_INVALID, "%s: unknown function %u", where, e->index);
+    if (declared_refs) declared_refs[e->index] = true;
+  } else if (e->value_count == 1 && e->kind == CONST_GLOBAL_GET) {
+    uint32_t g = e->index;
+    if (g >= m->global_count) return error_set(err, KILN_ERR_INVALID, "%s: unknown global %u", where, g);
+    if (g >= m->imported_global_count)
+      return error_set(err, KILN_ERR_INVALID, "%s: unknown global %u (constant expressions may only read imported globals)", where, g);
+    if (m->global_types[g].is_mutable)
+      return error_set(err, KILN_ERR_INVALID, "%s: constant expression required (global %u is mutable)", where, g);
+    type = m->global_types[g].type;
   }
-bad:
-  return error_set(err, KILN_ERR_MALFORMED, "%s: %s", where, r.error ? r.error : "unexpected end");
+  if (e->value_count != 1 || type != expected)
+    return error_set(err, KILN_ERR_INVALID, "%s: type mismatch in constant expression (expected one %s)", where,
+                     kiln_valtype_string((kiln_valtype)expected));
+  return KILN_OK;
 }
 
 static bool func_type_ok(const module_decl *m, uint32_t type_index) { return type_index < m->type_count; }
@@ -158,7 +115,7 @@ kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_erro
 
   for (uint32_t g = 0; g < m->global_count - m->imported_global_count; g++) {
     snprintf(where, sizeof where, "global section, global %u", m->imported_global_count + g);
-    if ((st = validate_const_expr(m, m->globals[g].init, m->globals[g].type.type, declared_refs, where, err))) return st;
+    if ((st = validate_const_expr(m, &m->globals[g].init, m->globals[g].type.type, declared_refs, where, err))) return st;
   }
 
   if (m->has_start) {
@@ -177,7 +134,7 @@ kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_erro
       if (m->tables[e->table_index].elem_type != e->elem_type)
         return error_set(err, KILN_ERR_INVALID, "element section, segment %u: type mismatch between segment and table", s);
       snprintf(where, sizeof where, "element section, segment %u offset", s);
-      if ((st = validate_const_expr(m, e->offset, VT_I32, declared_refs, where, err))) return st;
+      if ((st = validate_const_expr(m, &e->offset, VT_I32, declared_refs, where, err))) return st;
     }
     for (uint32_t k = 0; k < e->count; k++) {
       if (e->func_indices) {
@@ -186,7 +143,7 @@ kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_erro
         declared_refs[e->func_indices[k]] = true;
       } else {
         snprintf(where, sizeof where, "element section, segment %u, element %u", s, k);
-        if ((st = validate_const_expr(m, e->exprs[k], e->elem_type, declared_refs, where, err))) return st;
+        if ((st = validate_const_expr(m, &e->exprs[k], e->elem_type, declared_refs, where, err))) return st;
       }
     }
   }
@@ -197,7 +154,7 @@ kiln_status validate_module(const module_decl *m, bool *declared_refs, kiln_erro
     if (d->memory_index >= m->memory_count)
       return error_set(err, KILN_ERR_INVALID, "data section, segment %u: unknown memory %u", s, d->memory_index);
     snprintf(where, sizeof where, "data section, segment %u offset", s);
-    if ((st = validate_const_expr(m, d->offset, VT_I32, declared_refs, where, err))) return st;
+    if ((st = validate_const_expr(m, &d->offset, VT_I32, declared_refs, where, err))) return st;
   }
   return KILN_OK;
 }

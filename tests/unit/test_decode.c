@@ -206,6 +206,15 @@ static bool range_is(const module_decl *m, byte_range r, const uint8_t *want, si
 }
 #define RANGE_IS(m, r, ...) range_is((m), (r), BYTES(__VA_ARGS__))
 
+/* A decoded constant expression of one instruction: its kind, and its type and value
+ * (CONST_VALUE) or its index (global.get, ref.func). */
+static bool const_is(const const_expr *e, uint8_t kind, uint8_t type, uint64_t value) {
+  if (e->value_count != 1 || e->non_const_at || e->kind != kind) return false;
+  return kind == CONST_VALUE ? e->type == type && e->bits[0] == value : e->index == value;
+}
+#define I32_IS(e, v) const_is(&(e), CONST_VALUE, VT_I32, (v))
+#define REF_FUNC_IS(e, f) const_is(&(e), CONST_REF_FUNC, 0, (f))
+
 /* ---------------------------------------------------------------- module tests */
 
 static void test_minimal(void) {
@@ -392,16 +401,18 @@ static void test_globals_and_const_exprs(void) {
                 0x6f, 0x00, 0xd0, 0x6f, 0x0b)) {                                 /* ref.null extern */
     CHECK(m.global_count == 9 && m.imported_global_count == 0 && m.globals);
     CHECK(m.globals[0].type.type == VT_I32 && !m.globals[0].type.is_mutable);
-    CHECK(RANGE_IS(&m, m.globals[0].init, 0x41, 0x80, 0x80, 0x80, 0x80, 0x78, 0x0b));
+    CHECK(const_is(&m.globals[0].init, CONST_VALUE, VT_I32, 0x80000000u));
     CHECK(m.globals[1].type.type == VT_I64 && m.globals[1].type.is_mutable && m.global_types[1].is_mutable);
-    CHECK(RANGE_IS(&m, m.globals[1].init, 0x42, 0x7f, 0x0b));
-    CHECK(RANGE_IS(&m, m.globals[2].init, 0x43, 0x00, 0x00, 0x80, 0x3f, 0x0b));
-    CHECK(m.globals[3].init.end - m.globals[3].init.start == 10);
-    CHECK(m.globals[4].type.type == VT_V128 && m.globals[4].init.end - m.globals[4].init.start == 19);
-    CHECK(RANGE_IS(&m, m.globals[5].init, 0xd0, 0x70, 0x0b));
-    CHECK(RANGE_IS(&m, m.globals[6].init, 0xd2, 0x00, 0x0b));
-    CHECK(RANGE_IS(&m, m.globals[7].init, 0x23, 0x00, 0x41, 0x02, 0x6a, 0x0b));
-    CHECK(m.global_types[8].type == VT_EXTERNREF);
+    CHECK(const_is(&m.globals[1].init, CONST_VALUE, VT_I64, UINT64_MAX));
+    CHECK(const_is(&m.globals[2].init, CONST_VALUE, VT_F32, 0x3f800000u));
+    CHECK(const_is(&m.globals[3].init, CONST_VALUE, VT_F64, 0x3ff0000000000000u));
+    CHECK(m.globals[4].type.type == VT_V128 && const_is(&m.globals[4].init, CONST_VALUE, VT_V128, 0x0807060504030201u) &&
+          m.globals[4].init.bits[1] == 0x100f0e0d0c0b0a09u);
+    CHECK(const_is(&m.globals[5].init, CONST_VALUE, VT_FUNCREF, 0));
+    CHECK(REF_FUNC_IS(m.globals[6].init, 0));
+    CHECK(m.globals[7].init.kind == CONST_GLOBAL_GET && m.globals[7].init.index == 0 &&
+          m.globals[7].init.value_count == 2 && m.globals[7].init.non_const_at != 0);
+    CHECK(m.global_types[8].type == VT_EXTERNREF && const_is(&m.globals[8].init, CONST_VALUE, VT_EXTERNREF, 0));
     module_decl_free(&m);
   }
   /* a global with an imported global before it */
@@ -463,21 +474,21 @@ static void test_elements(void) {
                 0x07, 0x70, 0x01, 0xd2, 0x02, 0x0b)) {                      /* 7: declarative funcref */
     CHECK(m.elem_count == 8);
     const elem_segment *e = m.elems;
-    CHECK(e[0].mode == SEG_ACTIVE && e[0].table_index == 0 && RANGE_IS(&m, e[0].offset, 0x41, 0x01, 0x0b));
+    CHECK(e[0].mode == SEG_ACTIVE && e[0].table_index == 0 && I32_IS(e[0].offset, 1));
     CHECK(e[0].elem_type == VT_FUNCREF && e[0].count == 2 && e[0].func_indices && !e[0].exprs);
     CHECK(e[0].func_indices[0] == 0 && e[0].func_indices[1] == 1);
     CHECK(e[1].mode == SEG_PASSIVE && e[1].elem_type == VT_FUNCREF && e[1].count == 1 && e[1].func_indices[0] == 2);
-    CHECK(e[2].mode == SEG_ACTIVE && e[2].table_index == 3 && RANGE_IS(&m, e[2].offset, 0x41, 0x02, 0x0b));
+    CHECK(e[2].mode == SEG_ACTIVE && e[2].table_index == 3 && I32_IS(e[2].offset, 2));
     CHECK(e[2].count == 1 && e[2].func_indices[0] == 3);
     CHECK(e[3].mode == SEG_DECLARATIVE && e[3].count == 0 && !e[3].func_indices && !e[3].exprs);
     CHECK(e[4].mode == SEG_ACTIVE && e[4].table_index == 0 && e[4].elem_type == VT_FUNCREF);
     CHECK(e[4].count == 2 && e[4].exprs && !e[4].func_indices);
-    CHECK(RANGE_IS(&m, e[4].exprs[0], 0xd2, 0x00, 0x0b) && RANGE_IS(&m, e[4].exprs[1], 0xd0, 0x70, 0x0b));
+    CHECK(REF_FUNC_IS(e[4].exprs[0], 0) && const_is(&e[4].exprs[1], CONST_VALUE, VT_FUNCREF, 0));
     CHECK(e[5].mode == SEG_PASSIVE && e[5].elem_type == VT_EXTERNREF && e[5].count == 1);
-    CHECK(RANGE_IS(&m, e[5].exprs[0], 0xd0, 0x6f, 0x0b));
-    CHECK(e[6].mode == SEG_ACTIVE && e[6].table_index == 1 && RANGE_IS(&m, e[6].offset, 0x41, 0x06, 0x0b));
-    CHECK(e[6].elem_type == VT_FUNCREF && RANGE_IS(&m, e[6].exprs[0], 0xd2, 0x01, 0x0b));
-    CHECK(e[7].mode == SEG_DECLARATIVE && e[7].count == 1 && RANGE_IS(&m, e[7].exprs[0], 0xd2, 0x02, 0x0b));
+    CHECK(const_is(&e[5].exprs[0], CONST_VALUE, VT_EXTERNREF, 0));
+    CHECK(e[6].mode == SEG_ACTIVE && e[6].table_index == 1 && I32_IS(e[6].offset, 6));
+    CHECK(e[6].elem_type == VT_FUNCREF && REF_FUNC_IS(e[6].exprs[0], 1));
+    CHECK(e[7].mode == SEG_DECLARATIVE && e[7].count == 1 && REF_FUNC_IS(e[7].exprs[0], 2));
     module_decl_free(&m);
   }
   MALFORMED("malformed elements segment kind", "element section, offset 0xb", HDR, 0x09, 0x04, 0x01, 0x08, 0x00, 0x00);
@@ -497,7 +508,7 @@ static void test_data(void) {
                 0x02, 0x01, 0x41, 0x00, 0x0b, 0x03, 1, 2, 3)) { /* active memory 1 */
     CHECK(m.has_data_count && m.data_count == 3 && m.data_segment_count == 3);
     CHECK(m.datas[0].mode == SEG_ACTIVE && m.datas[0].memory_index == 0);
-    CHECK(RANGE_IS(&m, m.datas[0].offset, 0x41, 0x08, 0x0b) && RANGE_IS(&m, m.datas[0].bytes, 'h', 'i'));
+    CHECK(I32_IS(m.datas[0].offset, 8) && RANGE_IS(&m, m.datas[0].bytes, 'h', 'i'));
     CHECK(m.datas[1].mode == SEG_PASSIVE && m.datas[1].bytes.start == m.datas[1].bytes.end);
     CHECK(m.datas[2].mode == SEG_ACTIVE && m.datas[2].memory_index == 1 && RANGE_IS(&m, m.datas[2].bytes, 1, 2, 3));
     module_decl_free(&m);
