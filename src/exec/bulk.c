@@ -67,12 +67,8 @@ kiln_trap_kind bulk_table_fill(kiln_instance *inst, uint32_t table, uint32_t i, 
 kiln_trap_kind bulk_table_grow(kiln_instance *inst, uint32_t table, void *init, uint32_t delta,
                                uint32_t *result, int64_t *fuel) {
   kiln_table *t = inst->tables[table];
-  kiln_val v;
-  v.type = (kiln_valtype)t->elem_type;
-  v.of.i64 = 0;
-  v.of.funcref = init;
   uint32_t old;
-  kiln_status st = kiln_table_grow(t, delta, v, &old);
+  kiln_status st = table_grow(t, delta, init, &old);
   *result = st == KILN_OK ? old : 0xFFFFFFFFu;
   if (st == KILN_OK && !charge_bytes(fuel, (uint64_t)delta * sizeof(void *))) return KILN_TRAP_OUT_OF_FUEL;
   return KILN_TRAP_NONE;

@@ -118,7 +118,7 @@ static void add_frame(kiln_error *err, const kiln_instance *inst, const compiled
   kiln_frame *f = &err->backtrace[err->frame_count++];
   f->func_index = fn->func_index;
   f->code_offset = wasm_offset_of(fn, pc);
-  const char *name = kiln_instance_func_name(inst, fn->func_index);
+  const char *name = instance_func_name(inst, fn->func_index);
   snprintf(f->name, sizeof f->name, "%s", name);
 }
 
@@ -672,7 +672,7 @@ L_memory_size:
   NEXT();
 L_memory_grow: {
   uint64_t old;
-  kiln_status st = kiln_memory_grow(inst->memory, GET_I32(pc[2]), &old);
+  kiln_status st = memory_grow(inst->memory, GET_I32(pc[2]), &old);
   PUT_I32(pc[1], st == KILN_OK ? (u32)old : 0xFFFFFFFFu);
   RELOAD_MEMORY();
   pc += 3;

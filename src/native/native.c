@@ -277,7 +277,7 @@ static void helper_call_slow(kiln_instance *vm, kiln_func *f, uint64_t *slots) {
 
 static uint32_t helper_memory_grow(kiln_instance *vm, uint32_t delta) {
   uint64_t old;
-  kiln_status st = kiln_memory_grow(vm->memory, delta, &old);
+  kiln_status st = memory_grow(vm->memory, delta, &old);
   return st == KILN_OK ? (uint32_t)old : 0xFFFFFFFFu;
 }
 

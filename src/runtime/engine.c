@@ -1,10 +1,10 @@
-/* engine.c - engine configuration and the registry of canonical function types. */
+/* engine.c - engines: their configuration and the registry of canonical function types. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime.h"
 
-void kiln_config_init(kiln_config *config) {
+void engine_config_defaults(kiln_config *config) {
   memset(config, 0, sizeof *config);
   config->max_memory_bytes = 65536ull * KILN_PAGE_SIZE;
   config->max_table_elements = 10000000;
@@ -12,10 +12,10 @@ void kiln_config_init(kiln_config *config) {
   config->value_stack_bytes = 8u << 20;
 }
 
-kiln_engine *kiln_engine_new(const kiln_config *config) {
+kiln_engine *engine_create(const kiln_config *config) {
   kiln_engine *e = calloc(1, sizeof *e);
   if (!e) return NULL;
-  kiln_config_init(&e->config);
+  engine_config_defaults(&e->config);
   if (config) {
     if (config->max_memory_bytes && config->max_memory_bytes < e->config.max_memory_bytes)
       e->config.max_memory_bytes = config->max_memory_bytes;
@@ -32,8 +32,7 @@ kiln_engine *kiln_engine_new(const kiln_config *config) {
   return e;
 }
 
-void kiln_engine_free(kiln_engine *engine) {
-  if (!engine) return;
+void engine_destroy(kiln_engine *engine) {
   memory_pool_drain(engine);
   pthread_mutex_destroy(&engine->memories.lock);
   for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);

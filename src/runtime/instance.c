@@ -91,13 +91,9 @@ static kiln_status link_import(kiln_instance *inst, const import_desc *im, uint3
 
 static kiln_status nomem(kiln_error *err) { return error_set(err, KILN_ERR_NOMEM, "out of memory while instantiating"); }
 
-kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_import *imports, size_t import_count,
-                             kiln_instance **out, kiln_error *err) {
-  kiln_error scratch;
-  if (!err) err = &scratch;
+kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_import *imports, size_t import_count,
+                            kiln_instance **out, kiln_error *err) {
   *out = NULL;
-  if (!store || !module) return error_set(err, KILN_ERR_ARGUMENT, "kiln_instantiate: no store or module");
-  if (import_count && !imports) return error_set(err, KILN_ERR_ARGUMENT, "kiln_instantiate: imports is NULL");
   const module_decl *m = &module->decl;
   kiln_instance *inst = calloc(1, sizeof *inst);
   if (!inst) return nomem(err);
@@ -253,39 +249,14 @@ kiln_status kiln_instantiate(kiln_store *store, kiln_module *module, const kiln_
     inst->data_sizes[s] = 0;
   }
   if (m->has_start) {
-    st = kiln_func_call(store, inst->funcs[m->start_func], NULL, 0, NULL, 0, err);
+    st = store_call(store, inst->funcs[m->start_func], err);
     if (st) return st;
   }
   *out = inst;
   return KILN_OK;
 }
 
-kiln_status kiln_instance_export(kiln_instance *instance, const char *name, kiln_extern *out) {
-  return kiln_instance_export_n(instance, name, strlen(name), out);
-}
-
-kiln_status kiln_instance_export_n(kiln_instance *instance, const char *name, size_t len, kiln_extern *out) {
-  const module_decl *m = &instance->module->decl;
-  for (uint32_t i = 0; i < m->export_count; i++)
-    if (m->exports[i].name_len == len && memcmp(m->exports[i].name, name, len) == 0) {
-      *out = instance->exports[i];
-      return KILN_OK;
-    }
-  return KILN_ERR_NOT_FOUND;
-}
-
-uint32_t kiln_instance_export_count(const kiln_instance *instance) { return instance->module->decl.export_count; }
-
-kiln_status kiln_instance_export_at(kiln_instance *instance, uint32_t i, const char **name, kiln_extern *out) {
-  if (i >= instance->module->decl.export_count) return KILN_ERR_ARGUMENT;
-  if (name) *name = instance->module->decl.exports[i].name;
-  if (out) *out = instance->exports[i];
-  return KILN_OK;
-}
-
-const kiln_module *kiln_instance_module(const kiln_instance *instance) { return instance->module; }
-
-const char *kiln_instance_func_name(const kiln_instance *instance, uint32_t func_index) {
+const char *instance_func_name(const kiln_instance *instance, uint32_t func_index) {
   if (!instance) return "";
   const module_decl *m = &instance->module->decl;
   if (!m->func_names || func_index >= m->func_count || !m->func_names[func_index]) return "";

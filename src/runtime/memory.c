@@ -1,7 +1,5 @@
-/* memory.c - linear memories (a virtual-memory reservation that grows in place), tables and
- * globals. */
+/* memory.c - linear memories (a virtual-memory reservation that grows in place) and tables. */
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #include "base/error.h"
@@ -84,7 +82,7 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
   m->base = p;
   m->size = 0;
   uint64_t old;
-  if (limits.min && kiln_memory_grow(m, limits.min, &old) != KILN_OK) {
+  if (limits.min && memory_grow(m, limits.min, &old) != KILN_OK) {
     unreserve(engine, m->base, m->reserved, 0);
     free(m);
     error_set(err, KILN_ERR_NOMEM, "cannot commit %llu pages of memory", (unsigned long long)limits.min);
@@ -99,8 +97,7 @@ void memory_destroy(kiln_memory *m) {
   free(m);
 }
 
-kiln_status kiln_memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages) {
-  if (!memory) return KILN_ERR_ARGUMENT;
+kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages) {
   uint64_t pages = memory->size / KILN_PAGE_SIZE;
   if (old_pages) *old_pages = pages;
   if (delta == 0) return KILN_OK;
@@ -109,14 +106,6 @@ kiln_status kiln_memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_
     return KILN_ERR_NOMEM;
   memory->size += delta * KILN_PAGE_SIZE;
   return KILN_OK;
-}
-
-uint8_t *kiln_memory_data(kiln_memory *memory) { return memory->base; }
-uint64_t kiln_memory_size(const kiln_memory *memory) { return memory->size; }
-kiln_limits kiln_memory_limits(const kiln_memory *memory) {
-  kiln_limits l = memory->limits;
-  l.min = memory->size / KILN_PAGE_SIZE;
-  return l;
 }
 
 /* ------------------------------------------------------------------ tables */
@@ -150,58 +139,14 @@ void table_destroy(kiln_table *t) {
   free(t);
 }
 
-uint32_t kiln_table_size(const kiln_table *table) { return table->size; }
-kiln_valtype kiln_table_elem_type(const kiln_table *table) { return (kiln_valtype)table->elem_type; }
-kiln_limits kiln_table_limits(const kiln_table *table) {
-  kiln_limits l = table->limits;
-  l.min = table->size;
-  return l;
-}
-
-static bool ref_matches(const kiln_table *t, kiln_val v) { return (uint8_t)v.type == t->elem_type; }
-
-kiln_status kiln_table_get(const kiln_table *table, uint32_t index, kiln_val *out) {
-  if (index >= table->size) return KILN_ERR_ARGUMENT;
-  out->type = (kiln_valtype)table->elem_type;
-  out->of.i64 = 0;
-  out->of.externref = table->elems[index];
-  return KILN_OK;
-}
-
-kiln_status kiln_table_set(kiln_table *table, uint32_t index, kiln_val value) {
-  if (index >= table->size || !ref_matches(table, value)) return KILN_ERR_ARGUMENT;
-  table->elems[index] = value.of.externref;
-  return KILN_OK;
-}
-
-kiln_status kiln_table_grow(kiln_table *table, uint32_t delta, kiln_val init, uint32_t *old_size) {
+kiln_status table_grow(kiln_table *table, uint32_t delta, void *init, uint32_t *old_size) {
   if (old_size) *old_size = table->size;
-  if (!ref_matches(table, init)) return KILN_ERR_ARGUMENT;
   if ((uint64_t)table->size + delta > table->max) return KILN_ERR_LIMIT;
   if (delta == 0) return KILN_OK;
   void **n = realloc(table->elems, ((size_t)table->size + delta) * sizeof(void *));
   if (!n) return KILN_ERR_NOMEM;
-  for (uint32_t i = 0; i < delta; i++) n[table->size + i] = init.of.externref;
+  for (uint32_t i = 0; i < delta; i++) n[table->size + i] = init;
   table->elems = n;
   table->size += delta;
   return KILN_OK;
 }
-
-/* ------------------------------------------------------------------ globals */
-
-kiln_val kiln_global_get(const kiln_global *global) {
-  kiln_val v;
-  v.type = (kiln_valtype)global->type;
-  memset(&v.of, 0, sizeof v.of);
-  memcpy(&v.of, global->value, global->type == VT_V128 ? 16 : 8);
-  return v;
-}
-
-kiln_status kiln_global_set(kiln_global *global, kiln_val value) {
-  if (!global->is_mutable || (uint8_t)value.type != global->type) return KILN_ERR_ARGUMENT;
-  memcpy(global->value, &value.of, global->type == VT_V128 ? 16 : 8);
-  return KILN_OK;
-}
-
-kiln_valtype kiln_global_type(const kiln_global *global) { return (kiln_valtype)global->type; }
-bool kiln_global_mutable(const kiln_global *global) { return global->is_mutable; }

@@ -1,5 +1,5 @@
-/* module.c - kiln_module: decode, validate and compile a binary once; describe its imports,
- * exports and custom sections. */
+/* module.c - modules: decode, validate and compile a binary once; the kiln_externtype of an
+ * import or export. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +113,8 @@ static kiln_status compile_native(kiln_module *m, kiln_error *err) {
   return st;
 }
 
-void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats) {
+void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   memset(stats, 0, sizeof *stats);
-  if (!module) return;
   stats->tier = module->native ? KILN_TIER_COMPILED : KILN_TIER_INTERP;
   stats->functions = module->decl.body_count;
   if (module->native) native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes);
@@ -125,12 +124,9 @@ void module_release(kiln_module *m) {
   if (m && atomic_fetch_sub(&m->refcount, 1) == 1) module_destroy(m);
 }
 
-void kiln_module_free(kiln_module *module) { module_release(module); }
-
-kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
-                            kiln_error *err) {
+kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
+                          kiln_error *err) {
   *out = NULL;
-  if (!engine || (!bytes && size)) return error_set(err, KILN_ERR_ARGUMENT, "kiln_module_new: no engine or no bytes");
   kiln_module *m = calloc(1, sizeof *m);
   if (!m) return error_set(err, KILN_ERR_NOMEM, "out of memory");
   m->engine = engine;
@@ -172,7 +168,7 @@ fail:
   return st;
 }
 
-static void describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_externtype *t) {
+void module_describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_externtype *t) {
   const module_decl *d = &m->decl;
   memset(t, 0, sizeof *t);
   t->kind = (kiln_externkind)kind;
@@ -225,41 +221,3 @@ kiln_functype module_functype(const kiln_module *m, uint32_t type_index) {
   return t;
 }
 
-uint32_t kiln_module_import_count(const kiln_module *module) { return module->decl.import_count; }
-
-kiln_status kiln_module_import(const kiln_module *module, uint32_t i, const char **module_name,
-                               const char **field_name, kiln_externtype *type) {
-  if (i >= module->decl.import_count) return KILN_ERR_ARGUMENT;
-  const import_desc *im = &module->decl.imports[i];
-  if (module_name) *module_name = im->module;
-  if (field_name) *field_name = im->name;
-  if (type) {
-    /* the index of this import within its kind's space */
-    uint32_t idx = 0;
-    for (uint32_t k = 0; k < i; k++) idx += module->decl.imports[k].kind == im->kind;
-    describe(module, im->kind, idx, type);
-  }
-  return KILN_OK;
-}
-
-uint32_t kiln_module_export_count(const kiln_module *module) { return module->decl.export_count; }
-
-kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char **name, kiln_externtype *type) {
-  if (i >= module->decl.export_count) return KILN_ERR_ARGUMENT;
-  const export_desc *e = &module->decl.exports[i];
-  if (name) *name = e->name;
-  if (type) describe(module, e->kind, e->index, type);
-  return KILN_OK;
-}
-
-uint32_t kiln_module_custom_section_count(const kiln_module *module) { return module->decl.custom_count; }
-
-kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, const char **name,
-                                       const uint8_t **data, size_t *size) {
-  if (i >= module->decl.custom_count) return KILN_ERR_ARGUMENT;
-  const custom_section *c = &module->decl.customs[i];
-  if (name) *name = c->name;
-  if (data) *data = module->decl.bytes + c->contents.start;
-  if (size) *size = c->contents.end - c->contents.start;
-  return KILN_OK;
-}

@@ -226,18 +226,61 @@ const void *const *interp_handlers(void);
 
 bool object_list_push(object_list *l, void *item);
 
-/* Constructors and destructors behind the public ones (memory.c, instance.c, module.c). */
-/* cap_pages: the store's limit on a memory's size (0: the engine's). */
-kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err);
-void memory_destroy(kiln_memory *m);
-kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
-void table_destroy(kiln_table *t);
-void instance_destroy(kiln_instance *inst);
+/* The objects behind the public functions of src/api/, which check the arguments first. */
+
+/* engine.c */
+void engine_config_defaults(kiln_config *config);
+kiln_engine *engine_create(const kiln_config *config); /* config may be NULL */
+void engine_destroy(kiln_engine *engine);
+
+/* module.c: decode, validate and compile bytes (engine set; bytes set unless size is 0). */
+kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
+                          kiln_error *err);
 void module_release(kiln_module *m);
+/* How the module runs: its tier, functions and native code. */
+void module_stats(const kiln_module *module, kiln_module_stats *stats);
 /* The kiln_functype of the module's type `type_index` (arrays owned by the module). */
 kiln_functype module_functype(const kiln_module *m, uint32_t type_index);
+/* The type of item `index` of the index space of `kind` (KILN_EXTERN_*). */
+void module_describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_externtype *t);
+
+/* instance.c: instantiate module in store (imports set when import_count > 0). */
+kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_import *imports, size_t import_count,
+                            kiln_instance **out, kiln_error *err);
+void instance_destroy(kiln_instance *inst);
+/* The name section's name of a function, or "" (also for no instance). */
+const char *instance_func_name(const kiln_instance *instance, uint32_t func_index);
+
+/* store.c: stores, the objects they own, and calls into them. */
+kiln_store *store_create(kiln_engine *engine);
+void store_destroy(kiln_store *store);
+kiln_memory *store_add_memory(kiln_store *store, kiln_limits limits, kiln_error *err);
+/* elem_type, init and limits already checked. */
+kiln_table *store_add_table(kiln_store *store, kiln_valtype elem_type, kiln_limits limits, kiln_val init,
+                            kiln_error *err);
+/* value.type == type. */
+kiln_global *store_add_global(kiln_store *store, kiln_valtype type, bool is_mutable, kiln_val value);
+/* type's value types already checked. */
+kiln_func *store_add_host_func(kiln_store *store, const kiln_functype *type, kiln_host_callback callback,
+                               void *user_data, void (*finalizer)(void *));
+/* Where a call of type t takes its params and leaves its results (store->stack_top), or NULL
+ * when the value stack has no room for them. */
+uint64_t *store_call_slots(kiln_store *store, const functype *t);
+/* Run func with its params already in store_call_slots (stack_top, which it restores); the
+ * results are left there. Checks the nesting of calls made from host callbacks. err may be NULL. */
+kiln_status store_call(kiln_store *store, kiln_func *func, kiln_error *err);
+
+/* memory.c: memories and tables. cap_pages: the store's limit on a memory's size (0: the engine's). */
+kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err);
+void memory_destroy(kiln_memory *m);
+/* Grow by delta pages in place; KILN_ERR_LIMIT beyond the maximum. */
+kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages);
 /* Give back every cached memory reservation (engine teardown). */
 void memory_pool_drain(kiln_engine *engine);
+kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
+void table_destroy(kiln_table *t);
+/* Grow by delta elements set to init (a reference of the table's type). */
+kiln_status table_grow(kiln_table *table, uint32_t delta, void *init, uint32_t *old_size);
 
 /* The vmctx offsets that compiled code uses are the structs' offsets. */
 _Static_assert(offsetof(kiln_instance, memory) == VM_MEMORY, "vmctx");

@@ -1,0 +1,62 @@
+/* module.c - the public module functions: compiling a binary, its imports, exports and
+ * custom sections. */
+#include <string.h>
+
+#include "base/error.h"
+#include "runtime/runtime.h"
+
+kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
+                            kiln_error *err) {
+  *out = NULL;
+  if (!engine || (!bytes && size)) return error_set(err, KILN_ERR_ARGUMENT, "kiln_module_new: no engine or no bytes");
+  return module_create(engine, bytes, size, out, err);
+}
+
+void kiln_module_free(kiln_module *module) { module_release(module); }
+
+void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats) {
+  if (module) {
+    module_stats(module, stats);
+  } else {
+    memset(stats, 0, sizeof *stats);
+  }
+}
+
+uint32_t kiln_module_import_count(const kiln_module *module) { return module->decl.import_count; }
+
+kiln_status kiln_module_import(const kiln_module *module, uint32_t i, const char **module_name,
+                               const char **field_name, kiln_externtype *type) {
+  if (i >= module->decl.import_count) return KILN_ERR_ARGUMENT;
+  const import_desc *im = &module->decl.imports[i];
+  if (module_name) *module_name = im->module;
+  if (field_name) *field_name = im->name;
+  if (type) {
+    /* the index of this import within its kind's space */
+    uint32_t idx = 0;
+    for (uint32_t k = 0; k < i; k++) idx += module->decl.imports[k].kind == im->kind;
+    module_describe(module, im->kind, idx, type);
+  }
+  return KILN_OK;
+}
+
+uint32_t kiln_module_export_count(const kiln_module *module) { return module->decl.export_count; }
+
+kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char **name, kiln_externtype *type) {
+  if (i >= module->decl.export_count) return KILN_ERR_ARGUMENT;
+  const export_desc *e = &module->decl.exports[i];
+  if (name) *name = e->name;
+  if (type) module_describe(module, e->kind, e->index, type);
+  return KILN_OK;
+}
+
+uint32_t kiln_module_custom_section_count(const kiln_module *module) { return module->decl.custom_count; }
+
+kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, const char **name,
+                                       const uint8_t **data, size_t *size) {
+  if (i >= module->decl.custom_count) return KILN_ERR_ARGUMENT;
+  const custom_section *c = &module->decl.customs[i];
+  if (name) *name = c->name;
+  if (data) *data = module->decl.bytes + c->contents.start;
+  if (size) *size = c->contents.end - c->contents.start;
+  return KILN_OK;
+}

@@ -1,0 +1,31 @@
+/* store.c - the public store functions: stores, their limits, interruption and fuel. */
+#include "runtime/runtime.h"
+
+kiln_store *kiln_store_new(kiln_engine *engine) { return engine ? store_create(engine) : NULL; }
+
+void kiln_store_free(kiln_store *store) {
+  if (store) store_destroy(store);
+}
+
+void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes) {
+  store->memory_limit_pages = max_bytes / KILN_PAGE_SIZE;
+  if (max_bytes && !store->memory_limit_pages) store->memory_limit_pages = 1;
+}
+
+void kiln_store_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 1); }
+
+void kiln_store_clear_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 0); }
+
+bool kiln_store_interrupt_pending(const kiln_store *store) {
+  return atomic_load(&((kiln_store *)store)->interrupt) != 0;
+}
+
+void kiln_store_set_fuel(kiln_store *store, uint64_t fuel) {
+  store->fuel_limited = fuel != UINT64_MAX;
+  store->fuel = fuel >= (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+}
+
+uint64_t kiln_store_fuel(const kiln_store *store) {
+  if (!store->fuel_limited) return UINT64_MAX;
+  return store->fuel < 0 ? 0 : (uint64_t)store->fuel;
+}
