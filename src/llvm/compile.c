@@ -111,6 +111,18 @@ LLVMTypeRef lm_valtype(const lmod *lm, uint8_t t) {
   }
 }
 
+LLVMTypeRef lm_result_type(const lmod *lm, uint8_t t) {
+  return t == VT_F32 ? lm->i32 : t == VT_F64 ? lm->i64 : lm_valtype(lm, t);
+}
+
+LLVMValueRef lm_result_pack(const lmod *lm, LLVMBuilderRef b, LLVMValueRef v, uint8_t t) {
+  return t == VT_F32 || t == VT_F64 ? LLVMBuildBitCast(b, v, lm_result_type(lm, t), "") : v;
+}
+
+LLVMValueRef lm_result_unpack(const lmod *lm, LLVMBuilderRef b, LLVMValueRef v, uint8_t t) {
+  return t == VT_F32 || t == VT_F64 ? LLVMBuildBitCast(b, v, lm_valtype(lm, t), "") : v;
+}
+
 bool lf_push(lfunc *f, LLVMValueRef v, uint8_t type) {
   if (f->sp == f->stack_cap) {
     uint32_t cap = f->stack_cap ? f->stack_cap * 2 : 64;
@@ -262,7 +274,7 @@ static LLVMTypeRef native_type(lmod *lm, const functype *t) {
     ret = lm_valtype(lm, t->types[t->param_count]);
   } else {
     LLVMTypeRef rs[t->result_count];
-    for (uint32_t i = 0; i < t->result_count; i++) rs[i] = lm_valtype(lm, t->types[t->param_count + i]);
+    for (uint32_t i = 0; i < t->result_count; i++) rs[i] = lm_result_type(lm, t->types[t->param_count + i]);
     ret = LLVMStructTypeInContext(lm->ctx, rs, t->result_count, false);
   }
   LLVMTypeRef ft = LLVMFunctionType(ret, params, np, false);
@@ -437,7 +449,8 @@ static void emit_entry(lmod *lm, uint32_t defined, const functype *t) {
   free(args);
   slot = 0;
   for (uint32_t i = 0; i < t->result_count; i++) {
-    LLVMValueRef v = t->result_count == 1 ? r : LLVMBuildExtractValue(b, r, i, "");
+    uint8_t ty = t->types[t->param_count + i];
+    LLVMValueRef v = t->result_count == 1 ? r : lm_result_unpack(lm, b, LLVMBuildExtractValue(b, r, i, ""), ty);
     LLVMValueRef off = LLVMConstInt(lm->i64, 8 * slot, false);
     LLVMValueRef p = LLVMBuildGEP2(b, lm->i8, slots, &off, 1, "");
     LLVMSetAlignment(LLVMBuildStore(b, v, p), 8);

@@ -158,7 +158,7 @@ static bool emit_end(lfunc *f, const func_instr *in) {
       LLVMValueRef agg = LLVMGetUndef(LLVMGetReturnType(LLVMGlobalGetValueType(f->fn)));
       for (uint32_t k = 0; k < t->result_count; k++) {
         LLVMValueRef v = LLVMBuildLoad2(f->b, lm_valtype(f->lm, c->results[k]), c->vars[k], "");
-        agg = LLVMBuildInsertValue(f->b, agg, v, k, "");
+        agg = LLVMBuildInsertValue(f->b, agg, lm_result_pack(f->lm, f->b, v, c->results[k]), k, "");
       }
       LLVMBuildRet(f->b, agg);
     }
@@ -210,8 +210,9 @@ static LLVMValueRef *pop_args(lfunc *f, const functype *t) {
 
 static bool push_results(lfunc *f, const functype *t, LLVMValueRef r) {
   for (uint32_t k = 0; k < t->result_count; k++) {
-    LLVMValueRef v = t->result_count == 1 ? r : LLVMBuildExtractValue(f->b, r, k, "");
-    if (!lf_push(f, v, t->types[t->param_count + k])) return false;
+    uint8_t ty = t->types[t->param_count + k];
+    LLVMValueRef v = t->result_count == 1 ? r : lm_result_unpack(f->lm, f->b, LLVMBuildExtractValue(f->b, r, k, ""), ty);
+    if (!lf_push(f, v, ty)) return false;
   }
   return true;
 }
@@ -255,7 +256,7 @@ static bool call_func_value(lfunc *f, LLVMValueRef callee, uint32_t type_index, 
       LLVMValueRef p = lf_gep(f, slots, lf_const_i64(f, 8 * slot));
       LLVMValueRef v = LLVMBuildLoad2(f->b, lm_valtype(lm, ty), p, "");
       LLVMSetAlignment(v, 8);
-      rs = t->result_count == 1 ? v : LLVMBuildInsertValue(f->b, rs, v, k, "");
+      rs = t->result_count == 1 ? v : LLVMBuildInsertValue(f->b, rs, lm_result_pack(lm, f->b, v, ty), k, "");
       slot += valtype_slots(ty);
     }
   }

@@ -78,6 +78,12 @@ bool lf_fail(lfunc *f, kiln_status status, const char *format, ...)
 #endif
     ;
 LLVMTypeRef lm_valtype(const lmod *lm, uint8_t t);
+/* A multi-value function returns a struct whose float members are integers of their width:
+ * x86-64 returns a third float or double in x87 st(0), and its load quiets a signalling NaN.
+ * lm_result_type is a member's type; result_pack/result_unpack convert a value to and from it. */
+LLVMTypeRef lm_result_type(const lmod *lm, uint8_t t);
+LLVMValueRef lm_result_pack(const lmod *lm, LLVMBuilderRef b, LLVMValueRef v, uint8_t t);
+LLVMValueRef lm_result_unpack(const lmod *lm, LLVMBuilderRef b, LLVMValueRef v, uint8_t t);
 bool lf_push(lfunc *f, LLVMValueRef v, uint8_t type);
 lval lf_pop(lfunc *f);
 LLVMValueRef lf_alloca(lfunc *f, LLVMTypeRef t, const char *name);
