@@ -51,6 +51,9 @@
 #define interp_call kiln__interp_call
 #define interp_call_host kiln__interp_call_host
 #define interp_handlers kiln__interp_handlers
+#define lm_result_pack kiln__lm_result_pack
+#define lm_result_type kiln__lm_result_type
+#define lm_result_unpack kiln__lm_result_unpack
 #define lf_alloca kiln__lf_alloca
 #define lf_call_helper kiln__lf_call_helper
 #define lf_call_vm_helper kiln__lf_call_vm_helper
