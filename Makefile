@@ -78,7 +78,9 @@ bench: build
 	KILN=$(CURDIR)/build/kiln node examples/crates/bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/crates.txt
 
 # libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME
-# with fuzz/NAME.dict (or fuzz/wasm.dict when it has none).
+# with fuzz/NAME.dict (or fuzz/wasm.dict when it has none). fuzz_diff (compiled tier against
+# interpreter; built with the LLVM tier only) starts from valid modules that
+# scripts/diff_fuzz.sh makes with wasm-opt -ttf when its corpus is empty.
 fuzz: deps
 	@if [ -z "$(FUZZ_CC)" ]; then echo "make fuzz needs clang-19 or clang" >&2; exit 1; fi
 	$(call configure,build-fuzz,RelWithDebInfo,-DKILN_FUZZ=ON -DCMAKE_C_COMPILER=$(FUZZ_CC) "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g")
@@ -87,10 +89,18 @@ fuzz: deps
 	for source in fuzz/*.c; do \
 	  [ -f "$$source" ] || continue; \
 	  found=1; name=$$(basename "$$source" .c); \
+	  if [ ! -x build-fuzz/$$name ]; then echo "== $$name not built (fuzz_diff needs the LLVM tier): skipping"; continue; fi; \
 	  dict=fuzz/$$name.dict; [ -f "$$dict" ] || dict=fuzz/wasm.dict; \
-	  mkdir -p build-fuzz/corpus-$$name; \
+	  mkdir -p build-fuzz/corpus-$$name; rss=2048; \
+	  if [ $$name = fuzz_diff ]; then \
+	    rss=4096; \
+	    if [ -z "$$(ls -A build-fuzz/corpus-$$name)" ] && command -v wasm-opt >/dev/null; then \
+	      echo "== seeding build-fuzz/corpus-$$name with wasm-opt -ttf modules"; \
+	      bash scripts/diff_fuzz.sh seeds build-fuzz/corpus-$$name 100; \
+	    fi; \
+	  fi; \
 	  echo "== fuzzing $$name for $(FUZZ_SECONDS)s"; \
-	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- -dict=$$dict -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/$$name- -dict=$$dict -max_len=65536 -rss_limit_mb=$$rss -timeout=10 \
 	    build-fuzz/corpus-$$name; \
 	done; \
 	if [ $$found -eq 0 ]; then echo "no fuzz targets yet (fuzz/*.c)"; fi

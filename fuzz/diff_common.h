@@ -6,8 +6,9 @@
  * in export order, first with zero arguments, then with small non-zero ones (an export named
  * "hangLimitInitializer", which wasm-opt -ttf modules have, is called before each). After
  * instantiation and after each call the two runs must agree on the status, the trap kind, the
- * results (bit for bit), the host-call log, and every exported or imported global, memory
- * (size and bytes) and table (size and elements).
+ * results (bit for bit, but for the NaNs the spec leaves open: see diff_nan_equal), the
+ * host-call log, and every exported or imported global, memory (size and bytes) and table
+ * (size and elements).
  *
  * Fuel is charged differently by the tiers (the interpreter charges one unit per function
  * entry or loop iteration plus one per 1024 cells of its code, compiled code one unit), so the
@@ -49,6 +50,7 @@ typedef enum diff_verdict {
 typedef struct diff_result {
   diff_verdict verdict;
   uint32_t calls;  /* exported function calls compared */
+  uint32_t nans;   /* NaN differences the spec allows, let through (see diff_nan_equal) */
   char what[4096]; /* the mismatch, or why the run was skipped or inconclusive */
 } diff_result;
 
@@ -83,6 +85,9 @@ typedef struct diff_side {
   diff_log log;
 } diff_side;
 
+/* Compare NaNs bit for bit (DIFF_STRICT_NAN=1): see diff_nan_equal. */
+static bool diff_strict_nan;
+
 static bool diff_engines_init(diff_engines *e) {
   kiln_config config;
   kiln_config_init(&config);
@@ -90,6 +95,8 @@ static bool diff_engines_init(diff_engines *e) {
   config.max_table_elements = DIFF_MAX_TABLE_ELEMENTS;
   config.max_call_depth = DIFF_MAX_CALL_DEPTH;
   config.value_stack_bytes = DIFF_VALUE_STACK_BYTES;
+  const char *strict = getenv("DIFF_STRICT_NAN");
+  diff_strict_nan = strict && *strict && strcmp(strict, "0") != 0;
   e->interp = kiln_engine_new(&config);
   config.tier = KILN_TIER_COMPILED;
   config.compiler = kiln_llvm_compiler();
@@ -131,6 +138,53 @@ static size_t diff_val_bytes(kiln_val v, uint8_t out[17]) {
     case KILN_EXTERNREF: memcpy(out + 1, &v.of.externref, sizeof(void *)); return 1 + sizeof(void *);
   }
   return 1;
+}
+
+/* NaN results. An arithmetic instruction may return any quiet NaN when an operand is a NaN
+ * (which operand's payload survives is not fixed), and a canonical NaN of either sign when it
+ * makes one: the interpreter (the host compiler's code for numeric.h) and LLVM (which folds
+ * constants by its own rules and may commute operands) do pick differently. So, unless
+ * diff_strict_nan, two quiet NaNs count as equal in
+ * f32 and f64 values (results, globals, host-call arguments), and in memory two 4- or 8-byte
+ * windows that are quiet NaNs (this lets through small negative integers that differ, too:
+ * scripts/diff_fuzz.sh also runs modules without NaNs, wasm-opt --denan, strictly). A
+ * signalling NaN against a quiet one, or a NaN against a number, is always a mismatch: an
+ * instruction that must keep the bits (loads, stores, constants, neg, abs, copysign,
+ * reinterpret) keeps them exactly. */
+static bool diff_quiet_nan32(uint32_t v) { return (v & 0x7fc00000u) == 0x7fc00000u; }
+static bool diff_quiet_nan64(uint64_t v) { return (v & 0x7ff8000000000000ull) == 0x7ff8000000000000ull; }
+
+/* Whether a and b are the same value up to the NaN freedom above. */
+static bool diff_nan_equal(kiln_val a, kiln_val b) {
+  if (diff_strict_nan || a.type != b.type) return false;
+  if (a.type == KILN_F32) return diff_quiet_nan32(a.of.f32_bits) && diff_quiet_nan32(b.of.f32_bits);
+  if (a.type == KILN_F64) return diff_quiet_nan64(a.of.f64_bits) && diff_quiet_nan64(b.of.f64_bits);
+  return false;
+}
+
+/* The first offset at or after i where the n bytes a and b differ, skipping the NaN windows
+ * described above (counted in *nans); n if none. */
+static size_t diff_first_difference(const uint8_t *a, const uint8_t *b, size_t i, size_t n, uint32_t *nans) {
+  for (;;) {
+    while (i < n && a[i] == b[i]) i++;
+    if (i >= n || diff_strict_nan) return i;
+    size_t next = 0;
+    for (size_t s = i >= 7 ? i - 7 : 0; !next && s <= i && s + 8 <= n; s++) {
+      uint64_t x, y;
+      memcpy(&x, a + s, 8);
+      memcpy(&y, b + s, 8);
+      if (diff_quiet_nan64(x) && diff_quiet_nan64(y)) next = s + 8;
+    }
+    for (size_t s = i >= 3 ? i - 3 : 0; !next && s <= i && s + 4 <= n; s++) {
+      uint32_t x, y;
+      memcpy(&x, a + s, 4);
+      memcpy(&y, b + s, 4);
+      if (diff_quiet_nan32(x) && diff_quiet_nan32(y)) next = s + 4;
+    }
+    if (!next) return i;
+    (*nans)++;
+    i = next;
+  }
 }
 
 static void diff_val_format(kiln_val v, char *buf, size_t size) {
@@ -178,7 +232,10 @@ static kiln_status diff_host_call(kiln_caller *caller, void *user_data, const ki
   diff_log_put(log, &h->import_index, 4);
   for (uint32_t i = 0; i < h->param_count; i++) {
     uint8_t b[17];
-    diff_log_put(log, b, diff_val_bytes(args[i], b));
+    kiln_val v = args[i];
+    if (!diff_strict_nan && v.type == KILN_F32 && diff_quiet_nan32(v.of.f32_bits)) v.of.f32_bits = 0x7fc00000u;
+    if (!diff_strict_nan && v.type == KILN_F64 && diff_quiet_nan64(v.of.f64_bits)) v.of.f64_bits = 0x7ff8000000000000ull;
+    diff_log_put(log, b, diff_val_bytes(v, b));
   }
   log->calls++;
   for (uint32_t i = 0; i < h->result_count; i++) results[i] = diff_host_result(results[i].type, log->calls);
@@ -336,6 +393,10 @@ static bool diff_compare_vals(diff_result *r, const char *where, const char *wha
            (ta.result_count == 0 || memcmp(ta.results, tb.results, ta.result_count * sizeof *ta.results) == 0);
   }
   if (same) return true;
+  if (diff_nan_equal(a, b)) {
+    r->nans++;
+    return true;
+  }
   char sa[128], sb[128];
   diff_val_format(a, sa, sizeof sa);
   diff_val_format(b, sb, sizeof sb);
@@ -352,8 +413,8 @@ static bool diff_compare_memory(diff_result *r, const char *where, const char *n
   }
   const uint8_t *da = kiln_memory_data(a), *db = kiln_memory_data(b);
   if (sa == 0 || memcmp(da, db, sa) == 0) return true;
-  uint64_t i = 0;
-  while (da[i] == db[i]) i++;
+  uint64_t i = diff_first_difference(da, db, 0, sa, &r->nans);
+  if (i == sa) return true;
   uint64_t end = i + 16 < sa ? i + 16 : sa;
   char ha[64] = "", hb[64] = "";
   for (uint64_t k = i; k < end; k++) {

@@ -1,6 +1,7 @@
 /* difftest.c - runs .wasm files in the interpreter and in the compiled tier and reports where
  * they disagree (fuzz/diff_common.h): the standalone form of fuzz/fuzz_diff.c, for turning
  * the fuzzer's finds into regression tests and for runs over generated modules.
+ * DIFF_STRICT_NAN=1 compares NaNs bit for bit (see fuzz/diff_common.h).
  *
  *   difftest [-q] FILE.wasm|DIR...   (a directory: every *.wasm in it)
  *
@@ -49,7 +50,8 @@ static void run_file(diff_engines *e, const char *path) {
   free(bytes);
   counts[r.verdict]++;
   if (!quiet || r.verdict == DIFF_MISMATCH)
-    printf("%s: %s (%u calls)%s%s\n", path, diff_verdict_string(r.verdict), r.calls, r.what[0] ? ": " : "", r.what);
+    printf("%s: %s (%u calls, %u NaN differences let through)%s%s\n", path, diff_verdict_string(r.verdict),
+           r.calls, r.nans, r.what[0] ? ": " : "", r.what);
   fflush(stdout);
 }
 
