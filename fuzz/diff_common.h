@@ -95,6 +95,7 @@ static bool diff_engines_init(diff_engines *e) {
   config.max_table_elements = DIFF_MAX_TABLE_ELEMENTS;
   config.max_call_depth = DIFF_MAX_CALL_DEPTH;
   config.value_stack_bytes = DIFF_VALUE_STACK_BYTES;
+  config.consume_fuel = true; /* runs are bounded by fuel budgets */
   const char *strict = getenv("DIFF_STRICT_NAN");
   diff_strict_nan = strict && *strict && strcmp(strict, "0") != 0;
   e->interp = kiln_engine_new(&config);

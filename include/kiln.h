@@ -166,6 +166,12 @@ typedef struct kiln_config {
   /* Compiled tier: threads that compile one module at once (the caller's thread is one of
    * them). 0 means one per CPU. */
   uint32_t compile_threads;
+  /* Compiled tier: count fuel (kiln_store_set_fuel) in compiled code. Off by default: the
+   * count costs compiled code a memory update at every call and loop iteration (about 30%
+   * on call-heavy code). Calling compiled code built without it in a store that has a fuel
+   * budget fails with KILN_ERR_ARGUMENT rather than run unmetered. The interpreter always
+   * counts fuel. */
+  bool consume_fuel;
 } kiln_config;
 
 typedef struct kiln_engine kiln_engine;

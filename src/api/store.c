@@ -12,9 +12,9 @@ void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes) {
   if (max_bytes && !store->memory_limit_pages) store->memory_limit_pages = 1;
 }
 
-void kiln_store_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 1); }
+void kiln_store_interrupt(kiln_store *store) { store_interrupt(store); }
 
-void kiln_store_clear_interrupt(kiln_store *store) { atomic_store(&store->interrupt, 0); }
+void kiln_store_clear_interrupt(kiln_store *store) { store_clear_interrupt(store); }
 
 bool kiln_store_interrupt_pending(const kiln_store *store) {
   return atomic_load(&((kiln_store *)store)->interrupt) != 0;

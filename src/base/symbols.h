@@ -54,6 +54,7 @@
 #define lm_result_pack kiln__lm_result_pack
 #define lm_result_type kiln__lm_result_type
 #define lm_result_unpack kiln__lm_result_unpack
+#define lf_intrinsic kiln__lf_intrinsic
 #define lf_alloca kiln__lf_alloca
 #define lf_call_helper kiln__lf_call_helper
 #define lf_call_vm_helper kiln__lf_call_vm_helper
@@ -103,6 +104,9 @@
 #define store_call kiln__store_call
 #define store_call_slots kiln__store_call_slots
 #define store_create kiln__store_create
+#define store_interrupt kiln__store_interrupt
+#define store_clear_interrupt kiln__store_clear_interrupt
+#define store_set_stack_floor kiln__store_set_stack_floor
 #define store_destroy kiln__store_destroy
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy

@@ -234,17 +234,25 @@ void lf_trap_if(lfunc *f, LLVMValueRef cond, kiln_trap_kind kind) {
 
 void lf_trap(lfunc *f, kiln_trap_kind kind) { LLVMBuildBr(f->b, trap_block(f, kind)); }
 
-void lf_poll(lfunc *f) {
+/* Interrupt and fuel check. Without fuel, a function entry needs none: an interrupt also
+ * raises the store's stack limit (store_interrupt), so the entry's stack check fails and the
+ * trap helper reports the interrupt; a loop header reads the flag (a load and a branch, no
+ * store in the loop). With fuel, both count one unit and read the flag. */
+void lf_poll(lfunc *f, bool entry) {
 #ifndef KILN_BENCH_NO_CHECKS
   lmod *lm = f->lm;
+  bool fuel = lm->opts->fuel;
+  if (entry && !fuel) return;
   LLVMValueRef flag = LLVMBuildLoad2(f->b, lm->i32, f->store, "interrupt");
   LLVMSetOrdering(flag, LLVMAtomicOrderingMonotonic);
   LLVMSetAlignment(flag, 4);
-  LLVMValueRef fuel = lf_load_field(f, lm->i64, f->store, VM_STORE_FUEL, "fuel");
-  fuel = LLVMBuildSub(f->b, fuel, lf_const_i64(f, 1), "fuel");
-  lf_store_field(f, fuel, f->store, VM_STORE_FUEL);
-  LLVMValueRef stop = LLVMBuildOr(f->b, LLVMBuildICmp(f->b, LLVMIntNE, flag, lf_const_i32(f, 0), ""),
-                                  LLVMBuildICmp(f->b, LLVMIntSLT, fuel, lf_const_i64(f, 0), ""), "stop");
+  LLVMValueRef stop = LLVMBuildICmp(f->b, LLVMIntNE, flag, lf_const_i32(f, 0), "");
+  if (fuel) {
+    LLVMValueRef units = lf_load_field(f, lm->i64, f->store, VM_STORE_FUEL, "fuel");
+    units = LLVMBuildSub(f->b, units, lf_const_i64(f, 1), "fuel");
+    lf_store_field(f, units, f->store, VM_STORE_FUEL);
+    stop = LLVMBuildOr(f->b, stop, LLVMBuildICmp(f->b, LLVMIntSLT, units, lf_const_i64(f, 0), ""), "stop");
+  }
   LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(lm->ctx, f->fn, "poll");
   LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(lm->ctx, f->fn, "polled");
   LLVMBuildCondBr(f->b, stop, slow, cont);
@@ -255,6 +263,7 @@ void lf_poll(lfunc *f) {
   LLVMPositionBuilderAtEnd(f->b, cont);
 #else
   (void)f;
+  (void)entry;
 #endif
 }
 
@@ -384,7 +393,7 @@ static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
     f->store = lf_load_field(f, lm->ptr, f->vm, VM_STORE, "store");
     if (lm->m->memory_count) f->mem_base = lf_load_field(f, lm->ptr, f->vm, VM_MEM0_BASE, "mem");
     stack_check(f);
-    lf_poll(f);
+    lf_poll(f, true);
     func_instr fi = {.iop = IOP_block, .reachable = true, .nresults = f->type->result_count,
                      .results = f->type->types + f->type->param_count};
     ok = emit_control(f, &fi); /* the function body's frame: push it as a block */
@@ -621,7 +630,8 @@ kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts,
 
 static kiln_status compile_for_config(const kiln_module *module, const kiln_config *config, uint32_t first,
                                       uint32_t count, uint8_t **object, size_t *size, kiln_error *err) {
-  llvm_options o = {.triple = NULL, .portable = config->portable, .bounds_checks = true, .opt_level = 2};
+  llvm_options o = {.triple = NULL, .portable = config->portable, .bounds_checks = true, .opt_level = 2,
+                    .fuel = config->consume_fuel};
   return llvm_compile_module(module, &o, first, count, object, size, err);
 }
 

@@ -84,7 +84,7 @@ static bool emit_block(lfunc *f, const func_instr *in) {
     c->end_bb = new_block(f, "loop");
     LLVMBuildBr(f->b, c->end_bb);
     LLVMPositionBuilderAtEnd(f->b, c->end_bb);
-    lf_poll(f);
+    lf_poll(f, false);
     f->sp = c->height;
     return push_loaded(f, c->vars, in->nparams, in->params);
   }

@@ -5,6 +5,8 @@
 
 #include "instr/iop.h"
 
+#include <string.h>
+
 static LLVMValueRef invariant(lfunc *f, LLVMValueRef load) {
   LLVMSetMetadata(load, LLVMGetMDKindIDInContext(f->lm->ctx, "invariant.load", 14),
                   LLVMMetadataAsValue(f->lm->ctx, LLVMMDNodeInContext2(f->lm->ctx, NULL, 0)));
@@ -30,19 +32,51 @@ static LLVMValueRef effective_address(lfunc *f, LLVMValueRef addr, uint64_t offs
   return lf_gep(f, f->mem_base, ea);
 }
 
+/* Whether a load or store row is a plain access of `bytes` bytes of its value (extended or
+ * wrapped for the narrow integer rows): everything but the SIMD loads that splat, extend or
+ * zero-fill. */
+static bool plain_access(const op_info *o) {
+  uint8_t t = o->kind == K_LOAD ? o->out : o->in2;
+  return t != VT_V128 || o->size == 16;
+}
+
+static LLVMValueRef memory_op(lfunc *f, LLVMValueRef op) {
+  LLVMSetAlignment(op, 1);
+  LLVMSetMetadata(op, f->lm->tbaa_kind, f->lm->tbaa_memory);
+  return op;
+}
+
+static LLVMValueRef plain_load(lfunc *f, const op_info *o, LLVMValueRef p) {
+  LLVMTypeRef out = lm_valtype(f->lm, o->out);
+  if (o->out == VT_F32 || o->out == VT_F64 || o->out == VT_V128 || LLVMGetIntTypeWidth(out) == 8 * o->size)
+    return memory_op(f, LLVMBuildLoad2(f->b, out, p, ""));
+  LLVMValueRef narrow = memory_op(f, LLVMBuildLoad2(f->b, LLVMIntTypeInContext(f->lm->ctx, 8 * o->size), p, ""));
+  size_t len = strlen(o->text);
+  bool sign = len > 2 && o->text[len - 1] == 's' && o->text[len - 2] == '_';
+  return sign ? LLVMBuildSExt(f->b, narrow, out, "") : LLVMBuildZExt(f->b, narrow, out, "");
+}
+
+static void plain_store(lfunc *f, const op_info *o, LLVMValueRef p, LLVMValueRef v) {
+  LLVMTypeRef t = LLVMTypeOf(v);
+  if (LLVMGetTypeKind(t) == LLVMIntegerTypeKind && LLVMGetIntTypeWidth(t) != 8 * o->size)
+    v = LLVMBuildTrunc(f->b, v, LLVMIntTypeInContext(f->lm->ctx, 8 * o->size), "");
+  memory_op(f, LLVMBuildStore(f->b, v, p));
+}
+
 static bool emit_access(lfunc *f, const func_instr *in) {
   const op_info *o = &op_infos[in->iop];
   uint32_t bytes = o->size;
   switch (o->kind) {
     case K_LOAD: {
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
-      LLVMValueRef r = emit_op_call(f, in->iop, NULL, 0, o->out, false, p, -1);
+      LLVMValueRef r = plain_access(o) ? plain_load(f, o, p) : emit_op_call(f, in->iop, NULL, 0, o->out, false, p, -1);
       return r && lf_push(f, r, o->out);
     }
     case K_STORE: {
       LLVMValueRef v = lf_pop(f).v;
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
-      emit_op_call(f, in->iop, &v, 1, T_NONE, false, p, -1);
+      if (plain_access(o)) plain_store(f, o, p, v);
+      else emit_op_call(f, in->iop, &v, 1, T_NONE, false, p, -1);
       return f->status == KILN_OK;
     }
     case K_LOAD_LANE: {

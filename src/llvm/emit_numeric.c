@@ -1,6 +1,9 @@
 /* emit_numeric.c - constants, locals, select and every generic row of opcodes.def (numeric
- * and SIMD) in LLVM IR. A generic row becomes a call of its ops.c function on allocas; the
- * function is inlined, so the IR is the row's own expression. */
+ * and SIMD) in LLVM IR. Rows whose semantics are one LLVM instruction or intrinsic (integer
+ * arithmetic, comparisons, conversions, float arithmetic) are emitted directly (direct());
+ * every other row becomes a call of its ops.c function on allocas, which LLVM inlines, so
+ * the IR is the row's own expression. Direct rows keep the compiler's work small: the ops
+ * route costs LLVM an inlining and an alloca promotion per instruction. */
 #include "llvm/llvm_internal.h"
 
 #include <stdio.h>
@@ -112,6 +115,140 @@ static LLVMValueRef canonicalize(lfunc *f, LLVMValueRef v, uint8_t type) {
   return LLVMBuildFMul(f->b, v, one, "");
 }
 
+/* A call of the overloaded LLVM intrinsic `name` on types[0..ntypes). */
+LLVMValueRef lf_intrinsic(lfunc *f, const char *name, LLVMTypeRef *types, unsigned ntypes, LLVMValueRef *args,
+                          unsigned nargs) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->lm->mod, id, types, ntypes);
+  return LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->lm->ctx, id, types, ntypes), fn, args, nargs, "");
+}
+
+static LLVMValueRef bool_i32(lfunc *f, LLVMValueRef c) { return LLVMBuildZExt(f->b, c, f->lm->i32, ""); }
+
+static LLVMValueRef int_cmp(lfunc *f, LLVMIntPredicate p, LLVMValueRef *a) {
+  return bool_i32(f, LLVMBuildICmp(f->b, p, a[0], a[1], ""));
+}
+
+static LLVMValueRef float_cmp(lfunc *f, LLVMRealPredicate p, LLVMValueRef *a) {
+  return bool_i32(f, LLVMBuildFCmp(f->b, p, a[0], a[1], ""));
+}
+
+/* A shift by b modulo the width, as WebAssembly defines it. */
+static LLVMValueRef shift_amount(lfunc *f, LLVMValueRef b) {
+  LLVMTypeRef t = LLVMTypeOf(b);
+  return LLVMBuildAnd(f->b, b, LLVMConstInt(t, LLVMGetIntTypeWidth(t) - 1, false), "");
+}
+
+/* Integer division and remainder with WebAssembly's traps: division by zero, and for signed
+ * division INT_MIN / -1. A signed remainder by -1 is 0 (the divisor becomes 1 so LLVM's srem
+ * stays defined). */
+static LLVMValueRef divide(lfunc *f, LLVMOpcode op, LLVMValueRef *a) {
+  LLVMTypeRef t = LLVMTypeOf(a[0]);
+  LLVMValueRef zero = LLVMConstInt(t, 0, false), minus1 = LLVMConstAllOnes(t);
+  lf_trap_if(f, LLVMBuildICmp(f->b, LLVMIntEQ, a[1], zero, ""), KILN_TRAP_INTEGER_DIVIDE_BY_ZERO);
+  LLVMValueRef b = a[1];
+  if (op == LLVMSDiv) {
+    unsigned w = LLVMGetIntTypeWidth(t);
+    LLVMValueRef min = LLVMConstInt(t, 1ull << (w - 1), false);
+    LLVMValueRef overflow = LLVMBuildAnd(f->b, LLVMBuildICmp(f->b, LLVMIntEQ, a[0], min, ""),
+                                         LLVMBuildICmp(f->b, LLVMIntEQ, b, minus1, ""), "");
+    lf_trap_if(f, overflow, KILN_TRAP_INTEGER_OVERFLOW);
+  } else if (op == LLVMSRem) {
+    b = LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntEQ, b, minus1, ""), LLVMConstInt(t, 1, false), b, "");
+  }
+  return LLVMBuildBinOp(f->b, op, a[0], b, "");
+}
+
+static LLVMValueRef sign_extend_low(lfunc *f, LLVMValueRef a, unsigned bits) {
+  LLVMTypeRef t = LLVMTypeOf(a);
+  return LLVMBuildSExt(f->b, LLVMBuildTrunc(f->b, a, LLVMIntTypeInContext(f->lm->ctx, bits), ""), t, "");
+}
+
+/* The row's value in one LLVM instruction or intrinsic, or NULL when it takes the ops route.
+ * Float min, max, rounding and trapping conversions stay in ops.c: their NaN and range rules
+ * are more than one instruction. */
+static LLVMValueRef direct(lfunc *f, int iop, LLVMValueRef *a) {
+  lmod *lm = f->lm;
+  LLVMBuilderRef b = f->b;
+  LLVMTypeRef t0 = LLVMTypeOf(a[0]);
+  switch (iop) {
+#define INT_PAIR(op) case IOP_i32_##op: case IOP_i64_##op
+    INT_PAIR(eqz): return bool_i32(f, LLVMBuildICmp(b, LLVMIntEQ, a[0], LLVMConstInt(t0, 0, false), ""));
+    INT_PAIR(eq): return int_cmp(f, LLVMIntEQ, a);
+    INT_PAIR(ne): return int_cmp(f, LLVMIntNE, a);
+    INT_PAIR(lt_s): return int_cmp(f, LLVMIntSLT, a);
+    INT_PAIR(lt_u): return int_cmp(f, LLVMIntULT, a);
+    INT_PAIR(gt_s): return int_cmp(f, LLVMIntSGT, a);
+    INT_PAIR(gt_u): return int_cmp(f, LLVMIntUGT, a);
+    INT_PAIR(le_s): return int_cmp(f, LLVMIntSLE, a);
+    INT_PAIR(le_u): return int_cmp(f, LLVMIntULE, a);
+    INT_PAIR(ge_s): return int_cmp(f, LLVMIntSGE, a);
+    INT_PAIR(ge_u): return int_cmp(f, LLVMIntUGE, a);
+    INT_PAIR(clz): return lf_intrinsic(f, "llvm.ctlz", &t0, 1, (LLVMValueRef[]){a[0], LLVMConstInt(lm->i1, 0, false)}, 2);
+    INT_PAIR(ctz): return lf_intrinsic(f, "llvm.cttz", &t0, 1, (LLVMValueRef[]){a[0], LLVMConstInt(lm->i1, 0, false)}, 2);
+    INT_PAIR(popcnt): return lf_intrinsic(f, "llvm.ctpop", &t0, 1, a, 1);
+    INT_PAIR(add): return LLVMBuildAdd(b, a[0], a[1], "");
+    INT_PAIR(sub): return LLVMBuildSub(b, a[0], a[1], "");
+    INT_PAIR(mul): return LLVMBuildMul(b, a[0], a[1], "");
+    INT_PAIR(div_s): return divide(f, LLVMSDiv, a);
+    INT_PAIR(div_u): return divide(f, LLVMUDiv, a);
+    INT_PAIR(rem_s): return divide(f, LLVMSRem, a);
+    INT_PAIR(rem_u): return divide(f, LLVMURem, a);
+    INT_PAIR(and): return LLVMBuildAnd(b, a[0], a[1], "");
+    INT_PAIR(or): return LLVMBuildOr(b, a[0], a[1], "");
+    INT_PAIR(xor): return LLVMBuildXor(b, a[0], a[1], "");
+    INT_PAIR(shl): return LLVMBuildShl(b, a[0], shift_amount(f, a[1]), "");
+    INT_PAIR(shr_s): return LLVMBuildAShr(b, a[0], shift_amount(f, a[1]), "");
+    INT_PAIR(shr_u): return LLVMBuildLShr(b, a[0], shift_amount(f, a[1]), "");
+    INT_PAIR(rotl): return lf_intrinsic(f, "llvm.fshl", &t0, 1, (LLVMValueRef[]){a[0], a[0], a[1]}, 3);
+    INT_PAIR(rotr): return lf_intrinsic(f, "llvm.fshr", &t0, 1, (LLVMValueRef[]){a[0], a[0], a[1]}, 3);
+#undef INT_PAIR
+#define FLOAT_PAIR(op) case IOP_f32_##op: case IOP_f64_##op
+    FLOAT_PAIR(eq): return float_cmp(f, LLVMRealOEQ, a);
+    FLOAT_PAIR(ne): return float_cmp(f, LLVMRealUNE, a);
+    FLOAT_PAIR(lt): return float_cmp(f, LLVMRealOLT, a);
+    FLOAT_PAIR(gt): return float_cmp(f, LLVMRealOGT, a);
+    FLOAT_PAIR(le): return float_cmp(f, LLVMRealOLE, a);
+    FLOAT_PAIR(ge): return float_cmp(f, LLVMRealOGE, a);
+    FLOAT_PAIR(abs): return lf_intrinsic(f, "llvm.fabs", &t0, 1, a, 1);
+    FLOAT_PAIR(neg): return LLVMBuildFNeg(b, a[0], "");
+    FLOAT_PAIR(copysign): return lf_intrinsic(f, "llvm.copysign", &t0, 1, a, 2);
+    FLOAT_PAIR(sqrt): return lf_intrinsic(f, "llvm.sqrt", &t0, 1, a, 1);
+    FLOAT_PAIR(add): return LLVMBuildFAdd(b, a[0], a[1], "");
+    FLOAT_PAIR(sub): return LLVMBuildFSub(b, a[0], a[1], "");
+    FLOAT_PAIR(mul): return LLVMBuildFMul(b, a[0], a[1], "");
+    FLOAT_PAIR(div): return LLVMBuildFDiv(b, a[0], a[1], "");
+#undef FLOAT_PAIR
+    case IOP_i32_wrap_i64: return LLVMBuildTrunc(b, a[0], lm->i32, "");
+    case IOP_i64_extend_i32_s: return LLVMBuildSExt(b, a[0], lm->i64, "");
+    case IOP_i64_extend_i32_u: return LLVMBuildZExt(b, a[0], lm->i64, "");
+    case IOP_i32_extend8_s: case IOP_i64_extend8_s: return sign_extend_low(f, a[0], 8);
+    case IOP_i32_extend16_s: case IOP_i64_extend16_s: return sign_extend_low(f, a[0], 16);
+    case IOP_i64_extend32_s: return sign_extend_low(f, a[0], 32);
+    case IOP_f32_convert_i32_s: case IOP_f32_convert_i64_s: return LLVMBuildSIToFP(b, a[0], lm->f32, "");
+    case IOP_f32_convert_i32_u: case IOP_f32_convert_i64_u: return LLVMBuildUIToFP(b, a[0], lm->f32, "");
+    case IOP_f64_convert_i32_s: case IOP_f64_convert_i64_s: return LLVMBuildSIToFP(b, a[0], lm->f64, "");
+    case IOP_f64_convert_i32_u: case IOP_f64_convert_i64_u: return LLVMBuildUIToFP(b, a[0], lm->f64, "");
+    case IOP_f32_demote_f64: return LLVMBuildFPTrunc(b, a[0], lm->f32, "");
+    case IOP_f64_promote_f32: return LLVMBuildFPExt(b, a[0], lm->f64, "");
+    case IOP_i32_reinterpret_f32: return LLVMBuildBitCast(b, a[0], lm->i32, "");
+    case IOP_i64_reinterpret_f64: return LLVMBuildBitCast(b, a[0], lm->i64, "");
+    case IOP_f32_reinterpret_i32: return LLVMBuildBitCast(b, a[0], lm->f32, "");
+    case IOP_f64_reinterpret_i64: return LLVMBuildBitCast(b, a[0], lm->f64, "");
+#define SAT(name, to, how)                                                                   \
+  case IOP_##name: {                                                                         \
+    LLVMTypeRef types[2] = {lm->to, t0};                                                     \
+    return lf_intrinsic(f, how, types, 2, a, 1);                                             \
+  }
+    SAT(i32_trunc_sat_f32_s, i32, "llvm.fptosi.sat") SAT(i32_trunc_sat_f64_s, i32, "llvm.fptosi.sat")
+    SAT(i32_trunc_sat_f32_u, i32, "llvm.fptoui.sat") SAT(i32_trunc_sat_f64_u, i32, "llvm.fptoui.sat")
+    SAT(i64_trunc_sat_f32_s, i64, "llvm.fptosi.sat") SAT(i64_trunc_sat_f64_s, i64, "llvm.fptosi.sat")
+    SAT(i64_trunc_sat_f32_u, i64, "llvm.fptoui.sat") SAT(i64_trunc_sat_f64_u, i64, "llvm.fptoui.sat")
+#undef SAT
+  }
+  return NULL;
+}
+
 static bool emit_generic(lfunc *f, const func_instr *in) {
   const op_info *o = &op_infos[in->iop];
   LLVMValueRef args[3];
@@ -142,7 +279,8 @@ static bool emit_generic(lfunc *f, const func_instr *in) {
   }
   for (unsigned i = n; i-- > 0;) args[i] = lf_pop(f).v;
   bool traps = o->kind == K_UNARY_TRAP || o->kind == K_BINARY_TRAP;
-  LLVMValueRef r = emit_op_call(f, in->iop, args, n, o->out, traps, NULL, lane);
+  LLVMValueRef r = lane < 0 ? direct(f, in->iop, args) : NULL;
+  if (!r) r = emit_op_call(f, in->iop, args, n, o->out, traps, NULL, lane);
   if (r && folds_to_operand(in->iop, args)) r = canonicalize(f, r, o->out);
   return r && lf_push(f, r, o->out);
 }

@@ -15,6 +15,7 @@ typedef struct llvm_options {
   bool portable;          /* the target's baseline CPU instead of the host's */
   bool bounds_checks;     /* explicit bounds checks on every memory access */
   unsigned opt_level;     /* 0-3 */
+  bool fuel;              /* count fuel at function entries and loop iterations */
 } llvm_options;
 
 typedef struct kiln_module kiln_module;

@@ -98,9 +98,12 @@ void lf_trap(lfunc *f, kiln_trap_kind kind);
 LLVMValueRef lf_call_helper(lfunc *f, size_t offset, LLVMTypeRef t, LLVMValueRef *args, unsigned n);
 /* The same for a helper taking (vm, args...) and returning i32 (returns) or nothing; n <= 7. */
 LLVMValueRef lf_call_vm_helper(lfunc *f, size_t offset, bool returns, LLVMValueRef *args, unsigned n);
-/* Interrupt and fuel check (function entries, loop headers). */
-void lf_poll(lfunc *f);
+/* Interrupt and fuel check (function entries: entry, loop headers). */
+void lf_poll(lfunc *f, bool entry);
 LLVMValueRef lf_const_i32(const lfunc *f, uint64_t v);
+/* A call of the overloaded LLVM intrinsic `name` instantiated on types[0..ntypes). */
+LLVMValueRef lf_intrinsic(lfunc *f, const char *name, LLVMTypeRef *types, unsigned ntypes, LLVMValueRef *args,
+                          unsigned nargs);
 LLVMValueRef lf_const_i64(const lfunc *f, uint64_t v);
 
 /* ---- per family */

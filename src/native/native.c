@@ -213,12 +213,15 @@ __attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *
   native_entry entry;
   entry.prev = store->native_top;
   entry.err = err;
-  uintptr_t saved_limit = store->native_stack_limit;
+  if (store->fuel_limited && !f->instance->module->engine->config.consume_fuel)
+    return error_set(err, KILN_ERR_ARGUMENT,
+                     "the store has a fuel budget, but compiled code counts fuel only with kiln_config.consume_fuel");
+  uintptr_t saved_floor = store->native_stack_floor;
   if (!entry.prev) {
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     uintptr_t low = stack_low() + NATIVE_STACK_MARGIN;
     uintptr_t limit = here > NATIVE_STACK_BUDGET ? here - NATIVE_STACK_BUDGET : 0;
-    store->native_stack_limit = limit > low ? limit : low;
+    store_set_stack_floor(store, limit > low ? limit : low);
   }
   store->native_top = &entry;
   err->status = KILN_OK;
@@ -226,7 +229,7 @@ __attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *
   if (setjmp(entry.unwind) == 0) f->native_entry(f->instance, slots);
   else st = KILN_ERR_TRAP;
   store->native_top = entry.prev;
-  store->native_stack_limit = saved_limit;
+  store_set_stack_floor(store, saved_floor);
   return st;
 }
 
@@ -247,6 +250,9 @@ __attribute__((noreturn, noinline)) static void trap_at(kiln_store *store, kiln_
 }
 
 static void helper_trap(kiln_instance *vm, int32_t kind, uint32_t offset) {
+  /* a pending interrupt fails the stack check of function entries (store_interrupt) */
+  if (kind == KILN_TRAP_STACK_EXHAUSTED && atomic_load_explicit(&vm->store->interrupt, memory_order_relaxed))
+    kind = KILN_TRAP_INTERRUPTED;
   trap_at(vm->store, (kiln_trap_kind)kind, (uintptr_t)__builtin_frame_address(0), offset);
 }
 

@@ -25,6 +25,8 @@ kiln_engine *engine_create(const kiln_config *config) {
     e->config.tier = config->tier;
     e->config.compiler = config->compiler;
     e->config.portable = config->portable;
+    e->config.compile_threads = config->compile_threads;
+    e->config.consume_fuel = config->consume_fuel;
   }
   pthread_mutex_init(&e->types.lock, NULL);
   pthread_mutex_init(&e->memories.lock, NULL);

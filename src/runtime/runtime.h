@@ -182,7 +182,8 @@ struct kiln_store {
   /* read by compiled code (vmctx.h) */
   atomic_int interrupt;
   int64_t fuel;              /* remaining fuel; INT64_MAX when unlimited */
-  uintptr_t native_stack_limit; /* compiled code traps below this native stack address */
+  uintptr_t native_stack_limit; /* compiled code traps below this native stack address
+                                 * (UINTPTR_MAX while an interrupt is pending) */
   kiln_engine *engine;
   object_list instances, funcs, memories, tables, globals;
   /* execution */
@@ -196,6 +197,7 @@ struct kiln_store {
   uint32_t host_entries;     /* kiln_func_call()s in progress (re-entry from host callbacks) */
   uintptr_t native_stack_base; /* native stack address at the outermost of them */
   struct native_entry *native_top; /* the innermost call into compiled code, or NULL */
+  uintptr_t native_stack_floor; /* the real limit while compiled code runs */
   uint64_t memory_limit_pages; /* cap on memories made in this store; 0: the engine's */
   bool fuel_limited;
 };
@@ -253,6 +255,13 @@ const char *instance_func_name(const kiln_instance *instance, uint32_t func_inde
 
 /* store.c: stores, the objects they own, and calls into them. */
 kiln_store *store_create(kiln_engine *engine);
+/* Interruption (kiln_store_interrupt): the flag, and the stack limit compiled code checks at
+ * every function entry raised out of reach, so the next entry traps. Async-signal-safe. */
+void store_interrupt(kiln_store *store);
+void store_clear_interrupt(kiln_store *store);
+/* Set the stack limit compiled code checks to floor, or out of reach while an interrupt is
+ * pending. */
+void store_set_stack_floor(kiln_store *store, uintptr_t floor);
 void store_destroy(kiln_store *store);
 kiln_memory *store_add_memory(kiln_store *store, kiln_limits limits, kiln_error *err);
 /* elem_type, init and limits already checked. */

@@ -47,6 +47,25 @@ kiln_store *store_create(kiln_engine *engine) {
   return s;
 }
 
+void store_interrupt(kiln_store *store) {
+  atomic_store(&store->interrupt, 1);
+  __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+}
+
+void store_clear_interrupt(kiln_store *store) {
+  atomic_store(&store->interrupt, 0);
+  __atomic_store_n(&store->native_stack_limit, __atomic_load_n(&store->native_stack_floor, __ATOMIC_SEQ_CST),
+                   __ATOMIC_SEQ_CST);
+}
+
+/* Limit first, flag second: an interrupt made at any point leaves the limit out of reach
+ * (store_interrupt writes the flag, then the limit). */
+void store_set_stack_floor(kiln_store *store, uintptr_t floor) {
+  __atomic_store_n(&store->native_stack_floor, floor, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&store->native_stack_limit, floor, __ATOMIC_SEQ_CST);
+  if (atomic_load(&store->interrupt)) __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+}
+
 void store_destroy(kiln_store *store) {
   for (uint32_t i = 0; i < store->instances.count; i++) instance_destroy(store->instances.items[i]);
   for (uint32_t i = 0; i < store->funcs.count; i++) {

@@ -1395,7 +1395,32 @@ out:
 
 static void test_fuel(void) {
   group("fuel: a budget stops an infinite loop (KILN_TRAP_OUT_OF_FUEL), kiln_store_fuel reports what is left");
-  kiln_engine *e = test_engine_new(NULL);
+  kiln_config c;
+  kiln_config_init(&c);
+  CHECK(!c.consume_fuel);
+  if (test_tier_compiled()) {
+    /* compiled code built without fuel counting refuses to run on a budget */
+    kiln_engine *unmetered = test_engine_new(NULL);
+    kiln_module *um = load(unmetered, api_wasm, sizeof api_wasm);
+    kiln_store *us = kiln_store_new(unmetered);
+    host_ctx uctx = {0};
+    kiln_instance *ui = um ? instantiate_api(us, um, &uctx) : NULL;
+    CHECK(ui != NULL);
+    if (ui) {
+      kiln_error uerr = {0};
+      CHECK(call_i32(us, ui, "double", 4) == 8);
+      kiln_store_set_fuel(us, 1000);
+      CHECK_STATUS(call(us, ui, "spin", NULL, 0, NULL, 0, &uerr), KILN_ERR_ARGUMENT, uerr);
+      CHECK_CONTAINS(uerr.message, "consume_fuel");
+      kiln_store_set_fuel(us, UINT64_MAX);
+      CHECK(call_i32(us, ui, "double", 5) == 10);
+    }
+    kiln_store_free(us);
+    kiln_module_free(um);
+    kiln_engine_free(unmetered);
+  }
+  c.consume_fuel = true;
+  kiln_engine *e = test_engine_new(&c);
   kiln_module *m = load(e, api_wasm, sizeof api_wasm);
   kiln_store *s = kiln_store_new(e);
   host_ctx ctx = {0};

@@ -583,6 +583,7 @@ static void test_big_memory(void) {
   kiln_config c;
   kiln_config_init(&c);
   c.max_memory_bytes = 16u << 20;
+  c.consume_fuel = true;
   kiln_engine *small = test_engine_new(&c);
   kiln_val r;
   kiln_error err;
@@ -1152,7 +1153,11 @@ static void test_truncations_and_flips(void) {
 }
 
 int main(void) {
-  engine = test_engine_new(NULL);
+  /* every run has a fuel budget (fuel_budget): compiled code must count it */
+  kiln_config config;
+  kiln_config_init(&config);
+  config.consume_fuel = true;
+  engine = test_engine_new(&config);
   test_huge_counts();
   test_deep_nesting();
   test_many_locals();

@@ -634,6 +634,7 @@ int cli_run(const char *label, int argc, char **argv) {
   kiln_config config;
   kiln_config_init(&config);
   config.tier = o.tier;
+  config.consume_fuel = o.has_fuel;
 #ifdef KILN_HAVE_LLVM
   config.compiler = kiln_llvm_compiler();
 #endif
