@@ -172,6 +172,13 @@ typedef struct kiln_config {
    * budget fails with KILN_ERR_ARGUMENT rather than run unmetered. The interpreter always
    * counts fuel. */
   bool consume_fuel;
+  /* Compiled tier: check the bounds of every memory access in code, and install no signal
+   * handler (for embedders that forbid them). Off by default: each memory then reserves
+   * 6 GiB of address space (its 4 GiB range plus a 2 GiB guard; only what it uses is
+   * memory) and an out-of-bounds access faults, which kiln's SIGSEGV handler turns into
+   * KILN_TRAP_MEMORY_OUT_OF_BOUNDS (faults that are not kiln's go to the handler installed
+   * before it). Where that is not possible, kiln checks explicitly. */
+  bool explicit_bounds_checks;
 } kiln_config;
 
 typedef struct kiln_engine kiln_engine;

@@ -55,6 +55,13 @@
 #define lm_result_type kiln__lm_result_type
 #define lm_result_unpack kiln__lm_result_unpack
 #define lf_intrinsic kiln__lf_intrinsic
+#define lf_keep_load kiln__lf_keep_load
+#define signals_supported kiln__signals_supported
+#define signals_install kiln__signals_install
+#define signals_add kiln__signals_add
+#define signals_remove kiln__signals_remove
+#define signals_thread_init kiln__signals_thread_init
+#define native_fault_landing kiln__native_fault_landing
 #define lf_alloca kiln__lf_alloca
 #define lf_call_helper kiln__lf_call_helper
 #define lf_call_vm_helper kiln__lf_call_vm_helper

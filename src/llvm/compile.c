@@ -234,6 +234,19 @@ void lf_trap_if(lfunc *f, LLVMValueRef cond, kiln_trap_kind kind) {
 
 void lf_trap(lfunc *f, kiln_trap_kind kind) { LLVMBuildBr(f->b, trap_block(f, kind)); }
 
+void lf_keep_load(lfunc *f, LLVMValueRef loaded) {
+  if (f->lm->opts->bounds_checks) return;
+  LLVMTypeRef type = LLVMTypeOf(loaded);
+  LLVMTypeRef t = LLVMFunctionType(f->lm->void_t, &type, 1, false);
+  const char *in_register = LLVMGetTypeKind(type) == LLVMIntegerTypeKind ? "r" : "x";
+  LLVMValueRef use = LLVMGetInlineAsm(t, "", 0, in_register, 1, true, false, LLVMInlineAsmDialectATT, false);
+  LLVMValueRef call = LLVMBuildCall2(f->b, t, use, &loaded, 1, "");
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("memory", 6), 0));
+}
+
 /* Interrupt and fuel check. Without fuel, a function entry needs none: an interrupt also
  * raises the store's stack limit (store_interrupt), so the entry's stack check fails and the
  * trap helper reports the interrupt; a loop header reads the flag (a load and a branch, no
@@ -266,8 +279,6 @@ void lf_poll(lfunc *f, bool entry) {
   (void)entry;
 #endif
 }
-
-/* ------------------------------------------------------------------ functions */
 
 static LLVMTypeRef native_type(lmod *lm, const functype *t) {
   LLVMTypeRef small[16];
@@ -630,7 +641,8 @@ kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts,
 
 static kiln_status compile_for_config(const kiln_module *module, const kiln_config *config, uint32_t first,
                                       uint32_t count, uint8_t **object, size_t *size, kiln_error *err) {
-  llvm_options o = {.triple = NULL, .portable = config->portable, .bounds_checks = true, .opt_level = 2,
+  llvm_options o = {.triple = NULL, .portable = config->portable, .bounds_checks = config->explicit_bounds_checks,
+                    .opt_level = 2,
                     .fuel = config->consume_fuel};
   return llvm_compile_module(module, &o, first, count, object, size, err);
 }

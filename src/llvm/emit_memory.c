@@ -4,6 +4,7 @@
 #include "llvm/llvm_internal.h"
 
 #include "instr/iop.h"
+#include "native/signals.h"
 
 #include <string.h>
 
@@ -27,8 +28,11 @@ static LLVMValueRef effective_address(lfunc *f, LLVMValueRef addr, uint64_t offs
   lmod *lm = f->lm;
   LLVMValueRef ea = LLVMBuildZExt(f->b, addr, lm->i64, "");
   if (offset) ea = LLVMBuildAdd(f->b, ea, lf_const_i64(f, offset), "ea");
-  LLVMValueRef end = LLVMBuildAdd(f->b, ea, lf_const_i64(f, bytes), "");
-  lf_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, end, memory_size(f), ""), KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  /* a guarded memory (signals.h) faults beyond its size up to 4 GiB plus the guard */
+  if (f->lm->opts->bounds_checks || offset + bytes > SIGNALS_GUARD_BYTES) {
+    LLVMValueRef end = LLVMBuildAdd(f->b, ea, lf_const_i64(f, bytes), "");
+    lf_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, end, memory_size(f), ""), KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  }
   return lf_gep(f, f->mem_base, ea);
 }
 
@@ -70,6 +74,7 @@ static bool emit_access(lfunc *f, const func_instr *in) {
     case K_LOAD: {
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
       LLVMValueRef r = plain_access(o) ? plain_load(f, o, p) : emit_op_call(f, in->iop, NULL, 0, o->out, false, p, -1);
+      if (r) lf_keep_load(f, r);
       return r && lf_push(f, r, o->out);
     }
     case K_STORE: {
@@ -83,6 +88,7 @@ static bool emit_access(lfunc *f, const func_instr *in) {
       LLVMValueRef v = lf_pop(f).v;
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
       LLVMValueRef r = emit_op_call(f, in->iop, &v, 1, VT_V128, false, p, in->lane);
+      if (r) lf_keep_load(f, r);
       return r && lf_push(f, r, VT_V128);
     }
     case K_STORE_LANE: {

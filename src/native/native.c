@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "exec/bulk.h"
 #include "native/codeload.h"
+#include "native/signals.h"
 
 /* Compiled code may use this much native stack below the outermost entry, and never comes
  * closer than NATIVE_STACK_MARGIN to the end of the thread's stack (room for helpers, host
@@ -80,6 +81,12 @@ kiln_status native_code_add(const kiln_module *mod, native_code *nc, const uint8
     codeload_image_free(img);
     return error_set(err, KILN_ERR_NOMEM, "out of memory loading compiled code");
   }
+  const void *code_start, *code_end;
+  codeload_image_code_range(img, &code_start, &code_end);
+  if (!signals_add(SIGNALS_CODE, (uintptr_t)code_start, (uintptr_t)code_end)) {
+    codeload_image_free(img);
+    return error_set(err, KILN_ERR_LIMIT, "too many compiled code images loaded at once");
+  }
   nc->images[nc->image_count++] = img;
   for (size_t i = 0; i < nfn; i++) {
     const codeload_function *fn = codeload_image_function(img, i);
@@ -114,7 +121,12 @@ void native_code_stats(const native_code *nc, uint32_t *functions, size_t *code_
 
 void native_code_free(native_code *nc) {
   if (!nc) return;
-  for (uint32_t i = 0; i < nc->image_count; i++) codeload_image_free(nc->images[i]);
+  for (uint32_t i = 0; i < nc->image_count; i++) {
+    const void *start, *end;
+    codeload_image_code_range(nc->images[i], &start, &end);
+    signals_remove(SIGNALS_CODE, (uintptr_t)start);
+    codeload_image_free(nc->images[i]);
+  }
   free(nc->images);
   free(nc->funcs);
   free(nc->entries);
@@ -177,18 +189,23 @@ static void add_native_frames(kiln_store *store, kiln_error *err, uintptr_t fp, 
 }
 
 /* Append " (in function N 'name' at offset 0x..)" for the innermost frame, as the
- * interpreter does. */
+ * interpreter does; a memory fault has no offset (0: the module's first bytes are never an
+ * instruction). */
 static void describe_top(kiln_error *err) {
   if (!err->frame_count) return;
   const kiln_frame *top = &err->backtrace[0];
   size_t len = strlen(err->message);
-  snprintf(err->message + len, sizeof err->message - len, " (in function %u%s%s%s at offset 0x%x)",
-           top->func_index, top->name[0] ? " '" : "", top->name, top->name[0] ? "'" : "", top->code_offset);
+  char at[32] = "";
+  if (top->code_offset) snprintf(at, sizeof at, " at offset 0x%x", top->code_offset);
+  snprintf(err->message + len, sizeof err->message - len, " (in function %u%s%s%s%s)", top->func_index,
+           top->name[0] ? " '" : "", top->name, top->name[0] ? "'" : "", at);
 }
 
 /* ------------------------------------------------------------------ entry and unwinding */
 
 static __thread uintptr_t thread_stack_low;
+/* The store of the innermost native_call on this thread: where a memory fault traps. */
+static __thread kiln_store *running_store;
 
 static uintptr_t stack_low(void) {
   if (thread_stack_low) return thread_stack_low;
@@ -216,6 +233,9 @@ __attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *
   if (store->fuel_limited && !f->instance->module->engine->config.consume_fuel)
     return error_set(err, KILN_ERR_ARGUMENT,
                      "the store has a fuel budget, but compiled code counts fuel only with kiln_config.consume_fuel");
+  if (store->engine->guarded) signals_thread_init();
+  kiln_store *saved_store = running_store;
+  running_store = store;
   uintptr_t saved_floor = store->native_stack_floor;
   if (!entry.prev) {
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
@@ -230,6 +250,7 @@ __attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *
   else st = KILN_ERR_TRAP;
   store->native_top = entry.prev;
   store_set_stack_floor(store, saved_floor);
+  running_store = saved_store;
   return st;
 }
 
@@ -247,6 +268,13 @@ __attribute__((noreturn, noinline)) static void trap_at(kiln_store *store, kiln_
     describe_top(err);
   }
   unwind(store);
+}
+
+/* A memory access of compiled code faulted (signals.c moved the thread here, as if the
+ * faulting code had called this). */
+__attribute__((noreturn, noinline)) void native_fault_landing(uintptr_t pc) {
+  (void)pc;
+  trap_at(running_store, KILN_TRAP_MEMORY_OUT_OF_BOUNDS, (uintptr_t)__builtin_frame_address(0), 0);
 }
 
 static void helper_trap(kiln_instance *vm, int32_t kind, uint32_t offset) {

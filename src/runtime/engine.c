@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "native/signals.h"
 #include "runtime.h"
 
 void engine_config_defaults(kiln_config *config) {
@@ -27,6 +28,13 @@ kiln_engine *engine_create(const kiln_config *config) {
     e->config.portable = config->portable;
     e->config.compile_threads = config->compile_threads;
     e->config.consume_fuel = config->consume_fuel;
+    e->config.explicit_bounds_checks = config->explicit_bounds_checks;
+  }
+  /* guarded memories where they can be: compiled code then checks no bounds */
+  if (e->config.tier == KILN_TIER_COMPILED && !e->config.explicit_bounds_checks) {
+    kiln_error ignored;
+    e->guarded = signals_supported() && signals_install(&ignored) == KILN_OK;
+    e->config.explicit_bounds_checks = !e->guarded;
   }
   pthread_mutex_init(&e->types.lock, NULL);
   pthread_mutex_init(&e->memories.lock, NULL);

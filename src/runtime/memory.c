@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include "base/error.h"
+#include "native/signals.h"
 #include "runtime.h"
 
 /* ------------------------------------------------------------------ memories */
@@ -69,8 +70,10 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
   }
   m->limits = limits;
   m->max_pages = limits.has_max && limits.max < cap ? limits.max : cap;
-  /* reserve the whole reachable range plus a guard page, commit only min */
-  m->reserved = m->max_pages * KILN_PAGE_SIZE + KILN_PAGE_SIZE;
+  /* reserve the whole reachable range plus a guard page, commit only min; in a guarded
+   * engine, 4 GiB plus the guard region whatever the maximum (compiled code does not check
+   * the bounds: signals.h) */
+  m->reserved = engine->guarded ? SIGNALS_RESERVATION : m->max_pages * KILN_PAGE_SIZE + KILN_PAGE_SIZE;
   m->engine = engine;
   uint8_t *p = reserve(engine, m->reserved);
   if (!p) {
@@ -81,8 +84,15 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
   }
   m->base = p;
   m->size = 0;
+  if (engine->guarded && !signals_add(SIGNALS_MEMORY, (uintptr_t)p, (uintptr_t)p + m->reserved)) {
+    unreserve(engine, m->base, m->reserved, 0);
+    free(m);
+    error_set(err, KILN_ERR_LIMIT, "too many guarded memories at once (kiln_config.explicit_bounds_checks has no limit)");
+    return NULL;
+  }
   uint64_t old;
   if (limits.min && memory_grow(m, limits.min, &old) != KILN_OK) {
+    if (engine->guarded) signals_remove(SIGNALS_MEMORY, (uintptr_t)m->base);
     unreserve(engine, m->base, m->reserved, 0);
     free(m);
     error_set(err, KILN_ERR_NOMEM, "cannot commit %llu pages of memory", (unsigned long long)limits.min);
@@ -93,6 +103,7 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
 
 void memory_destroy(kiln_memory *m) {
   if (!m) return;
+  if (m->engine->guarded) signals_remove(SIGNALS_MEMORY, (uintptr_t)m->base);
   unreserve(m->engine, m->base, m->reserved, m->size);
   free(m);
 }

@@ -79,6 +79,7 @@ struct kiln_engine {
   type_registry types;
   memory_pool memories;
   const void *const *handlers; /* interpreter handler addresses, indexed by iop */
+  bool guarded;              /* memories are guarded for compiled code (native/signals.h) */
 };
 
 /* A compiler for the compiled tier (kiln.h's kiln_compiler): module in, relocatable object

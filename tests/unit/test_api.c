@@ -1222,7 +1222,9 @@ static void test_traps(void) {
   CHECK(call(s, inst, "load_i32", a, 1, &r, 1, &err) == KILN_ERR_TRAP && err.trap == KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
   CHECK_CONTAINS(err.message, "out of bounds memory access");
   CHECK_CONTAINS(err.message, "load_i32");
-  CHECK(err.frame_count == 1 && frame_at_opcode(&err.backtrace[0], 0x28)); /* i32.load */
+  CHECK(err.frame_count == 1 && strcmp(err.backtrace[0].name, "load_i32") == 0);
+  if (test_tier_faults()) CHECK(err.backtrace[0].code_offset == 0); /* a fault: the instruction is unknown */
+  else CHECK(frame_at_opcode(&err.backtrace[0], 0x28));              /* i32.load */
   CHECK(call_i32(s, inst, "load_i32", KILN_PAGE_SIZE - 4) == 0);
   a[0] = kiln_val_i32(-1);
   CHECK(call(s, inst, "load_i32", a, 1, &r, 1, &err) == KILN_ERR_TRAP && err.trap == KILN_TRAP_MEMORY_OUT_OF_BOUNDS);

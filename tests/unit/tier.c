@@ -8,8 +8,15 @@
 
 bool test_tier_compiled(void) {
   const char *t = getenv("KILN_TEST_TIER");
-  return t && strcmp(t, "compiled") == 0;
+  return t && (strcmp(t, "compiled") == 0 || strcmp(t, "compiled-checks") == 0);
 }
+
+static bool test_tier_checks(void) {
+  const char *t = getenv("KILN_TEST_TIER");
+  return t && strcmp(t, "compiled-checks") == 0;
+}
+
+bool test_tier_faults(void) { return test_tier_compiled() && !test_tier_checks(); }
 
 kiln_engine *test_engine_new(const kiln_config *config) {
   kiln_config c;
@@ -19,6 +26,7 @@ kiln_engine *test_engine_new(const kiln_config *config) {
 #ifdef KILN_HAVE_LLVM
     c.tier = KILN_TIER_COMPILED;
     c.compiler = kiln_llvm_compiler();
+    if (test_tier_checks()) c.explicit_bounds_checks = true;
 #else
     fprintf(stderr, "KILN_TEST_TIER=compiled, but this build has no LLVM tier\n");
     exit(1);

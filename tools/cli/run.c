@@ -37,6 +37,7 @@ typedef struct run_options {
   bool has_fuel;
   bool stats;
   kiln_tier tier;      /* --tier */
+  bool bounds_checks;  /* --bounds-checks */
   const char *path;    /* the module */
   int guest_argc;      /* the guest's argv: the module path as given, then the rest */
   char **guest_argv;
@@ -93,7 +94,7 @@ static bool parse_count(const char *text, uint64_t *out) {
 /* ---------------------------------------------------------------- options */
 
 enum { OPT_INVOKE = 256, OPT_DIR, OPT_DIR_RO, OPT_ENV, OPT_INHERIT_ENV, OPT_MAX_MEMORY, OPT_TIMEOUT,
-       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER };
+       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER, OPT_BOUNDS_CHECKS };
 
 static const struct option run_long_options[] = {
     {"invoke", required_argument, NULL, OPT_INVOKE},
@@ -107,6 +108,7 @@ static const struct option run_long_options[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"tcplisten", required_argument, NULL, OPT_TCPLISTEN},
     {"tier", required_argument, NULL, OPT_TIER},
+    {"bounds-checks", no_argument, NULL, OPT_BOUNDS_CHECKS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -178,6 +180,9 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
         break;
       case OPT_STATS:
         o->stats = true;
+        break;
+      case OPT_BOUNDS_CHECKS:
+        o->bounds_checks = true;
         break;
       case OPT_TIER:
         if (strcmp(optarg, "interp") == 0) {
@@ -635,6 +640,7 @@ int cli_run(const char *label, int argc, char **argv) {
   kiln_config_init(&config);
   config.tier = o.tier;
   config.consume_fuel = o.has_fuel;
+  config.explicit_bounds_checks = o.bounds_checks;
 #ifdef KILN_HAVE_LLVM
   config.compiler = kiln_llvm_compiler();
 #endif
