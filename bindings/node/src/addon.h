@@ -34,8 +34,9 @@
  *       or discarded output; default 0, 1, 2)}, memoryLimit (bytes, for memories the
  *       instance creates), fuel, timeoutMs, jsApi (true: coerce arguments as the WebAssembly
  *       JS API does instead of throwing TypeErrors; the facade sets it)}.
- *       Throws LinkError (the import named), RuntimeError (the start function trapped),
- *       TypeError (a wrong argument, naming it).
+ *       Throws LinkError (the import named, or imported objects of another tier than the
+ *       module's: a store and everything in it are of one engine), RuntimeError (the start
+ *       function trapped), TypeError (a wrong argument, naming it).
  *     .exports: {name: function | Memory | Table | Global}. Each function f is native:
  *       f(...args) calls synchronously on the JS thread; f.async(...args) returns a Promise
  *       (rejected, never thrown, on wrong arguments) and runs the call on libuv's thread pool. Values follow the WebAssembly JS API:
