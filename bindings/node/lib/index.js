@@ -325,9 +325,9 @@ function readBytes(where, bytesOrPath) {
 }
 
 // {tier, portable} of kiln.compile and kiln.instantiate; the addon checks their values.
-function compileOptions(where, options, extraKeys = []) {
+function compileOptions(where, options) {
   options = optionalObject(where, 'options', options);
-  checkKeys(where, 'options', options, ['tier', 'portable', ...extraKeys]);
+  checkKeys(where, 'options', options, ['tier', 'portable']);
   const out = {};
   if (options.tier !== undefined) out.tier = options.tier;
   if (options.portable !== undefined) out.portable = options.portable;
@@ -426,8 +426,7 @@ class Instance {
   #native;
   #queue = []; // async calls of callAsync waiting for their turn
   #running = null; // the job of callAsync on the thread pool now
-
-  #tier;
+  #tier; // its module's
 
   constructor(module, options) {
     const where = 'new kiln.Instance(module, options)';
