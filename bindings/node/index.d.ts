@@ -40,10 +40,40 @@ export interface ExportDescriptor {
   type: ExternType;
 }
 
+/**
+ * How modules run: 'interp' (kiln's interpreter: compiles at once) or 'compiled' (native
+ * code through LLVM 19: compiling takes longer, running is faster).
+ */
+export type Tier = 'interp' | 'compiled';
+
+export interface CompileOptions {
+  /** Default: the environment variable KILN_TIER when the package loaded, else 'interp'. */
+  tier?: Tier;
+  /** Compiled tier: code for the baseline CPU of this architecture instead of this machine's. */
+  portable?: boolean;
+}
+
+export interface ModuleStats {
+  /** 'compiled' when the module has native code. */
+  tier: Tier;
+  /** Defined functions (imports excluded). */
+  functions: number;
+  /** Of those, the ones with native code (the rest, too large for LLVM, are interpreted). */
+  nativeFunctions: number;
+  /** Machine code loaded for the module. */
+  nativeCodeBytes: number;
+}
+
 /** A compiled module: validated once, shareable by any number of instances and threads. */
 export class Module {
-  /** Compile bytes; throws CompileError saying what is wrong and where. */
-  constructor(bytes: BufferSource);
+  /**
+   * Compile bytes; throws CompileError saying what is wrong and where, TypeError for a wrong
+   * option, Error when the compiled tier is asked for and this build has none.
+   */
+  constructor(bytes: BufferSource, options?: CompileOptions);
+  /** The tier it was compiled for. */
+  readonly tier: Tier;
+  stats(): ModuleStats;
   imports(): ImportDescriptor[];
   exports(): ExportDescriptor[];
   /** Copies of the custom sections called `name`. */
@@ -132,6 +162,9 @@ export interface InstanceOptions {
   limits?: Limits;
 }
 
+/** kiln.instantiate's options: the tier applies when it compiles bytes or a path. */
+export interface InstantiateOptions extends InstanceOptions, CompileOptions {}
+
 export interface CallOptions {
   /** Aborting interrupts the call (or drops it if it is still waiting); it rejects with signal.reason. */
   signal?: AbortSignal;
@@ -142,6 +175,8 @@ export interface CallOptions {
 /** An instance in its own sandbox. One call runs at a time; async calls queue. */
 export class Instance {
   constructor(module: Module, options?: InstanceOptions);
+  /** Its module's tier. */
+  readonly tier: Tier;
   readonly exports: Exports;
   /** The exported memory (the one named "memory", else the first). */
   readonly memory: Memory | undefined;
@@ -173,6 +208,8 @@ export interface PoolOptions extends InstanceOptions {
 /** Several instances of one module; calls go to a free one and queue when all are busy. */
 export class Pool {
   constructor(module: Module, options?: PoolOptions);
+  /** Its module's tier. */
+  readonly tier: Tier;
   readonly size: number;
   /** Calls waiting for a free instance. */
   readonly pending: number;
@@ -210,12 +247,14 @@ export class AbortError extends Error {
   code: 'ABORT_ERR';
 }
 
-/** Compile from bytes or a path (string or file: URL). */
-export function compile(bytesOrPath: BufferSource | string | URL): Module;
+/** Compile from bytes or a path (string or file: URL), for options.tier. */
+export function compile(bytesOrPath: BufferSource | string | URL, options?: CompileOptions): Module;
 export function validate(bytes: BufferSource): boolean;
-/** Instantiate a Module (or its bytes or path). */
-export function instantiate(module: Module | BufferSource | string | URL, options?: InstanceOptions): Instance;
+/** Instantiate a Module (or its bytes or path, compiled for options.tier). */
+export function instantiate(module: Module | BufferSource | string | URL, options?: InstantiateOptions): Instance;
 
+/** The tiers of this build: 'interp', and 'compiled' when the addon was built with LLVM 19. */
+export const tiers: readonly Tier[];
 export const version: string;
 
 /** The standard WebAssembly JS API on kiln, for generated loaders. */

@@ -78,7 +78,23 @@ Object.defineProperty(RuntimeError.prototype, 'wasmStack', {
   },
 });
 
-native.init({ CompileError, LinkError, RuntimeError, TimeoutError, ExitError });
+// ---------------------------------------------------------------- tiers
+
+/** The tiers this build of the addon has: 'interp', and 'compiled' when built with LLVM 19. */
+const tiers = Object.freeze([...native.tiers]);
+
+// The tier modules compile for when options.tier does not say: the environment variable
+// KILN_TIER (interp or compiled; unset or empty: interp), read once when the package loads.
+function environmentTier() {
+  const tier = process.env.KILN_TIER;
+  if (tier === undefined || tier === '') return 'interp';
+  if (tier !== 'interp' && tier !== 'compiled') {
+    throw new Error(`kiln: the environment variable KILN_TIER is ${JSON.stringify(tier)}: use interp or compiled`);
+  }
+  return tier;
+}
+
+native.init({ CompileError, LinkError, RuntimeError, TimeoutError, ExitError }, { tier: environmentTier() });
 
 // ---------------------------------------------------------------- argument checks
 
@@ -308,9 +324,23 @@ function readBytes(where, bytesOrPath) {
   throw typeError(where, 'bytesOrPath must be the bytes of a module (Buffer, ArrayBuffer, typed array) or a path (string or file: URL)', bytesOrPath);
 }
 
-/** Compile (decode and validate) a module from its bytes or from a file. Throws CompileError. */
-function compile(bytesOrPath) {
-  return new Module(readBytes('kiln.compile(bytesOrPath)', bytesOrPath));
+// {tier, portable} of kiln.compile and kiln.instantiate; the addon checks their values.
+function compileOptions(where, options) {
+  options = optionalObject(where, 'options', options);
+  checkKeys(where, 'options', options, ['tier', 'portable']);
+  const out = {};
+  if (options.tier !== undefined) out.tier = options.tier;
+  if (options.portable !== undefined) out.portable = options.portable;
+  return out;
+}
+
+/**
+ * Compile (decode and validate) a module from its bytes or from a file, for the tier
+ * options.tier ('interp' or 'compiled'; default KILN_TIER, else 'interp'). Throws CompileError.
+ */
+function compile(bytesOrPath, options) {
+  const tier = compileOptions('kiln.compile(bytesOrPath, options)', options);
+  return new Module(readBytes('kiln.compile(bytesOrPath)', bytesOrPath), tier);
 }
 
 /** Whether bytes are a valid WebAssembly module. */
@@ -396,6 +426,7 @@ class Instance {
   #native;
   #queue = []; // async calls of callAsync waiting for their turn
   #running = null; // the job of callAsync on the thread pool now
+  #tier; // its module's
 
   constructor(module, options) {
     const where = 'new kiln.Instance(module, options)';
@@ -404,6 +435,12 @@ class Instance {
     }
     const { imports, options: opts } = nativeOptions(where, options);
     this.#native = new native.Instance(module, imports, opts);
+    this.#tier = module.tier;
+  }
+
+  /** The tier its module was compiled for: 'interp' or 'compiled'. */
+  get tier() {
+    return this.#tier;
   }
 
   /** The exports: functions (f(...) synchronous, f.async(...) a Promise), Memory, Table, Global. */
@@ -577,15 +614,23 @@ if (Symbol.dispose) {
   });
 }
 
-/** Instantiate a module (a Module, its bytes or a path) with imports, WASI and limits. */
+/**
+ * Instantiate a module (a Module, its bytes or a path) with imports, WASI and limits; bytes
+ * and paths are compiled for options.tier (a Module keeps the tier it was compiled for).
+ */
 function instantiate(module, options) {
+  const where = 'kiln.instantiate(module, options)';
+  const { tier, portable, ...rest } = optionalObject(where, 'options', options);
+  const tierOptions = compileOptions(where, { tier, portable });
   if (!(module instanceof Module)) {
     if (!isBytes(module) && typeof module !== 'string' && !(module instanceof URL)) {
-      throw typeError('kiln.instantiate(module, options)', 'module must be a kiln Module (from kiln.compile), the bytes of one or a path', module);
+      throw typeError(where, 'module must be a kiln Module (from kiln.compile), the bytes of one or a path', module);
     }
-    module = new Module(readBytes('kiln.instantiate(module, options)', module));
+    module = new Module(readBytes(where, module), tierOptions);
+  } else if (tier !== undefined && tier !== module.tier) {
+    throw typeError(where, `options.tier does not match the module, compiled for '${module.tier}' (kiln.compile chooses the tier)`, tier);
   }
-  return new Instance(module, options);
+  return new Instance(module, rest);
 }
 
 // ---------------------------------------------------------------- pools
@@ -605,6 +650,7 @@ class Pool {
   #busy = new Map(); // instance -> its job
   #closed = false;
   #drained = null;
+  #tier;
 
   constructor(module, options) {
     const where = 'new kiln.Pool(module, options)';
@@ -615,11 +661,17 @@ class Pool {
     const { size = defaultPoolSize(), ...rest } = options;
     if (!Number.isInteger(size) || size < 1) throw typeError(where, 'options.size must be a positive integer', size);
     nativeOptions(where, rest); // check once, with the pool's name in messages
+    this.#tier = module.tier;
     for (let i = 0; i < size; i++) {
       const instance = new Instance(module, rest);
       this.#all.push(instance);
       this.#idle.push(instance);
     }
+  }
+
+  /** The tier its module was compiled for: 'interp' or 'compiled'. */
+  get tier() {
+    return this.#tier;
   }
 
   /** How many instances the pool has. */
@@ -820,6 +872,7 @@ module.exports = {
   ExitError,
   AbortError,
   WebAssembly,
+  tiers,
   version: native.version,
 };
 // `import kiln from 'kiln'` in TypeScript compiled to CommonJS reads .default.

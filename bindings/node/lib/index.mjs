@@ -22,5 +22,6 @@ export const {
   ExitError,
   AbortError,
   WebAssembly,
+  tiers,
   version,
 } = kiln;

@@ -9,16 +9,47 @@
 
 #include "addon.h"
 
-/* ---------------------------------------------------------------- the engine */
+/* ---------------------------------------------------------------- the engines */
 
-static kiln_engine *engine;
-static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+/* One engine per way of running code: the interpreter, compiled code for this CPU, and
+ * compiled code for the baseline CPU (portable). */
+static kiln_engine *engines[3];
+static pthread_mutex_t engines_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *const engine_names[3] = {"interp", "compiled", "compiled (portable)"};
 
-static void engine_create(void) { engine = kiln_engine_new(NULL); }
+bool addon_has_compiled_tier(void) {
+#ifdef KILN_HAVE_LLVM
+  return true;
+#else
+  return false;
+#endif
+}
 
-kiln_engine *addon_engine(void) {
-  pthread_once(&engine_once, engine_create);
+kiln_engine *addon_engine(kiln_tier tier, bool portable) {
+  int which = tier == KILN_TIER_COMPILED ? 1 + portable : 0;
+  pthread_mutex_lock(&engines_lock);
+  if (!engines[which]) {
+    kiln_config config;
+    kiln_config_init(&config);
+    config.tier = tier;
+    config.portable = portable;
+#ifdef KILN_HAVE_LLVM
+    config.compiler = kiln_llvm_compiler();
+#endif
+    engines[which] = kiln_engine_new(&config);
+  }
+  kiln_engine *engine = engines[which];
+  pthread_mutex_unlock(&engines_lock);
   return engine;
+}
+
+const char *addon_engine_name(const kiln_engine *engine) {
+  const char *name = "unknown";
+  pthread_mutex_lock(&engines_lock);
+  for (int i = 0; i < 3; i++)
+    if (engines[i] == engine) name = engine_names[i];
+  pthread_mutex_unlock(&engines_lock);
+  return name;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -104,6 +135,65 @@ bool addon_get_bytes(napi_env env, napi_value value, const char *what, const uin
     return false;
   }
   *data = p ? p : (const uint8_t *)"";
+  return true;
+}
+
+/* "a string (\"fast\")", "a number (3)", "a boolean", ...: what a wrong option was. */
+static void describe(napi_env env, napi_value v, char *out, size_t size) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, v, &t);
+  char text[48];
+  size_t len = 0;
+  double number;
+  switch (t) {
+    case napi_string:
+      napi_get_value_string_utf8(env, v, text, sizeof text, &len);
+      snprintf(out, size, "a string (\"%s%s\")", text, len == sizeof text - 1 ? "..." : "");
+      break;
+    case napi_number:
+      napi_get_value_double(env, v, &number);
+      snprintf(out, size, "a number (%g)", number);
+      break;
+    case napi_null: snprintf(out, size, "null"); break;
+    case napi_undefined: snprintf(out, size, "undefined"); break;
+    case napi_boolean: snprintf(out, size, "a boolean"); break;
+    case napi_object: snprintf(out, size, "an object"); break;
+    case napi_function: snprintf(out, size, "a function"); break;
+    default: snprintf(out, size, "a %s", t == napi_bigint ? "bigint" : "symbol"); break;
+  }
+}
+
+bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *portable) {
+  if (!addon_is(env, options, napi_object)) return true;
+  char got[80];
+  napi_value v = addon_get(env, options, "tier");
+  if (!addon_is(env, v, napi_undefined)) {
+    char name[16] = "";
+    size_t len = 0;
+    if (addon_is(env, v, napi_string)) napi_get_value_string_utf8(env, v, name, sizeof name, &len);
+    if (strcmp(name, "interp") == 0) {
+      *tier = KILN_TIER_INTERP;
+    } else if (strcmp(name, "compiled") == 0) {
+      *tier = KILN_TIER_COMPILED;
+    } else {
+      describe(env, v, got, sizeof got);
+      addon_throw_type(env, "options.tier must be \"interp\" or \"compiled\", got %s", got);
+      return false;
+    }
+  }
+  v = addon_get(env, options, "portable");
+  if (!addon_is(env, v, napi_undefined)) {
+    if (napi_get_value_bool(env, v, portable) != napi_ok) {
+      describe(env, v, got, sizeof got);
+      addon_throw_type(env, "options.portable must be a boolean, got %s", got);
+      return false;
+    }
+  }
+  if (*tier == KILN_TIER_COMPILED && !addon_has_compiled_tier()) {
+    addon_throw_error(env, "kiln: the compiled tier is not built into this addon: it needs LLVM 19 "
+                           "(apt-get install llvm-19-dev clang-19, then rebuild: make)");
+    return false;
+  }
   return true;
 }
 
@@ -314,9 +404,10 @@ addon *addon_of(napi_env env) {
 }
 
 static napi_value js_init(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value classes;
-  napi_get_cb_info(env, info, &argc, &classes, NULL, NULL);
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  napi_value classes = args[0];
   addon *a = addon_of(env);
   if (argc < 1 || !addon_is(env, classes, napi_object)) {
     addon_throw_type(env, "init(classes): classes must be an object of error classes");
@@ -333,6 +424,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
     napi_create_reference(env, cls, 1, &a->error_class[i]);
   }
+  if (argc >= 2) addon_tier_option(env, args[1], &a->tier, &a->portable);
   return NULL;
 }
 
@@ -344,7 +436,7 @@ static napi_value js_validate(napi_env env, napi_callback_info info) {
   size_t size;
   if (argc < 1 || !addon_get_bytes(env, arg, "validate(bytes): bytes", &bytes, &size)) return NULL;
   kiln_module *m = NULL;
-  kiln_status status = kiln_module_new(addon_engine(), bytes, size, &m, NULL);
+  kiln_status status = kiln_module_new(addon_engine(KILN_TIER_INTERP, false), bytes, size, &m, NULL);
   if (m) kiln_module_free(m);
   napi_get_boolean(env, status == KILN_OK, &result);
   return result;
@@ -466,7 +558,7 @@ static void addon_free(napi_env env, void *data, void *hint) {
 
 NAPI_MODULE_INIT() {
   addon *a = calloc(1, sizeof *a);
-  if (!a || !addon_engine()) {
+  if (!a || !addon_engine(KILN_TIER_INTERP, false)) {
     addon_throw_error(env, "kiln: out of memory while loading the addon");
     free(a);
     return NULL;
@@ -491,5 +583,10 @@ NAPI_MODULE_INIT() {
   addon_set(env, exports, "Table", table_class(env, a));
   addon_set(env, exports, "Global", global_class(env, a));
   addon_set(env, exports, "version", addon_string(env, KILN_VERSION));
+  napi_value tiers;
+  napi_create_array(env, &tiers);
+  napi_set_element(env, tiers, 0, addon_string(env, "interp"));
+  if (addon_has_compiled_tier()) napi_set_element(env, tiers, 1, addon_string(env, "compiled"));
+  addon_set(env, exports, "tiers", tiers);
   return exports;
 }

@@ -4,14 +4,21 @@
  *
  * The native interface (require('../build/kiln.node')):
  *
- *   init({CompileError, LinkError, RuntimeError, TimeoutError, ExitError})
- *       Call once first: native code throws and rejects with these classes. Errors carry
+ *   init({CompileError, LinkError, RuntimeError, TimeoutError, ExitError}, {tier, portable}?)
+ *       Call once first: native code throws and rejects with these classes; the second
+ *       argument is the default tier of this environment (see Module). Errors carry
  *       extra properties: RuntimeError/TimeoutError .trap (the kind: "unreachable",
  *       "out of bounds memory access", "interrupted", "out of fuel", "host", ...) and
  *       .wasmStack ([{index, name, offset}], innermost first); ExitError .code (a WASI
  *       proc_exit from an exported function call).
  *   validate(bytes) -> boolean                 bytes: ArrayBuffer or any ArrayBufferView
- *   new Module(bytes)                          throws CompileError naming what and where
+ *   tiers                                      ["interp"], or ["interp", "compiled"] when
+ *                                              the addon has the LLVM tier
+ *   new Module(bytes, {tier, portable}?)       throws CompileError naming what and where
+ *       tier "interp" | "compiled" (default: init's), portable: compiled code for the
+ *       baseline CPU. TypeError for other values; Error if the compiled tier is not built.
+ *     .tier                                      "interp" | "compiled"
+ *     .stats() -> {tier, functions, nativeFunctions, nativeCodeBytes}
  *     .imports() -> [{module, name, kind, type}]   kind "function"|"table"|"memory"|"global"
  *     .exports() -> [{name, kind, type}]
  *         type: function {params: ["i32", ...], results: [...]}; memory {initial, maximum?}
@@ -27,8 +34,9 @@
  *       or discarded output; default 0, 1, 2)}, memoryLimit (bytes, for memories the
  *       instance creates), fuel, timeoutMs, jsApi (true: coerce arguments as the WebAssembly
  *       JS API does instead of throwing TypeErrors; the facade sets it)}.
- *       Throws LinkError (the import named), RuntimeError (the start function trapped),
- *       TypeError (a wrong argument, naming it).
+ *       Throws LinkError (the import named, or imported objects of another tier than the
+ *       module's: a store and everything in it are of one engine), RuntimeError (the start
+ *       function trapped), TypeError (a wrong argument, naming it).
  *     .exports: {name: function | Memory | Table | Global}. Each function f is native:
  *       f(...args) calls synchronously on the JS thread; f.async(...args) returns a Promise
  *       (rejected, never thrown, on wrong arguments) and runs the call on libuv's thread pool. Values follow the WebAssembly JS API:
@@ -78,6 +86,8 @@ typedef struct addon {
   napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
   napi_ref memory_ctor, table_ctor, global_ctor;
   pthread_t js_thread;
+  kiln_tier tier;     /* the default tier (init's): modules, and objects made from JS */
+  bool portable;
   struct node_store *loose; /* the store of Memory/Table/Global objects made from JS, if any */
   /* Async calls running on worker threads, and the sentry that interrupts them when the
    * environment stops (a worker's terminate()): Node waits for thread-pool work before
@@ -96,8 +106,18 @@ void addon_async_ended(addon *a, struct node_store *s);
 /* This environment's addon state. */
 addon *addon_of(napi_env env);
 
-/* The engine every module and store is made from (one per process, thread-safe). */
-kiln_engine *addon_engine(void);
+/* The engine of a tier (compiled for this CPU, or portable): one per process for each,
+ * made on first use, thread-safe. A store and the modules instantiated in it must come
+ * from one engine (function types are interned per engine). NULL when out of memory. */
+kiln_engine *addon_engine(kiln_tier tier, bool portable);
+/* "interp", "compiled" or "compiled (portable)": what an engine of addon_engine runs. */
+const char *addon_engine_name(const kiln_engine *engine);
+/* Whether this addon was built with the LLVM tier. */
+bool addon_has_compiled_tier(void);
+/* Read options.tier and options.portable (left as they are when absent or undefined); false
+ * after throwing a TypeError naming the option and its values, or an Error saying how to get
+ * the compiled tier when this addon was built without it. */
+bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *portable);
 
 /* Throw a JS error. kiln_error_throw picks the class from the status and trap kind and
  * sets .trap and .wasmStack; timed_out turns an interruption into a TimeoutError. */
@@ -133,6 +153,7 @@ typedef struct externref_box externref_box;
 typedef struct node_store {
   napi_env env;            /* the environment (thread) that owns it */
   addon *a;
+  kiln_engine *engine;     /* whose modules it instantiates (one tier) */
   kiln_store *store;       /* NULL once closed */
   bool loose;              /* holds objects made from JS: shared, so close() leaves it */
   int refs;                /* JS objects and buffers that point here */
@@ -151,10 +172,11 @@ typedef struct node_store {
   atomic_bool timed_out;   /* the watchdog interrupted the current call */
 } node_store;
 
-node_store *store_new(napi_env env);
+node_store *store_new(napi_env env, kiln_engine *engine);
 /* The store for Memory, Table and Global objects made from JavaScript (new Memory(...)):
  * one per environment while any of them lives, so that they can be imported together by
- * one instance, as the WebAssembly JS API allows. Returns a new reference. */
+ * one instance, as the WebAssembly JS API allows; in the default tier's engine. Returns a
+ * new reference. */
 node_store *store_loose(napi_env env);
 void store_ref(node_store *s);
 void store_unref(napi_env env, node_store *s);
@@ -183,8 +205,9 @@ napi_value memory_class(napi_env env, addon *a);
 napi_value table_class(napi_env env, addon *a);
 napi_value global_class(napi_env env, addon *a);
 
-/* The kiln module of a Module object (NULL after throwing). */
-kiln_module *module_unwrap(napi_env env, napi_value obj);
+/* The kiln module of a Module object and the engine it was compiled by (NULL after
+ * throwing). */
+kiln_module *module_unwrap(napi_env env, napi_value obj, kiln_engine **engine);
 /* A JS object for an exported or imported extern of store s (owner kept alive by it). */
 napi_value extern_to_js(napi_env env, addon *a, node_store *s, napi_value owner, const kiln_extern *e,
                         const char *name);

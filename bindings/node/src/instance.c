@@ -35,10 +35,11 @@ static void tsfn_finalized(napi_env env, void *data, void *hint) {
  * and a memory's first pages. */
 enum { STORE_EXTERNAL_COST = 1 << 20 };
 
-node_store *store_new(napi_env env) {
+node_store *store_new(napi_env env, kiln_engine *engine) {
   node_store *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->store = kiln_store_new(addon_engine());
+  s->engine = engine;
+  s->store = kiln_store_new(engine);
   if (!s->store) {
     free(s);
     return NULL;
@@ -59,7 +60,8 @@ node_store *store_loose(napi_env env) {
     store_ref(a->loose);
     return a->loose;
   }
-  a->loose = store_new(env);
+  kiln_engine *engine = addon_engine(a->tier, a->portable);
+  a->loose = engine ? store_new(env, engine) : NULL;
   if (a->loose) a->loose->loose = true;
   return a->loose;
 }
@@ -824,8 +826,8 @@ static void link_error(napi_env env, addon *a, const char *fmt, const char *m, c
 }
 
 /* Choose the store: the one of any Memory, Table or Global given as an import (all must
- * share it), else a new one. */
-static node_store *pick_store(napi_env env, addon *a, napi_value imports) {
+ * share it, and be of the module's engine), else a new one. */
+static node_store *pick_store(napi_env env, addon *a, napi_value imports, kiln_engine *engine) {
   node_store *found = NULL;
   if (addon_is(env, imports, napi_object)) {
     napi_value modules;
@@ -863,11 +865,18 @@ static node_store *pick_store(napi_env env, addon *a, napi_value imports) {
       }
     }
   }
+  if (found && found->engine != engine) {
+    link_error(env, a, "the module runs in the %s tier, but its imported memories, tables, globals or "
+                       "functions belong to the %s tier%s; objects linked together must share a tier "
+                       "(the tier option of kiln.compile, or KILN_TIER for Memory, Table and Global)",
+               addon_engine_name(engine), addon_engine_name(found->engine), "");
+    return NULL;
+  }
   if (found) {
     store_ref(found);
     return found;
   }
-  node_store *s = store_new(env);
+  node_store *s = store_new(env, engine);
   if (!s) addon_throw_error(env, "kiln: out of memory");
   return s;
 }
@@ -939,7 +948,8 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   for (size_t i = argc; i < 3; i++) args[i] = undefined;
-  kiln_module *module = module_unwrap(env, args[0]);
+  kiln_engine *engine;
+  kiln_module *module = module_unwrap(env, args[0], &engine);
   if (!module) return NULL;
   napi_value imports = args[1], options = args[2];
   if (!addon_is(env, imports, napi_undefined) && !addon_is(env, imports, napi_object)) {
@@ -962,7 +972,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   bool lenient = false;
   napi_get_value_bool(env, addon_get(env, options, "jsApi"), &lenient);
 
-  node_store *s = pick_store(env, a, imports);
+  node_store *s = pick_store(env, a, imports, engine);
   if (!s) return NULL;
   node_instance *inst = calloc(1, sizeof *inst);
   import_list list = {0};

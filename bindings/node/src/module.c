@@ -1,5 +1,5 @@
 /* module.c - the Module class: a compiled module, validated once and shareable by any
- * number of instances (and threads). */
+ * number of instances (and threads), in the interpreter's tier or the compiled one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +7,8 @@
 
 typedef struct node_module {
   kiln_module *module; /* NULL after close() */
+  kiln_engine *engine; /* of its tier: its instances' stores are made from it */
+  kiln_tier tier;
 } node_module;
 
 static const napi_type_tag module_tag = {0x6b696c6e6d6f6475ULL, 0x6c65000000000001ULL};
@@ -19,25 +21,33 @@ static void module_finalize(napi_env env, void *data, void *hint) {
 }
 
 static napi_value module_new(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg, self;
-  napi_get_cb_info(env, info, &argc, &arg, &self, NULL);
+  size_t argc = 2;
+  napi_value args[2], self;
+  napi_get_cb_info(env, info, &argc, args, &self, NULL);
   const uint8_t *bytes;
   size_t size;
   if (argc < 1) {
     addon_throw_type(env, "new Module(bytes): bytes is missing");
     return NULL;
   }
-  if (!addon_get_bytes(env, arg, "new Module(bytes): bytes", &bytes, &size)) return NULL;
+  if (!addon_get_bytes(env, args[0], "new Module(bytes): bytes", &bytes, &size)) return NULL;
+  addon *a = addon_of(env);
+  kiln_tier tier = a->tier;
+  bool portable = a->portable;
+  if (argc >= 2 && !addon_tier_option(env, args[1], &tier, &portable)) return NULL;
   node_module *m = calloc(1, sizeof *m);
-  if (!m) {
+  kiln_engine *engine = addon_engine(tier, portable);
+  if (!m || !engine) {
+    free(m);
     addon_throw_error(env, "kiln: out of memory");
     return NULL;
   }
+  m->engine = engine;
+  m->tier = tier;
   kiln_error err;
-  if (kiln_module_new(addon_engine(), bytes, size, &m->module, &err) != KILN_OK) {
+  if (kiln_module_new(engine, bytes, size, &m->module, &err) != KILN_OK) {
     free(m);
-    addon_throw_kiln(env, addon_of(env), &err, false);
+    addon_throw_kiln(env, a, &err, false);
     return NULL;
   }
   napi_type_tag_object(env, self, &module_tag);
@@ -54,7 +64,7 @@ static node_module *unwrap(napi_env env, napi_value obj) {
   return data;
 }
 
-kiln_module *module_unwrap(napi_env env, napi_value obj) {
+kiln_module *module_unwrap(napi_env env, napi_value obj, kiln_engine **engine) {
   node_module *m = addon_is(env, obj, napi_object) ? unwrap(env, obj) : NULL;
   if (!m) {
     addon_throw_type(env, "expected a kiln Module (from kiln.compile or new Module(bytes))");
@@ -64,13 +74,14 @@ kiln_module *module_unwrap(napi_env env, napi_value obj) {
     addon_throw_error(env, "the module is closed");
     return NULL;
   }
+  if (engine) *engine = m->engine;
   return m->module;
 }
 
 static kiln_module *this_module(napi_env env, napi_callback_info info, size_t *argc, napi_value *args) {
   napi_value self;
   napi_get_cb_info(env, info, argc, args, &self, NULL);
-  return module_unwrap(env, self);
+  return module_unwrap(env, self, NULL);
 }
 
 /* {module?, name, kind, type}: one entry of imports() or exports(). */
@@ -134,6 +145,38 @@ static napi_value module_custom_sections(napi_env env, napi_callback_info info) 
   return list;
 }
 
+static const char *tier_name(kiln_tier tier) { return tier == KILN_TIER_COMPILED ? "compiled" : "interp"; }
+
+/* .tier: the tier it was compiled for (also after close()). */
+static napi_value module_tier(napi_env env, napi_callback_info info) {
+  napi_value self;
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, NULL, &self, NULL);
+  node_module *m = unwrap(env, self);
+  if (!m) {
+    addon_throw_type(env, "expected a kiln Module (from kiln.compile or new Module(bytes))");
+    return NULL;
+  }
+  return addon_string(env, tier_name(m->tier));
+}
+
+/* .stats(): how it runs: the tier with native code, and how much of it is native. */
+static napi_value module_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  kiln_module *m = this_module(env, info, &argc, NULL);
+  if (!m) return NULL;
+  kiln_module_stats stats;
+  kiln_module_get_stats(m, &stats);
+  napi_value obj, bytes;
+  napi_create_object(env, &obj);
+  addon_set(env, obj, "tier", addon_string(env, tier_name(stats.tier)));
+  addon_set(env, obj, "functions", addon_u32(env, stats.functions));
+  addon_set(env, obj, "nativeFunctions", addon_u32(env, stats.native_functions));
+  napi_create_double(env, (double)stats.native_code_bytes, &bytes);
+  addon_set(env, obj, "nativeCodeBytes", bytes);
+  return obj;
+}
+
 static napi_value module_close(napi_env env, napi_callback_info info) {
   napi_value self;
   size_t argc = 0;
@@ -153,6 +196,8 @@ napi_value module_class(napi_env env, addon *a) {
       {.utf8name = "exports", .method = module_exports, .attributes = napi_default_method},
       {.utf8name = "customSections", .method = module_custom_sections, .attributes = napi_default_method},
       {.utf8name = "close", .method = module_close, .attributes = napi_default_method},
+      {.utf8name = "stats", .method = module_stats, .attributes = napi_default_method},
+      {.utf8name = "tier", .getter = module_tier, .attributes = napi_configurable},
   };
   napi_value cls;
   napi_define_class(env, "Module", NAPI_AUTO_LENGTH, module_new, NULL,

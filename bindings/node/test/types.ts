@@ -11,8 +11,11 @@ import kiln, {
   ExitError,
   WebAssembly as KilnWebAssembly,
   type CallOptions,
+  type CompileOptions,
   type ExportDescriptor,
   type InstanceOptions,
+  type ModuleStats,
+  type Tier,
   type WasmFrame,
 } from 'kiln';
 
@@ -23,6 +26,13 @@ async function main(path: string): Promise<void> {
   const names: string[] = exports.map((e) => `${e.kind} ${e.name}`);
   const sections: ArrayBuffer[] = Module.customSections(fromBytes, 'name');
   console.log(names, sections.length, kiln.validate(new Uint8Array(8)), kiln.version);
+
+  const tier: Tier = kiln.tiers.includes('compiled') ? 'compiled' : 'interp';
+  const compileOptions: CompileOptions = { tier, portable: false };
+  const compiled: Module = new Module(new Uint8Array(8), compileOptions);
+  const stats: ModuleStats = compiled.stats();
+  const instanceTier: Tier = instantiate(path, { tier: 'interp', limits: { timeoutMs: 10 } }).tier;
+  console.log(compiled.tier, stats.nativeFunctions, stats.nativeCodeBytes, instanceTier);
 
   const options: InstanceOptions = {
     imports: { env: { log: (x: number) => console.log(x), base: 5, big: 1n } },
@@ -73,6 +83,8 @@ async function main(path: string): Promise<void> {
   const pool = new Pool(module, { size: 2, limits: { timeoutMs: 1000 } });
   const results: unknown[] = await Promise.all([pool.call('add', 1, 2), pool.callAsync('add', [3, 4], { signal: AbortSignal.timeout(100) })]);
   const size: number = pool.size + pool.pending + pool.instances.length;
+  const poolTier: Tier = pool.tier;
+  console.log(poolTier);
   await pool.close();
   console.log(results, size);
 
