@@ -51,6 +51,12 @@ export interface CompileOptions {
   tier?: Tier;
   /** Compiled tier: code for the baseline CPU of this architecture instead of this machine's. */
   portable?: boolean;
+  /**
+   * Compiled tier: count fuel, so that limits.fuel and setFuel work (about 30% slower on
+   * call-heavy code). kiln.instantiate of bytes or a path with limits.fuel sets it. The
+   * interpreter always counts fuel.
+   */
+  fuel?: boolean;
 }
 
 export interface ModuleStats {

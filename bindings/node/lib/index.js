@@ -324,13 +324,15 @@ function readBytes(where, bytesOrPath) {
   throw typeError(where, 'bytesOrPath must be the bytes of a module (Buffer, ArrayBuffer, typed array) or a path (string or file: URL)', bytesOrPath);
 }
 
-// {tier, portable} of kiln.compile and kiln.instantiate; the addon checks their values.
+// {tier, portable, fuel} of kiln.compile and kiln.instantiate; the addon checks their values.
+// fuel: compiled code counts fuel (limits.fuel, setFuel); the interpreter always does.
 function compileOptions(where, options) {
   options = optionalObject(where, 'options', options);
-  checkKeys(where, 'options', options, ['tier', 'portable']);
+  checkKeys(where, 'options', options, ['tier', 'portable', 'fuel']);
   const out = {};
   if (options.tier !== undefined) out.tier = options.tier;
   if (options.portable !== undefined) out.portable = options.portable;
+  if (options.fuel !== undefined) out.fuel = options.fuel;
   return out;
 }
 
@@ -620,8 +622,10 @@ if (Symbol.dispose) {
  */
 function instantiate(module, options) {
   const where = 'kiln.instantiate(module, options)';
-  const { tier, portable, ...rest } = optionalObject(where, 'options', options);
-  const tierOptions = compileOptions(where, { tier, portable });
+  const { tier, portable, fuel, ...rest } = optionalObject(where, 'options', options);
+  // a fuel limit on a module compiled here: compile it to count fuel
+  const limitsFuel = rest.limits && rest.limits.fuel !== undefined && rest.limits.fuel !== Infinity;
+  const tierOptions = compileOptions(where, { tier, portable, fuel: fuel === undefined && limitsFuel ? true : fuel });
   if (!(module instanceof Module)) {
     if (!isBytes(module) && typeof module !== 'string' && !(module instanceof URL)) {
       throw typeError(where, 'module must be a kiln Module (from kiln.compile), the bytes of one or a path', module);

@@ -13,9 +13,9 @@
 
 /* One engine per way of running code: the interpreter, compiled code for this CPU, and
  * compiled code for the baseline CPU (portable). */
-static kiln_engine *engines[3];
+static kiln_engine *engines[5];
 static pthread_mutex_t engines_lock = PTHREAD_MUTEX_INITIALIZER;
-static const char *const engine_names[3] = {"interp", "compiled", "compiled (portable)"};
+static const char *const engine_names[5] = {"interp", "compiled", "compiled (portable)", "compiled", "compiled (portable)"};
 
 bool addon_has_compiled_tier(void) {
 #ifdef KILN_HAVE_LLVM
@@ -25,14 +25,15 @@ bool addon_has_compiled_tier(void) {
 #endif
 }
 
-kiln_engine *addon_engine(kiln_tier tier, bool portable) {
-  int which = tier == KILN_TIER_COMPILED ? 1 + portable : 0;
+kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel) {
+  int which = tier == KILN_TIER_COMPILED ? 1 + portable + 2 * fuel : 0;
   pthread_mutex_lock(&engines_lock);
   if (!engines[which]) {
     kiln_config config;
     kiln_config_init(&config);
     config.tier = tier;
     config.portable = portable;
+    config.consume_fuel = fuel;
 #ifdef KILN_HAVE_LLVM
     config.compiler = kiln_llvm_compiler();
 #endif
@@ -46,10 +47,17 @@ kiln_engine *addon_engine(kiln_tier tier, bool portable) {
 const char *addon_engine_name(const kiln_engine *engine) {
   const char *name = "unknown";
   pthread_mutex_lock(&engines_lock);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 5; i++)
     if (engines[i] == engine) name = engine_names[i];
   pthread_mutex_unlock(&engines_lock);
   return name;
+}
+
+bool addon_engine_counts_fuel(const kiln_engine *engine) {
+  pthread_mutex_lock(&engines_lock);
+  bool counts = engine == engines[0] || engine == engines[3] || engine == engines[4];
+  pthread_mutex_unlock(&engines_lock);
+  return counts;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -163,7 +171,7 @@ static void describe(napi_env env, napi_value v, char *out, size_t size) {
   }
 }
 
-bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *portable) {
+bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *portable, bool *fuel) {
   if (!addon_is(env, options, napi_object)) return true;
   char got[80];
   napi_value v = addon_get(env, options, "tier");
@@ -186,6 +194,14 @@ bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *
     if (napi_get_value_bool(env, v, portable) != napi_ok) {
       describe(env, v, got, sizeof got);
       addon_throw_type(env, "options.portable must be a boolean, got %s", got);
+      return false;
+    }
+  }
+  v = addon_get(env, options, "fuel");
+  if (fuel && !addon_is(env, v, napi_undefined)) {
+    if (napi_get_value_bool(env, v, fuel) != napi_ok) {
+      describe(env, v, got, sizeof got);
+      addon_throw_type(env, "options.fuel must be a boolean, got %s", got);
       return false;
     }
   }
@@ -424,7 +440,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
     napi_create_reference(env, cls, 1, &a->error_class[i]);
   }
-  if (argc >= 2) addon_tier_option(env, args[1], &a->tier, &a->portable);
+  if (argc >= 2) addon_tier_option(env, args[1], &a->tier, &a->portable, NULL);
   return NULL;
 }
 
@@ -436,7 +452,7 @@ static napi_value js_validate(napi_env env, napi_callback_info info) {
   size_t size;
   if (argc < 1 || !addon_get_bytes(env, arg, "validate(bytes): bytes", &bytes, &size)) return NULL;
   kiln_module *m = NULL;
-  kiln_status status = kiln_module_new(addon_engine(KILN_TIER_INTERP, false), bytes, size, &m, NULL);
+  kiln_status status = kiln_module_new(addon_engine(KILN_TIER_INTERP, false, false), bytes, size, &m, NULL);
   if (m) kiln_module_free(m);
   napi_get_boolean(env, status == KILN_OK, &result);
   return result;
@@ -558,7 +574,7 @@ static void addon_free(napi_env env, void *data, void *hint) {
 
 NAPI_MODULE_INIT() {
   addon *a = calloc(1, sizeof *a);
-  if (!a || !addon_engine(KILN_TIER_INTERP, false)) {
+  if (!a || !addon_engine(KILN_TIER_INTERP, false, false)) {
     addon_throw_error(env, "kiln: out of memory while loading the addon");
     free(a);
     return NULL;

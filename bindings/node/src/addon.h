@@ -14,7 +14,7 @@
  *   validate(bytes) -> boolean                 bytes: ArrayBuffer or any ArrayBufferView
  *   tiers                                      ["interp"], or ["interp", "compiled"] when
  *                                              the addon has the LLVM tier
- *   new Module(bytes, {tier, portable}?)       throws CompileError naming what and where
+ *   new Module(bytes, {tier, portable, fuel}?) throws CompileError naming what and where
  *       tier "interp" | "compiled" (default: init's), portable: compiled code for the
  *       baseline CPU. TypeError for other values; Error if the compiled tier is not built.
  *     .tier                                      "interp" | "compiled"
@@ -109,15 +109,19 @@ addon *addon_of(napi_env env);
 /* The engine of a tier (compiled for this CPU, or portable): one per process for each,
  * made on first use, thread-safe. A store and the modules instantiated in it must come
  * from one engine (function types are interned per engine). NULL when out of memory. */
-kiln_engine *addon_engine(kiln_tier tier, bool portable);
+kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel);
+/* Whether code of the engine counts fuel: the interpreter always, compiled code when its
+ * module was compiled with { fuel: true } (counting costs compiled code ~30% on calls). */
+bool addon_engine_counts_fuel(const kiln_engine *engine);
 /* "interp", "compiled" or "compiled (portable)": what an engine of addon_engine runs. */
 const char *addon_engine_name(const kiln_engine *engine);
 /* Whether this addon was built with the LLVM tier. */
 bool addon_has_compiled_tier(void);
-/* Read options.tier and options.portable (left as they are when absent or undefined); false
+/* Read options.tier, options.portable and options.fuel (fuel may be NULL: not an option
+ * there) (left as they are when absent or undefined); false
  * after throwing a TypeError naming the option and its values, or an Error saying how to get
  * the compiled tier when this addon was built without it. */
-bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *portable);
+bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *portable, bool *fuel);
 
 /* Throw a JS error. kiln_error_throw picks the class from the status and trap kind and
  * sets .trap and .wasmStack; timed_out turns an interruption into a TimeoutError. */

@@ -60,7 +60,7 @@ node_store *store_loose(napi_env env) {
     store_ref(a->loose);
     return a->loose;
   }
-  kiln_engine *engine = addon_engine(a->tier, a->portable);
+  kiln_engine *engine = addon_engine(a->tier, a->portable, false);
   a->loose = engine ? store_new(env, engine) : NULL;
   if (a->loose) a->loose->loose = true;
   return a->loose;
@@ -972,6 +972,11 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   bool lenient = false;
   napi_get_value_bool(env, addon_get(env, options, "jsApi"), &lenient);
 
+  if (has_fuel && fuel < 18446744073709551615.0 && !addon_engine_counts_fuel(engine)) {
+    addon_throw_type(env, "new Instance(module, imports, options): options.fuel needs a module compiled with "
+                          "{ fuel: true } in the compiled tier (compiled code counts fuel only then)");
+    return NULL;
+  }
   node_store *s = pick_store(env, a, imports, engine);
   if (!s) return NULL;
   node_instance *inst = calloc(1, sizeof *inst);
@@ -1163,6 +1168,11 @@ static napi_value instance_set_fuel(napi_env env, napi_callback_info info) {
   double fuel;
   if (argc < 1 || napi_get_value_double(env, arg, &fuel) != napi_ok || !(fuel >= 0)) {
     addon_throw_type(env, "setFuel(n): n must be a non-negative number (Infinity: unlimited)");
+    return NULL;
+  }
+  if (fuel < 18446744073709551615.0 && !addon_engine_counts_fuel(inst->s->engine)) {
+    addon_throw_type(env, "setFuel(n): fuel needs a module compiled with { fuel: true } in the compiled tier "
+                          "(compiled code counts fuel only then)");
     return NULL;
   }
   kiln_store_set_fuel(inst->s->store, fuel >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)fuel);

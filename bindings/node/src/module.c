@@ -33,10 +33,10 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   if (!addon_get_bytes(env, args[0], "new Module(bytes): bytes", &bytes, &size)) return NULL;
   addon *a = addon_of(env);
   kiln_tier tier = a->tier;
-  bool portable = a->portable;
-  if (argc >= 2 && !addon_tier_option(env, args[1], &tier, &portable)) return NULL;
+  bool portable = a->portable, fuel = false;
+  if (argc >= 2 && !addon_tier_option(env, args[1], &tier, &portable, &fuel)) return NULL;
   node_module *m = calloc(1, sizeof *m);
-  kiln_engine *engine = addon_engine(tier, portable);
+  kiln_engine *engine = addon_engine(tier, portable, fuel);
   if (!m || !engine) {
     free(m);
     addon_throw_error(env, "kiln: out of memory");

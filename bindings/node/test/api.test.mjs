@@ -200,7 +200,7 @@ test('close() frees the instance now: memory views detach, later calls throw', (
 });
 
 test('fuel: a budget stops a long computation with trap "out of fuel"', () => {
-  const instance = instantiate(basic, { limits: { fuel: 1000 } });
+  const instance = instantiate(basicPath, { limits: { fuel: 1000 } }); // counts fuel in either tier
   assert.equal(instance.fuel, 1000);
   assert.throws(() => instance.exports.burn(100_000_000), (e) => e instanceof RuntimeError && e.trap === 'out of fuel');
   instance.setFuel(Infinity);

@@ -70,7 +70,7 @@ test('wrong tier options are TypeErrors naming the option and its values', () =>
     [() => compile(basicBytes, { tier: 3 }), /options.tier must be "interp" or "compiled", got a number \(3\)/],
     [() => compile(basicBytes, { tier: null }), /options.tier must be "interp" or "compiled", got null/],
     [() => compile(basicBytes, { portable: 'yes' }), /options.portable must be a boolean, got a string/],
-    [() => compile(basicBytes, { teir: 'compiled' }), /options.teir is not an option \(known: tier, portable\)/],
+    [() => compile(basicBytes, { teir: 'compiled' }), /options.teir is not an option \(known: tier, portable, fuel\)/],
     [() => compile(basicBytes, 'compiled'), /options must be an object/],
     [() => new kiln.Module(basicBytes, { tier: 'jit' }), /options.tier must be "interp" or "compiled"/],
     [() => instantiate(basicBytes, { tier: 'fast' }), /options.tier must be "interp" or "compiled"/],
@@ -148,9 +148,17 @@ test('compiled code: memory caps, fuel, traps with backtraces, stack exhaustion'
   assert.ok(pages >= 1000 && pages <= 1024, `the bomb stopped at ${pages} pages`);
   assert.throws(() => instantiate(compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 4, 1, 0, 128, 2]), { tier: 'compiled' }), { limits: { memory: 1 << 20 } }), /limit|memory/i);
 
-  const fueled = instantiate(module, { limits: { fuel: 10000 } });
+  // compiled code counts fuel only when compiled with { fuel: true } (instantiate of bytes
+  // with limits.fuel sets it); otherwise a fuel limit is refused up front
+  assert.throws(() => instantiate(module, { limits: { fuel: 10000 } }), (e) => e instanceof TypeError && /fuel: true/.test(e.message));
+  assert.throws(() => instantiate(module).setFuel(100), (e) => e instanceof TypeError && /fuel: true/.test(e.message));
+  const metered = compile(basicBytes, { tier: 'compiled', fuel: true });
+  const fueled = instantiate(metered, { limits: { fuel: 10000 } });
   assert.throws(() => fueled.exports.spin(), (e) => e instanceof RuntimeError && e.trap === 'out of fuel');
   assert.equal(fueled.fuel, 0);
+  const fromBytes = instantiate(basicBytes, { tier: 'compiled', limits: { fuel: 10000 } });
+  assert.throws(() => fromBytes.exports.spin(), (e) => e instanceof RuntimeError && e.trap === 'out of fuel');
+  assert.throws(() => compile(basicBytes, { tier: 'compiled', fuel: 'yes' }), /options.fuel must be a boolean/);
 
   const instance = instantiate(module);
   assert.throws(() => instance.exports.trap(1), (e) => {
