@@ -44,7 +44,7 @@ int cli_compile(const char *label, int argc, char **argv) {
   int c;
   opterr = 0;
   optind = 0;
-  while ((c = getopt_long(argc, argv, "+:ho:", options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":ho:", options, NULL)) != -1) { /* options may follow the module */
     switch (c) {
       case 'h':
         cli_help(stdout, "compile");
