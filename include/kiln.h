@@ -241,7 +241,9 @@ typedef struct kiln_module kiln_module;
  * the engine needs a compiler (kiln_config.compiler) to tell what this machine runs. One that
  * is truncated or corrupt fails with KILN_ERR_MALFORMED; one made for another CPU, compiler,
  * kiln ABI or set of options fails with KILN_ERR_INCOMPATIBLE naming what differs, e.g.
- * "compiled for a different CPU 'skylake' (this machine: 'znver3')". Implementation
+ * "compiled for a different CPU 'skylake' (this machine: 'znver3')". These checks catch
+ * accidents (a damaged file, another machine), not malice: the native code in a precompiled
+ * module runs as it is, so load only those from a source you trust. Implementation
  * limits, reported as KILN_ERR_LIMIT: at most 1000 parameters and 1000 results per function
  * type, 2^20 8-byte slots per function frame (parameters, locals, operands), and compiled
  * code at most proportional to the size of each function body. */

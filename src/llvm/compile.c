@@ -36,37 +36,54 @@ static void init_targets(void) {
   LLVMInitializeAArch64AsmPrinter();
 }
 
-/* The target machine for opts; *desc (if given) receives "triple cpu features". */
+/* What code for opts is made for: the triple, the CPU and its features (LLVM's strings). */
+typedef struct target_spec {
+  char *triple;
+  char *host_cpu, *host_features; /* NULL unless compiling for this machine's CPU */
+  const char *cpu;                /* host_cpu, or the architecture's baseline */
+} target_spec;
+
+static void target_spec_make(const llvm_options *opts, target_spec *t) {
+  t->triple = opts->triple ? LLVMNormalizeTargetTriple(opts->triple) : LLVMGetDefaultTargetTriple();
+  bool host = !opts->triple && !opts->portable;
+  t->host_cpu = host ? LLVMGetHostCPUName() : NULL;
+  t->host_features = host ? LLVMGetHostCPUFeatures() : NULL;
+  t->cpu = t->host_cpu ? t->host_cpu : strncmp(t->triple, "x86_64", 6) == 0 ? "x86-64" : "generic";
+}
+
+static const char *target_spec_features(const target_spec *t) { return t->host_features ? t->host_features : ""; }
+
+static void target_spec_free(target_spec *t) {
+  LLVMDisposeMessage(t->triple);
+  LLVMDisposeMessage(t->host_cpu);
+  LLVMDisposeMessage(t->host_features);
+}
+
+/* The target machine for opts; *triple_out (if given) receives the triple. */
 static LLVMTargetMachineRef make_target_machine(const llvm_options *opts, char **triple_out, kiln_error *err) {
   pthread_once(&targets_once, init_targets);
-  char *triple = opts->triple ? LLVMNormalizeTargetTriple(opts->triple) : LLVMGetDefaultTargetTriple();
+  target_spec spec;
+  target_spec_make(opts, &spec);
   LLVMTargetRef target;
   char *msg = NULL;
-  if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
-    error_set(err, KILN_ERR_ARGUMENT, "LLVM: no target for '%s': %s", triple, msg ? msg : "?");
+  if (LLVMGetTargetFromTriple(spec.triple, &target, &msg)) {
+    error_set(err, KILN_ERR_ARGUMENT, "LLVM: no target for '%s': %s", spec.triple, msg ? msg : "?");
     LLVMDisposeMessage(msg);
-    LLVMDisposeMessage(triple);
+    target_spec_free(&spec);
     return NULL;
   }
-  bool host = !opts->triple && !opts->portable;
-  char *cpu = host ? LLVMGetHostCPUName() : NULL;
-  char *features = host ? LLVMGetHostCPUFeatures() : NULL;
-  const char *cpu_name = cpu ? cpu : strncmp(triple, "x86_64", 6) == 0 ? "x86-64" : "generic";
   LLVMCodeGenOptLevel level = opts->opt_level == 0 ? LLVMCodeGenLevelNone
                               : opts->opt_level == 1 ? LLVMCodeGenLevelLess
                               : opts->opt_level >= 3 ? LLVMCodeGenLevelAggressive
                                                      : LLVMCodeGenLevelDefault;
-  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu_name, features ? features : "", level,
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, spec.triple, spec.cpu, target_spec_features(&spec), level,
                                                     LLVMRelocPIC, LLVMCodeModelSmall);
-  LLVMDisposeMessage(cpu);
-  LLVMDisposeMessage(features);
-  if (!tm) {
-    error_set(err, KILN_ERR_ARGUMENT, "LLVM: cannot make a target machine for '%s'", triple);
-    LLVMDisposeMessage(triple);
-    return NULL;
+  if (!tm) error_set(err, KILN_ERR_ARGUMENT, "LLVM: cannot make a target machine for '%s'", spec.triple);
+  if (tm && triple_out) {
+    *triple_out = spec.triple;
+    spec.triple = NULL;
   }
-  if (triple_out) *triple_out = triple;
-  else LLVMDisposeMessage(triple);
+  target_spec_free(&spec);
   return tm;
 }
 
@@ -82,23 +99,20 @@ static bool target_field(char *field, size_t size, const char *text) {
 }
 
 kiln_status llvm_describe_target(const llvm_options *opts, compiler_target *out, kiln_error *err) {
-  char *triple = NULL;
-  LLVMTargetMachineRef tm = make_target_machine(opts, &triple, err);
-  if (!tm) return err->status;
-  char *cpu = LLVMGetTargetMachineCPU(tm);
-  char *features = LLVMGetTargetMachineFeatureString(tm);
+  /* what make_target_machine would make the machine for, without making it (which takes
+   * longer than loading a small module's cached code) */
+  target_spec spec;
+  target_spec_make(opts, &spec);
   unsigned major, minor, patch;
   LLVMGetVersion(&major, &minor, &patch);
   memset(out, 0, sizeof *out);
   snprintf(out->compiler, sizeof out->compiler, "LLVM %u.%u.%u, build %s", major, minor, patch, kiln_llvm_build_id);
   snprintf(out->options, sizeof out->options, "O%u%s%s", opts->opt_level, opts->bounds_checks ? " bounds-checks" : "",
            opts->portable ? " portable" : "");
-  bool fits = target_field(out->triple, sizeof out->triple, triple) && target_field(out->cpu, sizeof out->cpu, cpu) &&
-              target_field(out->features, sizeof out->features, features);
-  LLVMDisposeMessage(cpu);
-  LLVMDisposeMessage(features);
-  LLVMDisposeMessage(triple);
-  LLVMDisposeTargetMachine(tm);
+  bool fits = target_field(out->triple, sizeof out->triple, spec.triple) &&
+              target_field(out->cpu, sizeof out->cpu, spec.cpu) &&
+              target_field(out->features, sizeof out->features, target_spec_features(&spec));
+  target_spec_free(&spec);
   return fits ? KILN_OK : error_set(err, KILN_ERR_LIMIT, "LLVM: the target's description is too long");
 }
 
