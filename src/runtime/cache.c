@@ -37,7 +37,9 @@ static bool dir_usable(const char *dir, char *note, size_t note_size) {
   }
   if (!S_ISDIR(st.st_mode) || !trusted(&st)) {
     snprintf(note, note_size, "cache directory '%s' not used: %s", dir,
-             !S_ISDIR(st.st_mode) ? "not a directory" : "another user can write to it");
+             !S_ISDIR(st.st_mode)      ? "not a directory"
+             : st.st_uid != geteuid() ? "another user owns it"
+                                      : "another user can write to it");
     return false;
   }
   return true;
