@@ -311,6 +311,11 @@ kiln_module *cli_module_new(kiln_engine *engine, const char *path, const cli_fil
   kiln_status status = kiln_module_new(engine, file->bytes, file->size, &module, &err);
   if (status == KILN_ERR_INCOMPATIBLE) /* err.message: "compiled for a different CPU ..." */
     cli_error("%s was %s: recompile it with kiln compile", path, err.message);
+#ifndef KILN_HAVE_LLVM
+  else if (status == KILN_ERR_ARGUMENT) /* a .cwasm: the engine has no compiler to check it with */
+    cli_error("%s: a precompiled module needs the compiled tier, and this kiln was built without it (it needs "
+              "LLVM 19: apt-get install llvm-19-dev, then rebuild)", path);
+#endif
   else if (status != KILN_OK)
     cli_error("%s: %s: %s", path, kiln_status_string(err.status), err.message);
   return module;
