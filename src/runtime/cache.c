@@ -4,12 +4,14 @@
 #define _GNU_SOURCE
 #include "runtime/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Entries larger than this are not read (no module's code comes close). */
@@ -120,6 +122,24 @@ static bool write_all(int fd, const uint8_t *bytes, size_t size) {
   return true;
 }
 
+/* Remove what writers that died left behind: temporary files (".NAME.XXXXXX") older than
+ * CACHE_STALE_SECONDS, far longer than any write takes, so that no live writer loses its file. */
+#define CACHE_STALE_SECONDS 3600
+static void remove_stale_temporaries(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  time_t now = time(NULL);
+  for (struct dirent *e; (e = readdir(d));) {
+    const char *n = e->d_name, *x = strrchr(n, '.');
+    struct stat st;
+    if (n[0] != '.' || !strstr(n, CACHE_ENTRY_SUFFIX ".") || !x || strlen(x) != 7) continue;
+    if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        now - st.st_mtime > CACHE_STALE_SECONDS)
+      unlinkat(dirfd(d), n, 0);
+  }
+  closedir(d);
+}
+
 bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t size, char *note,
                  size_t note_size) {
   char path[4096], temp[4096];
@@ -155,5 +175,6 @@ bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t
     fsync(dfd);
     close(dfd);
   }
+  remove_stale_temporaries(dir);
   return true;
 }

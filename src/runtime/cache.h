@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CACHE_ENTRY_SUFFIX ".cwasm"
+
 /* The default directory, malloc'd, or NULL when neither $XDG_CACHE_HOME (absolute) nor $HOME
  * is set. */
 char *cache_default_dir(void);
@@ -17,8 +19,9 @@ char *cache_default_dir(void);
 bool cache_read(const char *dir, const char *name, uint8_t **bytes, size_t *size, char *note, size_t note_size);
 
 /* Write entry `name` of dir (created if missing): to a temporary file in dir, fsync'd, then
- * renamed over the entry, so that a reader or another writer never sees part of one. False
- * with the reason in note. */
+ * renamed over the entry, so that a reader or another writer never sees part of one; then
+ * remove temporary files that writers which died left there over an hour ago. False with
+ * the reason in note. */
 bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t size, char *note,
                  size_t note_size);
 

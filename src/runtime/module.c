@@ -236,14 +236,14 @@ static kiln_status compile_native(kiln_module *m, uint8_t **artifact_out, size_t
     use_cache = false;
   }
   artifact_key key;
-  char name[2 * SHA256_BYTES + sizeof ".cwasm"];
+  char name[2 * SHA256_BYTES + sizeof CACHE_ENTRY_SUFFIX];
   kiln_status st = KILN_OK;
   if (use_cache || artifact_out)
     st = artifact_key_make(engine, engine->config.portable, m->decl.bytes, m->decl.size, &key, err);
   if (st != KILN_OK) return st;
   if (use_cache) {
     artifact_key_name(&key, name);
-    strcat(name, ".cwasm");
+    strcat(name, CACHE_ENTRY_SUFFIX);
     uint8_t *entry;
     size_t entry_size;
     if (cache_read(engine->cache_dir, name, &entry, &entry_size, m->cache_note, sizeof m->cache_note) &&

@@ -2,17 +2,19 @@
  * kiln_engine_precompile), end to end through kiln.h with the LLVM tier: a miss stores an
  * entry and the next module takes its code from it; truncated, corrupt, foreign and
  * mismatched entries are refused with the reason and replaced; the cache off; a directory
- * that cannot be written or that others can write; two processes storing the same entry at
- * once; precompiled modules loaded, and refused when damaged or made for something else.
+ * that cannot be written or that others can write; stale temporary files cleaned up; two
+ * processes storing the same entry at once; precompiled modules loaded, and refused when damaged or made for something else.
  * Built and registered only with the LLVM tier. Every cache lives under a fresh temporary
  * directory, never in ~/.cache. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -367,6 +369,34 @@ static void test_cache_off_and_unusable(void) {
   CHECK(entries == 0 && others == 0);
 }
 
+/* A file in root/dir with its modification time `age` seconds ago. */
+static void make_file_aged(const char *dir, const char *name, time_t age) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  write_file(path, "partial", 7);
+  struct timespec times[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+  utimensat(AT_FDCWD, path, times, 0);
+}
+
+static void test_stale_temporaries(void) {
+  group("cache: a write removes temporary files that dead writers left over an hour ago");
+  const char *dir = under("stale");
+  char note[512], path[1024];
+  mkdir(dir, 0700);
+  const char *old_temp = ".0000000000000000000000000000000000000000000000000000000000000000.cwasm.aB3dE9";
+  const char *new_temp = ".1111111111111111111111111111111111111111111111111111111111111111.cwasm.Zz0yY1";
+  make_file_aged(dir, old_temp, 7200);
+  make_file_aged(dir, new_temp, 60); /* maybe a live writer's: kept */
+  make_file_aged(dir, "notes.txt", 7200); /* not kiln's: kept */
+  CHECK(!hit_in(dir, note, sizeof note, NULL));
+  snprintf(path, sizeof path, "%s/%s", dir, old_temp);
+  CHECK(access(path, F_OK) != 0);
+  snprintf(path, sizeof path, "%s/%s", dir, new_temp);
+  CHECK(access(path, F_OK) == 0);
+  snprintf(path, sizeof path, "%s/notes.txt", dir);
+  CHECK(access(path, F_OK) == 0);
+}
+
 /* Two processes storing the same entry at once, many times: every module they make works,
  * no entry is ever seen half-written, and the entry left behind loads and runs. */
 #define RACE_ROUNDS 12
@@ -509,6 +539,7 @@ int main(void) {
   test_hit_and_miss();
   test_damaged_entries();
   test_cache_off_and_unusable();
+  test_stale_temporaries();
   test_concurrent_writers();
   test_precompiled();
   remove_tree(root);
