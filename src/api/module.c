@@ -20,6 +20,7 @@ void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats) 
     module_stats(module, stats);
   } else {
     memset(stats, 0, sizeof *stats);
+    stats->cache_note = "";
   }
 }
 
