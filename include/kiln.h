@@ -39,6 +39,7 @@ typedef enum kiln_status {
   KILN_ERR_NOMEM,        /* the host is out of memory */
   KILN_ERR_ARGUMENT,     /* the embedder passed a wrong argument (type, count, index) */
   KILN_ERR_NOT_FOUND,    /* no export / import of that name */
+  KILN_ERR_INCOMPATIBLE, /* a precompiled module was made for another CPU, compiler or kiln */
 } kiln_status;
 
 typedef enum kiln_trap_kind {
@@ -179,6 +180,21 @@ typedef struct kiln_config {
    * KILN_TRAP_MEMORY_OUT_OF_BOUNDS (faults that are not kiln's go to the handler installed
    * before it). Where that is not possible, kiln checks explicitly. */
   bool explicit_bounds_checks;
+  /* Compiled tier: keep compiled code in a cache directory, so that making the same module
+   * again (in this process or a later one) loads its code instead of compiling it. Off by
+   * default (`kiln run` turns it on). An entry is keyed by the module's SHA-256, kiln's native
+   * ABI version, the compiler (LLVM's version and the compiler's build), the target triple,
+   * the CPU and its features, and the code generation options (portable, ...); it carries a
+   * checksum, and one that is truncated, corrupt, not kiln's or made for anything else is
+   * refused (kiln_module_stats.cache_note says why) and replaced. Entries are written
+   * atomically (a temporary file, fsync, rename), so processes may share the directory.
+   * Failing to read or write the cache never fails kiln_module_new. */
+  bool cache;
+  /* The cache's directory (created if missing, private to the user). NULL means
+   * $XDG_CACHE_HOME/kiln, else $HOME/.cache/kiln. Entries are native code that kiln checks for
+   * integrity and fit, not authenticity: a directory (or entry) another user can write to is
+   * not used. The string is copied. */
+  const char *cache_dir;
 } kiln_config;
 
 typedef struct kiln_engine kiln_engine;
@@ -231,7 +247,16 @@ typedef struct kiln_module kiln_module;
 
 /* Decode, validate and compile a binary module. The bytes are copied only as needed and
  * may be freed after the call. On failure *out is NULL and err says what and where, e.g.
- * KILN_ERR_MALFORMED "type section, offset 0x1c: unexpected end of section". Implementation
+ * KILN_ERR_MALFORMED "type section, offset 0x1c: unexpected end of section".
+ *
+ * bytes may also be a precompiled module (kiln_engine_precompile, `kiln compile`'s .cwasm,
+ * recognised by its magic): then its native code is loaded, whatever the engine's tier, and
+ * the engine needs a compiler (kiln_config.compiler) to tell what this machine runs. One that
+ * is truncated or corrupt fails with KILN_ERR_MALFORMED; one made for another CPU, compiler,
+ * kiln ABI or set of options fails with KILN_ERR_INCOMPATIBLE naming what differs, e.g.
+ * "compiled for a different CPU 'skylake' (this machine: 'znver3')". These checks catch
+ * accidents (a damaged file, another machine), not malice: the native code in a precompiled
+ * module runs as it is, so load only those from a source you trust. Implementation
  * limits, reported as KILN_ERR_LIMIT: at most 1000 parameters and 1000 results per function
  * type, 2^20 8-byte slots per function frame (parameters, locals, operands), and compiled
  * code at most proportional to the size of each function body. */
@@ -240,6 +265,17 @@ kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t si
 /* Free a module. Instances made from it keep what they need alive. */
 void kiln_module_free(kiln_module *module);
 
+/* Compile a binary module with the engine's compiler (kiln_config.compiler; the engine's
+ * tier does not matter) and lay it out as a precompiled module: the wasm bytes, the native
+ * code and what it was compiled for, with a checksum. kiln_module_new takes those bytes back
+ * on a machine where the same kiln and compiler make the same code (`kiln compile` writes
+ * them to a .cwasm file). The engine's cache is used when it is on. *out is malloc'd: free it
+ * with kiln_bytes_free. */
+kiln_status kiln_engine_precompile(kiln_engine *engine, const uint8_t *bytes, size_t size, uint8_t **out,
+                                   size_t *out_size, kiln_error *err);
+/* Free bytes that kiln returned (kiln_engine_precompile). NULL is ignored. */
+void kiln_bytes_free(uint8_t *bytes);
+
 /* How a module runs. In the compiled tier, functions too large or too deeply nested for
  * the compiler (thousands of nested blocks or locals) run in the interpreter. */
 typedef struct kiln_module_stats {
@@ -247,6 +283,15 @@ typedef struct kiln_module_stats {
   uint32_t functions;        /* defined functions (imports excluded) */
   uint32_t native_functions; /* of those, the ones with native code */
   size_t native_code_bytes;  /* machine code loaded for it */
+  /* Where the native code came from (compiled tier): */
+  bool precompiled;          /* bytes given to kiln_module_new were a precompiled module */
+  bool cache_hit;            /* loaded from the compiled-code cache (kiln_config.cache) */
+  bool cache_stored;         /* compiled now and written to the cache */
+  double compile_seconds;    /* spent making the native code: compiling, or finding and loading it */
+  /* With the cache on and no hit, why: "no entry", "entry rejected: checksum mismatch: the
+   * file is corrupt", "cannot write cache entry ...: Permission denied"; else "". Owned by
+   * the module. */
+  const char *cache_note;
 } kiln_module_stats;
 
 void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats);

@@ -1,5 +1,6 @@
-/* module.c - the public module functions: compiling a binary, its imports, exports and
- * custom sections. */
+/* module.c - the public module functions: compiling a binary (or precompiling it), its
+ * imports, exports and custom sections. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -19,6 +20,7 @@ void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats) 
     module_stats(module, stats);
   } else {
     memset(stats, 0, sizeof *stats);
+    stats->cache_note = "";
   }
 }
 
@@ -60,3 +62,15 @@ kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, co
   if (size) *size = c->contents.end - c->contents.start;
   return KILN_OK;
 }
+
+kiln_status kiln_engine_precompile(kiln_engine *engine, const uint8_t *bytes, size_t size, uint8_t **out,
+                                   size_t *out_size, kiln_error *err) {
+  if (!out || !out_size) return error_set(err, KILN_ERR_ARGUMENT, "kiln_engine_precompile: no place for the result");
+  *out = NULL;
+  *out_size = 0;
+  if (!engine || (!bytes && size))
+    return error_set(err, KILN_ERR_ARGUMENT, "kiln_engine_precompile: no engine or no bytes");
+  return module_precompile(engine, bytes, size, out, out_size, err);
+}
+
+void kiln_bytes_free(uint8_t *bytes) { free(bytes); }

@@ -65,6 +65,7 @@ const char *kiln_status_string(kiln_status status) {
     case KILN_ERR_NOMEM: return "out of memory";
     case KILN_ERR_ARGUMENT: return "bad argument";
     case KILN_ERR_NOT_FOUND: return "not found";
+    case KILN_ERR_INCOMPATIBLE: return "incompatible compiled code";
   }
   return "unknown status";
 }

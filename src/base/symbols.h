@@ -11,6 +11,13 @@
 #ifndef KILN_SYMBOLS_H
 #define KILN_SYMBOLS_H
 
+#define artifact_free kiln__artifact_free
+#define artifact_is kiln__artifact_is
+#define artifact_key_differs kiln__artifact_key_differs
+#define artifact_key_make kiln__artifact_key_make
+#define artifact_key_name kiln__artifact_key_name
+#define artifact_read kiln__artifact_read
+#define artifact_write kiln__artifact_write
 #define bulk_memory_copy kiln__bulk_memory_copy
 #define bulk_memory_fill kiln__bulk_memory_fill
 #define bulk_memory_init kiln__bulk_memory_init
@@ -18,6 +25,9 @@
 #define bulk_table_fill kiln__bulk_table_fill
 #define bulk_table_grow kiln__bulk_table_grow
 #define bulk_table_init kiln__bulk_table_init
+#define cache_default_dir kiln__cache_default_dir
+#define cache_read kiln__cache_read
+#define cache_write kiln__cache_write
 #define codeload_image_code_range kiln__codeload_image_code_range
 #define codeload_image_free kiln__codeload_image_free
 #define codeload_image_function kiln__codeload_image_function
@@ -77,7 +87,10 @@
 #define lf_trap kiln__lf_trap
 #define lf_trap_if kiln__lf_trap_if
 #define llvm_compile_module kiln__llvm_compile_module
-#define llvm_target_description kiln__llvm_target_description
+#define llvm_describe_target kiln__llvm_describe_target
+#define lm_result_pack kiln__lm_result_pack
+#define lm_result_type kiln__lm_result_type
+#define lm_result_unpack kiln__lm_result_unpack
 #define lm_valtype kiln__lm_valtype
 #define memory_create kiln__memory_create
 #define memory_destroy kiln__memory_destroy
@@ -87,6 +100,7 @@
 #define module_decl_free kiln__module_decl_free
 #define module_describe kiln__module_describe
 #define module_functype kiln__module_functype
+#define module_precompile kiln__module_precompile
 #define module_release kiln__module_release
 #define module_stats kiln__module_stats
 #define native_abi_hash kiln__native_abi_hash
@@ -104,6 +118,11 @@
 #define path_parent_beneath kiln__path_parent_beneath
 #define path_uses_openat2 kiln__path_uses_openat2
 #define registry_intern kiln__registry_intern
+#define sha256 kiln__sha256
+#define sha256_final kiln__sha256_final
+#define sha256_hex kiln__sha256_hex
+#define sha256_init kiln__sha256_init
+#define sha256_update kiln__sha256_update
 #define store_add_global kiln__store_add_global
 #define store_add_host_func kiln__store_add_host_func
 #define store_add_memory kiln__store_add_memory

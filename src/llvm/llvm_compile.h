@@ -25,8 +25,9 @@ typedef struct kiln_module kiln_module;
 kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts, uint32_t first, uint32_t count,
                                 uint8_t **object, size_t *size, kiln_error *err);
 
-/* "LLVM 19.1.7 x86_64-pc-linux-gnu skylake +avx2,..." : what the code is compiled for
- * (part of the cache key). */
-kiln_status llvm_target_description(const llvm_options *opts, char *out, size_t len, kiln_error *err);
+/* What the code is compiled for under opts: LLVM's version and the compiler's build, the
+ * triple, the CPU and its features, the options (the compiled-code cache key). */
+struct compiler_target;
+kiln_status llvm_describe_target(const llvm_options *opts, struct compiler_target *out, kiln_error *err);
 
 #endif

@@ -378,7 +378,7 @@ const vm_helpers native_helpers = {
 
 uint64_t native_abi_hash(void) {
   static const uint64_t facts[] = {
-      1, /* bump when the meaning of compiled code changes without an offset changing */
+      NATIVE_ABI_VERSION,
       VM_MEMORY, VM_GLOBALS, VM_TABLES, VM_FUNCS, VM_TYPE_IDS, VM_DATA_SIZES, VM_ELEM_ITEMS,
       VM_ELEM_SIZES, VM_MEM0_BASE, VM_MEMORIES, VM_STORE, VM_HELPERS, VM_MEMORY_BASE, VM_MEMORY_SIZE,
       VM_TABLE_ELEMS, VM_TABLE_SIZE, VM_FUNC_TYPE_ID, VM_FUNC_NATIVE, VM_FUNC_INSTANCE, VM_GLOBAL_VALUE,

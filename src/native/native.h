@@ -54,8 +54,14 @@ kiln_status native_call(kiln_store *store, kiln_func *f, uint64_t *slots, kiln_e
 /* The helpers compiled code calls (vmctx.h). */
 extern const vm_helpers native_helpers;
 
-/* A hash of every offset and constant compiled code depends on (vmctx.h, the trap kinds):
- * part of the compiled-code cache key. */
+/* The version of the contract between compiled code and this runtime: bump it whenever the
+ * meaning of compiled code changes (the helpers, the calling convention, the symbols) in a
+ * way the layout hash below would not notice. Part of the compiled-code cache key, and
+ * checked when a precompiled artifact is loaded. */
+#define NATIVE_ABI_VERSION 1u
+
+/* A hash of NATIVE_ABI_VERSION and every offset and constant compiled code depends on
+ * (vmctx.h, the trap kinds): part of the compiled-code cache key. */
 uint64_t native_abi_hash(void);
 
 #endif

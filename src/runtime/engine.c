@@ -4,6 +4,7 @@
 
 #include "native/signals.h"
 #include "runtime.h"
+#include "runtime/cache.h"
 
 void engine_config_defaults(kiln_config *config) {
   memset(config, 0, sizeof *config);
@@ -36,6 +37,16 @@ kiln_engine *engine_create(const kiln_config *config) {
     e->guarded = signals_supported() && signals_install(&ignored) == KILN_OK;
     e->config.explicit_bounds_checks = !e->guarded;
   }
+  if (config) e->config.cache = config->cache;
+  /* the cache's directory, resolved once and owned by the engine (NULL: none to use) */
+  if (e->config.cache) {
+    e->cache_dir = config->cache_dir ? strdup(config->cache_dir) : cache_default_dir();
+    if (config->cache_dir && !e->cache_dir) {
+      free(e);
+      return NULL;
+    }
+  }
+  e->config.cache_dir = e->cache_dir;
   pthread_mutex_init(&e->types.lock, NULL);
   pthread_mutex_init(&e->memories.lock, NULL);
   e->handlers = interp_handlers();
@@ -44,6 +55,7 @@ kiln_engine *engine_create(const kiln_config *config) {
 
 void engine_destroy(kiln_engine *engine) {
   memory_pool_drain(engine);
+  free(engine->cache_dir);
   pthread_mutex_destroy(&engine->memories.lock);
   for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);
   free(engine->types.types);

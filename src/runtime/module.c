@@ -1,14 +1,20 @@
-/* module.c - modules: decode, validate and compile a binary once; the kiln_externtype of an
- * import or export. */
+/* module.c - modules: decode, validate and compile a binary once (native code: compiled in
+ * parallel chunks, or taken from the compiled-code cache or a precompiled module); the
+ * kiln_externtype of an import or export. */
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "compile/compile.h"
 #include "native/native.h"
 #include "runtime.h"
+#include "runtime/artifact.h"
+#include "runtime/cache.h"
 #include "validate/validate.h"
 
 static void module_destroy(kiln_module *m) {
@@ -68,17 +74,36 @@ static uint32_t compile_thread_count(const kiln_config *config, uint32_t chunks)
   return n < chunks ? n : chunks;
 }
 
+/* Load objects into a fresh native_code for m. native_bits (when given) says which defined
+ * functions must have native code: an object that disagrees is refused. */
+static kiln_status load_objects(kiln_module *m, const artifact_object *objects, uint32_t count,
+                                const uint8_t *native_bits, kiln_error *err) {
+  kiln_status st = native_code_new(m, &m->native, err);
+  for (uint32_t i = 0; st == KILN_OK && i < count; i++)
+    st = native_code_add(m, m->native, objects[i].bytes, objects[i].size, err);
+  for (uint32_t i = 0; st == KILN_OK && native_bits && i < m->decl.body_count; i++)
+    if (!m->native->funcs[i] != !((native_bits[i / 8] >> (i % 8)) & 1))
+      st = error_set(err, KILN_ERR_MALFORMED, "compiled code: function %u %s native code, its header says otherwise",
+                     m->decl.imported_func_count + i, m->native->funcs[i] ? "has" : "lacks");
+  if (st != KILN_OK) {
+    native_code_free(m->native);
+    m->native = NULL;
+  }
+  return st;
+}
+
 /* The compiled tier: the engine's compiler makes objects (chunks in parallel, on
- * kiln_config.compile_threads threads), native/ loads them in order. */
-static kiln_status compile_native(kiln_module *m, kiln_error *err) {
+ * kiln_config.compile_threads threads), native/ loads them in order. *objects receives
+ * them (malloc'd, each object malloc'd) for the cache. */
+static kiln_status compile_objects(kiln_module *m, artifact_object **objects, uint32_t *object_count,
+                                   kiln_error *err) {
   const kiln_config *config = &m->engine->config;
-  if (!config->compiler)
-    return error_set(err, KILN_ERR_ARGUMENT,
-                     "the compiled tier needs a compiler (kiln_config.compiler = kiln_llvm_compiler())");
   uint32_t n = m->decl.body_count;
   native_job job = {.module = m};
   atomic_init(&job.next, 0);
   atomic_init(&job.failed, false);
+  *objects = NULL;
+  *object_count = 0;
   job.chunks = calloc(n + 1, sizeof *job.chunks); /* at most one chunk per function */
   if (!job.chunks) return error_set(err, KILN_ERR_NOMEM, "out of memory");
   for (uint32_t first = 0; first < n;) {
@@ -89,27 +114,161 @@ static kiln_status compile_native(kiln_module *m, kiln_error *err) {
     job.chunks[job.chunk_count++] = (native_chunk){.first = first, .count = count};
     first += count;
   }
-  kiln_status st = native_code_new(m, &m->native, err);
   uint32_t threads = compile_thread_count(config, job.chunk_count);
   pthread_t tids[MAX_COMPILE_THREADS];
   uint32_t started = 0;
-  if (st == KILN_OK) {
-    /* the calling thread is one of the workers */
-    for (; started + 1 < threads; started++)
-      if (pthread_create(&tids[started], NULL, compile_chunks, &job) != 0) break;
-    compile_chunks(&job);
-    for (uint32_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
-  }
+  /* the calling thread is one of the workers */
+  for (; started + 1 < threads; started++)
+    if (pthread_create(&tids[started], NULL, compile_chunks, &job) != 0) break;
+  compile_chunks(&job);
+  for (uint32_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
+  kiln_status st = KILN_OK;
+  artifact_object *out = calloc(job.chunk_count + 1, sizeof *out);
+  if (!out) st = error_set(err, KILN_ERR_NOMEM, "out of memory");
   for (uint32_t i = 0; i < job.chunk_count; i++) {
     native_chunk *c = &job.chunks[i];
     if (st == KILN_OK && c->status != KILN_OK) {
       *err = c->err;
       st = c->status;
     }
-    if (st == KILN_OK && c->object) st = native_code_add(m, m->native, c->object, c->size, err);
-    free(c->object);
+    if (st == KILN_OK && c->object) out[(*object_count)++] = (artifact_object){c->object, c->size};
+    else free(c->object);
   }
   free(job.chunks);
+  *objects = out;
+  return st;
+}
+
+static void free_objects(artifact_object *objects, uint32_t count) {
+  for (uint32_t i = 0; objects && i < count; i++) free((void *)objects[i].bytes);
+  free(objects);
+}
+
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Load a parsed artifact's code into m (whose wasm it carries). */
+static kiln_status load_artifact(kiln_module *m, const artifact *a, kiln_error *err) {
+  if (a->func_count != m->decl.body_count)
+    return error_set(err, KILN_ERR_MALFORMED, "compiled code for %u functions, the module defines %u", a->func_count,
+                     m->decl.body_count);
+  return load_objects(m, a->objects, a->object_count, a->native_bits, err);
+}
+
+/* Why the cache gave m no code (kiln_module_stats.cache_note); appended to what is there. */
+static void cache_note(kiln_module *m, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void cache_note(kiln_module *m, const char *format, ...) {
+  size_t used = strlen(m->cache_note);
+  if (used && used + 2 < sizeof m->cache_note) {
+    memcpy(m->cache_note + used, "; ", 3);
+    used += 2;
+  }
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(m->cache_note + used, sizeof m->cache_note - used, format, ap);
+  va_end(ap);
+}
+
+/* Use a cache entry's bytes for m if they are an artifact of exactly key; else say why not
+ * in m->cache_note. */
+static bool use_cache_entry(kiln_module *m, const artifact_key *key, const uint8_t *bytes, size_t size) {
+  artifact a;
+  kiln_error e;
+  char what[4200];
+  bool hit = false;
+  if (artifact_read(bytes, size, &a, &e) != KILN_OK) {
+    cache_note(m, "entry rejected: %s", e.message);
+    return false;
+  }
+  if (artifact_key_differs(&a.key, key, what, sizeof what))
+    cache_note(m, "entry rejected: made for a different %s", what);
+  else if (a.wasm_size != m->decl.size || memcmp(a.wasm, m->decl.bytes, a.wasm_size) != 0)
+    cache_note(m, "entry rejected: it holds another module");
+  else if (load_artifact(m, &a, &e) != KILN_OK)
+    cache_note(m, "entry rejected: %s", e.message);
+  else
+    hit = true;
+  artifact_free(&a);
+  return hit;
+}
+
+/* Write m's artifact to the cache, and hand it to *artifact_out when asked for. */
+static kiln_status store_artifact(kiln_module *m, const artifact_key *key, const char *name,
+                                  const artifact_object *objects, uint32_t object_count, uint8_t **artifact_out,
+                                  size_t *artifact_size, kiln_error *err) {
+  uint32_t n = m->decl.body_count;
+  bool *native = calloc(n + 1, sizeof *native);
+  if (!native) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  for (uint32_t i = 0; i < n; i++) native[i] = m->native->funcs[i] != NULL;
+  uint8_t *bytes;
+  size_t size;
+  kiln_status st = artifact_write(key, native, n, m->decl.bytes, m->decl.size, objects, object_count, &bytes, &size, err);
+  free(native);
+  if (st != KILN_OK) return st;
+  if (name) {
+    char why[sizeof m->cache_note];
+    m->cache_stored = cache_write(m->engine->cache_dir, name, bytes, size, why, sizeof why);
+    if (!m->cache_stored) cache_note(m, "%s", why);
+  }
+  if (artifact_out) {
+    *artifact_out = bytes;
+    *artifact_size = size;
+  } else {
+    free(bytes);
+  }
+  return KILN_OK;
+}
+
+/* The native code of m: from the engine's cache when it has the entry, else compiled (and
+ * then stored in the cache). artifact_out (may be NULL): receives m as a precompiled module. */
+static kiln_status compile_native(kiln_module *m, uint8_t **artifact_out, size_t *artifact_size, kiln_error *err) {
+  double start = now_seconds();
+  const kiln_engine *engine = m->engine;
+  if (!engine->config.compiler)
+    return error_set(err, KILN_ERR_ARGUMENT,
+                     "the compiled tier needs a compiler (kiln_config.compiler = kiln_llvm_compiler())");
+  bool use_cache = engine->config.cache;
+  if (use_cache && !engine->cache_dir) {
+    cache_note(m, "no cache directory ($XDG_CACHE_HOME and $HOME are not set)");
+    use_cache = false;
+  }
+  artifact_key key;
+  char name[2 * SHA256_BYTES + sizeof CACHE_ENTRY_SUFFIX];
+  kiln_status st = KILN_OK;
+  if (use_cache || artifact_out)
+    st = artifact_key_make(engine, engine->config.portable, m->decl.bytes, m->decl.size, &key, err);
+  if (st != KILN_OK) return st;
+  if (use_cache) {
+    artifact_key_name(&key, name);
+    strcat(name, CACHE_ENTRY_SUFFIX);
+    uint8_t *entry;
+    size_t entry_size;
+    if (cache_read(engine->cache_dir, name, &entry, &entry_size, m->cache_note, sizeof m->cache_note) &&
+        use_cache_entry(m, &key, entry, entry_size)) {
+      m->cache_hit = true;
+      m->cache_note[0] = 0;
+      if (artifact_out) {
+        *artifact_out = entry;
+        *artifact_size = entry_size;
+      } else {
+        free(entry);
+      }
+      m->compile_seconds = now_seconds() - start;
+      return KILN_OK;
+    }
+    free(entry);
+  }
+  artifact_object *objects;
+  uint32_t object_count;
+  st = compile_objects(m, &objects, &object_count, err);
+  if (st == KILN_OK) st = load_objects(m, objects, object_count, NULL, err);
+  if (st == KILN_OK && (use_cache || artifact_out))
+    st = store_artifact(m, &key, use_cache ? name : NULL, objects, object_count, artifact_out, artifact_size, err);
+  free_objects(objects, object_count);
+  m->compile_seconds = now_seconds() - start;
   return st;
 }
 
@@ -118,52 +277,103 @@ void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   stats->tier = module->native ? KILN_TIER_COMPILED : KILN_TIER_INTERP;
   stats->functions = module->decl.body_count;
   if (module->native) native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes);
+  stats->precompiled = module->precompiled;
+  stats->cache_hit = module->cache_hit;
+  stats->cache_stored = module->cache_stored;
+  stats->compile_seconds = module->compile_seconds;
+  stats->cache_note = module->cache_note;
 }
 
 void module_release(kiln_module *m) {
   if (m && atomic_fetch_sub(&m->refcount, 1) == 1) module_destroy(m);
 }
 
-kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
-                          kiln_error *err) {
-  *out = NULL;
-  kiln_module *m = calloc(1, sizeof *m);
-  if (!m) return error_set(err, KILN_ERR_NOMEM, "out of memory");
-  m->engine = engine;
-  atomic_init(&m->refcount, 1);
+/* Decode, validate and compile wasm into m for the interpreter. */
+static kiln_status module_prepare(kiln_module *m, const uint8_t *bytes, size_t size, kiln_error *err) {
   kiln_status st = decode_module(bytes, size, &m->decl, err);
-  if (st) {
-    free(m);
-    return st;
-  }
+  if (st) return st;
   module_decl *d = &m->decl;
   m->type_ids = calloc(d->type_count + 1, sizeof(uint32_t));
   m->declared_refs = calloc(d->func_count + 1, sizeof(bool));
   m->funcs = calloc(d->body_count + 1, sizeof(compiled_func));
-  if (!m->type_ids || !m->declared_refs || !m->funcs) {
-    st = error_set(err, KILN_ERR_NOMEM, "out of memory");
-    goto fail;
-  }
+  if (!m->type_ids || !m->declared_refs || !m->funcs) return error_set(err, KILN_ERR_NOMEM, "out of memory");
   for (uint32_t i = 0; i < d->type_count; i++) {
-    if ((st = registry_intern(&engine->types, &d->types[i], &m->type_ids[i]))) {
-      error_set(err, st, "out of memory");
-      goto fail;
-    }
+    if ((st = registry_intern(&m->engine->types, &d->types[i], &m->type_ids[i])))
+      return error_set(err, st, "out of memory");
     d->types[i].type_id = m->type_ids[i];
   }
-  if (!build_pool(m)) {
-    st = error_set(err, KILN_ERR_NOMEM, "out of memory");
-    goto fail;
-  }
-  if ((st = validate_module(d, m->declared_refs, err))) goto fail;
+  if (!build_pool(m)) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  if ((st = validate_module(d, m->declared_refs, err))) return st;
   /* every function gets interpreter code: it validates the body, and a function the
    * compiler leaves out (too large or too deeply nested for it) runs in the interpreter */
   for (uint32_t i = 0; i < d->body_count; i++)
-    if ((st = compile_function(m, i, &m->funcs[i], err))) goto fail;
-  if (engine->config.tier == KILN_TIER_COMPILED && (st = compile_native(m, err))) goto fail;
+    if ((st = compile_function(m, i, &m->funcs[i], err))) return st;
+  return KILN_OK;
+}
+
+static kiln_module *module_alloc(kiln_engine *engine) {
+  kiln_module *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->engine = engine;
+  atomic_init(&m->refcount, 1);
+  return m;
+}
+
+/* A precompiled module: check that it was made for this machine and kiln, then decode its
+ * wasm and load its code. */
+static kiln_status module_from_artifact(kiln_module *m, const uint8_t *bytes, size_t size, kiln_error *err) {
+  double start = now_seconds();
+  artifact a;
+  artifact_key want;
+  char what[4200];
+  kiln_status st = artifact_read(bytes, size, &a, err);
+  if (st != KILN_OK) {
+    error_prefix(err, "precompiled module");
+    return st;
+  }
+  st = artifact_key_make(m->engine, a.key.portable, a.wasm, a.wasm_size, &want, err);
+  if (st == KILN_OK && artifact_key_differs(&a.key, &want, what, sizeof what))
+    st = memcmp(a.key.module_hash, want.module_hash, SHA256_BYTES) != 0
+             ? error_set(err, KILN_ERR_MALFORMED, "precompiled module: its wasm does not match its hash")
+             : error_set(err, KILN_ERR_INCOMPATIBLE, "compiled for a different %s", what);
+  if (st == KILN_OK) st = module_prepare(m, a.wasm, a.wasm_size, err);
+  if (st == KILN_OK) st = load_artifact(m, &a, err);
+  artifact_free(&a);
+  m->precompiled = true;
+  m->compile_seconds = now_seconds() - start;
+  return st;
+}
+
+kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
+                          kiln_error *err) {
+  *out = NULL;
+  kiln_module *m = module_alloc(engine);
+  if (!m) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  kiln_status st;
+  if (artifact_is(bytes, size)) {
+    st = module_from_artifact(m, bytes, size, err);
+  } else {
+    st = module_prepare(m, bytes, size, err);
+    if (st == KILN_OK && engine->config.tier == KILN_TIER_COMPILED) st = compile_native(m, NULL, NULL, err);
+  }
+  if (st != KILN_OK) {
+    module_destroy(m);
+    return st;
+  }
   *out = m;
   return KILN_OK;
-fail:
+}
+
+kiln_status module_precompile(kiln_engine *engine, const uint8_t *bytes, size_t size, uint8_t **out,
+                              size_t *out_size, kiln_error *err) {
+  *out = NULL;
+  *out_size = 0;
+  if (artifact_is(bytes, size))
+    return error_set(err, KILN_ERR_ARGUMENT, "the module is precompiled already (give the .wasm)");
+  kiln_module *m = module_alloc(engine);
+  if (!m) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  kiln_status st = module_prepare(m, bytes, size, err);
+  if (st == KILN_OK) st = compile_native(m, out, out_size, err);
   module_destroy(m);
   return st;
 }

@@ -80,12 +80,26 @@ struct kiln_engine {
   memory_pool memories;
   const void *const *handlers; /* interpreter handler addresses, indexed by iop */
   bool guarded;              /* memories are guarded for compiled code (native/signals.h) */
+  char *cache_dir;           /* config.cache: the cache's directory (NULL: no home to put it in) */
 };
+
+/* What a compiler's code is made for and depends on, as text: the fields of a compiled-code
+ * cache key and of a precompiled artifact's header (artifact.h), compared one by one so that
+ * a mismatch can say what differs. */
+typedef struct compiler_target {
+  char compiler[96];         /* the compiler and its build: "LLVM 19.1.7, build 1a2b3c4d5e6f7a8b" */
+  char triple[64];           /* "x86_64-pc-linux-gnu" */
+  char cpu[64];              /* "znver3", or the baseline ("x86-64") for portable code */
+  char features[4096];       /* "+avx2,+bmi,-avx512f,..." */
+  char options[128];         /* code generation options: "O2 bounds-checks" (+ " portable") */
+} compiler_target;
 
 /* A compiler for the compiled tier (kiln.h's kiln_compiler): module in, relocatable object
  * out, with the symbols native/native.h names. */
 struct kiln_compiler {
   const char *name;
+  /* What compile() makes under config (its portable flag and the rest), for the cache key. */
+  kiln_status (*describe)(const kiln_config *config, compiler_target *target, kiln_error *err);
   /* Compile the defined functions [first, first + count) (those it takes on: the others
    * run in the interpreter) into one object. Calls to functions outside the range go
    * through the instance's function table. */
@@ -105,6 +119,10 @@ struct kiln_module {
   kiln_valtype *valtype_pool;/* each type's params then results, for kiln_functype */
   uint32_t *pool_offsets;    /* per type index: where its entries start in valtype_pool */
   struct native_code *native;/* compiled tier: the loaded native code, else NULL */
+  /* where the native code came from (kiln_module_stats) */
+  bool precompiled, cache_hit, cache_stored;
+  double compile_seconds;
+  char cache_note[320];
 };
 
 struct kiln_func {
@@ -236,9 +254,14 @@ void engine_config_defaults(kiln_config *config);
 kiln_engine *engine_create(const kiln_config *config); /* config may be NULL */
 void engine_destroy(kiln_engine *engine);
 
-/* module.c: decode, validate and compile bytes (engine set; bytes set unless size is 0). */
+/* module.c: decode, validate and compile bytes (engine set; bytes set unless size is 0): a
+ * binary module, or a precompiled one (artifact.h). */
 kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
                           kiln_error *err);
+/* Compile a binary module to native code and lay it out as a precompiled module (*out
+ * malloc'd); uses the engine's cache when it is on. */
+kiln_status module_precompile(kiln_engine *engine, const uint8_t *bytes, size_t size, uint8_t **out,
+                              size_t *out_size, kiln_error *err);
 void module_release(kiln_module *m);
 /* How the module runs: its tier, functions and native code. */
 void module_stats(const kiln_module *module, kiln_module_stats *stats);

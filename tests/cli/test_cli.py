@@ -5,8 +5,10 @@ Usage: test_cli.py PATH/TO/kiln [unittest options]
 
 Test modules are built at run time in a temporary folder: from WebAssembly text with wat2wasm
 (wabt) and from C with clang-19 --target=wasm32-wasi (wasi-libc). Both are dependencies
-(scripts/deps.sh installs them); without them the tests fail and say why.
+(scripts/deps.sh installs them); without them the tests fail and say why. The compiled-code
+cache of `kiln run` goes to that folder too ($XDG_CACHE_HOME), never to ~/.cache.
 """
+import hashlib
 import os
 import shutil
 import socket
@@ -276,7 +278,18 @@ class TestVersionAndHelp(CliTest):
         self.one_line_error(["help", "frobnicate"], 2, "unknown command 'frobnicate'", "run")
 
     def test_unknown_command(self):
-        self.one_line_error(["frobnicate"], 2, "unknown command 'frobnicate'", "run, validate, inspect")
+        self.one_line_error(["frobnicate"], 2, "unknown command 'frobnicate'", "run, compile, validate, inspect")
+
+    def test_compile_help(self):
+        code, out, _, _ = kiln("help", "compile")
+        self.assertEqual(code, 0)
+        for word in ("usage: kiln compile", "-o, --output", "--portable", ".cwasm"):
+            self.assertIn(word, out)
+        self.assertEqual(kiln("compile", "--help")[1], out)
+        self.assertIn("compile", kiln("help")[1])
+        run_help = kiln("help", "run")[1]
+        for word in ("--cache-dir DIR", "--no-cache", ".cwasm"):
+            self.assertIn(word, run_help)
 
 
 class TestValidate(CliTest):
@@ -681,6 +694,182 @@ class TestWasi(CliTest):
         self.assertNotIn("fuel", err)
 
 
+# ---------------------------------------------------------------- the compiled tier
+
+def has_compiled_tier():
+    code, _, err, _ = kiln("compile", "--help")
+    if code != 0:
+        return False
+    code, _, err, _ = kiln("compile", "math.wasm", "-o", "probe.cwasm")
+    return "built without the compiled tier" not in err
+
+
+def cwasm_fields(data):
+    """The offsets of the key strings of a .cwasm (src/runtime/artifact.h): name -> (at, length)."""
+    at = 56 + 32 + 4 + 8
+    fields = {}
+    for name in ("compiler", "triple", "cpu", "features", "options"):
+        (n,) = struct.unpack_from("<I", data, at)
+        fields[name] = (at + 4, n)
+        at += 4 + n
+    return fields
+
+
+def cwasm_with(data, name, value):
+    """data with the key string `name` replaced by value and the checksum made right again."""
+    at, n = cwasm_fields(data)[name]
+    data = bytearray(data[:at - 4] + struct.pack("<I", len(value)) + value + data[at + n:])
+    struct.pack_into("<Q", data, 16, len(data))
+    data[24:56] = hashlib.sha256(bytes(data[:24]) + bytes(data[56:])).digest()
+    return bytes(data)
+
+
+class TestCompiled(CliTest):
+    """kiln compile, kiln run app.cwasm and the compiled-code cache (needs the LLVM tier)."""
+
+    def setUp(self):
+        if not has_compiled_tier():
+            self.skipTest("this kiln was built without the compiled tier")
+
+    def test_compile_and_run_cwasm(self):
+        code, out, err, _ = kiln("compile", "math.wasm")
+        self.assertEqual((code, out, err), (0, "", ""))
+        with open(path("math.cwasm"), "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:8], b"\0kiln-cw")
+        with open(path("math.wasm"), "rb") as f:
+            self.assertIn(f.read(), data)  # the module itself is inside
+        self.assertEqual(self.invoke("add", "2", "40", module="math.cwasm"), ["42"])
+        self.assertEqual(kiln("--invoke", "add", "math.cwasm", "1", "2")[1], "3\n")
+        # the trap backtrace names functions from the embedded module
+        code, _, err, _ = kiln("run", "--invoke", "crash", "math.cwasm")
+        self.assertEqual(code, 134)
+        self.assertIn("inner", err)
+        self.assertIn("crash", err)
+        code, _, err, _ = kiln("run", "--stats", "--invoke", "none", "math.cwasm")
+        self.assertEqual(code, 0, err)
+        self.assertRegex(err, r"tier +compiled")
+        self.assertRegex(err, r"native code +[0-9.]+ ms \(precompiled \.cwasm\)")
+
+    def test_compile_wasi_program_with_output(self):
+        code, _, err, _ = kiln("compile", "--portable", "-o", "out/../prog-portable.cwasm", "prog.wasm")
+        self.assertEqual(code, 1)  # out/ does not exist
+        self.assertIn("cannot write", err)
+        code, _, err, _ = kiln("compile", "--portable", "-o", "prog-portable.cwasm", "prog.wasm")
+        self.assertEqual((code, err), (0, ""))
+        code, out, err, _ = kiln("prog-portable.cwasm", "args", "x")
+        self.assertEqual((code, out, err), (0, "0:prog-portable.cwasm\n1:args\n2:x\n", ""))
+        code, _, err, _ = kiln("prog-portable.cwasm", "exit", "7")
+        self.assertEqual(code, 7)
+
+    def test_compile_errors(self):
+        self.one_line_error(["compile"], 2, "missing module path")
+        self.one_line_error(["compile", "a.wasm", "b.wasm"], 2, "give one module")
+        self.one_line_error(["compile", "--frob", "math.wasm"], 2, "unknown option '--frob'")
+        self.one_line_error(["compile", "invalid.wasm"], 1, "invalid.wasm", "invalid module")
+        self.one_line_error(["compile", "missing.wasm"], 1, "cannot read 'missing.wasm'")
+        kiln("compile", "math.wasm", "-o", "again.cwasm")
+        self.one_line_error(["compile", "again.cwasm", "-o", "twice.cwasm"], 1, "precompiled already")
+
+    def test_corrupt_cwasm(self):
+        kiln("compile", "math.wasm", "-o", "good.cwasm")
+        with open(path("good.cwasm"), "rb") as f:
+            data = f.read()
+        damaged = {
+            "flipped.cwasm": data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0x20]) + data[len(data) // 2 + 1:],
+            "truncated.cwasm": data[:len(data) - 100],
+            "short.cwasm": data[:5],
+        }
+        for name, content in damaged.items():
+            with open(path(name), "wb") as f:
+                f.write(content)
+        self.one_line_error(["run", "--invoke", "add", "flipped.cwasm", "1", "2"], 1, "flipped.cwasm",
+                            "malformed module", "precompiled module: checksum mismatch")
+        self.one_line_error(["run", "--invoke", "add", "truncated.cwasm", "1", "2"], 1, "truncated.cwasm",
+                            "precompiled module: truncated")
+        # five bytes of the magic are not an artifact (nor wasm): malformed either way
+        self.one_line_error(["run", "short.cwasm"], 1, "short.cwasm", "malformed module")
+
+    def test_cwasm_for_another_machine(self):
+        kiln("compile", "math.wasm", "-o", "good.cwasm")
+        with open(path("good.cwasm"), "rb") as f:
+            data = f.read()
+        cases = {
+            "cpu": (b"some-other-cpu", "was compiled for a different CPU 'some-other-cpu' (this machine: '"),
+            "compiler": (b"LLVM 7.0.0, build 0000000000000000", "was compiled for a different compiler 'LLVM 7.0.0"),
+            "options": (b"O0", "was compiled for a different code generation options 'O0'"),
+        }
+        for field, (value, message) in cases.items():
+            name = "other-" + field + ".cwasm"
+            with open(path(name), "wb") as f:
+                f.write(cwasm_with(data, field, value))
+            line = self.one_line_error(["run", "--invoke", "add", name, "1", "2"], 1, name + " " + message)
+            self.assertIn("recompile it with kiln compile", line)
+        abi = bytearray(data)
+        abi[56 + 32] ^= 1  # the ABI version
+        abi[24:56] = hashlib.sha256(bytes(abi[:24]) + bytes(abi[56:])).digest()
+        with open(path("other-abi.cwasm"), "wb") as f:
+            f.write(bytes(abi))
+        self.one_line_error(["run", "--invoke", "add", "other-abi.cwasm", "1", "2"], 1,
+                            "other-abi.cwasm was compiled for a different kiln ABI", "recompile it with kiln compile")
+
+    def test_cache_miss_then_hit(self):
+        cache = path("run-cache")
+        args = ["run", "--tier=compiled", "--cache-dir", cache, "--stats", "--invoke", "add", "math.wasm", "2", "3"]
+        code, out, err, _ = kiln(*args)
+        self.assertEqual((code, out), (0, "5\n"), err)
+        self.assertRegex(err, r"native code +[0-9.]+ ms \(compiled, cache miss: no entry; stored\)")
+        entries = os.listdir(cache)
+        self.assertEqual(len(entries), 1)
+        self.assertTrue(entries[0].endswith(".cwasm"))
+        code, out, err, _ = kiln(*args)
+        self.assertEqual((code, out), (0, "5\n"), err)
+        self.assertRegex(err, r"native code +[0-9.]+ ms \(cache hit\)")
+        # a corrupt entry is refused, recompiled and replaced
+        entry = os.path.join(cache, entries[0])
+        with open(entry, "r+b") as f:
+            f.seek(200)
+            b = f.read(1)
+            f.seek(200)
+            f.write(bytes([b[0] ^ 1]))
+        code, out, err, _ = kiln(*args)
+        self.assertEqual((code, out), (0, "5\n"), err)
+        self.assertIn("cache miss: entry rejected: checksum mismatch", err)
+        self.assertIn("; stored)", err)
+        self.assertRegex(kiln(*args)[2], r"\(cache hit\)")
+
+    def test_default_cache_dir_and_no_cache(self):
+        xdg = path("xdg")
+        env = dict(os.environ, XDG_CACHE_HOME=xdg)
+        r = subprocess.run([KILN, "--tier=compiled", "--invoke", "add", "math.wasm", "1", "1"], capture_output=True,
+                           text=True, cwd=WORK, env=env)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "2\n", ""))
+        self.assertEqual(len(os.listdir(os.path.join(xdg, "kiln"))), 1)
+        env = dict(os.environ, XDG_CACHE_HOME=path("xdg-unused"))
+        r = subprocess.run([KILN, "--tier=compiled", "--no-cache", "--stats", "--invoke", "add", "math.wasm", "1", "1"],
+                           capture_output=True, text=True, cwd=WORK, env=env)
+        self.assertEqual((r.returncode, r.stdout), (0, "2\n"), r.stderr)
+        self.assertIn("(compiled, cache off)", r.stderr)
+        self.assertFalse(os.path.exists(path("xdg-unused")))
+        # the interpreter neither reads nor writes the cache
+        r = subprocess.run([KILN, "--invoke", "add", "math.wasm", "1", "1"], capture_output=True, text=True, cwd=WORK,
+                           env=env)
+        self.assertEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(path("xdg-unused")))
+
+    def test_unwritable_cache_dir(self):
+        with open(path("not-a-dir"), "w") as f:
+            f.write("x")
+        code, out, err, _ = kiln("run", "--tier=compiled", "--cache-dir", path("not-a-dir/cache"), "--stats",
+                                 "--invoke", "add", "math.wasm", "2", "2")
+        self.assertEqual((code, out), (0, "4\n"), err)
+        self.assertIn("cannot create cache directory", err)
+
+    def test_cache_flag_errors(self):
+        self.one_line_error(["run", "--cache-dir", "", "math.wasm"], 2, "--cache-dir needs a directory")
+        self.one_line_error(["run", "--cache-dir"], 2, "needs a value")
+
+
 def main():
     global KILN, WORK
     if len(sys.argv) < 2:
@@ -688,6 +877,7 @@ def main():
     KILN = os.path.abspath(sys.argv.pop(1))
     with tempfile.TemporaryDirectory(prefix="kiln-cli-") as work:
         WORK = work
+        os.environ["XDG_CACHE_HOME"] = os.path.join(work, "cache")
         build_modules()
         unittest.main(verbosity=1)
 

@@ -1,5 +1,6 @@
 /* tier.c - the engines of the unit tests: KILN_TEST_TIER=compiled runs every test on the LLVM
- * tier (when this build has it), anything else on the interpreter. */
+ * tier (when this build has it), anything else on the interpreter. The compiled-code cache
+ * is off unless KILN_TEST_CACHE_DIR names a directory for it (test_api_cached). */
 #include "tier.h"
 
 #include <stdio.h>
@@ -27,6 +28,11 @@ kiln_engine *test_engine_new(const kiln_config *config) {
     c.tier = KILN_TIER_COMPILED;
     c.compiler = kiln_llvm_compiler();
     if (test_tier_checks()) c.explicit_bounds_checks = true;
+    const char *cache_dir = getenv("KILN_TEST_CACHE_DIR");
+    if (cache_dir && cache_dir[0]) {
+      c.cache = true;
+      c.cache_dir = cache_dir;
+    }
 #else
     fprintf(stderr, "KILN_TEST_TIER=compiled, but this build has no LLVM tier\n");
     exit(1);

@@ -24,7 +24,7 @@ void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *label, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Help for one command ("run", "validate", "inspect", "help") or the overview (NULL) on
+/* Help for one command ("run", "compile", "validate", "inspect", "help") or the overview (NULL) on
  * out. Returns false if there is no such command. */
 bool cli_help(FILE *out, const char *command);
 
@@ -39,7 +39,9 @@ typedef struct cli_file {
 bool cli_file_read(const char *path, cli_file *file);
 void cli_file_free(cli_file *file);
 
-/* Compile file's bytes; on failure print "kiln: path: <status>: <message>" and return NULL. */
+/* Compile file's bytes (a .wasm, or a .cwasm from kiln compile); on failure print
+ * "kiln: path: <status>: <message>" (for a .cwasm made for another machine: "kiln: path was
+ * compiled for a different CPU ...: recompile it with kiln compile") and return NULL. */
 kiln_module *cli_module_new(kiln_engine *engine, const char *path, const cli_file *file);
 
 /* Seconds on the monotonic clock. */
@@ -59,6 +61,7 @@ int cli_validate(const char *label, int argc, char **argv);
 int cli_inspect(const char *label, int argc, char **argv);
 int cli_bindgen(const char *label, int argc, char **argv);
 int cli_build(const char *label, int argc, char **argv);
+int cli_compile(const char *label, int argc, char **argv);
 
 /* Bind one module: write out_dir/NAME.js, .mjs, .d.ts, .d.mts and .wasm (NAME: name, or the
  * module's file name without .wasm). Returns an exit status; errors are printed. */

@@ -19,10 +19,11 @@ static const char overview_help[] =
     "kiln " KILN_VERSION " - a WebAssembly 2.0 runtime\n"
     "\n"
     "usage: kiln <command> [options] ...\n"
-    "       kiln [run options] app.wasm [args...]   (same as 'kiln run')\n"
+    "       kiln [run options] app.wasm [args...]   (same as 'kiln run'; also app.cwasm)\n"
     "\n"
     "commands:\n"
     "  run        run a WASI program, or call one exported function (--invoke)\n"
+    "  compile    compile a module to native code ahead of time (app.wasm -> app.cwasm)\n"
     "  validate   check that modules are valid WebAssembly 2.0\n"
     "  inspect    show a module's imports, exports, memories, tables, globals and sections\n"
     "  bindgen    write typed JavaScript glue for a #[wasm_bindgen] Rust or kiln/guest.h C module\n"
@@ -41,7 +42,8 @@ static const char run_help[] =
     "\n"
     "Run a WASI command (the module's _start export), or with --invoke call one exported\n"
     "function. Options come before the module path; everything after it goes to the\n"
-    "program, whose argv[0] is the module path as given.\n"
+    "program, whose argv[0] is the module path as given. The module may be a .cwasm from\n"
+    "'kiln compile': its native code runs without compiling (whatever --tier says).\n"
     "\n"
     "options:\n"
     "  --invoke NAME           call the export NAME instead of _start, with the arguments\n"
@@ -71,8 +73,13 @@ static const char run_help[] =
     "  --bounds-checks         compiled tier: check every memory access in code and install\n"
     "                          no signal handler (by default memories are guarded by 2 GiB\n"
     "                          of unmapped address space and a fault is the trap)\n"
+    "  --cache-dir DIR         keep compiled code in DIR (default: $XDG_CACHE_HOME/kiln,\n"
+    "                          else ~/.cache/kiln): the next run of the same module with\n"
+    "                          the same kiln on the same CPU loads it instead of compiling\n"
+    "  --no-cache              neither read nor write the compiled-code cache\n"
     "  --stats                 after the run, print to stderr: tier, wall, compile,\n"
-    "                          instantiate and run times, peak RSS, linear memory, fuel\n"
+    "                          instantiate and run times, where the native code came from\n"
+    "                          (cache hit or miss, precompiled), peak RSS, linear memory, fuel\n"
     "  -h, --help              show this help\n"
     "\n"
     "--invoke values: i32 and i64 in decimal or 0x hex (a leading - is allowed; results print\n"
@@ -84,10 +91,31 @@ static const char run_help[] =
     "  0-255  the program's exit code: the code it gave proc_exit, or 0 when _start (or the\n"
     "         --invoke function) returns; other codes keep their low 8 bits (256 -> 0, -1 -> 255)\n"
     "  1      kiln could not run it: unreadable file, not wasm, invalid module, missing\n"
-    "         import, bad --dir, no such export\n"
+    "         import, bad --dir, no such export, a .cwasm that is corrupt or was compiled\n"
+    "         for another CPU or kiln\n"
     "  2      the command line is wrong\n"
     "  134    the program trapped, ran out of fuel or timed out; stderr gets\n"
     "         'kiln: trap: <kind>: <message>' and the backtrace\n";
+
+static const char compile_help[] =
+    "usage: kiln compile [options] app.wasm [-o app.cwasm]\n"
+    "\n"
+    "Compile a module to native code for this machine (LLVM, as 'kiln run --tier=compiled'\n"
+    "does) and write it as a precompiled module: the .wasm itself, its native code and what\n"
+    "it was compiled for (kiln's ABI, LLVM's version, the CPU and its features, the options),\n"
+    "with a checksum. 'kiln run app.cwasm' runs it without compiling; a .cwasm that is\n"
+    "corrupt, or was compiled for another CPU or another kiln, is refused naming what\n"
+    "differs. The compiled-code cache is neither read nor written.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE   where to write (default: app.cwasm beside app.wasm)\n"
+    "  --portable          code for the architecture's baseline CPU (x86-64, generic\n"
+    "                      AArch64) instead of this one's: slower, runs on any machine of\n"
+    "                      the architecture\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "exit status: 0, 1 if the module cannot be read, is invalid or cannot be written, 2 on\n"
+    "usage errors\n";
 
 static const char validate_help[] =
     "usage: kiln validate app.wasm [more.wasm...]\n"
@@ -158,14 +186,15 @@ static const char build_help[] =
 static const char help_help[] =
     "usage: kiln help [command]\n"
     "\n"
-    "Show the overview, or the help of one command (run, validate, inspect, bindgen, build,\n"
-    "help).\n";
+    "Show the overview, or the help of one command (run, compile, validate, inspect, bindgen,\n"
+    "build, help).\n";
 
 static const struct {
   const char *name;
   const char *text;
 } help_pages[] = {
     {"run", run_help},
+    {"compile", compile_help},
     {"validate", validate_help},
     {"inspect", inspect_help},
     {"bindgen", bindgen_help},
@@ -282,20 +311,27 @@ void cli_file_free(cli_file *file) {
 kiln_module *cli_module_new(kiln_engine *engine, const char *path, const cli_file *file) {
   kiln_module *module = NULL;
   kiln_error err;
-  if (kiln_module_new(engine, file->bytes, file->size, &module, &err) != KILN_OK) {
+  kiln_status status = kiln_module_new(engine, file->bytes, file->size, &module, &err);
+  if (status == KILN_ERR_INCOMPATIBLE) /* err.message: "compiled for a different CPU ..." */
+    cli_error("%s was %s: recompile it with kiln compile", path, err.message);
+#ifndef KILN_HAVE_LLVM
+  else if (status == KILN_ERR_ARGUMENT) /* a .cwasm: the engine has no compiler to check it with */
+    cli_error("%s: a precompiled module needs the compiled tier, and this kiln was built without it (it needs "
+              "LLVM 19: apt-get install llvm-19-dev, then rebuild)", path);
+#endif
+  else if (status != KILN_OK)
     cli_error("%s: %s: %s", path, kiln_status_string(err.status), err.message);
-    return NULL;
-  }
   return module;
 }
 
 /* ---------------------------------------------------------------- main */
 
-/* Whether arg names a module to run without the word "run": a .wasm name or a file. */
+/* Whether arg names a module to run without the word "run": a .wasm or .cwasm name or a file. */
 static bool looks_like_module(const char *arg) {
   size_t n = strlen(arg);
   struct stat st;
-  return (n > 5 && strcmp(arg + n - 5, ".wasm") == 0) || (stat(arg, &st) == 0 && S_ISREG(st.st_mode));
+  return (n > 5 && strcmp(arg + n - 5, ".wasm") == 0) || (n > 6 && strcmp(arg + n - 6, ".cwasm") == 0) ||
+         (stat(arg, &st) == 0 && S_ISREG(st.st_mode));
 }
 
 static int help_command(int argc, char **argv) {
@@ -306,7 +342,7 @@ static int help_command(int argc, char **argv) {
     return cli_usage_error("kiln help", "unknown option '%s' (usage: kiln help [command])", command);
   if (command && command[0] == '-') command = "help";
   if (!cli_help(stdout, command))
-    return cli_usage_error("kiln help", "unknown command '%s' (commands: run, validate, inspect, bindgen, build, help)",
+    return cli_usage_error("kiln help", "unknown command '%s' (commands: run, compile, validate, inspect, bindgen, build, help)",
                            command);
   return 0;
 }
@@ -318,6 +354,7 @@ int main(int argc, char **argv) {
   }
   const char *first = argv[1];
   if (strcmp(first, "run") == 0) return cli_run("kiln run", argc - 1, argv + 1);
+  if (strcmp(first, "compile") == 0) return cli_compile("kiln compile", argc - 1, argv + 1);
   if (strcmp(first, "validate") == 0) return cli_validate("kiln validate", argc - 1, argv + 1);
   if (strcmp(first, "inspect") == 0) return cli_inspect("kiln inspect", argc - 1, argv + 1);
   if (strcmp(first, "bindgen") == 0) return cli_bindgen("kiln bindgen", argc - 1, argv + 1);
@@ -333,6 +370,6 @@ int main(int argc, char **argv) {
   }
   /* Like wasmtime, "run" may be left out: options of run or a module path come first. */
   if (first[0] == '-' || looks_like_module(first)) return cli_run("kiln", argc, argv);
-  return cli_usage_error("kiln", "unknown command '%s' (commands: run, validate, inspect, bindgen, build, help; "
+  return cli_usage_error("kiln", "unknown command '%s' (commands: run, compile, validate, inspect, bindgen, build, help; "
                          "or give a .wasm file to run)", first);
 }

@@ -38,6 +38,8 @@ typedef struct run_options {
   bool stats;
   kiln_tier tier;      /* --tier */
   bool bounds_checks;  /* --bounds-checks */
+  const char *cache_dir; /* --cache-dir, or NULL for the default */
+  bool no_cache;       /* --no-cache */
   const char *path;    /* the module */
   int guest_argc;      /* the guest's argv: the module path as given, then the rest */
   char **guest_argv;
@@ -94,7 +96,7 @@ static bool parse_count(const char *text, uint64_t *out) {
 /* ---------------------------------------------------------------- options */
 
 enum { OPT_INVOKE = 256, OPT_DIR, OPT_DIR_RO, OPT_ENV, OPT_INHERIT_ENV, OPT_MAX_MEMORY, OPT_TIMEOUT,
-       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER, OPT_BOUNDS_CHECKS };
+       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER, OPT_BOUNDS_CHECKS, OPT_CACHE_DIR, OPT_NO_CACHE };
 
 static const struct option run_long_options[] = {
     {"invoke", required_argument, NULL, OPT_INVOKE},
@@ -109,6 +111,8 @@ static const struct option run_long_options[] = {
     {"tcplisten", required_argument, NULL, OPT_TCPLISTEN},
     {"tier", required_argument, NULL, OPT_TIER},
     {"bounds-checks", no_argument, NULL, OPT_BOUNDS_CHECKS},
+    {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+    {"no-cache", no_argument, NULL, OPT_NO_CACHE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -198,6 +202,13 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
         } else {
           return cli_usage_error(label, "bad --tier value '%s' (use interp or compiled)", optarg);
         }
+        break;
+      case OPT_CACHE_DIR:
+        if (!optarg[0]) return cli_usage_error(label, "--cache-dir needs a directory (or use --no-cache)");
+        o->cache_dir = optarg;
+        break;
+      case OPT_NO_CACHE:
+        o->no_cache = true;
         break;
       case OPT_MAX_MEMORY:
         if (!parse_size(optarg, &o->max_memory) || o->max_memory < KILN_PAGE_SIZE)
@@ -478,6 +489,16 @@ static void print_stats(const run_options *o, const run_times *t, const kiln_mod
             ms.functions, (double)ms.native_code_bytes / 1024.0);
   fprintf(stderr, "\n");
   fprintf(stderr, "  compile time      %10.3f ms\n", (t->compiled - t->read) * 1e3);
+  if (ms.tier == KILN_TIER_COMPILED) {
+    /* where the native code came from, and the time it took (within the compile time) */
+    bool miss = !ms.precompiled && !ms.cache_hit && !o->no_cache;
+    const char *origin = ms.precompiled ? "precompiled .cwasm"
+                         : ms.cache_hit ? "cache hit"
+                         : miss         ? "compiled, cache miss: "
+                                        : "compiled, cache off";
+    fprintf(stderr, "  native code       %10.3f ms (%s%s%s)\n", ms.compile_seconds * 1e3, origin,
+            miss ? ms.cache_note : "", miss && ms.cache_stored ? "; stored" : "");
+  }
   if (t->instantiated)
     fprintf(stderr, "  instantiate time  %10.3f ms\n", (t->instantiated - t->compiled) * 1e3);
   if (t->finished)
@@ -641,6 +662,8 @@ int cli_run(const char *label, int argc, char **argv) {
   config.tier = o.tier;
   config.consume_fuel = o.has_fuel;
   config.explicit_bounds_checks = o.bounds_checks;
+  config.cache = !o.no_cache;
+  config.cache_dir = o.cache_dir;
 #ifdef KILN_HAVE_LLVM
   config.compiler = kiln_llvm_compiler();
 #endif
