@@ -14,7 +14,10 @@ Runs every benchmark on every runner, checks the outputs and summarises the time
     -msimd128, a benchmark of its own). Each takes n (BENCH_N, or BENCH_N_QUICK with --quick,
     read from the source) as argv[1] and prints `checksum=<u32>`.
   * runners: native-gcc and native-clang (the native programs), kiln (`kiln run`, the
-    interpreter), v8 (Node.js, bench/run_v8.mjs with node:wasi), and peers: `--peer` options
+    interpreter), kiln-compiled (`kiln run --tier=compiled`, its code cache warm from the
+    warm-up run) and kiln-compiled-cold (the same with --no-cache: LLVM compiles at every
+    run), when the kiln command has the LLVM tier, v8 (Node.js, bench/run_v8.mjs with
+    node:wasi), and peers: `--peer` options
     and $KILN_BENCH_PEERS, one `name=command` per entry, entries separated by `;` or newlines.
     In a command {wasm} is the .wasm file, {args} the program's arguments (a word of its
     own: it becomes as many words as there are arguments; today just n), {n} the n, {name}
@@ -36,7 +39,8 @@ Runs every benchmark on every runner, checks the outputs and summarises the time
     (BUILD/kiln-nochecks, -DKILN_BENCH_NO_CHECKS) and against `kiln run --fuel`, on a few
     kernels: what the checks cost.
   * micro: the output of BUILD/micro (compile throughput, instantiation, host-to-wasm
-    calls), appended to the report.
+    calls), appended to the report; and the compiled tier's compile time: `kiln compile` of
+    the big generated module and of some kernels (ms per MB of wasm, peak RSS).
   * output: a Markdown report on stdout and in RESULTS/latest.md (date, machine, load,
     exact command), the figures in RESULTS/latest.csv, a chart of the ratios in
     RESULTS/latest.svg and latest.png (gnuplot, when installed: `scripts/deps.sh --bench`),
@@ -64,7 +68,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT_SECONDS = 600  # one run of one benchmark on one runner
-OWN_RUNNERS = ("native-gcc", "native-clang", "kiln", "v8")
+OWN_RUNNERS = ("native-gcc", "native-clang", "kiln", "kiln-compiled", "kiln-compiled-cold", "v8")
 BASE = "native-gcc"  # the runner every ratio divides by
 
 
@@ -209,6 +213,16 @@ def parse_peers(entries):
     return peers
 
 
+def has_compiled_tier(kiln):
+    """Whether the kiln command has the LLVM tier (and its cache)."""
+    if not os.path.exists(kiln):
+        return False
+    proc = subprocess.run([kiln, "help", "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return b"--cache-dir" in proc.stdout and subprocess.run(
+        [kiln, "run", "--tier=compiled", "--no-cache", "--invoke", "x", "/dev/null"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).stderr.find(b"built without the compiled tier") < 0
+
+
 def make_runners(build_dir, peer_options, only):
     runners = [
         Runner("native-gcc", ["{native-gcc}", "{args}"], "the C source built with gcc -O2"),
@@ -216,6 +230,19 @@ def make_runners(build_dir, peer_options, only):
         Runner("kiln", [os.path.join(build_dir, "kiln", "kiln"), "run", "{wasm}", "{args}"],
                "`kiln run` (the interpreter), a Release build of this tree"),
     ]
+    kiln = os.path.join(build_dir, "kiln", "kiln")
+    if has_compiled_tier(kiln):
+        runners += [
+            Runner("kiln-compiled", [kiln, "run", "--tier=compiled", "--cache-dir", os.path.join(build_dir, "kiln-cache"),
+                                     "{wasm}", "{args}"],
+                   "`kiln run --tier=compiled` with its compiled-code cache warm (the warm-up run fills "
+                   "it): LLVM 19 at -O2 for this CPU, guarded memories"),
+            Runner("kiln-compiled-cold", [kiln, "run", "--tier=compiled", "--no-cache", "{wasm}", "{args}"],
+                   "the same compiling the module at every run (LLVM on every core; compile time included)"),
+        ]
+    else:
+        print("bench.py: this kiln has no compiled tier (LLVM 19 static libraries): no compiled columns",
+              file=sys.stderr)
     node = shutil.which("node")
     if node:
         version = command_output([node, "--version"])
@@ -669,6 +696,41 @@ set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
     return [stem + ".svg", stem + ".png"]
 
 
+def measure_compile(build_dir, benchmarks, log):
+    """`kiln compile` (LLVM, every core, no cache) of the big generated module and of each
+    kernel: wall time, ms per MB of wasm, peak resident memory."""
+    kiln = os.path.join(build_dir, "kiln", "kiln")
+    if not has_compiled_tier(kiln):
+        return None
+    log("== compiled tier: compile throughput")
+    modules = [("big (bench/gen_module.py)", os.path.join(build_dir, "gen", "big.wasm"))]
+    modules += [(b.name, b.wasm) for b in benchmarks if not b.simd][:6]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kiln-compile-") as tmp:
+        out = os.path.join(tmp, "out.cwasm")
+        for name, wasm in modules:
+            if not os.path.exists(wasm):
+                continue
+            t = time.monotonic()
+            proc = subprocess.run(["/usr/bin/time", "-f", "%M", kiln, "compile", wasm, "-o", out],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT_SECONDS)
+            seconds = time.monotonic() - t
+            if proc.returncode != 0:
+                rows.append(f"| {name} | failed: {proc.stderr.decode('utf-8', 'replace').strip()[-200:]} | | | |")
+                continue
+            rss_kb = int(proc.stderr.decode().strip().splitlines()[-1])
+            size = os.path.getsize(wasm)
+            code = os.path.getsize(out)
+            rows.append(f"| {name} | {size / 1024:.0f} KiB | {seconds * 1e3:.0f} ms | "
+                        f"{seconds * 1e3 / (size / 1048576):.0f} ms/MB | {rss_kb / 1024:.0f} MiB | {code / 1024:.0f} KiB |")
+            log(f"   {name}: {seconds * 1e3:.0f} ms, {rss_kb / 1024:.0f} MiB")
+    return ("\n## Compiled tier: compile time\n\n`kiln compile NAME.wasm -o NAME.cwasm` (LLVM 19 -O2, one "
+            f"thread per CPU: {os.cpu_count()}), whole process; the .wasm size counts custom sections "
+            "(the kernels carry DWARF).\n\n"
+            "| module | .wasm | time | per MB of .wasm | peak RSS | .cwasm |\n| --- | --- | --- | --- | --- | --- |\n"
+            + "\n".join(rows) + "\n")
+
+
 def run_micro(build_dir, quick, log):
     micro = os.path.join(build_dir, "micro")
     big = os.path.join(build_dir, "gen", "big.wasm")
@@ -743,6 +805,9 @@ def main():
             micro_out, error = run_micro(build_dir, args.quick, log)
             if error:
                 errors.append(error)
+            compile_out = measure_compile(build_dir, benchmarks, log)
+            if compile_out:
+                micro_out = (micro_out or "") + compile_out
     for bench in benchmarks:
         for r in runners:
             cell = cells[bench.name][r.name]

@@ -1,7 +1,8 @@
 // bench.mjs - the image example's figures for `make bench`: transform() from each guest,
 // image.c and the Rust crate rust/ (built by `kiln build`, with and without SIMD), on kiln
 // through the generated glue (sync and .async()), and the same module on V8's WebAssembly and
-// on kiln through glue.mjs, the same glue logic over plain exports; against pipeline.mjs, the
+// on kiln through glue.mjs (interpreted, and compiled by the LLVM tier when the addon has
+// it), the same glue logic over plain exports; against pipeline.mjs, the
 // same work in pure JavaScript. Every output is checked to be byte-identical to the
 // JavaScript one.
 //   node bench.mjs [--quick] [--json] [--runs N]
@@ -50,16 +51,21 @@ for (const variant of ['simd', 'scalar']) {
     const module = kiln.compile(bytes);
     const onKiln = bind((imports) => kiln.instantiate(module, { imports }));
     const onV8 = bind((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
+    // the compiled tier (LLVM), when this addon has it: the same glue.mjs as the V8 row
+    const compiled = kiln.tiers.includes('compiled') ? kiln.compile(bytes, { tier: 'compiled' }) : null;
+    const onKilnCompiled = compiled && bind((imports) => kiln.instantiate(compiled, { imports }));
     const row = (name, engine, fn) =>
       time(fn, expected).then((ms) => rows.push({ name: `${label}, ${name}, ${variant}`, guest, engine, variant, ms }));
     await row('kiln, generated glue, sync', 'kiln', () => generated.transform(...args));
     await row('kiln, generated glue, .async()', 'kiln-async', () => generated.transform.async(...args));
     await row('kiln, glue.mjs', 'kiln-plain', () => onKiln.transform(...args));
+    if (onKilnCompiled) await row('kiln compiled, glue.mjs', 'kiln-compiled', () => onKilnCompiled.transform(...args));
     await row('V8 WebAssembly, glue.mjs', 'v8', () => onV8.transform(...args));
     // Closed now rather than left to the garbage collector, so the next guest's runs do not
     // share the machine with a collection of this one's memory.
     generated.instance.close();
     onKiln.close();
+    if (onKilnCompiled) onKilnCompiled.close();
   }
 }
 const js = rows[0].ms;

@@ -249,6 +249,196 @@ static LLVMValueRef direct(lfunc *f, int iop, LLVMValueRef *a) {
   return NULL;
 }
 
+/* ---- SIMD: v128 is <2 x i64>; a row's shape (i8x16 ... f64x2) is the prefix of its name */
+
+typedef struct shape {
+  LLVMTypeRef vec;   /* the lanes' vector type */
+  LLVMTypeRef lane;  /* one lane */
+  unsigned lanes, bits;
+  bool is_float;
+  const char *op;    /* the row name after the shape: "add", "extend_low_i16x8_u", ... */
+} shape;
+
+static bool shape_of(lmod *lm, const char *name, shape *s) {
+  static const struct { const char *prefix; unsigned lanes, bits; bool is_float; } shapes[] = {
+      {"i8x16_", 16, 8, false}, {"i16x8_", 8, 16, false}, {"i32x4_", 4, 32, false},
+      {"i64x2_", 2, 64, false}, {"f32x4_", 4, 32, true},  {"f64x2_", 2, 64, true}};
+  for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    size_t n = strlen(shapes[i].prefix);
+    if (strncmp(name, shapes[i].prefix, n) != 0) continue;
+    s->lanes = shapes[i].lanes;
+    s->bits = shapes[i].bits;
+    s->is_float = shapes[i].is_float;
+    s->lane = s->is_float ? (s->bits == 32 ? lm->f32 : lm->f64) : LLVMIntTypeInContext(lm->ctx, s->bits);
+    s->vec = LLVMVectorType(s->lane, s->lanes);
+    s->op = name + n;
+    return true;
+  }
+  return false;
+}
+
+static bool op_is(const shape *s, const char *op) { return strcmp(s->op, op) == 0; }
+static bool op_starts(const shape *s, const char *prefix) { return strncmp(s->op, prefix, strlen(prefix)) == 0; }
+static bool op_signed(const shape *s) {
+  size_t n = strlen(s->op);
+  return n >= 2 && strcmp(s->op + n - 2, "_s") == 0;
+}
+
+static LLVMValueRef as(lfunc *f, LLVMValueRef v, LLVMTypeRef t) { return LLVMBuildBitCast(f->b, v, t, ""); }
+static LLVMValueRef as_v128(lfunc *f, LLVMValueRef v) { return LLVMBuildBitCast(f->b, v, f->lm->v128, ""); }
+
+static LLVMValueRef splat(lfunc *f, LLVMValueRef scalar, unsigned lanes) {
+  LLVMTypeRef t = LLVMVectorType(LLVMTypeOf(scalar), lanes);
+  LLVMValueRef one = LLVMBuildInsertElement(f->b, LLVMGetPoison(t), scalar, lf_const_i32(f, 0), "");
+  return LLVMBuildShuffleVector(f->b, one, LLVMGetPoison(t), LLVMConstNull(LLVMVectorType(f->lm->i32, lanes)), "");
+}
+
+/* Lanes [first, first + n) of v. */
+static LLVMValueRef lanes_of(lfunc *f, LLVMValueRef v, unsigned first, unsigned n) {
+  LLVMValueRef mask[16];
+  for (unsigned i = 0; i < n; i++) mask[i] = lf_const_i32(f, first + i);
+  return LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(LLVMTypeOf(v)), LLVMConstVector(mask, n), "");
+}
+
+/* The half (low or high) of a narrower-shaped v, extended to s's lanes. */
+static LLVMValueRef extend_half(lfunc *f, const shape *s, LLVMValueRef v, bool high, bool sign) {
+  LLVMTypeRef narrow = LLVMVectorType(LLVMIntTypeInContext(f->lm->ctx, s->bits / 2), s->lanes * 2);
+  LLVMValueRef half = lanes_of(f, as(f, v, narrow), high ? s->lanes : 0, s->lanes);
+  return sign ? LLVMBuildSExt(f->b, half, s->vec, "") : LLVMBuildZExt(f->b, half, s->vec, "");
+}
+
+static LLVMValueRef vec_intrinsic(lfunc *f, const char *name, LLVMTypeRef t, LLVMValueRef *args, unsigned n) {
+  return lf_intrinsic(f, name, &t, 1, args, n);
+}
+
+/* Rows of lane-wise integer and float arithmetic, comparisons, shifts, splats, lane access,
+ * extensions and narrowing, as LLVM vector instructions. NULL: the ops route (float min/max
+ * and rounding, whose NaN rules are more than an instruction, and the rarer rows). */
+static LLVMValueRef direct_simd(lfunc *f, int iop, LLVMValueRef *a, int lane) {
+  lmod *lm = f->lm;
+  LLVMBuilderRef b = f->b;
+  const char *name = row_names[iop];
+  if (strncmp(name, "v128_", 5) == 0) {
+    LLVMValueRef r = NULL;
+    if (strcmp(name, "v128_not") == 0) r = LLVMBuildNot(b, a[0], "");
+    else if (strcmp(name, "v128_and") == 0) r = LLVMBuildAnd(b, a[0], a[1], "");
+    else if (strcmp(name, "v128_or") == 0) r = LLVMBuildOr(b, a[0], a[1], "");
+    else if (strcmp(name, "v128_xor") == 0) r = LLVMBuildXor(b, a[0], a[1], "");
+    else if (strcmp(name, "v128_andnot") == 0) r = LLVMBuildAnd(b, a[0], LLVMBuildNot(b, a[1], ""), "");
+    else if (strcmp(name, "v128_bitselect") == 0)
+      r = LLVMBuildOr(b, LLVMBuildAnd(b, a[0], a[2], ""), LLVMBuildAnd(b, a[1], LLVMBuildNot(b, a[2], ""), ""), "");
+    else if (strcmp(name, "v128_any_true") == 0) {
+      LLVMValueRef any = LLVMBuildOr(b, LLVMBuildExtractElement(b, a[0], lf_const_i32(f, 0), ""),
+                                     LLVMBuildExtractElement(b, a[0], lf_const_i32(f, 1), ""), "");
+      return bool_i32(f, LLVMBuildICmp(b, LLVMIntNE, any, lf_const_i64(f, 0), ""));
+    }
+    return r;
+  }
+  shape s;
+  if (!shape_of(lm, name, &s)) return NULL;
+  const op_info *o = &op_infos[iop];
+  /* operands in the shape (scalars stay scalars) */
+  LLVMValueRef x = o->in1 == VT_V128 ? as(f, a[0], s.vec) : a[0];
+  LLVMValueRef y = o->in2 == VT_V128 ? as(f, a[1], s.vec) : a[1];
+  LLVMValueRef r = NULL;
+  if (op_is(&s, "splat")) {
+    LLVMValueRef v = s.is_float || s.bits >= 32 ? x : LLVMBuildTrunc(b, x, s.lane, "");
+    r = splat(f, v, s.lanes);
+  } else if (op_starts(&s, "extract_lane")) {
+    LLVMValueRef v = LLVMBuildExtractElement(b, x, lf_const_i32(f, (uint64_t)lane), "");
+    if (s.is_float || s.bits >= 32) return v;
+    return op_signed(&s) ? LLVMBuildSExt(b, v, lm->i32, "") : LLVMBuildZExt(b, v, lm->i32, "");
+  } else if (op_is(&s, "replace_lane")) {
+    LLVMValueRef v = s.is_float || s.bits >= 32 ? y : LLVMBuildTrunc(b, y, s.lane, "");
+    r = LLVMBuildInsertElement(b, x, v, lf_const_i32(f, (uint64_t)lane), "");
+  } else if (s.is_float) {
+    /* arithmetic with a constant operand: LLVM may fold x + -0 or x * 1 to x and keep a
+     * signalling NaN signalling; the ops route quiets it */
+    bool constant = LLVMIsConstant(a[0]) || (o->in2 == VT_V128 && LLVMIsConstant(a[1]));
+    if (op_is(&s, "add") && !constant) r = LLVMBuildFAdd(b, x, y, "");
+    else if (op_is(&s, "sub") && !constant) r = LLVMBuildFSub(b, x, y, "");
+    else if (op_is(&s, "mul") && !constant) r = LLVMBuildFMul(b, x, y, "");
+    else if (op_is(&s, "div") && !constant) r = LLVMBuildFDiv(b, x, y, "");
+    else if (op_is(&s, "sqrt")) r = vec_intrinsic(f, "llvm.sqrt", s.vec, &x, 1);
+    else if (op_is(&s, "neg")) r = LLVMBuildFNeg(b, x, "");
+    else if (op_is(&s, "abs")) r = vec_intrinsic(f, "llvm.fabs", s.vec, &x, 1);
+    else if (op_is(&s, "pmin")) r = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, y, x, ""), y, x, "");
+    else if (op_is(&s, "pmax")) r = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, y, ""), y, x, "");
+    else {
+      static const struct { const char *op; LLVMRealPredicate p; } cmps[] = {
+          {"eq", LLVMRealOEQ}, {"ne", LLVMRealUNE}, {"lt", LLVMRealOLT},
+          {"gt", LLVMRealOGT}, {"le", LLVMRealOLE}, {"ge", LLVMRealOGE}};
+      for (unsigned i = 0; i < sizeof cmps / sizeof cmps[0]; i++)
+        if (op_is(&s, cmps[i].op)) {
+          LLVMTypeRef ints = LLVMVectorType(LLVMIntTypeInContext(lm->ctx, s.bits), s.lanes);
+          r = LLVMBuildSExt(b, LLVMBuildFCmp(b, cmps[i].p, x, y, ""), ints, "");
+        }
+      if (op_is(&s, "convert_i32x4_s") && s.bits == 32) r = LLVMBuildSIToFP(b, as(f, a[0], LLVMVectorType(lm->i32, 4)), s.vec, "");
+      if (op_is(&s, "convert_i32x4_u") && s.bits == 32) r = LLVMBuildUIToFP(b, as(f, a[0], LLVMVectorType(lm->i32, 4)), s.vec, "");
+    }
+  } else {
+    unsigned w = s.bits;
+    if (op_is(&s, "add")) r = LLVMBuildAdd(b, x, y, "");
+    else if (op_is(&s, "sub")) r = LLVMBuildSub(b, x, y, "");
+    else if (op_is(&s, "mul")) r = LLVMBuildMul(b, x, y, "");
+    else if (op_is(&s, "neg")) r = LLVMBuildNeg(b, x, "");
+    else if (op_is(&s, "abs")) r = vec_intrinsic(f, "llvm.abs", s.vec, (LLVMValueRef[]){x, LLVMConstInt(lm->i1, 0, false)}, 2);
+    else if (op_is(&s, "popcnt")) r = vec_intrinsic(f, "llvm.ctpop", s.vec, &x, 1);
+    else if (op_is(&s, "shl") || op_is(&s, "shr_s") || op_is(&s, "shr_u")) {
+      LLVMValueRef n = LLVMBuildAnd(b, y, lf_const_i32(f, w - 1), "");
+      n = w == 32 ? n : w == 64 ? LLVMBuildZExt(b, n, s.lane, "") : LLVMBuildTrunc(b, n, s.lane, "");
+      n = splat(f, n, s.lanes);
+      r = op_is(&s, "shl") ? LLVMBuildShl(b, x, n, "") : op_is(&s, "shr_s") ? LLVMBuildAShr(b, x, n, "") : LLVMBuildLShr(b, x, n, "");
+    } else if (op_is(&s, "min_s")) r = vec_intrinsic(f, "llvm.smin", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "min_u")) r = vec_intrinsic(f, "llvm.umin", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "max_s")) r = vec_intrinsic(f, "llvm.smax", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "max_u")) r = vec_intrinsic(f, "llvm.umax", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "add_sat_s")) r = vec_intrinsic(f, "llvm.sadd.sat", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "add_sat_u")) r = vec_intrinsic(f, "llvm.uadd.sat", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "sub_sat_s")) r = vec_intrinsic(f, "llvm.ssub.sat", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_is(&s, "sub_sat_u")) r = vec_intrinsic(f, "llvm.usub.sat", s.vec, (LLVMValueRef[]){x, y}, 2);
+    else if (op_starts(&s, "extend_low_") || op_starts(&s, "extend_high_"))
+      r = extend_half(f, &s, a[0], op_starts(&s, "extend_high_"), op_signed(&s));
+    else if (op_starts(&s, "extmul_low_") || op_starts(&s, "extmul_high_")) {
+      bool high = op_starts(&s, "extmul_high_"), sign = op_signed(&s);
+      r = LLVMBuildMul(b, extend_half(f, &s, a[0], high, sign), extend_half(f, &s, a[1], high, sign), "");
+    } else if (op_starts(&s, "narrow_")) {
+      /* two vectors of twice the width, each lane saturated to this width (signed input) */
+      LLVMTypeRef wide_lane = LLVMIntTypeInContext(lm->ctx, 2 * w);
+      LLVMTypeRef wide = LLVMVectorType(wide_lane, s.lanes / 2);
+      LLVMValueRef mask[16];
+      for (unsigned i = 0; i < s.lanes; i++) mask[i] = lf_const_i32(f, i);
+      LLVMValueRef both = LLVMBuildShuffleVector(b, as(f, a[0], wide), as(f, a[1], wide), LLVMConstVector(mask, s.lanes), "");
+      LLVMTypeRef wide_all = LLVMVectorType(wide_lane, s.lanes);
+      bool sign = op_signed(&s);
+      uint64_t lo = sign ? (uint64_t)-(int64_t)(1ull << (w - 1)) : 0, hi = sign ? (1ull << (w - 1)) - 1 : (1ull << w) - 1;
+      LLVMValueRef vlo = splat(f, LLVMConstInt(wide_lane, lo, true), s.lanes);
+      LLVMValueRef vhi = splat(f, LLVMConstInt(wide_lane, hi, false), s.lanes);
+      LLVMValueRef clamped = vec_intrinsic(f, "llvm.smax", wide_all, (LLVMValueRef[]){both, vlo}, 2);
+      clamped = vec_intrinsic(f, "llvm.smin", wide_all, (LLVMValueRef[]){clamped, vhi}, 2);
+      r = LLVMBuildTrunc(b, clamped, s.vec, "");
+    } else if (op_is(&s, "all_true")) {
+      LLVMValueRef nonzero = LLVMBuildICmp(b, LLVMIntNE, x, LLVMConstNull(s.vec), "");
+      LLVMValueRef bits = as(f, nonzero, LLVMIntTypeInContext(lm->ctx, s.lanes));
+      return bool_i32(f, LLVMBuildICmp(b, LLVMIntEQ, bits, LLVMConstAllOnes(LLVMTypeOf(bits)), ""));
+    } else if (op_is(&s, "bitmask")) {
+      LLVMValueRef negative = LLVMBuildICmp(b, LLVMIntSLT, x, LLVMConstNull(s.vec), "");
+      return LLVMBuildZExt(b, as(f, negative, LLVMIntTypeInContext(lm->ctx, s.lanes)), lm->i32, "");
+    } else if (op_is(&s, "trunc_sat_f32x4_s") || op_is(&s, "trunc_sat_f32x4_u")) {
+      LLVMTypeRef types[2] = {s.vec, LLVMVectorType(lm->f32, 4)};
+      LLVMValueRef v = as(f, a[0], types[1]);
+      r = lf_intrinsic(f, op_signed(&s) ? "llvm.fptosi.sat" : "llvm.fptoui.sat", types, 2, &v, 1);
+    } else {
+      static const struct { const char *op; LLVMIntPredicate p; } cmps[] = {
+          {"eq", LLVMIntEQ},    {"ne", LLVMIntNE},    {"lt_s", LLVMIntSLT}, {"lt_u", LLVMIntULT}, {"gt_s", LLVMIntSGT},
+          {"gt_u", LLVMIntUGT}, {"le_s", LLVMIntSLE}, {"le_u", LLVMIntULE}, {"ge_s", LLVMIntSGE}, {"ge_u", LLVMIntUGE}};
+      for (unsigned i = 0; i < sizeof cmps / sizeof cmps[0]; i++)
+        if (op_is(&s, cmps[i].op)) r = LLVMBuildSExt(b, LLVMBuildICmp(b, cmps[i].p, x, y, ""), s.vec, "");
+    }
+  }
+  return r ? as_v128(f, r) : NULL;
+}
+
 static bool emit_generic(lfunc *f, const func_instr *in) {
   const op_info *o = &op_infos[in->iop];
   LLVMValueRef args[3];
@@ -279,7 +469,9 @@ static bool emit_generic(lfunc *f, const func_instr *in) {
   }
   for (unsigned i = n; i-- > 0;) args[i] = lf_pop(f).v;
   bool traps = o->kind == K_UNARY_TRAP || o->kind == K_BINARY_TRAP;
-  LLVMValueRef r = lane < 0 ? direct(f, in->iop, args) : NULL;
+  LLVMValueRef r = o->out == VT_V128 || o->in1 == VT_V128 ? direct_simd(f, in->iop, args, lane)
+                   : lane < 0                              ? direct(f, in->iop, args)
+                                                           : NULL;
   if (!r) r = emit_op_call(f, in->iop, args, n, o->out, traps, NULL, lane);
   if (r && folds_to_operand(in->iop, args)) r = canonicalize(f, r, o->out);
   return r && lf_push(f, r, o->out);
