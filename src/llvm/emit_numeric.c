@@ -90,6 +90,15 @@ static bool is_identity_constant(LLVMValueRef a) {
   return d == 0.0 || d == 1.0 || d == -1.0;
 }
 
+static bool is_float_arith(int iop) {
+  switch (iop) {
+    case IOP_f32_add: case IOP_f32_sub: case IOP_f32_mul: case IOP_f32_div:
+    case IOP_f64_add: case IOP_f64_sub: case IOP_f64_mul: case IOP_f64_div:
+      return true;
+  }
+  return false;
+}
+
 /* LLVM folds x - 0, -0 - x, x * ±1, x / ±1 and demote(promote(x)) to x (or -x), which keeps
  * a signalling NaN signalling where WebAssembly's arithmetic must quiet it. Such results
  * are canonicalized: the same value, with a NaN quieted, whatever LLVM folds. */
@@ -103,6 +112,24 @@ static bool folds_to_operand(int iop, LLVMValueRef *args) {
       return true;
   }
   return false;
+}
+
+/* v itself, through an empty inline asm that LLVM cannot see into: an operand of float
+ * arithmetic that only becomes ±0 or ±1 during optimisation (a local, a select, a value
+ * forwarded from a store) would otherwise be folded as above, after the check of
+ * folds_to_operand (found by difftest: x * a local set to 1.0 returned a signalling NaN).
+ * Costs no instruction; constants are left to folds_to_operand. */
+static LLVMValueRef opaque_operand(lfunc *f, LLVMValueRef v) {
+  if (LLVMIsAConstant(v)) return v;
+  LLVMTypeRef type = LLVMTypeOf(v);
+  LLVMTypeRef t = LLVMFunctionType(type, &type, 1, false);
+  LLVMValueRef same = LLVMGetInlineAsm(t, "", 0, "=x,0", 4, false, false, LLVMInlineAsmDialectATT, false);
+  LLVMValueRef call = LLVMBuildCall2(f->b, t, same, &v, 1, "");
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("memory", 6), 0));
+  return call;
 }
 
 /* v * 1.0 with a 1.0 that LLVM cannot see (read from the helpers table). */
@@ -279,6 +306,8 @@ static bool emit_generic(lfunc *f, const func_instr *in) {
   }
   for (unsigned i = n; i-- > 0;) args[i] = lf_pop(f).v;
   bool traps = o->kind == K_UNARY_TRAP || o->kind == K_BINARY_TRAP;
+  if (is_float_arith(in->iop))
+    for (unsigned i = 0; i < n; i++) args[i] = opaque_operand(f, args[i]);
   LLVMValueRef r = lane < 0 ? direct(f, in->iop, args) : NULL;
   if (!r) r = emit_op_call(f, in->iop, args, n, o->out, traps, NULL, lane);
   if (r && folds_to_operand(in->iop, args)) r = canonicalize(f, r, o->out);
