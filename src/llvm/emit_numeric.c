@@ -90,6 +90,28 @@ static bool is_identity_constant(LLVMValueRef a) {
   return d == 0.0 || d == 1.0 || d == -1.0;
 }
 
+/* Which operands of a row go through opaque_operand (below): for scalar float arithmetic
+ * the non-constant ones (folds_to_operand deals with constants), for the rows whose ops.c
+ * expression LLVM could fold the same way (min/max return a + b for a NaN operand, the SIMD
+ * lanes' arithmetic, demote of promote) all of them. */
+enum { OPAQUE_NONE, OPAQUE_VARIABLES, OPAQUE_ALL };
+
+static int opaque_operands(int iop) {
+  switch (iop) {
+    case IOP_f32_add: case IOP_f32_sub: case IOP_f32_mul: case IOP_f32_div:
+    case IOP_f64_add: case IOP_f64_sub: case IOP_f64_mul: case IOP_f64_div:
+      return OPAQUE_VARIABLES;
+    case IOP_f32_min: case IOP_f32_max: case IOP_f64_min: case IOP_f64_max:
+    case IOP_f32x4_add: case IOP_f32x4_sub: case IOP_f32x4_mul: case IOP_f32x4_div:
+    case IOP_f32x4_min: case IOP_f32x4_max:
+    case IOP_f64x2_add: case IOP_f64x2_sub: case IOP_f64x2_mul: case IOP_f64x2_div:
+    case IOP_f64x2_min: case IOP_f64x2_max:
+    case IOP_f32x4_demote_f64x2_zero: case IOP_f64x2_promote_low_f32x4:
+      return OPAQUE_ALL;
+  }
+  return OPAQUE_NONE;
+}
+
 /* LLVM folds x - 0, -0 - x, x * ±1, x / ±1 and demote(promote(x)) to x (or -x), which keeps
  * a signalling NaN signalling where WebAssembly's arithmetic must quiet it. Such results
  * are canonicalized: the same value, with a NaN quieted, whatever LLVM folds. */
@@ -103,6 +125,24 @@ static bool folds_to_operand(int iop, LLVMValueRef *args) {
       return true;
   }
   return false;
+}
+
+/* v itself, through an empty inline asm that LLVM cannot see into: an operand of float
+ * arithmetic that only becomes ±0 or ±1 during optimisation (a local, a select, a value
+ * forwarded from a store) would otherwise be folded as above, after the check of
+ * folds_to_operand (found by difftest: x * a local set to 1.0 returned a signalling NaN).
+ * Costs no instruction (a constant is loaded into a register). */
+static LLVMValueRef opaque_operand(lfunc *f, LLVMValueRef v, int which) {
+  if (which == OPAQUE_NONE || (which == OPAQUE_VARIABLES && LLVMIsAConstant(v))) return v;
+  LLVMTypeRef type = LLVMTypeOf(v);
+  LLVMTypeRef t = LLVMFunctionType(type, &type, 1, false);
+  LLVMValueRef same = LLVMGetInlineAsm(t, "", 0, "=x,0", 4, false, false, LLVMInlineAsmDialectATT, false);
+  LLVMValueRef call = LLVMBuildCall2(f->b, t, same, &v, 1, "");
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("memory", 6), 0));
+  return call;
 }
 
 /* v * 1.0 with a 1.0 that LLVM cannot see (read from the helpers table). */
@@ -469,6 +509,8 @@ static bool emit_generic(lfunc *f, const func_instr *in) {
   }
   for (unsigned i = n; i-- > 0;) args[i] = lf_pop(f).v;
   bool traps = o->kind == K_UNARY_TRAP || o->kind == K_BINARY_TRAP;
+  int opaque = opaque_operands(in->iop);
+  for (unsigned i = 0; i < n; i++) args[i] = opaque_operand(f, args[i], opaque);
   LLVMValueRef r = o->out == VT_V128 || o->in1 == VT_V128 ? direct_simd(f, in->iop, args, lane)
                    : lane < 0                              ? direct(f, in->iop, args)
                                                            : NULL;
