@@ -392,13 +392,12 @@ static LLVMValueRef direct_simd(lfunc *f, int iop, LLVMValueRef *a, int lane) {
     LLVMValueRef v = s.is_float || s.bits >= 32 ? y : LLVMBuildTrunc(b, y, s.lane, "");
     r = LLVMBuildInsertElement(b, x, v, lf_const_i32(f, (uint64_t)lane), "");
   } else if (s.is_float) {
-    /* arithmetic with a constant operand: LLVM may fold x + -0 or x * 1 to x and keep a
-     * signalling NaN signalling; the ops route quiets it */
-    bool constant = LLVMIsConstant(a[0]) || (o->in2 == VT_V128 && LLVMIsConstant(a[1]));
-    if (op_is(&s, "add") && !constant) r = LLVMBuildFAdd(b, x, y, "");
-    else if (op_is(&s, "sub") && !constant) r = LLVMBuildFSub(b, x, y, "");
-    else if (op_is(&s, "mul") && !constant) r = LLVMBuildFMul(b, x, y, "");
-    else if (op_is(&s, "div") && !constant) r = LLVMBuildFDiv(b, x, y, "");
+    /* the operands of float arithmetic are opaque (opaque_operands): LLVM cannot fold
+     * x + -0 or x * 1 to x and keep a signalling NaN signalling */
+    if (op_is(&s, "add")) r = LLVMBuildFAdd(b, x, y, "");
+    else if (op_is(&s, "sub")) r = LLVMBuildFSub(b, x, y, "");
+    else if (op_is(&s, "mul")) r = LLVMBuildFMul(b, x, y, "");
+    else if (op_is(&s, "div")) r = LLVMBuildFDiv(b, x, y, "");
     else if (op_is(&s, "sqrt")) r = vec_intrinsic(f, "llvm.sqrt", s.vec, &x, 1);
     else if (op_is(&s, "neg")) r = LLVMBuildFNeg(b, x, "");
     else if (op_is(&s, "abs")) r = vec_intrinsic(f, "llvm.fabs", s.vec, &x, 1);
