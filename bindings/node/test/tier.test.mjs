@@ -210,3 +210,39 @@ test('objects linked together must share a tier: a LinkError says so', compiledO
     imports: { env: { add: producer.exports.add, log() {}, fail() {}, big: (x) => x, base: 0 } },
   }), LinkError);
 });
+
+// kiln's fault handler (guarded memories) and V8's (its own WebAssembly traps) share the
+// process: each must keep working after the other has handled a fault, on the main thread
+// and in workers.
+test('signals: V8\'s own WebAssembly traps still throw after kiln\'s compiled code trapped', compiledOnly, async () => {
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(basicBytes)).exports;
+  const ours = instantiate(compile(basicBytes, { tier: 'compiled' })).exports;
+  const v8Trap = (e) => e instanceof WebAssembly.RuntimeError && /out of bounds/.test(e.message);
+  const kilnTrap = (e) => e instanceof RuntimeError && e.trap === 'out of bounds memory access';
+  for (let round = 0; round < 3; round++) {
+    assert.throws(() => ours.load(65534), kilnTrap);
+    assert.throws(() => v8.load(65534), v8Trap);
+    assert.throws(() => v8.load(0x7ffffff0), v8Trap);
+    assert.throws(() => ours.load(-4), kilnTrap);
+    await assert.rejects(ours.load.async(0x10000), kilnTrap);
+    assert.throws(() => v8.load(0x10000), v8Trap);
+  }
+  assert.equal(v8.load(0), ours.load(0));
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const kiln = require(${JSON.stringify(kilnPath)});
+    const bytes = require('node:fs').readFileSync(${JSON.stringify(wasm('basic.wat'))});
+    const ours = kiln.instantiate(kiln.compile(bytes, { tier: 'compiled' })).exports;
+    const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+    const seen = [];
+    for (const f of [ours.load, v8.load, ours.load, v8.load]) {
+      try { f(65534); seen.push('returned'); } catch (e) { seen.push(e.constructor.name); }
+    }
+    parentPort.postMessage(seen);`;
+  const seen = await Promise.all([0, 1].map(() => new Promise((resolve, reject) => {
+    const worker = new Worker(code, { eval: true });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  })));
+  for (const s of seen) assert.deepEqual(s, ['RuntimeError', 'RuntimeError', 'RuntimeError', 'RuntimeError']);
+});
