@@ -66,6 +66,11 @@
 #define lm_result_unpack kiln__lm_result_unpack
 #define lf_intrinsic kiln__lf_intrinsic
 #define lf_keep_load kiln__lf_keep_load
+#define lf_poll_check kiln__lf_poll_check
+#define markers_declare kiln__markers_declare
+#define markers_keep kiln__markers_keep
+#define markers_lower kiln__markers_lower
+#define markers_poll kiln__markers_poll
 #define signals_supported kiln__signals_supported
 #define signals_install kiln__signals_install
 #define signals_add kiln__signals_add

@@ -53,6 +53,14 @@ static void target_spec_make(const llvm_options *opts, target_spec *t) {
 
 static const char *target_spec_features(const target_spec *t) { return t->host_features ? t->host_features : ""; }
 
+/* The widest vector registers code for t may use, in bits. */
+static unsigned target_spec_vector_bits(const target_spec *t) {
+  const char *features = target_spec_features(t);
+  if (strncmp(t->triple, "x86_64", 6) != 0) return 128;
+  if (strstr(features, "+avx512f")) return 512;
+  return strstr(features, "+avx,") || strstr(features, "+avx2") ? 256 : 128;
+}
+
 static void target_spec_free(target_spec *t) {
   LLVMDisposeMessage(t->triple);
   LLVMDisposeMessage(t->host_cpu);
@@ -224,6 +232,15 @@ LLVMValueRef lf_call_vm_helper(lfunc *f, size_t offset, bool returns, LLVMValueR
   return lf_call_helper(f, offset, t, all, n + 1);
 }
 
+/* Branch weights for a branch that is almost never taken. */
+static void cold_branch(lfunc *f, LLVMValueRef br) {
+  LLVMValueRef w[3] = {LLVMMetadataAsValue(f->lm->ctx, LLVMMDStringInContext2(f->lm->ctx, "branch_weights", 14)),
+                       lf_const_i32(f, 1), lf_const_i32(f, 1u << 20)};
+  LLVMMetadataRef md[3] = {LLVMValueAsMetadata(w[0]), LLVMValueAsMetadata(w[1]), LLVMValueAsMetadata(w[2])};
+  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(f->lm->ctx, "prof", 4),
+                  LLVMMetadataAsValue(f->lm->ctx, LLVMMDNodeInContext2(f->lm->ctx, md, 3)));
+}
+
 /* The function's trap block for `kind`: it calls the trap helper with the offset of the
  * instruction that branched to it (a phi over the branches). */
 static LLVMBasicBlockRef trap_block(lfunc *f, kiln_trap_kind kind) {
@@ -252,40 +269,19 @@ static LLVMBasicBlockRef trap_block(lfunc *f, kiln_trap_kind kind) {
 
 void lf_trap_if(lfunc *f, LLVMValueRef cond, kiln_trap_kind kind) {
   LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(f->lm->ctx, f->fn, "ok");
-  LLVMValueRef br = LLVMBuildCondBr(f->b, cond, trap_block(f, kind), cont);
-  /* traps are cold: weight the branch */
-  LLVMValueRef w[3] = {LLVMMetadataAsValue(f->lm->ctx, LLVMMDStringInContext2(f->lm->ctx, "branch_weights", 14)),
-                       lf_const_i32(f, 1), lf_const_i32(f, 1u << 20)};
-  LLVMMetadataRef md[3] = {LLVMValueAsMetadata(w[0]), LLVMValueAsMetadata(w[1]), LLVMValueAsMetadata(w[2])};
-  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(f->lm->ctx, "prof", 4),
-                  LLVMMetadataAsValue(f->lm->ctx, LLVMMDNodeInContext2(f->lm->ctx, md, 3)));
+  cold_branch(f, LLVMBuildCondBr(f->b, cond, trap_block(f, kind), cont)); /* traps are cold */
   LLVMPositionBuilderAtEnd(f->b, cont);
 }
 
 void lf_trap(lfunc *f, kiln_trap_kind kind) { LLVMBuildBr(f->b, trap_block(f, kind)); }
 
 void lf_keep_load(lfunc *f, LLVMValueRef loaded) {
-  if (f->lm->opts->bounds_checks) return;
-  LLVMTypeRef type = LLVMTypeOf(loaded);
-  LLVMTypeRef t = LLVMFunctionType(f->lm->void_t, &type, 1, false);
-  const char *in_register = LLVMGetTypeKind(type) == LLVMIntegerTypeKind ? "r" : "x";
-  LLVMValueRef use = LLVMGetInlineAsm(t, "", 0, in_register, 1, true, false, LLVMInlineAsmDialectATT, false);
-  LLVMValueRef call = LLVMBuildCall2(f->b, t, use, &loaded, 1, "");
-  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
-                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
-  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
-                           LLVMCreateEnumAttribute(f->lm->ctx, LLVMGetEnumAttributeKindForName("memory", 6), 0));
+  if (!f->lm->opts->bounds_checks) markers_keep(f, loaded);
 }
 
-/* Interrupt and fuel check. Without fuel, a function entry needs none: an interrupt also
- * raises the store's stack limit (store_interrupt), so the entry's stack check fails and the
- * trap helper reports the interrupt; a loop header reads the flag (a load and a branch, no
- * store in the loop). With fuel, both count one unit and read the flag. */
-void lf_poll(lfunc *f, bool entry) {
-#ifndef KILN_BENCH_NO_CHECKS
+void lf_poll_check(lfunc *f) {
   lmod *lm = f->lm;
   bool fuel = lm->opts->fuel;
-  if (entry && !fuel) return;
   LLVMValueRef flag = LLVMBuildLoad2(f->b, lm->i32, f->store, "interrupt");
   LLVMSetOrdering(flag, LLVMAtomicOrderingMonotonic);
   LLVMSetAlignment(flag, 4);
@@ -298,12 +294,25 @@ void lf_poll(lfunc *f, bool entry) {
   }
   LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(lm->ctx, f->fn, "poll");
   LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(lm->ctx, f->fn, "polled");
-  LLVMBuildCondBr(f->b, stop, slow, cont);
+  cold_branch(f, LLVMBuildCondBr(f->b, stop, slow, cont));
   LLVMPositionBuilderAtEnd(f->b, slow);
   LLVMTypeRef t = LLVMFunctionType(lm->void_t, &lm->ptr, 1, false);
-  lf_call_helper(f, offsetof(vm_helpers, poll), t, &f->vm, 1);
+  LLVMValueRef call = lf_call_helper(f, offsetof(vm_helpers, poll), t, &f->vm, 1);
+  LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                           LLVMCreateEnumAttribute(lm->ctx, LLVMGetEnumAttributeKindForName("cold", 4), 0));
   LLVMBuildBr(f->b, cont);
   LLVMPositionBuilderAtEnd(f->b, cont);
+}
+
+/* Interrupt and fuel check. Without fuel, a function entry needs none: an interrupt also
+ * raises the store's stack limit (store_interrupt), so the entry's stack check fails and the
+ * trap helper reports the interrupt; a loop header reads the flag (a load and a branch, no
+ * store in the loop), placed as a marker until optimisation is done (markers.c). With fuel,
+ * both count one unit and read the flag. */
+void lf_poll(lfunc *f, bool entry) {
+#ifndef KILN_BENCH_NO_CHECKS
+  if (f->lm->opts->fuel) lf_poll_check(f);
+  else if (!entry) markers_poll(f);
 #else
   (void)f;
   (void)entry;
@@ -576,6 +585,18 @@ static void lmod_types(lmod *lm) {
   lm->tbaa_global = tbaa_tag(lm, root, "wasm global");
 }
 
+/* For kiln's developers: with KILN_LLVM_DUMP=PREFIX in the environment, each compiled
+ * batch of functions (FIRST is its first body) is written as PREFIX-FIRST.ll before
+ * optimisation, PREFIX-FIRST.opt.ll after and PREFIX-FIRST.s as assembly. */
+static void dump_module(lmod *lm, uint32_t first, const char *suffix) {
+  const char *prefix = getenv("KILN_LLVM_DUMP");
+  if (!prefix || !*prefix) return;
+  char path[4096];
+  char *msg = NULL;
+  snprintf(path, sizeof path, "%s-%u.%s", prefix, first, suffix);
+  if (LLVMPrintModuleToFile(lm->mod, path, &msg)) LLVMDisposeMessage(msg);
+}
+
 kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts, uint32_t first, uint32_t count,
                                 uint8_t **object, size_t *size, kiln_error *err) {
   const module_decl *m = &km->decl;
@@ -600,6 +621,11 @@ kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts,
   LLVMDisposeTargetData(td);
   LLVMDisposeMessage(triple);
   lmod_types(lm);
+  target_spec spec;
+  target_spec_make(opts, &spec);
+  lm->vector_bits = target_spec_vector_bits(&spec);
+  target_spec_free(&spec);
+  markers_declare(lm);
   kiln_status st = KILN_OK;
 
   lm->funcs = calloc(m->body_count + 1, sizeof(LLVMValueRef));
@@ -629,6 +655,7 @@ kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts,
   }
   LLVMDisposeMessage(vmsg);
 #endif
+  dump_module(lm, first, "ll");
   if (st == KILN_OK) {
     char passes[32];
     snprintf(passes, sizeof passes, "default<O%u>", opts->opt_level > 3 ? 3 : opts->opt_level);
@@ -640,6 +667,14 @@ kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts,
       st = error_set(err, KILN_ERR_INVALID, "LLVM: optimisation failed: %s", msg);
       LLVMDisposeErrorMessage(msg);
     }
+  }
+  if (st == KILN_OK) st = markers_lower(lm, tm, err);
+  dump_module(lm, first, "opt.ll");
+  if (st == KILN_OK && getenv("KILN_LLVM_DUMP")) {
+    char path[4096];
+    char *msg = NULL;
+    snprintf(path, sizeof path, "%s-%u.s", getenv("KILN_LLVM_DUMP"), first);
+    if (LLVMTargetMachineEmitToFile(tm, lm->mod, path, LLVMAssemblyFile, &msg)) LLVMDisposeMessage(msg);
   }
   if (st == KILN_OK) {
     LLVMMemoryBufferRef out = NULL;

@@ -25,6 +25,10 @@ typedef struct lmod {
   LLVMTypeRef *func_types;      /* per type index: the native signature */
   unsigned tbaa_kind;
   LLVMValueRef tbaa_memory, tbaa_vm, tbaa_global;  /* access tags */
+  LLVMValueRef keep_markers[5]; /* markers.c: kiln.keep.{i32,i64,f32,f64,v128} */
+  LLVMValueRef poll_marker;     /* kiln.poll */
+  LLVMValueRef markers_used;    /* llvm.compiler.used, holding their vector variants */
+  unsigned vector_bits;         /* the target's widest vector register: 128, 256 or 512 */
 } lmod;
 
 /* A block, loop, if or the function body, as the emitter sees it. */
@@ -99,14 +103,22 @@ LLVMValueRef lf_call_helper(lfunc *f, size_t offset, LLVMTypeRef t, LLVMValueRef
 /* The same for a helper taking (vm, args...) and returning i32 (returns) or nothing; n <= 7. */
 LLVMValueRef lf_call_vm_helper(lfunc *f, size_t offset, bool returns, LLVMValueRef *args, unsigned n);
 /* Guarded memories (no bounds checks): a memory access that faults is the trap, so LLVM must
- * not delete a load whose value is unused. Each loaded value is used by an empty inline asm
- * that has no memory effects but may not return, so LLVM keeps it (and the load) without
- * ordering memory accesses around it; it costs no instruction. Measured against the other
- * ways on the bench kernels: an `or` of every loaded value into a sink let LLVM vectorise the
- * sink with gathers (matmul 3.6x slower); volatile loads cost 4x on vectorisable loops. */
+ * not delete a load whose value is unused: each loaded value is kept (markers.c). Measured
+ * against the other ways on the bench kernels: an `or` of every loaded value into a sink let
+ * LLVM vectorise the sink with gathers (matmul 3.6x slower); volatile loads cost 4x on
+ * vectorisable loops; an empty inline asm per load stops the loop vectoriser. */
 void lf_keep_load(lfunc *f, LLVMValueRef loaded);
 /* Interrupt and fuel check (function entries: entry, loop headers). */
 void lf_poll(lfunc *f, bool entry);
+/* The check itself: the interrupt flag (and fuel), a cold call of the poll helper. */
+void lf_poll_check(lfunc *f);
+
+/* ---- markers.c: kept loads and loop polls, as calls the optimiser sees through */
+void markers_declare(lmod *lm);
+void markers_keep(lfunc *f, LLVMValueRef loaded);
+void markers_poll(lfunc *f);
+/* After optimisation: each marker replaced by what it stands for. */
+kiln_status markers_lower(lmod *lm, LLVMTargetMachineRef tm, kiln_error *err);
 LLVMValueRef lf_const_i32(const lfunc *f, uint64_t v);
 /* A call of the overloaded LLVM intrinsic `name` instantiated on types[0..ntypes). */
 LLVMValueRef lf_intrinsic(lfunc *f, const char *name, LLVMTypeRef *types, unsigned ntypes, LLVMValueRef *args,
