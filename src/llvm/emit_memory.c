@@ -1,11 +1,13 @@
 /* emit_memory.c - loads, stores, memory.size/grow, bulk memory and globals in LLVM IR. A
- * memory access checks its effective address against the memory's current size, then runs
- * the row's ops.c function on the address (inlined into a plain load or store). */
+ * memory access computes its host address (with a bounds check unless the memory is guarded)
+ * and becomes LLVM loads and stores (vector loads that extend, splat, zero-fill or set one
+ * lane included). */
 #include "llvm/llvm_internal.h"
 
 #include "instr/iop.h"
 #include "native/signals.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static LLVMValueRef invariant(lfunc *f, LLVMValueRef load) {
@@ -67,13 +69,58 @@ static void plain_store(lfunc *f, const op_info *o, LLVMValueRef p, LLVMValueRef
   memory_op(f, LLVMBuildStore(f->b, v, p));
 }
 
+/* <lanes x iBITS> */
+static LLVMTypeRef int_vector(lfunc *f, unsigned bits, unsigned lanes) {
+  return LLVMVectorType(LLVMIntTypeInContext(f->lm->ctx, bits), lanes);
+}
+
+/* The SIMD loads that are not plain, as LLVM instructions: v128.loadMxN_{s,u} (a vector of N
+ * M-bit lanes, extended), v128.loadN_splat, v128.loadN_zero. */
+static LLVMValueRef simd_load(lfunc *f, const op_info *o, LLVMValueRef p) {
+  lmod *lm = f->lm;
+  unsigned bits = 8 * o->size;
+  const char *name = o->text + strlen("v128.load");
+  LLVMValueRef v;
+  if (strstr(name, "_splat") || strstr(name, "_zero")) {
+    LLVMTypeRef lane = LLVMIntTypeInContext(lm->ctx, bits);
+    LLVMValueRef x = memory_op(f, LLVMBuildLoad2(f->b, lane, p, ""));
+    LLVMTypeRef vt = int_vector(f, bits, 128 / bits);
+    LLVMValueRef zero = lf_const_i32(f, 0);
+    if (strstr(name, "_zero")) {
+      v = LLVMBuildInsertElement(f->b, LLVMConstNull(vt), x, zero, "");
+    } else {
+      v = LLVMBuildInsertElement(f->b, LLVMGetPoison(vt), x, zero, "");
+      v = LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(vt), LLVMConstNull(int_vector(f, 32, 128 / bits)), "splat");
+    }
+  } else {
+    unsigned from = (unsigned)strtoul(name, NULL, 10), lanes = 64 / from;
+    LLVMValueRef x = memory_op(f, LLVMBuildLoad2(f->b, int_vector(f, from, lanes), p, ""));
+    LLVMTypeRef wide = int_vector(f, 2 * from, lanes);
+    v = name[strlen(name) - 1] == 's' ? LLVMBuildSExt(f->b, x, wide, "") : LLVMBuildZExt(f->b, x, wide, "");
+  }
+  return LLVMBuildBitCast(f->b, v, lm->v128, "");
+}
+
+/* v128.loadN_lane and v128.storeN_lane as LLVM instructions. */
+static LLVMValueRef simd_lane_access(lfunc *f, const op_info *o, LLVMValueRef p, LLVMValueRef vec, unsigned lane) {
+  unsigned bits = 8 * o->size;
+  LLVMValueRef lanes = LLVMBuildBitCast(f->b, vec, int_vector(f, bits, 128 / bits), "");
+  LLVMValueRef index = lf_const_i32(f, lane);
+  if (o->kind == K_STORE_LANE) {
+    memory_op(f, LLVMBuildStore(f->b, LLVMBuildExtractElement(f->b, lanes, index, ""), p));
+    return NULL;
+  }
+  LLVMValueRef x = memory_op(f, LLVMBuildLoad2(f->b, LLVMIntTypeInContext(f->lm->ctx, bits), p, ""));
+  return LLVMBuildBitCast(f->b, LLVMBuildInsertElement(f->b, lanes, x, index, ""), f->lm->v128, "");
+}
+
 static bool emit_access(lfunc *f, const func_instr *in) {
   const op_info *o = &op_infos[in->iop];
   uint32_t bytes = o->size;
   switch (o->kind) {
     case K_LOAD: {
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
-      LLVMValueRef r = plain_access(o) ? plain_load(f, o, p) : emit_op_call(f, in->iop, NULL, 0, o->out, false, p, -1);
+      LLVMValueRef r = plain_access(o) ? plain_load(f, o, p) : simd_load(f, o, p);
       if (r) lf_keep_load(f, r);
       return r && lf_push(f, r, o->out);
     }
@@ -81,20 +128,20 @@ static bool emit_access(lfunc *f, const func_instr *in) {
       LLVMValueRef v = lf_pop(f).v;
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
       if (plain_access(o)) plain_store(f, o, p, v);
-      else emit_op_call(f, in->iop, &v, 1, T_NONE, false, p, -1);
+      else return lf_fail(f, KILN_ERR_INVALID, "internal: %s is not a plain store", o->text);
       return f->status == KILN_OK;
     }
     case K_LOAD_LANE: {
       LLVMValueRef v = lf_pop(f).v;
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
-      LLVMValueRef r = emit_op_call(f, in->iop, &v, 1, VT_V128, false, p, in->lane);
+      LLVMValueRef r = simd_lane_access(f, o, p, v, in->lane);
       if (r) lf_keep_load(f, r);
       return r && lf_push(f, r, VT_V128);
     }
     case K_STORE_LANE: {
       LLVMValueRef v = lf_pop(f).v;
       LLVMValueRef p = effective_address(f, lf_pop(f).v, in->mem_offset, bytes);
-      emit_op_call(f, in->iop, &v, 1, T_NONE, false, p, in->lane);
+      simd_lane_access(f, o, p, v, in->lane);
       return f->status == KILN_OK;
     }
   }
