@@ -26,8 +26,8 @@ typedef struct lmod {
   unsigned tbaa_kind;
   LLVMValueRef tbaa_memory, tbaa_vm, tbaa_global;  /* access tags */
   LLVMValueRef keep_markers[5]; /* markers.c: kiln.keep.{i32,i64,f32,f64,v128} */
-  LLVMValueRef poll_marker;     /* kiln.poll */
-  LLVMValueRef markers_used;    /* llvm.compiler.used, holding their vector variants */
+  LLVMValueRef poll_marker;     /* llvm.sideeffect, a loop poll until markers_lower */
+  LLVMValueRef markers_used;    /* llvm.compiler.used, holding the keep markers' vector variants */
   unsigned vector_bits;         /* the target's widest vector register: 128, 256 or 512 */
 } lmod;
 
@@ -45,6 +45,7 @@ typedef struct lctrl {
   LLVMValueRef *if_params;      /* CTRL_IF: the params, for the else branch */
   LLVMBasicBlockRef after_loop; /* CTRL_LOOP: where the code after it continues */
   LLVMValueRef *result_vars;    /* CTRL_LOOP: allocas for the values left at its end */
+  LLVMValueRef loop_id;         /* CTRL_LOOP: its llvm.loop metadata, made by the first branch back */
 } lctrl;
 
 typedef struct lval {

@@ -1,14 +1,19 @@
 /* markers.c - what the optimiser must keep but should not see: the loads of guarded memories
  * (a fault is the trap, so an unused load must stay) and the interrupt polls of loop headers.
  *
- * While LLVM optimises, both are calls of marker functions declared here: they touch only
- * memory nothing else can reach (inaccessiblemem), so LLVM keeps them and still moves wasm
- * memory accesses around them, and they name vector variants of themselves
- * ("vector-function-abi-variant"), so the loop vectoriser widens a loop that has them (an
- * inline asm or a branch to a helper in the loop body stops it). After the optimisation
- * pipeline, markers_lower replaces each: a kept value becomes an operand of an empty inline
- * asm (no instruction; codegen cannot drop the load), a poll becomes the real check (a load
- * of the interrupt flag and a cold branch to the poll helper), one per basic block, inlined. */
+ * While LLVM optimises, a kept value is an argument of a marker function declared here: it
+ * touches only memory nothing else can reach (inaccessiblemem), so LLVM keeps it and still
+ * moves wasm memory accesses around it, and it names vector variants of itself
+ * ("vector-function-abi-variant"), so the loop vectoriser widens a loop that has it (an
+ * inline asm or a branch to a helper in the loop body stops it). A poll is llvm.sideeffect,
+ * which keeps a loop a loop and which the vectoriser takes as free: a marker call with its
+ * call's cost made it widen loops whose accesses it could only scalarise (sieve's strided
+ * store, 64 stores an iteration, 5x slower), to spread the call. A vectorised loop body
+ * loses its poll (its trip count is known: the loop around it or its scalar rest polls).
+ * After the optimisation pipeline, markers_lower replaces each: a kept value becomes an
+ * operand of an empty inline asm (no instruction; codegen cannot drop the load), a poll the
+ * real check (a load of the interrupt flag and a cold branch to the poll helper), one per
+ * basic block, inlined. */
 #include "llvm/llvm_internal.h"
 
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -19,7 +24,7 @@
 #include "base/error.h"
 
 #define KEEP_PREFIX "kiln.keep."
-#define POLL_NAME "kiln.poll"
+#define POLL_NAME "llvm.sideeffect"
 #define POLL_IMPL "kiln.poll.impl"
 
 /* the widths the loop vectoriser may choose; each has an unmasked and a masked variant */
@@ -75,7 +80,7 @@ void markers_declare(lmod *lm) {
   static const char *const names[4] = {KEEP_PREFIX "i32", KEEP_PREFIX "i64", KEEP_PREFIX "f32", KEEP_PREFIX "f64"};
   for (int i = 0; i < 4; i++) lm->keep_markers[i] = declare_marker(lm, names[i], scalars[i], true, false, used, &nused);
   lm->keep_markers[4] = declare_marker(lm, KEEP_PREFIX "v128", lm->v128, false, false, used, &nused);
-  lm->poll_marker = declare_marker(lm, POLL_NAME, lm->ptr, true, true, used, &nused);
+  lm->poll_marker = LLVMGetIntrinsicDeclaration(lm->mod, LLVMLookupIntrinsicID(POLL_NAME, strlen(POLL_NAME)), NULL, 0);
   /* the variants are called by nothing until the vectoriser calls them: llvm.compiler.used
    * keeps them declared (the vectoriser looks them up) */
   LLVMTypeRef at = LLVMArrayType(lm->ptr, nused);
@@ -99,7 +104,7 @@ void markers_keep(lfunc *f, LLVMValueRef loaded) {
 
 void markers_poll(lfunc *f) {
   LLVMValueRef m = f->lm->poll_marker;
-  LLVMBuildCall2(f->b, LLVMGlobalGetValueType(m), m, &f->store, 1, "");
+  LLVMBuildCall2(f->b, LLVMGlobalGetValueType(m), m, NULL, 0, "");
 }
 
 /* ---- lowering */
@@ -152,12 +157,12 @@ static void lower_keep(lmod *lm, LLVMBuilderRef b, LLVMValueRef v) {
   }
 }
 
-/* kiln.poll.impl(vm, store): the check of lf_poll, made once and inlined where polls were */
+/* kiln.poll.impl(vm): the check of lf_poll, made once and inlined where polls were (the
+ * store pointer is invariant: codegen hoists its load out of the loop) */
 static LLVMValueRef poll_impl(lmod *lm) {
   LLVMValueRef fn = LLVMGetNamedFunction(lm->mod, POLL_IMPL);
   if (fn) return fn;
-  LLVMTypeRef params[2] = {lm->ptr, lm->ptr};
-  fn = LLVMAddFunction(lm->mod, POLL_IMPL, LLVMFunctionType(lm->void_t, params, 2, false));
+  fn = LLVMAddFunction(lm->mod, POLL_IMPL, LLVMFunctionType(lm->void_t, &lm->ptr, 1, false));
   LLVMSetLinkage(fn, LLVMInternalLinkage);
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, enum_attr(lm, "alwaysinline", 0));
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, enum_attr(lm, "nounwind", 0));
@@ -166,9 +171,11 @@ static LLVMValueRef poll_impl(lmod *lm) {
   f.lm = lm;
   f.fn = fn;
   f.vm = LLVMGetParam(fn, 0);
-  f.store = LLVMGetParam(fn, 1);
   f.b = LLVMCreateBuilderInContext(lm->ctx);
   LLVMPositionBuilderAtEnd(f.b, LLVMAppendBasicBlockInContext(lm->ctx, fn, "entry"));
+  f.store = lf_load_field(&f, lm->ptr, f.vm, VM_STORE, "store");
+  LLVMSetMetadata(f.store, LLVMGetMDKindIDInContext(lm->ctx, "invariant.load", 14),
+                  LLVMMetadataAsValue(lm->ctx, LLVMMDNodeInContext2(lm->ctx, NULL, 0)));
   lf_poll_check(&f);
   LLVMBuildRetVoid(f.b);
   LLVMDisposeBuilder(f.b);
@@ -200,8 +207,8 @@ kiln_status markers_lower(lmod *lm, LLVMTargetMachineRef tm, kiln_error *err) {
           if (!polled) {
             LLVMPositionBuilderBefore(b, in);
             LLVMValueRef impl = poll_impl(lm);
-            LLVMValueRef args[2] = {LLVMGetParam(fn, 0), LLVMGetOperand(in, 0)};
-            LLVMBuildCall2(b, LLVMGlobalGetValueType(impl), impl, args, 2, "");
+            LLVMValueRef vm = LLVMGetParam(fn, 0);
+            LLVMBuildCall2(b, LLVMGlobalGetValueType(impl), impl, &vm, 1, "");
             polled = polls = true;
           }
         } else {
