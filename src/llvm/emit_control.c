@@ -3,8 +3,6 @@
  * label is placed); LLVM's mem2reg turns them into phis. */
 #include "llvm/llvm_internal.h"
 
-#include <llvm-c/DebugInfo.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,27 +178,6 @@ static LLVMBasicBlockRef branch_target(lfunc *f, uint32_t depth) {
   return t->end_bb;
 }
 
-/* Loop metadata for the branches back to a loop: no runtime unrolling. A wasm address is a
- * 32-bit sum that may wrap, so LLVM cannot step an unrolled copy's address from the one
- * before: each copy kept its own 64-bit offset, spilled (the sieve kernel's strided store
- * loop, unrolled 64 times, ran 5x slower). Full unrolling of constant trip counts and the
- * vectoriser's interleaving stay. */
-static void mark_back_branch(lfunc *f, LLVMValueRef br, uint32_t depth) {
-  lctrl *t = &f->ctrls[f->csp - 1 - depth];
-  if (t->kind != CTRL_LOOP) return;
-  LLVMContextRef c = f->lm->ctx;
-  if (!t->loop_id) {
-    static const char disable[] = "llvm.loop.unroll.runtime.disable";
-    LLVMMetadataRef self = LLVMTemporaryMDNode(c, NULL, 0);
-    LLVMMetadataRef option = LLVMMDStringInContext2(c, disable, sizeof disable - 1);
-    LLVMMetadataRef ops[2] = {self, LLVMMDNodeInContext2(c, &option, 1)};
-    LLVMMetadataRef id = LLVMMDNodeInContext2(c, ops, 2);
-    LLVMMetadataReplaceAllUsesWith(self, id);
-    t->loop_id = LLVMMetadataAsValue(c, id);
-  }
-  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(c, "llvm.loop", 9), t->loop_id);
-}
-
 static bool emit_br_table(lfunc *f, const func_instr *in) {
   LLVMValueRef idx = lf_pop(f).v;
   uint32_t n = in->target_count;
@@ -360,15 +337,14 @@ bool emit_control(lfunc *f, const func_instr *in) {
       set_unreachable(f);
       return true;
     case IOP_br:
-      mark_back_branch(f, LLVMBuildBr(f->b, branch_target(f, in->index)), in->index);
+      LLVMBuildBr(f->b, branch_target(f, in->index));
       set_unreachable(f);
       return true;
     case IOP_br_if: {
       LLVMValueRef cond = lf_pop(f).v;
       LLVMBasicBlockRef target = branch_target(f, in->index);
       LLVMBasicBlockRef cont = new_block(f, "br_if_not");
-      mark_back_branch(f, LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, lf_const_i32(f, 0), ""), target, cont),
-                       in->index);
+      LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntNE, cond, lf_const_i32(f, 0), ""), target, cont);
       LLVMPositionBuilderAtEnd(f->b, cont);
       return true;
     }

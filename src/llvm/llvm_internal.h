@@ -45,7 +45,6 @@ typedef struct lctrl {
   LLVMValueRef *if_params;      /* CTRL_IF: the params, for the else branch */
   LLVMBasicBlockRef after_loop; /* CTRL_LOOP: where the code after it continues */
   LLVMValueRef *result_vars;    /* CTRL_LOOP: allocas for the values left at its end */
-  LLVMValueRef loop_id;         /* CTRL_LOOP: its llvm.loop metadata, made by the first branch back */
 } lctrl;
 
 typedef struct lval {
