@@ -145,10 +145,14 @@ static size_t diff_val_bytes(kiln_val v, uint8_t out[17]) {
  * (which operand's payload survives is not fixed), and a canonical NaN of either sign when it
  * makes one: the interpreter (the host compiler's code for numeric.h) and LLVM (which folds
  * constants by its own rules and may commute operands) do pick differently. So, unless
- * diff_strict_nan, two quiet NaNs count as equal in
- * f32 and f64 values (results, globals, host-call arguments), and in memory two 4- or 8-byte
- * windows that are quiet NaNs (this lets through small negative integers that differ, too:
- * scripts/diff_fuzz.sh also runs modules without NaNs, wasm-opt --denan, strictly). A
+ * diff_strict_nan, two quiet NaNs count as equal in f32 and f64 values (results, globals,
+ * host-call arguments), and in memory and in v128 values (the lanes of f32x4 and f64x2
+ * arithmetic) two 4- or 8-byte windows that are quiet NaNs; v128 host-call arguments have
+ * their quiet-NaN lanes canonicalized (this lets through small negative integers that
+ * differ, too: scripts/diff_fuzz.sh also runs modules without NaNs, wasm-opt --denan,
+ * strictly; --denan cannot remove NaNs a module makes from integer bits, v128 constants or
+ * reinterpretations, so strict runs may still report a NaN payload difference the spec
+ * allows). A
  * signalling NaN against a quiet one, or a NaN against a number, is always a mismatch: an
  * instruction that must keep the bits (loads, stores, constants, neg, abs, copysign,
  * reinterpret) keeps them exactly. */
@@ -185,6 +189,21 @@ static size_t diff_first_difference(const uint8_t *a, const uint8_t *b, size_t i
     if (!next) return i;
     (*nans)++;
     i = next;
+  }
+}
+
+/* A v128 host-call argument's quiet-NaN lanes (8-byte halves, then 4-byte lanes) made the
+ * canonical NaN, so that the logs of both tiers agree where diff_compare_vals would. */
+static void diff_v128_quiet_nans(uint8_t v[16]) {
+  for (int i = 0; i < 16; i += 8) {
+    uint64_t x;
+    memcpy(&x, v + i, 8);
+    if (diff_quiet_nan64(x)) memcpy(v + i, &(uint64_t){0x7ff8000000000000ull}, 8);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    uint32_t x;
+    memcpy(&x, v + i, 4);
+    if (diff_quiet_nan32(x)) memcpy(v + i, &(uint32_t){0x7fc00000u}, 4);
   }
 }
 
@@ -236,6 +255,7 @@ static kiln_status diff_host_call(kiln_caller *caller, void *user_data, const ki
     kiln_val v = args[i];
     if (!diff_strict_nan && v.type == KILN_F32 && diff_quiet_nan32(v.of.f32_bits)) v.of.f32_bits = 0x7fc00000u;
     if (!diff_strict_nan && v.type == KILN_F64 && diff_quiet_nan64(v.of.f64_bits)) v.of.f64_bits = 0x7ff8000000000000ull;
+    if (!diff_strict_nan && v.type == KILN_V128) diff_v128_quiet_nans(v.of.v128);
     diff_log_put(log, b, diff_val_bytes(v, b));
   }
   log->calls++;
@@ -396,6 +416,14 @@ static bool diff_compare_vals(diff_result *r, const char *where, const char *wha
   if (same) return true;
   if (diff_nan_equal(a, b)) {
     r->nans++;
+    return true;
+  }
+  /* v128: the lanes of float arithmetic have the same NaN freedom, so two 4- or 8-byte
+   * windows that are quiet NaNs count as equal, as in memory (unless diff_strict_nan) */
+  uint32_t lanes = 0;
+  if (a.type == KILN_V128 && b.type == KILN_V128 && !diff_strict_nan &&
+      diff_first_difference(a.of.v128, b.of.v128, 0, 16, &lanes) == 16) {
+    r->nans += lanes;
     return true;
   }
   char sa[128], sb[128];
