@@ -36,6 +36,9 @@ test('the event loop stays free (lag < 10 ms) while two 1-second wasm computatio
   const b = instantiate(basic);
   const n = burnCount(a, 1);
   const expected = a.exports.burn(1000);
+  const t = performance.now();
+  a.exports.burn(n); // the count is capped (2^31 - 1): compiled code may take less than 1 s
+  const syncMs = performance.now() - t;
   await sleep(50); // let the loop settle after the calibration
   // On 2 cores the two computations and the JS thread share the CPUs, so another process
   // waking at the wrong moment can delay one timer: up to 3 attempts, the best one counts
@@ -60,8 +63,8 @@ test('the event loop stays free (lag < 10 ms) while two 1-second wasm computatio
     if (best.maxGap < 10 && best.histogramMax < 10) break;
   }
   const { result, maxGap, histogramMax } = best;
-  // about a second of work each (less or more wall time when the machine is shared)
-  assert.ok(result.every((t) => t > 400), `each computation ran long enough: ${result}`);
+  // about the work of the synchronous call each (less or more wall time when the machine is shared)
+  assert.ok(result.every((t) => t > 0.4 * syncMs), `each computation ran long enough: ${result} (sync: ${syncMs} ms)`);
   assert.ok(maxGap < 10, `timer gap ${maxGap} ms`);
   assert.ok(histogramMax < 10, `monitorEventLoopDelay max ${histogramMax} ms`);
   assert.equal(await a.exports.burn.async(1000), expected);
