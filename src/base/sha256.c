@@ -1,7 +1,19 @@
-/* sha256.c - SHA-256 as FIPS 180-4 describes it, one 64-byte block at a time. */
+/* sha256.c - SHA-256 as FIPS 180-4 describes it, one 64-byte block at a time; on x86-64
+ * CPUs with the SHA extensions (Intel since Goldmont and Ice Lake, AMD since Zen) the blocks go
+ * through those instructions instead, about five times faster: loading a cached module hashes
+ * its wasm and checks the entry's checksum, and that was a third of `kiln run` of a cached
+ * hello world. */
 #include "base/sha256.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA256_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 static const uint32_t round_constants[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -42,6 +54,90 @@ static void compress(uint32_t h[8], const uint8_t block[64]) {
   h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+static void compress_blocks_portable(uint32_t h[8], const uint8_t *blocks, size_t count) {
+  for (size_t i = 0; i < count; i++) compress(h, blocks + 64 * i);
+}
+
+#ifdef SHA256_X86
+/* The same rounds with SHA-NI: the state is kept as the register pairs ABEF and CDGH that
+ * sha256rnds2 works on, two rounds per instruction; sha256msg1 and sha256msg2 extend the
+ * message schedule four words at a time. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_blocks_shani(uint32_t h[8], const uint8_t *blocks,
+                                                                             size_t count) {
+  const __m128i byteswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i dcba = _mm_loadu_si128((const __m128i *)&h[0]);
+  __m128i hgfe = _mm_loadu_si128((const __m128i *)&h[4]);
+  __m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
+  __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+  for (size_t b = 0; b < count; b++) {
+    const uint8_t *block = blocks + 64 * b;
+    __m128i abef_in = abef, cdgh_in = cdgh;
+    __m128i w[4]; /* w[g % 4]: message words 4g .. 4g+3 */
+    for (int g = 0; g < 4; g++) w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 16 * g)), byteswap);
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#else
+#pragma GCC unroll 16
+#endif
+    for (int g = 0; g < 16; g++) {
+      __m128i wk = _mm_add_epi32(w[g % 4], _mm_loadu_si128((const __m128i *)&round_constants[4 * g]));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0e));
+      if (g < 12) { /* words 4g+16 .. 4g+19 replace 4g .. 4g+3 */
+        __m128i t = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
+        t = _mm_add_epi32(t, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+        w[g % 4] = _mm_sha256msg2_epu32(t, w[(g + 3) % 4]);
+      }
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+  _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xf0));
+  _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static bool cpu_has_shani(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3)) return false;
+  if (__get_cpuid_max(0, NULL) < 7) return false;
+  __cpuid_count(7, 0, a, b, c, d);
+  return (b >> 29) & 1; /* SHA */
+}
+#endif
+
+/* 0: not decided yet, 1: portable, 2: SHA-NI */
+static atomic_int implementation;
+static atomic_bool force_portable;
+
+void sha256_use_portable(bool portable) { atomic_store(&force_portable, portable); }
+
+bool sha256_accelerated(void) {
+  int impl = atomic_load_explicit(&implementation, memory_order_relaxed);
+  if (!impl) {
+#ifdef SHA256_X86
+    impl = cpu_has_shani() ? 2 : 1;
+#else
+    impl = 1;
+#endif
+    atomic_store_explicit(&implementation, impl, memory_order_relaxed);
+  }
+  return impl == 2 && !atomic_load_explicit(&force_portable, memory_order_relaxed);
+}
+
+static void compress_blocks(uint32_t h[8], const uint8_t *blocks, size_t count) {
+#ifdef SHA256_X86
+  if (sha256_accelerated()) {
+    compress_blocks_shani(h, blocks, count);
+    return;
+  }
+#endif
+  compress_blocks_portable(h, blocks, count);
+}
+
 void sha256_init(sha256_state *s) {
   static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -60,10 +156,14 @@ void sha256_update(sha256_state *s, const void *data, size_t size) {
     p += take;
     size -= take;
     if (s->used < 64) return;
-    compress(s->h, s->block);
+    compress_blocks(s->h, s->block, 1);
     s->used = 0;
   }
-  for (; size >= 64; p += 64, size -= 64) compress(s->h, p);
+  if (size >= 64) {
+    compress_blocks(s->h, p, size / 64);
+    p += size / 64 * 64;
+    size %= 64;
+  }
   memcpy(s->block, p, size);
   s->used = (uint32_t)size;
 }
@@ -73,12 +173,12 @@ void sha256_final(sha256_state *s, uint8_t digest[SHA256_BYTES]) {
   s->block[s->used++] = 0x80;
   if (s->used > 56) {
     memset(s->block + s->used, 0, 64 - s->used);
-    compress(s->h, s->block);
+    compress_blocks(s->h, s->block, 1);
     s->used = 0;
   }
   memset(s->block + s->used, 0, 56 - s->used);
   for (int i = 0; i < 8; i++) s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-  compress(s->h, s->block);
+  compress_blocks(s->h, s->block, 1);
   for (int i = 0; i < 8; i++)
     for (int j = 0; j < 4; j++) digest[4 * i + j] = (uint8_t)(s->h[i] >> (24 - 8 * j));
 }

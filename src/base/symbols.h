@@ -124,10 +124,12 @@
 #define path_uses_openat2 kiln__path_uses_openat2
 #define registry_intern kiln__registry_intern
 #define sha256 kiln__sha256
+#define sha256_accelerated kiln__sha256_accelerated
 #define sha256_final kiln__sha256_final
 #define sha256_hex kiln__sha256_hex
 #define sha256_init kiln__sha256_init
 #define sha256_update kiln__sha256_update
+#define sha256_use_portable kiln__sha256_use_portable
 #define store_add_global kiln__store_add_global
 #define store_add_host_func kiln__store_add_host_func
 #define store_add_memory kiln__store_add_memory

@@ -25,7 +25,17 @@ extern const size_t kiln_ops_bitcode_size;
 
 static pthread_once_t targets_once = PTHREAD_ONCE_INIT;
 
+/* The static CLI defers LLVM's C++ static constructors (cmake/llvm_deferred_init.ld): the
+ * linker gathers them between these two symbols, and they run here, in their link order,
+ * before LLVM is first used. Elsewhere (LLVM as a shared library, which runs its own) the weak
+ * symbols are absent and there is nothing to run. */
+typedef void (*init_fn)(void);
+extern const init_fn kiln_llvm_init_start[] __attribute__((weak, visibility("hidden")));
+extern const init_fn kiln_llvm_init_end[] __attribute__((weak, visibility("hidden")));
+
 static void init_targets(void) {
+  if (kiln_llvm_init_start && kiln_llvm_init_end)
+    for (const init_fn *f = kiln_llvm_init_start; f < kiln_llvm_init_end; f++) (*f)();
   LLVMInitializeX86TargetInfo();
   LLVMInitializeX86Target();
   LLVMInitializeX86TargetMC();

@@ -20,7 +20,7 @@ kiln_status artifact_key_make(const kiln_engine *engine, bool portable, const ui
     return error_set(err, KILN_ERR_ARGUMENT,
                      "compiled code needs a compiler (kiln_config.compiler = kiln_llvm_compiler())");
   memset(key, 0, sizeof *key);
-  sha256(wasm, size, key->module_hash);
+  if (wasm) sha256(wasm, size, key->module_hash);
   key->abi_version = NATIVE_ABI_VERSION;
   key->abi_hash = native_abi_hash();
   key->portable = portable;

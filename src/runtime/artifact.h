@@ -65,6 +65,8 @@ typedef struct artifact {
 bool artifact_is(const uint8_t *bytes, size_t size);
 
 /* The key of wasm[0..size) as engine's compiler would compile it (portable: its baseline CPU).
+ * wasm NULL: the module hash is left zero for the caller to fill in (a precompiled module,
+ * whose checksum covers its wasm and the hash together, need not hash its wasm again).
  * Fails when there is no compiler or it cannot describe its target. */
 kiln_status artifact_key_make(const kiln_engine *engine, bool portable, const uint8_t *wasm, size_t size,
                               artifact_key *key, kiln_error *err);

@@ -2,6 +2,7 @@
  * (FIPS 180-4 test vectors) and the file format of compiled modules (runtime/artifact.h):
  * a round trip, and every truncation, every flipped byte, a foreign file, another format
  * version, a hostile layout and each kind of key mismatch refused with its reason. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,7 @@ static void check_digest(const char *text, size_t repeat, size_t step, const cha
   if (!CHECK(strcmp(hex, want) == 0)) printf("     sha256 of %zu x \"%.20s\": %s\n", repeat, text, hex);
 }
 
-static void test_sha256(void) {
-  group("SHA-256 test vectors");
+static void check_vectors(void) {
   check_digest("", 1, 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   check_digest("abc", 1, 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   check_digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, 7,
@@ -36,6 +36,40 @@ static void test_sha256(void) {
   uint8_t one[SHA256_BYTES];
   sha256("abc", 3, one);
   CHECK(one[0] == 0xba && one[31] == 0xad);
+}
+
+static void test_sha256(void) {
+  group("SHA-256 test vectors");
+  check_vectors();
+  if (!sha256_accelerated()) {
+    printf("     (this CPU has no SHA instructions: the portable code only)\n");
+    return;
+  }
+  group("SHA-256 test vectors, portable code on a CPU with SHA instructions");
+  sha256_use_portable(true);
+  CHECK(!sha256_accelerated());
+  check_vectors();
+  /* both ways agree on every length around the block size and on large inputs */
+  group("SHA-256: SHA instructions and portable code agree");
+  static uint8_t data[70000];
+  uint32_t x = 12345;
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+  size_t sizes[] = {0, 1, 55, 56, 63, 64, 65, 119, 127, 128, 129, 1000, 4096, 65537, sizeof data};
+  bool same = true;
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    uint8_t a[SHA256_BYTES], b[SHA256_BYTES];
+    sha256_use_portable(true);
+    sha256(data, sizes[i], a);
+    sha256_use_portable(false);
+    sha256(data, sizes[i], b);
+    if (memcmp(a, b, sizeof a) != 0) {
+      printf("     differ at %zu bytes\n", sizes[i]);
+      same = false;
+    }
+  }
+  CHECK(same);
+  sha256_use_portable(false);
+  CHECK(sha256_accelerated());
 }
 
 /* (module (func (export "answer") (result i32) (i32.const 42))) */
