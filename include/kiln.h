@@ -65,7 +65,9 @@ typedef enum kiln_trap_kind {
 /* One frame of a trap's backtrace, innermost first. */
 typedef struct kiln_frame {
   uint32_t func_index;   /* index in its module's function index space */
-  uint32_t code_offset;  /* byte offset in the module of the instruction */
+  uint32_t code_offset;  /* byte offset in the module of the instruction, 0 when unknown (compiled
+                          * code knows it only for the innermost frame of an explicit trap:
+                          * division, unreachable, call_indirect, stack and interrupt checks) */
   char name[64];         /* from the name section, or "" */
 } kiln_frame;
 

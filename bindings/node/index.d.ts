@@ -231,7 +231,8 @@ export interface WasmFrame {
   index: number;
   /** Its name from the name section, or "". */
   name: string;
-  /** The byte offset in the code section. */
+  /** The byte offset in the module of the instruction; 0 when not known (compiled code knows it
+   * only for the innermost frame of an explicit trap, not for callers or memory faults). */
   offset: number;
 }
 

@@ -445,8 +445,12 @@ static void print_trap(const run_options *o, const kiln_error *err, bool timed_o
   if (err->frame_count) fprintf(stderr, "backtrace (innermost first):\n");
   for (uint32_t i = 0; i < err->frame_count; i++) {
     const kiln_frame *f = &err->backtrace[i];
-    fprintf(stderr, "  #%-2" PRIu32 " func %-5" PRIu32 " %-24s at 0x%" PRIx32 "\n", i, f->func_index,
-            f->name[0] ? f->name : "<unnamed>", f->code_offset);
+    const char *name = f->name[0] ? f->name : "<unnamed>";
+    if (f->code_offset)
+      fprintf(stderr, "  #%-2" PRIu32 " func %-5" PRIu32 " %-24s at 0x%" PRIx32 "\n", i, f->func_index, name,
+              f->code_offset);
+    else /* not known: a caller's frame or a memory fault in compiled code */
+      fprintf(stderr, "  #%-2" PRIu32 " func %-5" PRIu32 " %s\n", i, f->func_index, name);
   }
   if (err->frame_total > err->frame_count)
     fprintf(stderr, "  ... %u more frames\n", err->frame_total - err->frame_count);

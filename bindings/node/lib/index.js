@@ -69,7 +69,8 @@ Object.defineProperty(RuntimeError.prototype, 'wasmStack', {
     Object.defineProperty(this, 'wasmStack', { value: frames, writable: true, enumerable: true, configurable: true });
     if (!Array.isArray(frames) || typeof this.stack !== 'string') return;
     const lines = frames.map(
-      (f) => `    at ${f.name || `wasm-function[${f.index}]`} (wasm-function[${f.index}]:0x${(f.offset >>> 0).toString(16)})`,
+      (f) => `    at ${f.name || `wasm-function[${f.index}]`} (wasm-function[${f.index}]` +
+        (f.offset ? `:0x${(f.offset >>> 0).toString(16)})` : ')'),
     );
     const stack = this.stack;
     const header = `${this.name}: ${this.message}`;
