@@ -330,6 +330,14 @@ def measure_startup(hello_wasm, runners, build_dir, rounds, scratch, log):
     """Median, min, max seconds of hello world on every runner, interleaved."""
     bench = Benchmark("hello", "hello", hello_wasm, 0, 0, False)
     log(f"== start-up: hello world, {rounds} rounds")
+    if any(r.name == "kiln-compiled" for r in runners):  # and a precompiled module (`kiln compile`)
+        kiln = os.path.join(build_dir, "kiln", "kiln")
+        cwasm = os.path.join(os.path.dirname(scratch[0]), "hello.cwasm")
+        made = run_process([kiln, "compile", hello_wasm, "-o", cwasm], scratch)
+        runners = list(runners)
+        if made.error is None:
+            runners.insert(next(i for i, r in enumerate(runners) if r.name == "kiln-compiled") + 1,
+                           Runner("kiln hello.cwasm", [kiln, "run", cwasm], "`kiln run hello.cwasm`"))
     times = {r.name: [] for r in runners}
     errors = {}
     for i in range(rounds + 3):  # 3 warm-up rounds
@@ -359,6 +367,16 @@ def measure_checks(build_dir, benchmarks, layouts, scratch, log):
     variants = [("kiln", [kiln, "run"]),
                 ("kiln --fuel", [kiln, "run", "--fuel", str(10 ** 19)]),
                 ("no checks", [nochecks, "run"])]
+    # the compiled tier's loop polls and fuel, when it is built (its caches warm from the
+    # warm-up layout; each build its own directory)
+    hello = os.path.join(build_dir, "wasm", "hello.wasm")
+    probe = run_process([kiln, "run", "--tier=compiled", "--no-cache", hello], scratch)
+    if probe.error is None:
+        def compiled(binary, cache, *extra):
+            return [binary, "run", "--tier=compiled", "--cache-dir", os.path.join(build_dir, cache), *extra]
+        variants += [("compiled", compiled(kiln, "kiln-cache")),
+                     ("compiled --fuel", compiled(kiln, "kiln-cache", "--fuel", str(10 ** 19))),
+                     ("compiled no checks", compiled(nochecks, "kiln-nochecks-cache"))]
     picked = [b for b in benchmarks if b.name in ("fib", "sieve", "coremark")]
     results = []
     for bench in picked:
@@ -581,14 +599,14 @@ def report(args, rep, startup, startup_errors, checks, started, elapsed, load_st
         lines.append("")
         lines.append("| runner | hello world | relative to native-gcc |")
         lines.append("| --- | ---: | ---: |")
-        for r in runners:
-            if r.name in startup:
-                med, lo, hi = startup[r.name]
+        for name in dict.fromkeys([*startup, *startup_errors]):  # runner order
+            if name in startup:
+                med, lo, hi = startup[name]
                 rel = med / startup[BASE][0] if BASE in startup else None
-                lines.append(f"| {r.name} | {med * 1e3:.2f} ({lo * 1e3:.2f}-{hi * 1e3:.2f}) | "
+                lines.append(f"| {name} | {med * 1e3:.2f} ({lo * 1e3:.2f}-{hi * 1e3:.2f}) | "
                              + (f"{rel:.2f}x" if rel else "-") + " |")
-            elif r.name in startup_errors:
-                lines.append(f"| {r.name} | fails: {startup_errors[r.name]} | |")
+            else:
+                lines.append(f"| {name} | fails: {startup_errors[name]} | |")
         lines.append("")
 
     # checks
@@ -603,16 +621,25 @@ def report(args, rep, startup, startup_errors, checks, started, elapsed, load_st
                      f"one argument is added), so each variant runs under the same {len(checks[0][2]['kiln'])} "
                      "layouts (0, 1, 2, ... extra `--env` options); seconds, median (min-max) over them.")
         lines.append("")
-        lines.append("| kernel | n | kiln | kiln --fuel | no checks | cost of the checks | cost of fuel on |")
-        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for bench, med, spread in checks:
-            k, f, nc = med["kiln"], med["kiln --fuel"], med["no checks"]
-            cells = [f"{med[name]:.3f} ({min(spread[name]):.3f}-{max(spread[name]):.3f})"
-                     for name in ("kiln", "kiln --fuel", "no checks")]
-            lines.append(f"| {bench.name} | {bench.quick_n} | " + " | ".join(cells) + " | "
-                         f"{(k / nc - 1) * 100:+.1f}% | {(f / k - 1) * 100:+.1f}% |")
-        lines.append("")
-        lines.append("*cost of the checks* = kiln / no checks - 1; *cost of fuel on* = kiln --fuel / kiln - 1.")
+        tiers = [("interpreter", ("kiln", "kiln --fuel", "no checks"))]
+        if "compiled" in checks[0][1]:
+            tiers.append(("compiled tier (`--tier=compiled`, cache warm; fuel is counted only when asked "
+                          "for, with `--fuel`, which compiles other code; no checks: no loop polls, the "
+                          "function-entry stack check stays)",
+                          ("compiled", "compiled --fuel", "compiled no checks")))
+        for title, names in tiers:
+            lines.append(f"{title[0].upper()}{title[1:]}:")
+            lines.append("")
+            lines.append(f"| kernel | n | {names[0]} | {names[1]} | {names[2]} | cost of the checks | cost of fuel on |")
+            lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+            for bench, med, spread in checks:
+                k, f, nc = (med[name] for name in names)
+                cells = [f"{med[name]:.3f} ({min(spread[name]):.3f}-{max(spread[name]):.3f})" for name in names]
+                lines.append(f"| {bench.name} | {bench.quick_n} | " + " | ".join(cells) + " | "
+                             f"{(k / nc - 1) * 100:+.1f}% | {(f / k - 1) * 100:+.1f}% |")
+            lines.append("")
+        lines.append("*cost of the checks* = kiln / no checks - 1; *cost of fuel on* = kiln --fuel / kiln - 1 "
+                     "(each within its tier).")
         lines.append("")
     return "\n".join(lines)
 

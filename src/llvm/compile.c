@@ -135,9 +135,14 @@ kiln_status llvm_describe_target(const llvm_options *opts, compiler_target *out,
   LLVMGetVersion(&major, &minor, &patch);
   memset(out, 0, sizeof *out);
   snprintf(out->compiler, sizeof out->compiler, "LLVM %u.%u.%u, build %s", major, minor, patch, kiln_llvm_build_id);
-  snprintf(out->options, sizeof out->options, "O%u%s%s%s", opts->opt_level,
+#ifdef KILN_BENCH_NO_CHECKS
+  const char *checks = " no-checks"; /* the benchmarking build's code differs from the same sources' */
+#else
+  const char *checks = "";
+#endif
+  snprintf(out->options, sizeof out->options, "O%u%s%s%s%s", opts->opt_level,
            opts->bounds_checks ? " bounds-checks" : " guarded", opts->portable ? " portable" : "",
-           opts->fuel ? " fuel" : "");
+           opts->fuel ? " fuel" : "", checks);
   bool fits = target_field(out->triple, sizeof out->triple, spec.triple) &&
               target_field(out->cpu, sizeof out->cpu, spec.cpu) &&
               target_field(out->features, sizeof out->features, target_spec_features(&spec));
