@@ -294,6 +294,12 @@ typedef struct kiln_module_stats {
    * file is corrupt", "cannot write cache entry ...: Permission denied"; else "". Owned by
    * the module. */
   const char *cache_note;
+  /* The interpreter translates a function to its own code when the function is first called
+   * (validation is all done by kiln_module_new): how many are translated so far, and the
+   * size of their code. A function that might exceed the interpreter's limits is translated
+   * by kiln_module_new, so that the limit is its error. */
+  uint32_t translated_functions;
+  size_t translated_code_bytes;
 } kiln_module_stats;
 
 void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats);

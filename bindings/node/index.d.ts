@@ -68,6 +68,10 @@ export interface ModuleStats {
   nativeFunctions: number;
   /** Machine code loaded for the module. */
   nativeCodeBytes: number;
+  /** Functions the interpreter has translated so far: each is translated on its first call. */
+  translatedFunctions: number;
+  /** The size of that interpreter code. */
+  translatedCodeBytes: number;
 }
 
 /** A compiled module: validated once, shareable by any number of instances and threads. */

@@ -967,6 +967,47 @@ kiln_status compile_function(kiln_module *mod, uint32_t defined_index, compiled_
   return KILN_OK;
 }
 
+/* The frame's declared locals as setup_locals lays them out: a slot more where the module has
+ * a memory (the zero slot). */
+static uint32_t pending_local_slots(const kiln_module *mod, const func_facts *facts) {
+  return facts->local_slots + (mod->decl.memory_count ? 1 : 0);
+}
+
+kiln_status compile_function_pending(kiln_module *mod, uint32_t defined_index, const func_facts *facts,
+                                     compiled_func *out, kiln_error *err) {
+  const module_decl *m = &mod->decl;
+  uint32_t func_index = m->imported_func_count + defined_index;
+  const functype *t = &m->types[m->func_types[func_index]];
+  memset(out, 0, sizeof *out);
+  out->func_index = func_index;
+  out->type = t;
+  out->type_id = t->type_id;
+  out->param_slots = t->param_slots;
+  out->local_slots = pending_local_slots(mod, facts);
+  if ((uint64_t)out->param_slots + out->local_slots > MAX_FRAME_SLOTS)
+    return error_set(err, KILN_ERR_LIMIT, "function %u: too many locals (%u slots, the limit is %u)", func_index,
+                     out->param_slots + out->local_slots, MAX_FRAME_SLOTS);
+  /* until translated: a lower bound (module_translate raises it before publishing code) */
+  out->frame_slots = out->param_slots + out->local_slots;
+  if (out->frame_slots < t->result_slots) out->frame_slots = t->result_slots;
+  out->max_depth = facts->max_depth;
+  out->max_operands = facts->max_operands;
+  out->body_bytes = facts->body_bytes;
+  return KILN_OK;
+}
+
+bool compile_may_exceed_limits(const kiln_module *mod, uint32_t defined_index, const func_facts *facts) {
+  const module_decl *m = &mod->decl;
+  const functype *t = &m->types[m->func_types[m->imported_func_count + defined_index]];
+  /* every operand takes at most two slots beyond the locals */
+  uint64_t bound = (uint64_t)t->param_slots + pending_local_slots(mod, facts) + 2 * (uint64_t)facts->max_operands +
+                   t->result_slots + 16;
+  /* each value a branch carries is a copy of a few cells; ordinary code carries at most one
+   * value per branch of two bytes or more, far below half the code bound */
+  uint64_t code_bound = CODE_CELLS_BASE + (uint64_t)CODE_CELLS_PER_BYTE * facts->body_bytes;
+  return bound > MAX_FRAME_SLOTS || 4 * facts->branch_values > code_bound / 2;
+}
+
 void compiled_func_free(compiled_func *f) {
   free(f->code);
   free(f->offsets);

@@ -184,6 +184,11 @@ static inline void zero_locals(uint8_t *p, uint32_t slots) {
 #define ENTER(callee, nfp, ninst, retpc)                                                    \
   do {                                                                                      \
     const compiled_func *c_ = (callee);                                                     \
+    const cell *code_ = compiled_func_code(c_); /* first: the fields below follow it */    \
+    if (UNLIKELY(!code_)) { /* its first call: translate it */                              \
+      if (module_translate((ninst)->module, c_, err) != KILN_OK) goto failed;               \
+      code_ = c_->code;                                                                     \
+    }                                                                                       \
     uint8_t *nfp_ = (nfp);                                                                  \
     if (UNLIKELY(store->depth >= store->max_depth ||                                        \
                  nfp_ + 8 * (size_t)c_->frame_slots > store->stack_end))                    \
@@ -197,7 +202,7 @@ static inline void zero_locals(uint8_t *p, uint32_t slots) {
     fp = nfp_;                                                                              \
     fn = c_;                                                                                \
     zero_locals(fp + 8 * c_->param_slots, c_->local_slots);                                 \
-    pc = c_->code;                                                                          \
+    pc = code_;                                                                             \
     if (ni_ != inst) { inst = ni_; RELOAD_MEMORY(); }                                       \
     POLL(c_->entry_fuel);                                                                   \
     NEXT();                                                                                 \
@@ -753,6 +758,10 @@ done:
   store->fuel = fuel;
   return KILN_OK;
 
+failed: /* not a trap: translating a function failed (err says why) */
+  store->fuel = fuel;
+  store->depth = base_depth;
+  return err->status;
 trap:
   store->fuel = fuel;
   if (!host_trap) error_trap(err, trap_kind, "%s", kiln_trap_string(trap_kind));
@@ -784,6 +793,10 @@ kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err) {
   uint8_t *fp = store->stack_top;
   if (!func->code) return call_outside(store, func, fp, NULL, err);
   const compiled_func *fn = func->code;
+  if (!compiled_func_code(fn)) {
+    kiln_status st = module_translate(func->instance->module, fn, err);
+    if (st != KILN_OK) return st;
+  }
   if (store->depth >= store->max_depth || fp + 8 * (size_t)fn->frame_slots > store->stack_end)
     return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
   zero_locals(fp + 8 * fn->param_slots, fn->local_slots);

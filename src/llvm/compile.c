@@ -493,12 +493,14 @@ static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
  * in the values live at once: 100,000 operands on the stack took 90 s, 1,000 functions of
  * 10,000 locals 30 s): they stay in the interpreter, which the compiled code calls. */
 #define LLVM_MAX_DEPTH 4096
-#define LLVM_MAX_CELLS (1u << 22)
+#define LLVM_MAX_BODY_BYTES (1u << 20)
 #define LLVM_MAX_FRAME_SLOTS 5000
 
+/* From what validation found (the interpreter translates on first call, so its code may not
+ * exist): nesting, size, and locals plus the deepest operand stack. */
 static bool worth_compiling(const compiled_func *cf) {
-  return cf->max_depth <= LLVM_MAX_DEPTH && cf->code_cells <= LLVM_MAX_CELLS &&
-         cf->frame_slots <= LLVM_MAX_FRAME_SLOTS;
+  return cf->max_depth <= LLVM_MAX_DEPTH && cf->body_bytes <= LLVM_MAX_BODY_BYTES &&
+         (uint64_t)cf->param_slots + cf->local_slots + cf->max_operands <= LLVM_MAX_FRAME_SLOTS;
 }
 
 /* e<N>: params from slots, call f<N>, results back into the slots. */

@@ -1,6 +1,8 @@
-/* module.c - modules: decode, validate and compile a binary once (native code: compiled in
- * parallel chunks, or taken from the compiled-code cache or a precompiled module); the
+/* module.c - modules: decode and validate a binary once (large ones on several threads);
+ * translate each function for the interpreter on its first call; native code compiled in
+ * parallel chunks, or taken from the compiled-code cache or a precompiled module; the
  * kiln_externtype of an import or export. */
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@ static void module_destroy(kiln_module *m) {
   free(m->pool_offsets);
   native_code_free(m->native);
   module_decl_free(&m->decl);
+  pthread_mutex_destroy(&m->translate_lock);
   free(m);
 }
 
@@ -35,7 +38,7 @@ static bool build_pool(kiln_module *m);
 /* The compiled tier compiles a module in chunks of functions, each its own object: LLVM's
  * memory grows with what it compiles at once, and chunks can be compiled independently. */
 #define CHUNK_FUNCS 1000u
-#define CHUNK_CELLS (1u << 20)
+#define CHUNK_BYTES (256u << 10) /* of wasm bodies */
 #define MAX_COMPILE_THREADS 64
 
 /* One chunk of a parallel compile: its functions and, once compiled, its object. */
@@ -108,9 +111,9 @@ static kiln_status compile_objects(kiln_module *m, artifact_object **objects, ui
   if (!job.chunks) return error_set(err, KILN_ERR_NOMEM, "out of memory");
   for (uint32_t first = 0; first < n;) {
     uint32_t count = 0;
-    uint64_t cells = 0;
-    while (first + count < n && count < CHUNK_FUNCS && (count == 0 || cells < CHUNK_CELLS))
-      cells += m->funcs[first + count++].code_cells;
+    uint64_t bytes = 0;
+    while (first + count < n && count < CHUNK_FUNCS && (count == 0 || bytes < CHUNK_BYTES))
+      bytes += m->funcs[first + count++].body_bytes;
     job.chunks[job.chunk_count++] = (native_chunk){.first = first, .count = count};
     first += count;
   }
@@ -282,10 +285,133 @@ void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   stats->cache_stored = module->cache_stored;
   stats->compile_seconds = module->compile_seconds;
   stats->cache_note = module->cache_note;
+  for (uint32_t i = 0; i < module->decl.body_count; i++) {
+    if (!compiled_func_code(&module->funcs[i])) continue;
+    stats->translated_functions++;
+    stats->translated_code_bytes += (size_t)module->funcs[i].code_cells * sizeof(cell);
+  }
 }
 
 void module_release(kiln_module *m) {
   if (m && atomic_fetch_sub(&m->refcount, 1) == 1) module_destroy(m);
+}
+
+/* ------------------------------------------------------------------ function bodies */
+
+/* Validate defined function i and describe it for the interpreter, which translates it when
+ * it is first called (module_translate); one that might exceed the interpreter's limits is
+ * translated now, so that the limit is an error of kiln_module_new. */
+static kiln_status prepare_function(kiln_module *m, uint32_t i, kiln_error *err) {
+  func_facts facts;
+  kiln_status st = func_validate(&m->decl, m->declared_refs, i, &facts, err);
+  if (st != KILN_OK) return st;
+  if (!compile_may_exceed_limits(m, i, &facts)) return compile_function_pending(m, i, &facts, &m->funcs[i], err);
+  compiled_func *f = &m->funcs[i];
+  if ((st = compile_function(m, i, f, err))) return st;
+  f->max_depth = facts.max_depth;
+  f->max_operands = facts.max_operands;
+  f->body_bytes = facts.body_bytes;
+  return KILN_OK;
+}
+
+/* Bodies are validated on several threads when there are this many bytes of them. */
+#define PARALLEL_VALIDATE_BYTES (1u << 20)
+
+typedef struct validate_job {
+  kiln_module *module;
+  atomic_uint next;          /* the next function to take */
+  atomic_uint failed_at;     /* the lowest function that failed so far, or UINT32_MAX */
+} validate_job;
+
+typedef struct validate_worker {
+  validate_job *job;
+  uint32_t failed_at;        /* this worker's lowest failure, UINT32_MAX if none */
+  kiln_status status;
+  kiln_error err;
+} validate_worker;
+
+static void *validate_functions(void *arg) {
+  validate_worker *w = arg;
+  validate_job *job = w->job;
+  uint32_t n = job->module->decl.body_count;
+  for (;;) {
+    uint32_t i = atomic_fetch_add(&job->next, 1);
+    /* past a failure nothing matters: the error reported is the first function's */
+    if (i >= n || i > atomic_load(&job->failed_at)) return NULL;
+    kiln_status st = prepare_function(job->module, i, &w->err);
+    if (st == KILN_OK) continue;
+    w->failed_at = i;
+    w->status = st;
+    uint32_t seen = atomic_load(&job->failed_at);
+    while (i < seen && !atomic_compare_exchange_weak(&job->failed_at, &seen, i)) {
+    }
+    return NULL;
+  }
+}
+
+/* Validate and describe every body, in parallel for large modules; the error, if any, is the
+ * one of the first function in the module that fails, whatever the threads. */
+static kiln_status prepare_functions(kiln_module *m, kiln_error *err) {
+  const module_decl *d = &m->decl;
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < d->body_count; i++) bytes += d->bodies[i].code.end - d->bodies[i].code.start;
+  uint32_t threads = bytes >= PARALLEL_VALIDATE_BYTES ? compile_thread_count(&m->engine->config, d->body_count) : 1;
+  if (threads <= 1) {
+    for (uint32_t i = 0; i < d->body_count; i++) {
+      kiln_status st = prepare_function(m, i, err);
+      if (st != KILN_OK) return st;
+    }
+    return KILN_OK;
+  }
+  validate_job job = {.module = m};
+  atomic_init(&job.next, 0);
+  atomic_init(&job.failed_at, UINT32_MAX);
+  validate_worker *workers = calloc(threads, sizeof *workers);
+  pthread_t *tids = calloc(threads, sizeof *tids);
+  if (!workers || !tids) {
+    free(workers);
+    free(tids);
+    return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  }
+  for (uint32_t t = 0; t < threads; t++) workers[t] = (validate_worker){.job = &job, .failed_at = UINT32_MAX};
+  uint32_t started = 1; /* the calling thread is worker 0 */
+  for (; started < threads; started++)
+    if (pthread_create(&tids[started], NULL, validate_functions, &workers[started]) != 0) break;
+  validate_functions(&workers[0]);
+  for (uint32_t t = 1; t < started; t++) pthread_join(tids[t], NULL);
+  const validate_worker *first = NULL;
+  for (uint32_t t = 0; t < started; t++)
+    if (workers[t].failed_at != UINT32_MAX && (!first || workers[t].failed_at < first->failed_at)) first = &workers[t];
+  kiln_status st = KILN_OK;
+  if (first) {
+    *err = first->err;
+    st = first->status;
+  }
+  free(workers);
+  free(tids);
+  return st;
+}
+
+kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_error *err) {
+  compiled_func *f = &m->funcs[func - m->funcs];
+  kiln_status st = KILN_OK;
+  pthread_mutex_lock(&m->translate_lock);
+  if (!f->code) { /* not translated by another thread meanwhile */
+    compiled_func t;
+    st = compile_function(m, (uint32_t)(f - m->funcs), &t, err);
+    if (st == KILN_OK) {
+      assert(t.local_slots == f->local_slots && t.param_slots == f->param_slots);
+      /* the fields a caller reads only after seeing the code, then the code */
+      f->code_cells = t.code_cells;
+      f->frame_slots = t.frame_slots;
+      f->entry_fuel = t.entry_fuel;
+      f->offsets = t.offsets;
+      f->offset_count = t.offset_count;
+      __atomic_store_n(&f->code, t.code, __ATOMIC_RELEASE);
+    }
+  }
+  pthread_mutex_unlock(&m->translate_lock);
+  return st;
 }
 
 /* Decode, validate and compile wasm into m for the interpreter. */
@@ -304,11 +430,7 @@ static kiln_status module_prepare(kiln_module *m, const uint8_t *bytes, size_t s
   }
   if (!build_pool(m)) return error_set(err, KILN_ERR_NOMEM, "out of memory");
   if ((st = validate_module(d, m->declared_refs, err))) return st;
-  /* every function gets interpreter code: it validates the body, and a function the
-   * compiler leaves out (too large or too deeply nested for it) runs in the interpreter */
-  for (uint32_t i = 0; i < d->body_count; i++)
-    if ((st = compile_function(m, i, &m->funcs[i], err))) return st;
-  return KILN_OK;
+  return prepare_functions(m, err);
 }
 
 static kiln_module *module_alloc(kiln_engine *engine) {
@@ -316,6 +438,7 @@ static kiln_module *module_alloc(kiln_engine *engine) {
   if (!m) return NULL;
   m->engine = engine;
   atomic_init(&m->refcount, 1);
+  pthread_mutex_init(&m->translate_lock, NULL);
   return m;
 }
 

@@ -41,6 +41,8 @@ typedef struct code_offset {
 
 /* A function body compiled to interpreter code. Owned by its kiln_module; immutable. */
 typedef struct compiled_func {
+  /* NULL until the function is first called (module_translate); then the other fields below
+   * are final. Read it with acquire ordering (compiled_func_code) before them. */
   cell *code;
   uint32_t code_cells;
   uint32_t func_index;       /* in the module's function index space */
@@ -52,8 +54,16 @@ typedef struct compiled_func {
   uint32_t entry_fuel;       /* fuel charged per entry, see FUEL_CELLS */
   uint32_t offset_count;
   code_offset *offsets;      /* sorted by cell */
-  uint32_t max_depth;        /* deepest block nesting (how hard the body is for a compiler) */
+  /* known from validation, before translation (how hard the body is for a compiler) */
+  uint32_t max_depth;        /* deepest block nesting */
+  uint32_t max_operands;     /* deepest operand stack, in values */
+  uint32_t body_bytes;       /* size of the body's code */
 } compiled_func;
+
+/* The function's interpreter code, NULL when it is not translated yet. */
+static inline const cell *compiled_func_code(const compiled_func *f) {
+  return __atomic_load_n(&f->code, __ATOMIC_ACQUIRE);
+}
 
 /* Canonical function types shared by every module of an engine, so that type checks of
  * call_indirect across modules are one integer comparison. */
@@ -123,6 +133,7 @@ struct kiln_module {
   bool precompiled, cache_hit, cache_stored;
   double compile_seconds;
   char cache_note[320];
+  pthread_mutex_t translate_lock; /* module_translate */
 };
 
 struct kiln_func {
@@ -256,6 +267,11 @@ void engine_destroy(kiln_engine *engine);
 
 /* module.c: decode, validate and compile bytes (engine set; bytes set unless size is 0): a
  * binary module, or a precompiled one (artifact.h). */
+/* Translate a function of m for the interpreter on its first call (thread-safe: one thread
+ * translates, the others wait and use its code). KILN_ERR_NOMEM, or KILN_ERR_LIMIT if the code
+ * would exceed the interpreter's limits. */
+kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_error *err);
+
 kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
                           kiln_error *err);
 /* Compile a binary module to native code and lay it out as a precompiled module (*out

@@ -111,6 +111,7 @@ static bool push(func_validator *v, uint8_t type) {
   if (v->sp >= FUNC_MAX_STACK) return fail(v, KILN_ERR_LIMIT, "operand stack too deep");
   TRY(grow(v, (void **)&v->stack, &v->stack_cap, v->sp + 1, 1));
   v->stack[v->sp++] = type;
+  if (v->sp > v->max_sp) v->max_sp = v->sp;
   return true;
 }
 
@@ -147,6 +148,7 @@ static bool push_ctrl(func_validator *v, uint8_t kind, uint32_t np, const uint8_
   TRY(grow(v, (void **)&v->ctrls, &v->ctrl_cap, v->csp + 1, sizeof(func_ctrl)));
   bool dead = v->csp > 0 && (top_ctrl(v)->unreachable || top_ctrl(v)->dead);
   func_ctrl *f = &v->ctrls[v->csp++];
+  if (v->csp > v->max_csp) v->max_csp = v->csp;
   memset(f, 0, sizeof *f);
   f->kind = kind;
   f->dead = dead;
@@ -177,6 +179,7 @@ static bool check_label_values(func_validator *v, const func_ctrl *target) {
   uint32_t n = func_ctrl_label_arity(target);
   const uint8_t *types = func_ctrl_label_types(target);
   const func_ctrl *cur = top_ctrl(v);
+  v->branch_values += n;
   for (uint32_t k = 0; k < n; k++) {
     uint8_t want = types[n - 1 - k];
     if (v->sp - cur->height <= k) {
@@ -695,4 +698,24 @@ void func_validator_free(func_validator *v) {
   free(v->ctrls);
   free(v->targets);
   memset(v, 0, sizeof *v);
+}
+
+kiln_status func_validate(const module_decl *m, const bool *declared_refs, uint32_t defined_index,
+                          func_facts *facts, kiln_error *err) {
+  func_validator v;
+  kiln_status st = func_validator_init(&v, m, declared_refs, defined_index, err);
+  func_instr in;
+  while (st == KILN_OK && !v.done) st = func_validator_next(&v, &in);
+  if (st == KILN_OK) {
+    const func_body *body = &m->bodies[defined_index];
+    uint32_t slots = 0;
+    for (uint32_t i = v.type->param_count; i < v.local_count; i++) slots += v.local_types[i] == VT_V128 ? 2 : 1;
+    *facts = (func_facts){.local_slots = slots,
+                          .max_operands = v.max_sp,
+                          .max_depth = v.max_csp,
+                          .branch_values = v.branch_values,
+                          .body_bytes = (uint32_t)(body->code.end - body->code.start)};
+  }
+  func_validator_free(&v);
+  return st;
 }

@@ -84,6 +84,8 @@ typedef struct func_validator {
   uint32_t csp, ctrl_cap;
   uint32_t *targets;          /* br_table labels */
   uint32_t target_cap;
+  uint32_t max_sp, max_csp;   /* the deepest operand and control stacks so far */
+  uint64_t branch_values;     /* values carried by the branches so far (br_table: per target) */
 } func_validator;
 
 /* Start validating defined function `defined_index` of m. On failure (malformed locals, too
@@ -105,6 +107,20 @@ kiln_status func_validator_fail(func_validator *v, kiln_status status, const cha
     ;
 
 void func_validator_free(func_validator *v);
+
+/* What validating a whole body tells a backend before it translates it. */
+typedef struct func_facts {
+  uint32_t local_slots;       /* 8-byte slots of the declared locals (v128: 2), params excluded */
+  uint32_t max_operands;      /* the deepest operand stack, in values */
+  uint32_t max_depth;         /* the deepest block nesting, the function's own block included */
+  uint32_t body_bytes;        /* the size of the body's code */
+  uint64_t branch_values;     /* values the branches carry, summed (a backend copies them) */
+} func_facts;
+
+/* Validate defined function `defined_index` of m from start to end, with no backend: KILN_OK and
+ * *facts, or the error func_validator_next would give. */
+kiln_status func_validate(const module_decl *m, const bool *declared_refs, uint32_t defined_index,
+                          func_facts *facts, kiln_error *err);
 
 /* The label at `depth` (0: the innermost block) as the validator sees it. */
 static inline const func_ctrl *func_validator_label(const func_validator *v, uint32_t depth) {

@@ -18,7 +18,8 @@
  *       tier "interp" | "compiled" (default: init's), portable: compiled code for the
  *       baseline CPU. TypeError for other values; Error if the compiled tier is not built.
  *     .tier                                      "interp" | "compiled"
- *     .stats() -> {tier, functions, nativeFunctions, nativeCodeBytes}
+ *     .stats() -> {tier, functions, nativeFunctions, nativeCodeBytes,
+ *        translatedFunctions, translatedCodeBytes}
  *     .imports() -> [{module, name, kind, type}]   kind "function"|"table"|"memory"|"global"
  *     .exports() -> [{name, kind, type}]
  *         type: function {params: ["i32", ...], results: [...]}; memory {initial, maximum?}

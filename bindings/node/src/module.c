@@ -174,6 +174,9 @@ static napi_value module_stats(napi_env env, napi_callback_info info) {
   addon_set(env, obj, "nativeFunctions", addon_u32(env, stats.native_functions));
   napi_create_double(env, (double)stats.native_code_bytes, &bytes);
   addon_set(env, obj, "nativeCodeBytes", bytes);
+  addon_set(env, obj, "translatedFunctions", addon_u32(env, stats.translated_functions));
+  napi_create_double(env, (double)stats.translated_code_bytes, &bytes);
+  addon_set(env, obj, "translatedCodeBytes", bytes);
   return obj;
 }
 

@@ -30,11 +30,17 @@ test('kiln.tiers lists the tiers of this build; modules report theirs', () => {
   assert.equal(module.tier, environmentTier, 'the default is KILN_TIER, else interp');
   const interp = compile(basicBytes, { tier: 'interp' });
   assert.equal(interp.tier, 'interp');
-  assert.deepEqual(interp.stats(), { tier: 'interp', functions: interp.stats().functions, nativeFunctions: 0, nativeCodeBytes: 0 });
+  assert.deepEqual(interp.stats(), {
+    tier: 'interp', functions: interp.stats().functions, nativeFunctions: 0, nativeCodeBytes: 0,
+    translatedFunctions: 0, translatedCodeBytes: 0,
+  });
   assert.ok(interp.stats().functions > 10);
   const instance = instantiate(interp);
   assert.equal(instance.tier, 'interp');
   assert.equal(instance.exports.add(2, 40), 42);
+  // the interpreter translated add, on its first call, and nothing else
+  assert.equal(interp.stats().translatedFunctions, 1);
+  assert.ok(interp.stats().translatedCodeBytes > 0);
   interp.close();
   assert.equal(interp.tier, 'interp', 'still known after close()');
   assert.throws(() => interp.stats(), /closed/);
