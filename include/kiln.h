@@ -264,6 +264,17 @@ typedef struct kiln_module kiln_module;
  * code at most proportional to the size of each function body. */
 kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t size,
                             kiln_module **out, kiln_error *err);
+/* kiln_module_new without a copy of bytes: the module reads them where they are, so a large
+ * module takes its size in memory once, not twice. They must stay valid and unchanged until
+ * the module and every instance made from it are freed; then release(user_data) is called
+ * (at once when this fails). release may be NULL when the caller frees the bytes only after
+ * the module and its instances. "Unchanged" matters: functions are translated when first
+ * called and data segments copied at instantiation, from these bytes, so bytes that change
+ * (a file mapped with mmap that someone writes to) make calls fail or instances differ
+ * (never unsafe: a body is validated again as it is translated); read files instead. */
+kiln_status kiln_module_new_borrowed(kiln_engine *engine, const uint8_t *bytes, size_t size,
+                                     void (*release)(void *user_data), void *user_data, kiln_module **out,
+                                     kiln_error *err);
 /* Free a module. Instances made from it keep what they need alive. */
 void kiln_module_free(kiln_module *module);
 

@@ -10,7 +10,21 @@ kiln_status kiln_module_new(kiln_engine *engine, const uint8_t *bytes, size_t si
                             kiln_error *err) {
   *out = NULL;
   if (!engine || (!bytes && size)) return error_set(err, KILN_ERR_ARGUMENT, "kiln_module_new: no engine or no bytes");
-  return module_create(engine, bytes, size, out, err);
+  return module_create(engine, bytes, size, NULL, NULL, out, err);
+}
+
+/* Bytes left where they are: a release that does nothing stands for "the caller keeps them". */
+static void keep_bytes(void *user_data) { (void)user_data; }
+
+kiln_status kiln_module_new_borrowed(kiln_engine *engine, const uint8_t *bytes, size_t size,
+                                     void (*release)(void *user_data), void *user_data, kiln_module **out,
+                                     kiln_error *err) {
+  *out = NULL;
+  if (!engine || (!bytes && size)) {
+    if (release) release(user_data);
+    return error_set(err, KILN_ERR_ARGUMENT, "kiln_module_new_borrowed: no engine or no bytes");
+  }
+  return module_create(engine, bytes, size, release ? release : keep_bytes, user_data, out, err);
 }
 
 void kiln_module_free(kiln_module *module) { module_release(module); }

@@ -899,7 +899,7 @@ static bool decode_sections(decoder *d) {
   return true;
 }
 
-kiln_status decode_module(const uint8_t *bytes, size_t size, module_decl *m, kiln_error *err) {
+kiln_status decode_module(const uint8_t *bytes, size_t size, bool borrow, module_decl *m, kiln_error *err) {
   memset(m, 0, sizeof *m);
   decoder d;
   memset(&d, 0, sizeof d);
@@ -910,9 +910,15 @@ kiln_status decode_module(const uint8_t *bytes, size_t size, module_decl *m, kil
   if (size > UINT32_MAX)
     return error_set(err, KILN_ERR_LIMIT, "module, offset 0x0: module larger than 4 GiB (%zu bytes)", size);
   if (size > 0 && !bytes) return error_set(err, KILN_ERR_ARGUMENT, "module, offset 0x0: no bytes");
-  m->bytes = malloc(size ? size : 1);
-  if (!m->bytes) return error_set(err, KILN_ERR_NOMEM, "module, offset 0x0: out of memory");
-  if (size) memcpy(m->bytes, bytes, size);
+  if (borrow) {
+    m->bytes = bytes;
+    m->borrowed = true;
+  } else {
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) return error_set(err, KILN_ERR_NOMEM, "module, offset 0x0: out of memory");
+    if (size) memcpy(copy, bytes, size);
+    m->bytes = copy;
+  }
   m->size = size;
   if (!decode_sections(&d)) {
     module_decl_free(m);
@@ -956,6 +962,6 @@ void module_decl_free(module_decl *m) {
   if (m->func_names)
     for (uint32_t i = 0; i < m->func_count; i++) free(m->func_names[i]);
   free(m->func_names);
-  free(m->bytes);
+  if (!m->borrowed) free((void *)m->bytes);
   memset(m, 0, sizeof *m);
 }

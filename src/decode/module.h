@@ -153,8 +153,9 @@ typedef struct custom_section {
 /* Everything decode produces. Index spaces: imported items come first, in import order,
  * then the module's own definitions. */
 typedef struct module_decl {
-  uint8_t *bytes;        /* a private copy of the binary */
+  const uint8_t *bytes;  /* the binary: a private copy, or the embedder's when borrowed */
   size_t size;
+  bool borrowed;         /* bytes belong to the embedder (kiln_module_new_borrowed) */
 
   uint32_t type_count;
   functype *types;
@@ -206,10 +207,11 @@ typedef struct module_decl {
   char **func_names;
 } module_decl;
 
-/* Decode bytes into *m (which decode zero-initialises). On failure returns
+/* Decode bytes into *m (which decode zero-initialises); m keeps a copy of them, or with
+ * borrow the bytes themselves (which must then outlive m, unchanged). On failure returns
  * KILN_ERR_MALFORMED (or KILN_ERR_NOMEM) with err->message naming the section and offset;
  * *m is left freed. */
-kiln_status decode_module(const uint8_t *bytes, size_t size, module_decl *m, kiln_error *err);
+kiln_status decode_module(const uint8_t *bytes, size_t size, bool borrow, module_decl *m, kiln_error *err);
 
 /* Free everything decode_module allocated. Safe on a zeroed or partly filled decl. */
 void module_decl_free(module_decl *m);

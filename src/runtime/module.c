@@ -30,6 +30,7 @@ static void module_destroy(kiln_module *m) {
   native_code_free(m->native);
   module_decl_free(&m->decl);
   pthread_mutex_destroy(&m->translate_lock);
+  if (m->release) m->release(m->release_data);
   free(m);
 }
 
@@ -416,7 +417,7 @@ kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_err
 
 /* Decode, validate and compile wasm into m for the interpreter. */
 static kiln_status module_prepare(kiln_module *m, const uint8_t *bytes, size_t size, kiln_error *err) {
-  kiln_status st = decode_module(bytes, size, &m->decl, err);
+  kiln_status st = decode_module(bytes, size, m->release != NULL, &m->decl, err);
   if (st) return st;
   module_decl *d = &m->decl;
   m->type_ids = calloc(d->type_count + 1, sizeof(uint32_t));
@@ -467,11 +468,16 @@ static kiln_status module_from_artifact(kiln_module *m, const uint8_t *bytes, si
   return st;
 }
 
-kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
-                          kiln_error *err) {
+kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, void (*release)(void *),
+                          void *release_data, kiln_module **out, kiln_error *err) {
   *out = NULL;
   kiln_module *m = module_alloc(engine);
-  if (!m) return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  if (!m) {
+    if (release) release(release_data);
+    return error_set(err, KILN_ERR_NOMEM, "out of memory");
+  }
+  m->release = release;
+  m->release_data = release_data;
   kiln_status st;
   if (artifact_is(bytes, size)) {
     st = module_from_artifact(m, bytes, size, err);

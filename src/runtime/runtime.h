@@ -134,6 +134,9 @@ struct kiln_module {
   double compile_seconds;
   char cache_note[320];
   pthread_mutex_t translate_lock; /* module_translate */
+  /* borrowed bytes (kiln_module_new_borrowed): called when the module is destroyed */
+  void (*release)(void *);
+  void *release_data;
 };
 
 struct kiln_func {
@@ -272,8 +275,11 @@ void engine_destroy(kiln_engine *engine);
  * would exceed the interpreter's limits. */
 kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_error *err);
 
-kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, kiln_module **out,
-                          kiln_error *err);
+/* A module from bytes (a .wasm, or a precompiled module). Without release, the module keeps
+ * a copy; with it, the bytes themselves, and calls release(release_data) when the module is
+ * destroyed (or at once if this fails). */
+kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size, void (*release)(void *),
+                          void *release_data, kiln_module **out, kiln_error *err);
 /* Compile a binary module to native code and lay it out as a precompiled module (*out
  * malloc'd); uses the engine's cache when it is on. */
 kiln_status module_precompile(kiln_engine *engine, const uint8_t *bytes, size_t size, uint8_t **out,

@@ -165,7 +165,7 @@ static void test_leb128(void) {
 
 static kiln_status dec(const uint8_t *b, size_t n, module_decl *m, kiln_error *e) {
   memset(e, 0, sizeof *e);
-  return decode_module(b, n, m, e);
+  return decode_module(b, n, false, m, e);
 }
 
 /* Expect decoding to fail with status and a message containing each of up to three
@@ -238,7 +238,7 @@ static void test_minimal(void) {
     module_decl_free(&m);
   }
   /* err may be NULL */
-  CHECK(decode_module((const uint8_t *)"\0asm", 4, &m, NULL) == KILN_ERR_MALFORMED);
+  CHECK(decode_module((const uint8_t *)"\0asm", 4, false, &m, NULL) == KILN_ERR_MALFORMED);
   module_decl zero;
   memset(&zero, 0, sizeof zero);
   module_decl_free(&zero);
@@ -635,7 +635,7 @@ static void test_huge_counts(void) {
   int wrong = 0;
   for (int i = 0; i < 200000; i++) {
     module_decl m;
-    if (decode_module(hostile, sizeof hostile, &m, NULL) != KILN_ERR_MALFORMED) wrong++;
+    if (decode_module(hostile, sizeof hostile, true, &m, NULL) != KILN_ERR_MALFORMED) wrong++;
   }
   double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
   CHECK(wrong == 0);

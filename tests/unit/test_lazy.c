@@ -1,5 +1,5 @@
 /* test_lazy.c - the interpreter translates a function on its first call, not in
- * kiln_module_new: validation errors still come from kiln_module_new (also when large
+ * kiln_module_new (also from bytes the module borrows, kiln_module_new_borrowed): validation errors still come from kiln_module_new (also when large
  * modules are validated on several threads, where the error is still the first function's),
  * only what runs is translated, and many threads calling the same untranslated functions of
  * one module at once each get them translated exactly once and run correctly (run under
@@ -244,6 +244,70 @@ static void test_translated_on_first_call(void) {
   kiln_module_free(mod);
 }
 
+/* ---------------------------------------------------------------- borrowed bytes */
+
+typedef struct borrowed {
+  uint8_t *bytes;
+  int releases;
+} borrowed;
+
+static void release_bytes(void *user_data) {
+  borrowed *b = user_data;
+  b->releases++;
+  free(b->bytes); /* ASan reports any later read of them */
+  b->bytes = NULL;
+}
+
+static void test_borrowed(void) {
+  group("kiln_module_new_borrowed: bytes read in place until the module and its instances are gone");
+  kiln_error err;
+  kiln_module *mod = NULL;
+  buf b = chain_module(50, NULL, 0, 0);
+  borrowed bb = {b.p, 0};
+  CHECK_STATUS(kiln_module_new_borrowed(engine, b.p, b.n, release_bytes, &bb, &mod, &err), KILN_OK, err);
+  CHECK(bb.releases == 0);
+  if (mod) {
+    kiln_store *store = kiln_store_new(engine);
+    kiln_instance *inst = NULL;
+    CHECK_STATUS(kiln_instantiate(store, mod, NULL, 0, &inst, &err), KILN_OK, err);
+    kiln_module_free(mod); /* the instance keeps the module, and so the bytes */
+    CHECK(bb.releases == 0);
+    int32_t r = 0;
+    if (inst) {
+      /* translated now, from the borrowed bytes */
+      CHECK_STATUS(call_export(store, inst, 49, 5, &r, &err), KILN_OK, err);
+      CHECK(r == chain_expected(49, 5));
+    }
+    kiln_store_free(store);
+    CHECK(bb.releases == 1);
+  }
+  /* a failure releases them at once */
+  uint32_t bad[] = {3};
+  b = chain_module(10, bad, 1, 0);
+  bb = (borrowed){b.p, 0};
+  CHECK_STATUS(kiln_module_new_borrowed(engine, b.p, b.n, release_bytes, &bb, &mod, &err), KILN_ERR_INVALID, err);
+  CHECK(mod == NULL && bb.releases == 1);
+  CHECK_CONTAINS(err.message, "function 3");
+  b = chain_module(10, NULL, 0, 0);
+  bb = (borrowed){b.p, 0};
+  CHECK_STATUS(kiln_module_new_borrowed(NULL, b.p, b.n, release_bytes, &bb, &mod, &err), KILN_ERR_ARGUMENT, err);
+  CHECK(mod == NULL && bb.releases == 1);
+  /* no release: the caller frees the bytes after the module */
+  b = chain_module(10, NULL, 0, 0);
+  CHECK_STATUS(kiln_module_new_borrowed(engine, b.p, b.n, NULL, NULL, &mod, &err), KILN_OK, err);
+  if (mod) {
+    kiln_store *store = kiln_store_new(engine);
+    kiln_instance *inst = NULL;
+    int32_t r = 0;
+    CHECK_STATUS(kiln_instantiate(store, mod, NULL, 0, &inst, &err), KILN_OK, err);
+    if (inst) CHECK_STATUS(call_export(store, inst, 9, 1, &r, &err), KILN_OK, err);
+    CHECK(r == chain_expected(9, 1));
+    kiln_store_free(store);
+    kiln_module_free(mod);
+  }
+  free(b.p);
+}
+
 /* ---------------------------------------------------------------- many threads at once */
 
 #define THREADS 8
@@ -327,6 +391,7 @@ int main(void) {
   engine = test_engine_new(NULL);
   test_validation_errors();
   test_translated_on_first_call();
+  test_borrowed();
   test_threads();
   kiln_engine_free(engine);
   printf("%d passed, %d failed\n", passed, failed);

@@ -32,14 +32,14 @@ bool cli_help(FILE *out, const char *command);
 typedef struct cli_file {
   const uint8_t *bytes;
   size_t size;
-  size_t mapped; /* bytes mapped with mmap (0 if read into a malloc'd buffer) */
 } cli_file;
 
 /* Read path; on failure print "kiln: cannot read 'path': <reason>" and return false. */
 bool cli_file_read(const char *path, cli_file *file);
 void cli_file_free(cli_file *file);
 
-/* Compile file's bytes (a .wasm, or a .cwasm from kiln compile); on failure print
+/* Compile file's bytes (a .wasm, or a .cwasm from kiln compile), which the module borrows:
+ * free the file only after the module and its instances. On failure print
  * "kiln: path: <status>: <message>" (for a .cwasm made for another machine: "kiln: path was
  * compiled for a different CPU ...: recompile it with kiln compile") and return NULL. */
 kiln_module *cli_module_new(kiln_engine *engine, const char *path, const cli_file *file);

@@ -44,11 +44,11 @@ int cli_validate(const char *label, int argc, char **argv) {
     kiln_module *module = NULL;
     if (cli_file_read(argv[i], &file)) {
       module = cli_module_new(engine, argv[i], &file);
+      if (module) printf("%s: valid\n", argv[i]);
+      kiln_module_free(module);
       cli_file_free(&file);
     }
-    if (module) printf("%s: valid\n", argv[i]);
-    else status = CLI_EXIT_ERROR;
-    kiln_module_free(module);
+    if (!module) status = CLI_EXIT_ERROR;
   }
   kiln_engine_free(engine);
   return status;
@@ -303,6 +303,7 @@ int cli_inspect(const char *label, int argc, char **argv) {
   kiln_engine *engine = kiln_engine_new(NULL);
   cli_file file;
   kiln_module *module = NULL;
+  bool ok = false;
   if (engine && cli_file_read(path, &file)) {
     module = cli_module_new(engine, path, &file);
     if (module) {
@@ -317,11 +318,12 @@ int cli_inspect(const char *label, int argc, char **argv) {
       print_defined(module, &walk, imported);
       print_custom_sections(module);
     }
+    ok = module != NULL;
+    kiln_module_free(module);
     cli_file_free(&file);
   } else if (!engine) {
     cli_error("out of memory");
   }
-  kiln_module_free(module);
   kiln_engine_free(engine);
-  return module ? 0 : CLI_EXIT_ERROR;
+  return ok ? 0 : CLI_EXIT_ERROR;
 }

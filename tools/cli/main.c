@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,9 +244,9 @@ double cli_now(void) {
 
 /* ---------------------------------------------------------------- module files */
 
-/* Read what fd has left (a pipe, a device, an empty or unmappable file). */
+/* Read what fd has left: size_hint bytes for a regular file (one more to see its end). */
 static bool read_all(int fd, size_t size_hint, cli_file *file) {
-  size_t cap = size_hint ? size_hint : 65536, size = 0;
+  size_t cap = size_hint && size_hint < SIZE_MAX ? size_hint + 1 : 65536, size = 0;
   uint8_t *buf = malloc(cap);
   if (!buf) return false;
   for (;;) {
@@ -286,14 +285,9 @@ bool cli_file_read(const char *path, cli_file *file) {
     errno = EISDIR;
     ok = false;
   }
-  if (ok && S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map != MAP_FAILED) {
-      file->bytes = map;
-      file->size = file->mapped = (size_t)st.st_size;
-    }
-  }
-  if (ok && !file->bytes) ok = read_all(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, file);
+  /* read, not mapped: the module borrows the bytes (cli_module_new), which must not change
+   * under it when someone writes the file */
+  if (ok) ok = read_all(fd, S_ISREG(st.st_mode) && (uint64_t)st.st_size <= SIZE_MAX ? (size_t)st.st_size : 0, file);
   int saved = errno;
   if (fd >= 0) close(fd);
   if (!ok) cli_error("cannot read '%s': %s", path, strerror(saved));
@@ -301,17 +295,14 @@ bool cli_file_read(const char *path, cli_file *file) {
 }
 
 void cli_file_free(cli_file *file) {
-  if (file->mapped)
-    munmap((void *)file->bytes, file->mapped);
-  else
-    free((void *)file->bytes);
+  free((void *)file->bytes);
   memset(file, 0, sizeof *file);
 }
 
 kiln_module *cli_module_new(kiln_engine *engine, const char *path, const cli_file *file) {
   kiln_module *module = NULL;
   kiln_error err;
-  kiln_status status = kiln_module_new(engine, file->bytes, file->size, &module, &err);
+  kiln_status status = kiln_module_new_borrowed(engine, file->bytes, file->size, NULL, NULL, &module, &err);
   if (status == KILN_ERR_INCOMPATIBLE) /* err.message: "compiled for a different CPU ..." */
     cli_error("%s was %s: recompile it with kiln compile", path, err.message);
 #ifndef KILN_HAVE_LLVM

@@ -653,7 +653,7 @@ int cli_run(const char *label, int argc, char **argv) {
   run_times times = {cli_now(), 0, 0, 0, 0};
   run_options o = {.label = label};
   int status = parse_run_options(&o, argc, argv);
-  cli_file file;
+  cli_file file = {0}; /* borrowed by the module: freed after it and the store */
   kiln_engine *engine = NULL;
   kiln_module *module = NULL;
   kiln_store *store = NULL;
@@ -674,7 +674,6 @@ int cli_run(const char *label, int argc, char **argv) {
   engine = kiln_engine_new(&config);
   if (engine) module = cli_module_new(engine, o.path, &file);
   else cli_error("out of memory");
-  cli_file_free(&file);
   times.compiled = cli_now();
   if (!module) goto done;
   if (o.invoke && (status = prepare_invoke(&o, module, &args)) >= 0) goto done;
@@ -692,6 +691,7 @@ done:
   free(args);
   kiln_store_free(store);
   kiln_module_free(module);
+  cli_file_free(&file);
   kiln_engine_free(engine);
   free_run_options(&o);
   return status;
