@@ -68,6 +68,9 @@ bench: build
 	bash bench/build.sh build-bench
 	python3 bench/bench.py --build-dir build-bench $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) \
 	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"
+	@echo "== a large real program (yosys from npm, 30.8 MB of wasm): start-up and memory, kiln vs Node (bench/large_module.py)"
+	python3 bench/large_module.py build-bench/kiln/kiln --work build-bench/large $(if $(filter-out 0,$(QUICK)),-n 3) \
+	  --out bench/results/large.md
 	@echo "== Node.js: calls into kiln from JavaScript (bench/node_bench.mjs)"
 	node bench/node_bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/node.txt
 	@echo "== say(\"world\"): kiln's generated glue vs V8's WebAssembly (same steps) vs plain JavaScript"
