@@ -17,6 +17,11 @@
  * compiled tier running out of fuel alone is a mismatch. Host calls have a budget per call
  * that is the same in both tiers (a host trap), so loops that log end the same way.
  *
+ * DIFF_TIER=auto makes the second run the auto tier instead: every function runs in the
+ * interpreter for its first DIFF_AUTO_THRESHOLD calls and loop iterations, then is compiled
+ * (the call that crosses the threshold waits for it) and runs natively, so that the tiers
+ * change in the middle of a run, with interpreted and native frames calling each other.
+ *
  * Public API only (kiln.h) plus kiln_llvm_compiler(). Everything is static: include it in one
  * translation unit. Needs KILN_HAVE_LLVM (libkiln_llvm). */
 #ifndef KILN_DIFF_COMMON_H
@@ -38,6 +43,7 @@
 #define DIFF_VALUE_STACK_BYTES (1u << 20)
 #define DIFF_FUEL 100000u
 #define DIFF_HOST_CALL_BUDGET 10000u /* host calls per export call (or per instantiation) */
+#define DIFF_AUTO_THRESHOLD 3u
 #define DIFF_MAX_EXPORT_CALLS 200u   /* exported functions x argument sets per module */
 
 typedef enum diff_verdict {
@@ -101,6 +107,12 @@ static bool diff_engines_init(diff_engines *e) {
   e->interp = kiln_engine_new(&config);
   config.tier = KILN_TIER_COMPILED;
   config.compiler = kiln_llvm_compiler();
+  const char *tier = getenv("DIFF_TIER");
+  if (tier && strcmp(tier, "auto") == 0) {
+    config.tier = KILN_TIER_AUTO;
+    config.tierup_threshold = DIFF_AUTO_THRESHOLD;
+    config.tierup_wait = true;
+  }
   e->compiled = kiln_engine_new(&config);
   return e->interp && e->compiled;
 }

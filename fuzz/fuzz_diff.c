@@ -5,7 +5,8 @@
  * ones (scripts/diff_fuzz.sh makes them with wasm-opt -ttf). Built only with the LLVM tier.
  *
  * DIFF_STATS=1 in the environment prints the verdict counts every 1000 inputs;
- * DIFF_STRICT_NAN=1 compares NaNs bit for bit (see diff_common.h). */
+ * DIFF_STRICT_NAN=1 compares NaNs bit for bit, DIFF_TIER=auto runs the auto tier against the
+ * interpreter (see diff_common.h). */
 #include "diff_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

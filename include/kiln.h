@@ -138,6 +138,8 @@ const char *kiln_valtype_string(kiln_valtype type);
 typedef enum kiln_tier {
   KILN_TIER_INTERP = 0,   /* the interpreter: starts at once, runs every function */
   KILN_TIER_COMPILED = 1, /* native code, compiled when the module is made */
+  KILN_TIER_AUTO = 2,     /* the interpreter first; functions that run often are compiled on
+                             background threads and run natively from their next call */
 } kiln_tier;
 
 /* A code generator for the compiled tier (opaque). */
@@ -158,10 +160,12 @@ typedef struct kiln_config {
   uint32_t max_call_depth;
   /* Size of each store's value stack in bytes. 0 means 8 MiB. */
   size_t value_stack_bytes;
-  /* How modules run: KILN_TIER_INTERP (the default) or KILN_TIER_COMPILED (every function
-   * compiled to native code by `compiler` when the module is made). */
+  /* How modules run: KILN_TIER_INTERP (the default), KILN_TIER_COMPILED (every function
+   * compiled to native code by `compiler` when the module is made) or KILN_TIER_AUTO (the
+   * interpreter, and native code for the functions that turn out hot: see tierup_*). */
   kiln_tier tier;
-  /* The code generator for KILN_TIER_COMPILED: kiln_llvm_compiler() from libkiln_llvm. */
+  /* The code generator for KILN_TIER_COMPILED and KILN_TIER_AUTO: kiln_llvm_compiler() from
+   * libkiln_llvm. */
   const kiln_compiler *compiler;
   /* Compiled tier: code for the target's baseline CPU instead of this machine's (portable
    * between machines of the same architecture, slower). */
@@ -197,6 +201,18 @@ typedef struct kiln_config {
    * integrity and fit, not authenticity: a directory (or entry) another user can write to is
    * not used. The string is copied. */
   const char *cache_dir;
+  /* KILN_TIER_AUTO: a function is compiled once its calls plus loop iterations in the
+   * interpreter reach tierup_threshold (0 means 1000; UINT32_MAX never). Calls already
+   * running finish in the interpreter (there is no on-stack replacement); the function's
+   * next call runs its native code, in every instance and thread. A function the compiler
+   * does not take on (too large) stays in the interpreter. */
+  uint32_t tierup_threshold;
+  /* KILN_TIER_AUTO: background threads that compile (0 means 1), each with its own compiler
+   * context, shared by the engine's modules. */
+  uint32_t tierup_threads;
+  /* KILN_TIER_AUTO, for tests and measurements: the call that reaches the threshold compiles
+   * the function itself, waits, and runs the native code at once. */
+  bool tierup_wait;
 } kiln_config;
 
 typedef struct kiln_engine kiln_engine;

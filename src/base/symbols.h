@@ -145,6 +145,9 @@
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy
 #define table_grow kiln__table_grow
+#define tierup_hot kiln__tierup_hot
+#define tierup_initial_hotness kiln__tierup_initial_hotness
+#define tierup_stop kiln__tierup_stop
 #define validate_const_expr kiln__validate_const_expr
 #define validate_module kiln__validate_module
 #define valtype_name kiln__valtype_name

@@ -99,6 +99,24 @@ static kiln_status call_outside(kiln_store *store, kiln_func *f, uint8_t *args, 
   return st;
 }
 
+/* KILN_TIER_AUTO: whether the store may run native code (not when it has a fuel budget that
+ * compiled code does not count). */
+static inline bool native_usable(const kiln_store *store) {
+  return !store->fuel_limited || store->engine->config.consume_fuel;
+}
+
+/* f (a kiln_func of fn) runs fn's tier-up code from now on: compiled callers then call it
+ * directly. A kiln_func belongs to one store, used by one thread at a time. */
+static inline void adopt_native(kiln_func *f, const compiled_func *fn) {
+  if (f->native) return;
+  f->native_entry = compiled_func_native(fn);
+  f->native = __atomic_load_n(&fn->native_func, __ATOMIC_RELAXED);
+}
+
+/* Count n calls or loop iterations of fn towards its tier-up (tierup.c). Relaxed loads and
+ * stores, not a read-modify-write: a count lost to a race only delays tier-up. */
+#define HOT(fn, n, mod)                                                                       do {                                                                                          compiled_func *h_f_ = (compiled_func *)(uintptr_t)(fn);                                     int32_t h_ = __atomic_load_n(&h_f_->hotness, __ATOMIC_RELAXED) - (n);                       __atomic_store_n(&h_f_->hotness, h_, __ATOMIC_RELAXED);                                     if (UNLIKELY(h_ <= 0)) tierup_hot((mod), h_f_);                                           } while (0)
+
 /* ------------------------------------------------------------------ traps */
 
 static uint32_t wasm_offset_of(const compiled_func *fn, const cell *pc) {
@@ -180,10 +198,34 @@ static inline void zero_locals(uint8_t *p, uint32_t slots) {
   }
 }
 
-/* Enter wasm function `callee` with its frame at nfp, returning to retpc. */
+/* Call kiln_func f outside the interpreter (host function or native code), returning to
+ * retpc. */
+#define CALL_OUTSIDE(f, nfp, retpc)                                                         \
+  do {                                                                                      \
+    store->fuel = fuel;                                                                     \
+    if (call_outside(store, (f), (nfp), inst, err) != KILN_OK) {                            \
+      fuel = store->fuel;                                                                   \
+      trap_kind = err->trap;                                                                \
+      host_trap = true;                                                                     \
+      goto trap;                                                                            \
+    }                                                                                       \
+    fuel = store->fuel;                                                                     \
+    pc = (retpc);                                                                           \
+    RELOAD_MEMORY();                                                                        \
+    NEXT();                                                                                 \
+  } while (0)
+
+/* Enter wasm function `callee` with its frame at nfp, returning to retpc; its native code
+ * instead once tier-up has compiled it. */
 #define ENTER(callee, nfp, ninst, retpc)                                                    \
   do {                                                                                      \
     const compiled_func *c_ = (callee);                                                     \
+    if (UNLIKELY(compiled_func_native(c_) != NULL) && native_usable(store)) {              \
+      kiln_func *k_ = (ninst)->funcs[c_->func_index];                                       \
+      adopt_native(k_, c_);                                                                 \
+      CALL_OUTSIDE(k_, (nfp), (retpc));                                                     \
+    }                                                                                       \
+    HOT(c_, 1, (ninst)->module);                                                            \
     const cell *code_ = compiled_func_code(c_); /* first: the fields below follow it */    \
     if (UNLIKELY(!code_)) { /* its first call: translate it */                              \
       if (module_translate((ninst)->module, c_, err) != KILN_OK) goto failed;               \
@@ -212,17 +254,7 @@ static inline void zero_locals(uint8_t *p, uint32_t slots) {
   do {                                                                                      \
     kiln_func *f_ = (f);                                                                    \
     if (LIKELY(f_->code != NULL)) ENTER(f_->code, (nfp), f_->instance, (retpc));            \
-    store->fuel = fuel;                                                                     \
-    if (call_outside(store, f_, (nfp), inst, err) != KILN_OK) {                                \
-      fuel = store->fuel;                                                                   \
-      trap_kind = err->trap;                                                                \
-      host_trap = true;                                                                     \
-      goto trap;                                                                            \
-    }                                                                                       \
-    fuel = store->fuel;                                                                     \
-    pc = (retpc);                                                                           \
-    RELOAD_MEMORY();                                                                        \
-    NEXT();                                                                                 \
+    CALL_OUTSIDE(f_, (nfp), (retpc));                                                       \
   } while (0)
 
 #define MEM_CHECK(ea, n) if (UNLIKELY((ea) + (n) > mem_size)) TRAP(KILN_TRAP_MEMORY_OUT_OF_BOUNDS)
@@ -618,6 +650,7 @@ L_br_table: {
 }
 L_loop_check:
   POLL(pc[1]);
+  HOT(fn, 1, inst->module);
   pc += 2;
   NEXT();
 
@@ -793,6 +826,11 @@ kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err) {
   uint8_t *fp = store->stack_top;
   if (!func->code) return call_outside(store, func, fp, NULL, err);
   const compiled_func *fn = func->code;
+  if (UNLIKELY(compiled_func_native(fn) != NULL) && native_usable(store)) {
+    adopt_native(func, fn);
+    return call_outside(store, func, fp, NULL, err);
+  }
+  HOT(fn, 1, func->instance->module);
   if (!compiled_func_code(fn)) {
     kiln_status st = module_translate(func->instance->module, fn, err);
     if (st != KILN_OK) return st;

@@ -30,9 +30,12 @@ kiln_engine *engine_create(const kiln_config *config) {
     e->config.compile_threads = config->compile_threads;
     e->config.consume_fuel = config->consume_fuel;
     e->config.explicit_bounds_checks = config->explicit_bounds_checks;
+    e->config.tierup_threshold = config->tierup_threshold;
+    e->config.tierup_threads = config->tierup_threads;
+    e->config.tierup_wait = config->tierup_wait;
   }
   /* guarded memories where they can be: compiled code then checks no bounds */
-  if (e->config.tier == KILN_TIER_COMPILED && !e->config.explicit_bounds_checks) {
+  if (e->config.tier != KILN_TIER_INTERP && !e->config.explicit_bounds_checks) {
     kiln_error ignored;
     e->guarded = signals_supported() && signals_install(&ignored) == KILN_OK;
     e->config.explicit_bounds_checks = !e->guarded;
@@ -49,11 +52,14 @@ kiln_engine *engine_create(const kiln_config *config) {
   e->config.cache_dir = e->cache_dir;
   pthread_mutex_init(&e->types.lock, NULL);
   pthread_mutex_init(&e->memories.lock, NULL);
+  pthread_mutex_init(&e->tierup_lock, NULL);
   e->handlers = interp_handlers();
   return e;
 }
 
 void engine_destroy(kiln_engine *engine) {
+  tierup_stop(engine);
+  pthread_mutex_destroy(&engine->tierup_lock);
   memory_pool_drain(engine);
   free(engine->cache_dir);
   pthread_mutex_destroy(&engine->memories.lock);

@@ -137,6 +137,7 @@ kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_i
     instance_destroy(inst);
     return nomem(err);
   }
+  bool whole_native = module->engine->config.tier != KILN_TIER_AUTO || module->precompiled;
   for (uint32_t i = 0; i < m->body_count; i++) {
     kiln_func *f = calloc(1, sizeof *f);
     if (!f || !object_list_push(&store->funcs, f)) {
@@ -147,7 +148,9 @@ kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_i
     f->type = t;
     f->type_id = t->type_id;
     f->instance = inst;
-    if (module->native && module->native->funcs[i]) {
+    /* whole-module native code (compiled tier, precompiled); the auto tier's comes to each
+     * kiln_func when the interpreter first finds it installed (interp.c, adopt_native) */
+    if (module->native && whole_native && module->native->funcs[i]) {
       f->native = module->native->funcs[i];
       f->native_entry = (void (*)(kiln_instance *, uint64_t *))module->native->entries[i];
     } else {

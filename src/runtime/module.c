@@ -30,6 +30,7 @@ static void module_destroy(kiln_module *m) {
   native_code_free(m->native);
   module_decl_free(&m->decl);
   pthread_mutex_destroy(&m->translate_lock);
+  pthread_mutex_destroy(&m->native_lock);
   if (m->release) m->release(m->release_data);
   free(m);
 }
@@ -278,9 +279,14 @@ static kiln_status compile_native(kiln_module *m, uint8_t **artifact_out, size_t
 
 void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   memset(stats, 0, sizeof *stats);
-  stats->tier = module->native ? KILN_TIER_COMPILED : KILN_TIER_INTERP;
+  stats->tier = module->engine->config.tier == KILN_TIER_AUTO && !module->precompiled ? KILN_TIER_AUTO
+                : module->native ? KILN_TIER_COMPILED : KILN_TIER_INTERP;
   stats->functions = module->decl.body_count;
-  if (module->native) native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes);
+  if (module->native) {
+    pthread_mutex_lock((pthread_mutex_t *)&module->native_lock);
+    native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes);
+    pthread_mutex_unlock((pthread_mutex_t *)&module->native_lock);
+  }
   stats->precompiled = module->precompiled;
   stats->cache_hit = module->cache_hit;
   stats->cache_stored = module->cache_stored;
@@ -440,6 +446,7 @@ static kiln_module *module_alloc(kiln_engine *engine) {
   m->engine = engine;
   atomic_init(&m->refcount, 1);
   pthread_mutex_init(&m->translate_lock, NULL);
+  pthread_mutex_init(&m->native_lock, NULL);
   return m;
 }
 
@@ -484,6 +491,18 @@ kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size
   } else {
     st = module_prepare(m, bytes, size, err);
     if (st == KILN_OK && engine->config.tier == KILN_TIER_COMPILED) st = compile_native(m, NULL, NULL, err);
+    /* auto: native code comes function by function as they get hot (tierup.c) */
+    if (st == KILN_OK && engine->config.tier == KILN_TIER_AUTO) {
+      if (!engine->config.compiler)
+        st = error_set(err, KILN_ERR_ARGUMENT,
+                       "the auto tier needs a compiler (kiln_config.compiler = kiln_llvm_compiler())");
+      else
+        st = native_code_new(m, &m->native, err);
+    }
+  }
+  if (st == KILN_OK) {
+    int32_t hotness = tierup_initial_hotness(m);
+    for (uint32_t i = 0; i < m->decl.body_count; i++) m->funcs[i].hotness = hotness;
   }
   if (st != KILN_OK) {
     module_destroy(m);

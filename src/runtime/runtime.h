@@ -58,11 +58,23 @@ typedef struct compiled_func {
   uint32_t max_depth;        /* deepest block nesting */
   uint32_t max_operands;     /* deepest operand stack, in values */
   uint32_t body_bytes;       /* size of the body's code */
+  /* KILN_TIER_AUTO (runtime/tierup.c) */
+  int32_t hotness;           /* calls + loop iterations left before tier-up (relaxed atomics) */
+  uint8_t tier_state;        /* TIER_COLD, ... (atomic) */
+  void *native_func;         /* f<N> once compiled; read after native_entry */
+  void (*native_entry)(kiln_instance *vm, uint64_t *slots); /* e<N> once compiled (acquire) */
 } compiled_func;
+
+enum { TIER_COLD, TIER_QUEUED, TIER_NATIVE, TIER_STAYS };
 
 /* The function's interpreter code, NULL when it is not translated yet. */
 static inline const cell *compiled_func_code(const compiled_func *f) {
   return __atomic_load_n(&f->code, __ATOMIC_ACQUIRE);
+}
+
+/* The function's native code compiled by tier-up (its slots entry), or NULL. */
+static inline void (*compiled_func_native(const compiled_func *f))(kiln_instance *, uint64_t *) {
+  return __atomic_load_n(&f->native_entry, __ATOMIC_ACQUIRE);
 }
 
 /* Canonical function types shared by every module of an engine, so that type checks of
@@ -91,6 +103,8 @@ struct kiln_engine {
   const void *const *handlers; /* interpreter handler addresses, indexed by iop */
   bool guarded;              /* memories are guarded for compiled code (native/signals.h) */
   char *cache_dir;           /* config.cache: the cache's directory (NULL: no home to put it in) */
+  pthread_mutex_t tierup_lock; /* creates tierup */
+  struct tierup *tierup;     /* KILN_TIER_AUTO: the compile queue and its threads, once needed */
 };
 
 /* What a compiler's code is made for and depends on, as text: the fields of a compiled-code
@@ -134,6 +148,7 @@ struct kiln_module {
   double compile_seconds;
   char cache_note[320];
   pthread_mutex_t translate_lock; /* module_translate */
+  pthread_mutex_t native_lock;    /* adding to native (tier-up) and reading its ranges */
   /* borrowed bytes (kiln_module_new_borrowed): called when the module is destroyed */
   void (*release)(void *);
   void *release_data;
@@ -274,6 +289,14 @@ void engine_destroy(kiln_engine *engine);
  * translates, the others wait and use its code). KILN_ERR_NOMEM, or KILN_ERR_LIMIT if the code
  * would exceed the interpreter's limits. */
 kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_error *err);
+
+/* KILN_TIER_AUTO (tierup.c): function func of m reached its threshold: queue it for the
+ * background compiler (or, with tierup_wait, compile it now). Any tier: resets the count. */
+void tierup_hot(kiln_module *m, const compiled_func *func);
+/* Stop the engine's compile threads (waiting for the compile in progress) and drop the queue. */
+void tierup_stop(kiln_engine *engine);
+/* The count a function of m starts with. */
+int32_t tierup_initial_hotness(const kiln_module *m);
 
 /* A module from bytes (a .wasm, or a precompiled module). Without release, the module keeps
  * a copy; with it, the bytes themselves, and calls release(release_data) when the module is

@@ -1,7 +1,8 @@
 /* difftest.c - runs .wasm files in the interpreter and in the compiled tier and reports where
  * they disagree (fuzz/diff_common.h): the standalone form of fuzz/fuzz_diff.c, for turning
  * the fuzzer's finds into regression tests and for runs over generated modules.
- * DIFF_STRICT_NAN=1 compares NaNs bit for bit (see fuzz/diff_common.h).
+ * DIFF_STRICT_NAN=1 compares NaNs bit for bit, DIFF_TIER=auto runs the auto tier against the
+ * interpreter (see fuzz/diff_common.h).
  *
  *   difftest [-q] FILE.wasm|DIR...   (a directory: every *.wasm in it)
  *

@@ -1492,7 +1492,11 @@ static void usage(FILE *out) {
           "usage: spec_runner [-v] [-k] DIR_OR_FILE...\n"
           "  DIR   the spec json root (runs every <name>/<name>.json, sorted) or one test's dir\n"
           "  FILE  one wast2json .json file\n"
-          "  --tier=interp|compiled  where the modules run (default: the interpreter)\n"
+          "  --tier=interp|compiled|auto|auto-never|auto-background\n"
+          "        where the modules run (default: the interpreter); auto: every function\n"
+          "        compiled on its first call, which waits for it; auto-never: the auto tier\n"
+          "        with a threshold never reached; auto-background: compiled on its first\n"
+          "        call by a background thread, installed while the tests run\n"
           "  -v    one line per failing command\n"
           "  -k    run each file in a child process: a crash or hang fails that file only\n");
 }
@@ -1502,6 +1506,8 @@ int main(int argc, char **argv) {
   memset(&r, 0, sizeof r);
   int first_path = argc;
   kiln_tier tier = KILN_TIER_INTERP;
+  uint32_t threshold = 0;
+  bool wait = false;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (strcmp(arg, "--") == 0) {
@@ -1511,16 +1517,29 @@ int main(int argc, char **argv) {
     if (strncmp(arg, "--tier=", 7) == 0) {
       if (strcmp(arg + 7, "interp") == 0) {
         tier = KILN_TIER_INTERP;
-      } else if (strcmp(arg + 7, "compiled") == 0) {
+      } else if (strcmp(arg + 7, "compiled") == 0 || strncmp(arg + 7, "auto", 4) == 0) {
 #ifdef KILN_HAVE_LLVM
-        tier = KILN_TIER_COMPILED;
+        const char *t = arg + 7;
+        tier = strcmp(t, "compiled") == 0 ? KILN_TIER_COMPILED : KILN_TIER_AUTO;
+        if (strcmp(t, "auto") == 0) {
+          threshold = 1;
+          wait = true;
+        } else if (strcmp(t, "auto-never") == 0) {
+          threshold = UINT32_MAX;
+        } else if (strcmp(t, "auto-background") == 0) {
+          threshold = 1;
+        } else if (tier == KILN_TIER_AUTO) {
+          fprintf(stderr, "spec_runner: unknown tier '%s'\n", t);
+          return 2;
+        }
 #else
-        fprintf(stderr, "spec_runner: built without the LLVM tier: skipping --tier=compiled\n");
+        fprintf(stderr, "spec_runner: built without the LLVM tier: skipping %s\n", arg);
         printf("0 passed, 0 failed, 0 skipped\n");
         return 0;
 #endif
       } else {
-        fprintf(stderr, "spec_runner: unknown tier '%s' (interp or compiled)\n", arg + 7);
+        fprintf(stderr, "spec_runner: unknown tier '%s' (interp, compiled, auto, auto-never, auto-background)\n",
+                arg + 7);
         return 2;
       }
       continue;
@@ -1562,6 +1581,8 @@ int main(int argc, char **argv) {
   kiln_config config;
   kiln_config_init(&config);
   config.tier = tier;
+  config.tierup_threshold = threshold;
+  config.tierup_wait = wait;
 #ifdef KILN_HAVE_LLVM
   config.compiler = kiln_llvm_compiler();
 #endif

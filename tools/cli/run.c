@@ -191,16 +191,16 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
       case OPT_TIER:
         if (strcmp(optarg, "interp") == 0) {
           o->tier = KILN_TIER_INTERP;
-        } else if (strcmp(optarg, "compiled") == 0) {
+        } else if (strcmp(optarg, "compiled") == 0 || strcmp(optarg, "auto") == 0) {
 #ifdef KILN_HAVE_LLVM
-          o->tier = KILN_TIER_COMPILED;
+          o->tier = optarg[0] == 'c' ? KILN_TIER_COMPILED : KILN_TIER_AUTO;
 #else
-          cli_error("--tier=compiled: this kiln was built without the compiled tier (it needs LLVM 19: "
-                    "apt-get install llvm-19-dev, then rebuild)");
+          cli_error("--tier=%s: this kiln was built without the compiled tier (it needs LLVM 19: "
+                    "apt-get install llvm-19-dev, then rebuild)", optarg);
           return CLI_EXIT_ERROR;
 #endif
         } else {
-          return cli_usage_error(label, "bad --tier value '%s' (use interp or compiled)", optarg);
+          return cli_usage_error(label, "bad --tier value '%s' (use interp, compiled or auto)", optarg);
         }
         break;
       case OPT_CACHE_DIR:
@@ -487,11 +487,14 @@ static void print_stats(const run_options *o, const run_times *t, const kiln_mod
   fprintf(stderr, "  wall time         %10.3f ms\n", (end - t->start) * 1e3);
   kiln_module_stats ms;
   kiln_module_get_stats(module, &ms);
-  fprintf(stderr, "  tier              %s", ms.tier == KILN_TIER_COMPILED ? "compiled" : "interp");
-  if (ms.tier == KILN_TIER_COMPILED)
+  fprintf(stderr, "  tier              %s",
+          ms.tier == KILN_TIER_COMPILED ? "compiled" : ms.tier == KILN_TIER_AUTO ? "auto" : "interp");
+  if (ms.tier != KILN_TIER_INTERP)
     fprintf(stderr, " (%" PRIu32 " of %" PRIu32 " functions native, %.1f KiB of code)", ms.native_functions,
             ms.functions, (double)ms.native_code_bytes / 1024.0);
   fprintf(stderr, "\n");
+  fprintf(stderr, "  interpreted       %" PRIu32 " functions translated, %.1f KiB of code\n",
+          ms.translated_functions, (double)ms.translated_code_bytes / 1024.0);
   fprintf(stderr, "  compile time      %10.3f ms\n", (t->compiled - t->read) * 1e3);
   if (ms.tier == KILN_TIER_COMPILED) {
     /* where the native code came from, and the time it took (within the compile time) */

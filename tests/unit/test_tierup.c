@@ -1,0 +1,345 @@
+/* test_tierup.c - the auto tier (KILN_TIER_AUTO): functions that get hot in the interpreter are
+ * compiled and installed while the program runs, and behave as they did in the interpreter.
+ *
+ * - every function compiled on its first call (tierup_wait): results, which functions are
+ *   native, calls between native and interpreted functions;
+ * - traps in tiered-up code: kind, message and backtrace names as in the interpreter
+ *   (division by zero, a memory fault in a guarded memory, stack exhaustion); an interrupt
+ *   stops a native loop; a store with a fuel budget that native code does not count stays
+ *   in the interpreter and runs out of fuel there;
+ * - background compilation: 8 threads, each with its own store, call the same functions of
+ *   one module while 2 compile threads install them; every result is checked (run under ASan
+ *   in build-asan).
+ *
+ * Uses kiln.h and kiln_llvm_compiler(). Prints one line per group and one per failed check,
+ * ends with "N passed, N failed"; exits non-zero if any check failed. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain.h"
+#include "check.h"
+#include "kiln.h"
+
+/* wat2wasm --debug-names traps.wat:
+ * (module
+ *   (memory 1)
+ *   (func $div (export "div") (param i32 i32) (result i32)
+ *     (i32.div_s (local.get 0) (local.get 1)))
+ *   (func $outer (export "outer") (param i32 i32) (result i32)
+ *     (i32.add (call $div (local.get 0) (local.get 1)) (i32.const 1)))
+ *   (func $load (export "load") (param i32) (result i32)
+ *     (i32.load (local.get 0)))
+ *   (func $spin (export "spin") (param i64) (result i64) (local i64)
+ *     (loop $l
+ *       (local.set 1 (i64.add (local.get 1) (i64.const 1)))
+ *       (br_if $l (i64.ne (local.get 1) (local.get 0))))
+ *     (local.get 1))
+ *   (func $deep (export "deep") (param i32) (result i32)
+ *     (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))) */
+static const uint8_t traps_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x11, 0x03, 0x60,
+  0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x01,
+  0x7e, 0x01, 0x7e, 0x03, 0x06, 0x05, 0x00, 0x00, 0x01, 0x02, 0x01, 0x05,
+  0x03, 0x01, 0x00, 0x01, 0x07, 0x24, 0x05, 0x03, 0x64, 0x69, 0x76, 0x00,
+  0x00, 0x05, 0x6f, 0x75, 0x74, 0x65, 0x72, 0x00, 0x01, 0x04, 0x6c, 0x6f,
+  0x61, 0x64, 0x00, 0x02, 0x04, 0x73, 0x70, 0x69, 0x6e, 0x00, 0x03, 0x04,
+  0x64, 0x65, 0x65, 0x70, 0x00, 0x04, 0x0a, 0x42, 0x05, 0x07, 0x00, 0x20,
+  0x00, 0x20, 0x01, 0x6d, 0x0b, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x10,
+  0x00, 0x41, 0x01, 0x6a, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00,
+  0x0b, 0x17, 0x01, 0x01, 0x7e, 0x03, 0x40, 0x20, 0x01, 0x42, 0x01, 0x7c,
+  0x21, 0x01, 0x20, 0x01, 0x20, 0x00, 0x52, 0x0d, 0x00, 0x0b, 0x20, 0x01,
+  0x0b, 0x0c, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x10, 0x04, 0x41, 0x01,
+  0x6a, 0x0b, 0x00, 0x33, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x01, 0x1f, 0x05,
+  0x00, 0x03, 0x64, 0x69, 0x76, 0x01, 0x05, 0x6f, 0x75, 0x74, 0x65, 0x72,
+  0x02, 0x04, 0x6c, 0x6f, 0x61, 0x64, 0x03, 0x04, 0x73, 0x70, 0x69, 0x6e,
+  0x04, 0x04, 0x64, 0x65, 0x65, 0x70, 0x02, 0x0b, 0x05, 0x00, 0x00, 0x01,
+  0x00, 0x02, 0x00, 0x03, 0x00, 0x04, 0x00
+};
+
+static void sleep_ms(int ms) {
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+static kiln_engine *auto_engine(uint32_t threshold, bool wait, uint32_t threads) {
+  kiln_config c;
+  kiln_config_init(&c);
+  c.tier = KILN_TIER_AUTO;
+  c.compiler = kiln_llvm_compiler();
+  c.tierup_threshold = threshold;
+  c.tierup_wait = wait;
+  c.tierup_threads = threads;
+  return kiln_engine_new(&c);
+}
+
+static kiln_status call(kiln_store *s, kiln_instance *inst, const char *name, const kiln_val *args, size_t n,
+                        kiln_val *result, kiln_error *err) {
+  kiln_extern ext;
+  if (kiln_instance_export(inst, name, &ext) != KILN_OK) return KILN_ERR_NOT_FOUND;
+  return kiln_func_call(s, ext.of.func, args, n, result, result ? 1 : 0, err);
+}
+
+static kiln_status call_chain(kiln_store *s, kiln_instance *inst, uint32_t i, int32_t x, int32_t *out,
+                              kiln_error *err) {
+  char name[16];
+  snprintf(name, sizeof name, "f%u", i);
+  kiln_val arg = kiln_val_i32(x), r;
+  kiln_status st = call(s, inst, name, &arg, 1, &r, err);
+  if (st == KILN_OK) *out = r.of.i32;
+  return st;
+}
+
+static uint32_t native_functions(const kiln_module *m) {
+  kiln_module_stats stats;
+  kiln_module_get_stats(m, &stats);
+  return stats.native_functions;
+}
+
+/* ---------------------------------------------------------------- at once */
+
+static void test_first_call(void) {
+  group("tierup_wait, threshold 1: each function compiled on its first call; native and interpreted calls mix");
+  kiln_engine *e = auto_engine(1, true, 0);
+  kiln_error err;
+  kiln_module *m = NULL;
+  buf b = chain_module(64, NULL, 0, 0);
+  CHECK_STATUS(kiln_module_new(e, b.p, b.n, &m, &err), KILN_OK, err);
+  free(b.p);
+  if (!m) goto out;
+  kiln_module_stats stats;
+  kiln_module_get_stats(m, &stats);
+  CHECK(stats.tier == KILN_TIER_AUTO);
+  CHECK(stats.native_functions == 0);
+  kiln_store *s = kiln_store_new(e);
+  kiln_instance *inst = NULL;
+  CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  int32_t r = 0;
+  if (inst) {
+    /* f9 calls f4, f2, f1, f0: each is compiled as its first call begins (and that call
+     * finishes in the interpreter) */
+    CHECK_STATUS(call_chain(s, inst, 9, 5, &r, &err), KILN_OK, err);
+    CHECK(r == chain_expected(9, 5));
+    CHECK(native_functions(m) == 5);
+    /* now native f9 calls native f4 (through the instance's function table) ... */
+    CHECK_STATUS(call_chain(s, inst, 9, -3, &r, &err), KILN_OK, err);
+    CHECK(r == chain_expected(9, -3));
+    /* native f19 is new: compiled; it calls f9, native */
+    CHECK_STATUS(call_chain(s, inst, 19, 100, &r, &err), KILN_OK, err);
+    CHECK(r == chain_expected(19, 100));
+    CHECK_STATUS(call_chain(s, inst, 19, 101, &r, &err), KILN_OK, err);
+    CHECK(r == chain_expected(19, 101));
+    CHECK(native_functions(m) == 6);
+    /* a second instance runs the same native code */
+    kiln_store *s2 = kiln_store_new(e);
+    kiln_instance *inst2 = NULL;
+    CHECK_STATUS(kiln_instantiate(s2, m, NULL, 0, &inst2, &err), KILN_OK, err);
+    if (inst2) {
+      CHECK_STATUS(call_chain(s2, inst2, 19, 7, &r, &err), KILN_OK, err);
+      CHECK(r == chain_expected(19, 7));
+    }
+    CHECK(native_functions(m) == 6);
+    kiln_store_free(s2);
+  }
+  kiln_store_free(s);
+  kiln_module_free(m);
+out:
+  kiln_engine_free(e);
+}
+
+/* ---------------------------------------------------------------- traps, interrupts, fuel */
+
+typedef struct interrupter {
+  kiln_store *store;
+  atomic_bool *done;
+} interrupter;
+
+static void *interrupt_later(void *arg) {
+  interrupter *w = arg;
+  sleep_ms(50);
+  kiln_store_interrupt(w->store);
+  return NULL;
+}
+
+static void test_traps(void) {
+  group("traps in tiered-up code: kinds, messages and backtraces as in the interpreter; interrupts; fuel");
+  kiln_engine *e = auto_engine(1, true, 0);
+  kiln_error err;
+  kiln_module *m = NULL;
+  CHECK_STATUS(kiln_module_new(e, traps_wasm, sizeof traps_wasm, &m, &err), KILN_OK, err);
+  if (!m) goto out;
+  kiln_store *s = kiln_store_new(e);
+  kiln_instance *inst = NULL;
+  CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  if (!inst) goto done;
+  kiln_val r;
+  /* first calls: compiled, run in the interpreter */
+  CHECK_STATUS(call(s, inst, "outer", (kiln_val[]){kiln_val_i32(7), kiln_val_i32(2)}, 2, &r, &err), KILN_OK, err);
+  CHECK(r.of.i32 == 4);
+  CHECK_STATUS(call(s, inst, "load", (kiln_val[]){kiln_val_i32(0)}, 1, &r, &err), KILN_OK, err);
+  CHECK(r.of.i32 == 0);
+  CHECK_STATUS(call(s, inst, "spin", (kiln_val[]){kiln_val_i64(10)}, 1, &r, &err), KILN_OK, err);
+  CHECK(r.of.i64 == 10);
+  CHECK(native_functions(m) == 4);
+  /* native now */
+  CHECK_STATUS(call(s, inst, "outer", (kiln_val[]){kiln_val_i32(1), kiln_val_i32(0)}, 2, &r, &err), KILN_ERR_TRAP,
+               err);
+  CHECK(err.trap == KILN_TRAP_INTEGER_DIVIDE_BY_ZERO);
+  CHECK_CONTAINS(err.message, "integer divide by zero");
+  CHECK(err.frame_count == 2 && strcmp(err.backtrace[0].name, "div") == 0 &&
+        strcmp(err.backtrace[1].name, "outer") == 0);
+  CHECK_STATUS(call(s, inst, "load", (kiln_val[]){kiln_val_i32(65534)}, 1, &r, &err), KILN_ERR_TRAP, err);
+  CHECK(err.trap == KILN_TRAP_MEMORY_OUT_OF_BOUNDS);
+  CHECK(err.frame_count == 1 && strcmp(err.backtrace[0].name, "load") == 0);
+  CHECK_STATUS(call(s, inst, "deep", (kiln_val[]){kiln_val_i32(0)}, 1, &r, &err), KILN_ERR_TRAP, err);
+  CHECK(err.trap == KILN_TRAP_STACK_EXHAUSTED);
+  CHECK(err.frame_count > 0 && strcmp(err.backtrace[0].name, "deep") == 0);
+  CHECK(native_functions(m) == 5);
+  /* an endless native loop, interrupted from another thread */
+  interrupter w = {s, NULL};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, interrupt_later, &w) == 0);
+  CHECK_STATUS(call(s, inst, "spin", (kiln_val[]){kiln_val_i64(0)}, 1, &r, &err), KILN_ERR_TRAP, err);
+  pthread_join(t, NULL);
+  CHECK(err.trap == KILN_TRAP_INTERRUPTED);
+  CHECK(err.frame_count == 1 && strcmp(err.backtrace[0].name, "spin") == 0);
+  kiln_store_clear_interrupt(s);
+  CHECK_STATUS(call(s, inst, "spin", (kiln_val[]){kiln_val_i64(1000)}, 1, &r, &err), KILN_OK, err);
+  CHECK(r.of.i64 == 1000);
+done:
+  kiln_store_free(s);
+  /* a fuel budget: compiled code of this engine does not count fuel, so the store stays in
+   * the interpreter, which does, and runs out */
+  s = kiln_store_new(e);
+  inst = NULL;
+  CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  if (inst) {
+    kiln_store_set_fuel(s, 100000);
+    CHECK_STATUS(call(s, inst, "spin", (kiln_val[]){kiln_val_i64(0)}, 1, &r, &err), KILN_ERR_TRAP, err);
+    CHECK(err.trap == KILN_TRAP_OUT_OF_FUEL);
+  }
+  kiln_store_free(s);
+  kiln_module_free(m);
+out:
+  kiln_engine_free(e);
+}
+
+/* ---------------------------------------------------------------- in the background */
+
+#define THREADS 8
+#define FUNCS 128
+
+typedef struct runner {
+  kiln_engine *engine;
+  kiln_module *module;
+  atomic_bool *stop;
+  uint32_t seed;
+  long calls, wrong, errors;
+  char first_error[600];
+} runner;
+
+static void *run_calls(void *arg) {
+  runner *r = arg;
+  kiln_store *s = kiln_store_new(r->engine);
+  kiln_instance *inst = NULL;
+  kiln_error err;
+  if (kiln_instantiate(s, r->module, NULL, 0, &inst, &err) != KILN_OK) {
+    r->errors++;
+    snprintf(r->first_error, sizeof r->first_error, "instantiate: %s", err.message);
+    kiln_store_free(s);
+    return NULL;
+  }
+  uint32_t x = r->seed;
+  while (!atomic_load(r->stop)) {
+    x = x * 1103515245u + 12345u;
+    uint32_t i = (x >> 8) % FUNCS;
+    int32_t got = 0;
+    r->calls++;
+    if (call_chain(s, inst, i, (int32_t)x, &got, &err) != KILN_OK) {
+      if (!r->errors++) snprintf(r->first_error, sizeof r->first_error, "f%u: %s", i, err.message);
+    } else if (got != chain_expected(i, (int32_t)x)) {
+      r->wrong++;
+    }
+  }
+  kiln_store_free(s);
+  return NULL;
+}
+
+static void test_background(void) {
+  group("8 threads call one module's functions while 2 background threads compile and install them");
+  kiln_engine *e = auto_engine(20, false, 2);
+  kiln_error err;
+  kiln_module *m = NULL;
+  buf b = chain_module(FUNCS, NULL, 0, 0);
+  CHECK_STATUS(kiln_module_new(e, b.p, b.n, &m, &err), KILN_OK, err);
+  free(b.p);
+  if (!m) goto out;
+  atomic_bool stop = false;
+  runner runners[THREADS];
+  pthread_t tids[THREADS];
+  for (int t = 0; t < THREADS; t++) {
+    runners[t] = (runner){.engine = e, .module = m, .stop = &stop, .seed = (uint32_t)t + 1};
+    pthread_create(&tids[t], NULL, run_calls, &runners[t]);
+  }
+  /* until every function is native (each is called often), or a generous deadline that only a
+   * broken tier-up reaches */
+  uint32_t native = 0;
+  for (int waited = 0; waited < 300000 && (native = native_functions(m)) < FUNCS; waited += 10) sleep_ms(10);
+  sleep_ms(100); /* and some calls of native code from every thread */
+  atomic_store(&stop, true);
+  long calls = 0, wrong = 0, errors = 0;
+  for (int t = 0; t < THREADS; t++) {
+    pthread_join(tids[t], NULL);
+    calls += runners[t].calls;
+    wrong += runners[t].wrong;
+    errors += runners[t].errors;
+    if (runners[t].errors) printf("     thread %d: %s\n", t, runners[t].first_error);
+  }
+  printf("   (%ld calls; %u of %u functions native)\n", calls, native, FUNCS);
+  CHECK(native == FUNCS);
+  CHECK(errors == 0);
+  CHECK(wrong == 0);
+  kiln_module_free(m);
+out:
+  kiln_engine_free(e);
+}
+
+/* An engine freed while its compile threads still have work: they stop, the queue is dropped
+ * and the modules it held are freed (ASan reports a leak or a use after free). */
+static void test_shutdown(void) {
+  group("freeing the engine while functions are queued for compiling");
+  kiln_engine *e = auto_engine(1, false, 1);
+  kiln_error err;
+  kiln_module *m = NULL;
+  buf b = chain_module(FUNCS, NULL, 0, 0);
+  CHECK_STATUS(kiln_module_new(e, b.p, b.n, &m, &err), KILN_OK, err);
+  free(b.p);
+  if (m) {
+    kiln_store *s = kiln_store_new(e);
+    kiln_instance *inst = NULL;
+    CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+    int32_t r = 0;
+    for (uint32_t i = 0; inst && i < FUNCS; i++) {
+      CHECK_STATUS(call_chain(s, inst, i, 1, &r, &err), KILN_OK, err);
+      CHECK(r == chain_expected(i, 1));
+    }
+    kiln_store_free(s);
+    kiln_module_free(m); /* the queue still holds it */
+  }
+  kiln_engine_free(e);
+}
+
+int main(void) {
+  test_first_call();
+  test_traps();
+  test_background();
+  test_shutdown();
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
