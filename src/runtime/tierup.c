@@ -29,7 +29,6 @@ typedef struct tierup_job {
 } tierup_job;
 
 typedef struct tierup {
-  kiln_engine *engine;
   pthread_mutex_t lock;
   pthread_cond_t wake;
   tierup_job *head, *tail;
@@ -106,7 +105,6 @@ static tierup *tierup_get(kiln_engine *e) {
     if (n > 64) n = 64;
     t = calloc(1, sizeof *t + n * sizeof(pthread_t));
     if (t) {
-      t->engine = e;
       pthread_mutex_init(&t->lock, NULL);
       pthread_cond_init(&t->wake, NULL);
       for (uint32_t k = 0; k < n; k++) {

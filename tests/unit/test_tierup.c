@@ -155,15 +155,9 @@ out:
 
 /* ---------------------------------------------------------------- traps, interrupts, fuel */
 
-typedef struct interrupter {
-  kiln_store *store;
-  atomic_bool *done;
-} interrupter;
-
-static void *interrupt_later(void *arg) {
-  interrupter *w = arg;
+static void *interrupt_later(void *store) {
   sleep_ms(50);
-  kiln_store_interrupt(w->store);
+  kiln_store_interrupt(store);
   return NULL;
 }
 
@@ -202,9 +196,8 @@ static void test_traps(void) {
   CHECK(err.frame_count > 0 && strcmp(err.backtrace[0].name, "deep") == 0);
   CHECK(native_functions(m) == 5);
   /* an endless native loop, interrupted from another thread */
-  interrupter w = {s, NULL};
   pthread_t t;
-  CHECK(pthread_create(&t, NULL, interrupt_later, &w) == 0);
+  CHECK(pthread_create(&t, NULL, interrupt_later, s) == 0);
   CHECK_STATUS(call(s, inst, "spin", (kiln_val[]){kiln_val_i64(0)}, 1, &r, &err), KILN_ERR_TRAP, err);
   pthread_join(t, NULL);
   CHECK(err.trap == KILN_TRAP_INTERRUPTED);
