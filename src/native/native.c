@@ -147,19 +147,23 @@ static const native_range *range_at(const native_code *nc, uintptr_t pc) {
   return NULL;
 }
 
-/* The function of the compiled code of one of the store's modules that contains pc. */
-static const native_range *find_code(kiln_store *store, uintptr_t pc, const kiln_module **mod) {
+/* Whether pc is in the compiled code of one of the store's modules: then *mod is that module
+ * and *func_index the function (UINT32_MAX: code that is not a wasm function). The ranges
+ * are read under the module's native_lock: tier-up adds to them while others run. */
+static bool find_code(kiln_store *store, uintptr_t pc, const kiln_module **mod, uint32_t *func_index) {
   for (uint32_t i = 0; i < store->instances.count; i++) {
-    const kiln_instance *inst = store->instances.items[i];
-    const native_code *nc = inst->module->native;
-    if (!nc) continue;
-    const native_range *r = range_at(nc, pc);
+    kiln_module *m = ((const kiln_instance *)store->instances.items[i])->module;
+    if (!m->native) continue;
+    pthread_mutex_lock(&m->native_lock);
+    const native_range *r = range_at(m->native, pc);
+    if (r) *func_index = r->func_index;
+    pthread_mutex_unlock(&m->native_lock);
     if (r) {
-      *mod = inst->module;
-      return r;
+      *mod = m;
+      return true;
     }
   }
-  return NULL;
+  return false;
 }
 
 static void add_frame(kiln_error *err, const kiln_module *mod, uint32_t func_index) {
@@ -180,9 +184,9 @@ static void add_native_frames(kiln_store *store, kiln_error *err, uintptr_t fp, 
     const uintptr_t *frame = (const uintptr_t *)fp;
     uintptr_t ret = frame[1];
     const kiln_module *mod = NULL;
-    const native_range *r = find_code(store, ret - 1, &mod);
-    if (!r) break; /* back in C: the entry */
-    if (r->func_index != UINT32_MAX) add_frame(err, mod, r->func_index);
+    uint32_t func_index;
+    if (!find_code(store, ret - 1, &mod, &func_index)) break; /* back in C: the entry */
+    if (func_index != UINT32_MAX) add_frame(err, mod, func_index);
     if (frame[0] <= fp) break;
     fp = frame[0];
   }
