@@ -194,7 +194,10 @@ typedef struct kiln_config {
    * checksum, and one that is truncated, corrupt, not kiln's or made for anything else is
    * refused (kiln_module_stats.cache_note says why) and replaced. Entries are written
    * atomically (a temporary file, fsync, rename), so processes may share the directory.
-   * Failing to read or write the cache never fails kiln_module_new. */
+   * Failing to read or write the cache never fails kiln_module_new. With KILN_TIER_AUTO,
+   * each function tier-up compiles is stored as its own entry as it is made, and a module
+   * made again starts with the native code the cache has for its functions (see
+   * kiln_module_stats.cached_functions). */
   bool cache;
   /* The cache's directory (created if missing, private to the user). NULL means
    * $XDG_CACHE_HOME/kiln, else $HOME/.cache/kiln. Entries are native code that kiln checks for
@@ -327,6 +330,10 @@ typedef struct kiln_module_stats {
    * by kiln_module_new, so that the limit is its error. */
   uint32_t translated_functions;
   size_t translated_code_bytes;
+  /* KILN_TIER_AUTO with the cache on: of native_functions, those whose code an earlier run
+   * compiled (each compiled function is written to the cache as it is made, and a module
+   * made again starts with the code the cache has for it). */
+  uint32_t cached_functions;
 } kiln_module_stats;
 
 void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats);

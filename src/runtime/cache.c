@@ -140,7 +140,7 @@ static void remove_stale_temporaries(const char *dir) {
   closedir(d);
 }
 
-bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t size, char *note,
+bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t size, bool durable, char *note,
                  size_t note_size) {
   char path[4096], temp[4096];
   if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
@@ -154,7 +154,7 @@ bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t
     snprintf(note, note_size, "cannot write to cache directory '%s': %s", dir, strerror(errno));
     return false;
   }
-  bool ok = write_all(fd, bytes, size) && fsync(fd) == 0;
+  bool ok = write_all(fd, bytes, size) && (!durable || fsync(fd) == 0);
   int saved = errno;
   if (close(fd) != 0 && ok) {
     ok = false;
@@ -169,6 +169,7 @@ bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t
     snprintf(note, note_size, "cannot write cache entry '%s': %s", path, strerror(saved));
     return false;
   }
+  if (!durable) return true;
   /* make the rename itself durable */
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

@@ -18,11 +18,12 @@ char *cache_default_dir(void);
  * "cannot read ...: <error>") when there is none to use. */
 bool cache_read(const char *dir, const char *name, uint8_t **bytes, size_t *size, char *note, size_t note_size);
 
-/* Write entry `name` of dir (created if missing): to a temporary file in dir, fsync'd, then
- * renamed over the entry, so that a reader or another writer never sees part of one; then
- * remove temporary files that writers which died left there over an hour ago. False with
- * the reason in note. */
-bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t size, char *note,
+/* Write entry `name` of dir (created if missing): to a temporary file in dir, then renamed
+ * over the entry, so that a reader or another writer never sees part of one. durable: the
+ * file is fsync'd before the rename and the rename after it, and temporary files that writers
+ * which died left there over an hour ago are removed (without it, a crash can leave an empty
+ * or partial entry, which the reader refuses by its checksum). False with the reason in note. */
+bool cache_write(const char *dir, const char *name, const uint8_t *bytes, size_t size, bool durable, char *note,
                  size_t note_size);
 
 #endif

@@ -31,6 +31,9 @@ static void module_destroy(kiln_module *m) {
   module_decl_free(&m->decl);
   pthread_mutex_destroy(&m->translate_lock);
   pthread_mutex_destroy(&m->native_lock);
+  pthread_mutex_destroy(&m->tier_cache_lock);
+  free(m->tier_cache_dir);
+  free(m->tier_key);
   if (m->release) m->release(m->release_data);
   free(m);
 }
@@ -215,7 +218,7 @@ static kiln_status store_artifact(kiln_module *m, const artifact_key *key, const
   if (st != KILN_OK) return st;
   if (name) {
     char why[sizeof m->cache_note];
-    m->cache_stored = cache_write(m->engine->cache_dir, name, bytes, size, why, sizeof why);
+    m->cache_stored = cache_write(m->engine->cache_dir, name, bytes, size, true, why, sizeof why);
     if (!m->cache_stored) cache_note(m, "%s", why);
   }
   if (artifact_out) {
@@ -291,6 +294,7 @@ void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   stats->cache_hit = module->cache_hit;
   stats->cache_stored = module->cache_stored;
   stats->compile_seconds = module->compile_seconds;
+  stats->cached_functions = atomic_load(&((kiln_module *)module)->cached_functions);
   stats->cache_note = module->cache_note;
   for (uint32_t i = 0; i < module->decl.body_count; i++) {
     if (!compiled_func_code(&module->funcs[i])) continue;
@@ -447,6 +451,7 @@ static kiln_module *module_alloc(kiln_engine *engine) {
   atomic_init(&m->refcount, 1);
   pthread_mutex_init(&m->translate_lock, NULL);
   pthread_mutex_init(&m->native_lock, NULL);
+  pthread_mutex_init(&m->tier_cache_lock, NULL);
   return m;
 }
 
@@ -503,6 +508,7 @@ kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size
   if (st == KILN_OK) {
     int32_t hotness = tierup_initial_hotness(m);
     for (uint32_t i = 0; i < m->decl.body_count; i++) m->funcs[i].hotness = hotness;
+    if (engine->config.tier == KILN_TIER_AUTO && engine->config.cache && !m->precompiled) tierup_load_cached(m);
   }
   if (st != KILN_OK) {
     module_destroy(m);

@@ -66,6 +66,7 @@ typedef struct compiled_func {
 } compiled_func;
 
 enum { TIER_COLD, TIER_QUEUED, TIER_NATIVE, TIER_STAYS };
+enum { TIER_CACHE_UNKNOWN, TIER_CACHE_ON, TIER_CACHE_OFF };
 
 /* The function's interpreter code, NULL when it is not translated yet. */
 static inline const cell *compiled_func_code(const compiled_func *f) {
@@ -149,6 +150,13 @@ struct kiln_module {
   char cache_note[320];
   pthread_mutex_t translate_lock; /* module_translate */
   pthread_mutex_t native_lock;    /* adding to native (tier-up) and reading its ranges */
+  /* KILN_TIER_AUTO with the cache on (tierup.c): one cache entry per compiled function, in
+   * the directory tier_cache_dir ("<cache dir>/<artifact key name>.d"), found once */
+  pthread_mutex_t tier_cache_lock;
+  uint8_t tier_cache;             /* TIER_CACHE_UNKNOWN, TIER_CACHE_ON or TIER_CACHE_OFF */
+  char *tier_cache_dir;
+  struct artifact_key *tier_key;
+  atomic_uint cached_functions;   /* functions whose native code came from the cache */
   /* borrowed bytes (kiln_module_new_borrowed): called when the module is destroyed */
   void (*release)(void *);
   void *release_data;
@@ -293,6 +301,10 @@ kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_err
 /* KILN_TIER_AUTO (tierup.c): function func of m reached its threshold: queue it for the
  * background compiler (or, with tierup_wait, compile it now). Any tier: resets the count. */
 void tierup_hot(kiln_module *m, const compiled_func *func);
+/* KILN_TIER_AUTO with the cache on: install the native code the cache has for m's functions
+ * (compiled by earlier runs), now for a small module, on a compile thread for a large one
+ * (finding its entries needs the SHA-256 of its bytes). */
+void tierup_load_cached(kiln_module *m);
 /* Stop the engine's compile threads (waiting for the compile in progress) and drop the queue. */
 void tierup_stop(kiln_engine *engine);
 /* The count a function of m starts with. */

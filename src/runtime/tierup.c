@@ -11,13 +11,25 @@
  * every call of the function, in any instance and thread, runs the native code (the
  * interpreter checks the entry when it enters a function; a kiln_func that ran native code
  * keeps its pointer, so compiled callers call it directly). Calls already running finish in
- * the interpreter. A function the compiler does not take on stays TIER_STAYS. */
+ * the interpreter. A function the compiler does not take on stays TIER_STAYS.
+ *
+ * With the engine's cache on, each compiled function is also written to the cache as its own
+ * entry (an artifact holding that one function's object, without the wasm): the directory
+ * "<artifact key name>.d" of the cache directory, file "f<N>.cwasm". A module made again
+ * installs what that directory has before its first call (small modules) or on a compile
+ * thread (large ones, whose key needs the SHA-256 of many bytes), so a second run starts with
+ * native code for the functions the first found hot. */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "native/native.h"
+#include "runtime/artifact.h"
+#include "runtime/cache.h"
 #include "runtime/runtime.h"
 
 #define DEFAULT_THRESHOLD 1000u
@@ -44,6 +56,154 @@ int32_t tierup_initial_hotness(const kiln_module *m) {
   return t > INT32_MAX ? INT32_MAX : (int32_t)t;
 }
 
+/* Modules up to this size look in the cache when they are made; larger ones on a compile
+ * thread (hashing them takes milliseconds). */
+#define CACHE_LOAD_NOW_BYTES (4u << 20)
+/* A job's index that means "load m's functions from the cache". */
+#define JOB_LOAD_CACHE UINT32_MAX
+
+/* m's per-function cache directory and key, found on first use; false when the cache is not
+ * to be used (no directory, no compiler description, no memory). */
+static bool tier_cache(kiln_module *m) {
+  uint8_t state = __atomic_load_n(&m->tier_cache, __ATOMIC_ACQUIRE);
+  if (state != TIER_CACHE_UNKNOWN) return state == TIER_CACHE_ON;
+  pthread_mutex_lock(&m->tier_cache_lock);
+  state = m->tier_cache;
+  if (state == TIER_CACHE_UNKNOWN) {
+    const kiln_engine *e = m->engine;
+    artifact_key *key = malloc(sizeof *key);
+    kiln_error err;
+    char name[2 * SHA256_BYTES + 1];
+    state = TIER_CACHE_OFF;
+    if (e->config.cache && e->cache_dir && key &&
+        artifact_key_make(e, e->config.portable, m->decl.bytes, m->decl.size, key, &err) == KILN_OK) {
+      artifact_key_name(key, name);
+      if (asprintf(&m->tier_cache_dir, "%s/%s.d", e->cache_dir, name) >= 0) {
+        m->tier_key = key;
+        key = NULL;
+        state = TIER_CACHE_ON;
+      } else {
+        m->tier_cache_dir = NULL;
+      }
+    }
+    free(key);
+    __atomic_store_n(&m->tier_cache, state, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&m->tier_cache_lock);
+  return state == TIER_CACHE_ON;
+}
+
+/* Write function i's object to the cache (failures only lose the entry). */
+static void cache_store(kiln_module *m, uint32_t i, const uint8_t *object, size_t size) {
+  if (!tier_cache(m)) return;
+  uint32_t n = m->decl.body_count;
+  bool *native = calloc(n + 1, sizeof *native);
+  if (!native) return;
+  native[i] = true;
+  artifact_object obj = {object, size};
+  uint8_t *bytes;
+  size_t bytes_size;
+  kiln_error err;
+  char name[32], note[320];
+  if (artifact_write(m->tier_key, native, n, NULL, 0, &obj, 1, &bytes, &bytes_size, &err) == KILN_OK) {
+    snprintf(name, sizeof name, "f%u" CACHE_ENTRY_SUFFIX, i);
+    cache_write(m->tier_cache_dir, name, bytes, bytes_size, false, note, sizeof note);
+    free(bytes);
+  }
+  free(native);
+}
+
+/* Publish function i's native code: its next call runs it. */
+static void publish(compiled_func *f, void *func, void (*entry)(kiln_instance *, uint64_t *)) {
+  __atomic_store_n(&f->native_func, func, __ATOMIC_RELAXED);
+  __atomic_store_n(&f->native_entry, entry, __ATOMIC_RELEASE);
+  __atomic_store_n(&f->tier_state, TIER_NATIVE, __ATOMIC_RELEASE);
+}
+
+/* Install the functions of one cache entry of m, if it is sound and made for m: false when
+ * it is not (the caller notes why in m->cache_note once). */
+static bool load_entry(kiln_module *m, const char *name, char *why, size_t why_size) {
+  uint8_t *bytes;
+  size_t size;
+  if (!cache_read(m->tier_cache_dir, name, &bytes, &size, why, why_size)) {
+    free(bytes);
+    return false;
+  }
+  artifact a;
+  kiln_error err;
+  char what[4200];
+  bool ok = false;
+  uint32_t n = m->decl.body_count, taken = 0;
+  if (artifact_read(bytes, size, &a, &err) != KILN_OK) {
+    snprintf(why, why_size, "entry %.40s rejected: %.240s", name, err.message);
+  } else {
+    if (artifact_key_differs(&a.key, m->tier_key, what, sizeof what))
+      snprintf(why, why_size, "entry %.40s rejected: made for a different %.220s", name, what);
+    else if (a.func_count != n || a.wasm_size != 0)
+      snprintf(why, why_size, "entry %.40s rejected: it holds another module", name);
+    else
+      ok = true;
+    /* take the entry's functions from the cold state (any other state: tier-up has them) */
+    for (uint32_t i = 0; ok && i < n; i++) {
+      if (!artifact_native(&a, i)) continue;
+      uint8_t cold = TIER_COLD;
+      if (__atomic_compare_exchange_n(&m->funcs[i].tier_state, &cold, TIER_QUEUED, false, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_RELAXED))
+        taken++;
+      else
+        ok = false; /* give back what was taken below */
+    }
+    kiln_status st = ok ? KILN_OK : KILN_ERR_ARGUMENT;
+    pthread_mutex_lock(&m->native_lock);
+    for (uint32_t k = 0; ok && st == KILN_OK && k < a.object_count; k++)
+      st = native_code_add(m, m->native, a.objects[k].bytes, a.objects[k].size, &err);
+    if (ok && st != KILN_OK) snprintf(why, why_size, "entry %.40s rejected: %.240s", name, err.message);
+    for (uint32_t i = 0; taken && i < n; i++) {
+      if (!artifact_native(&a, i) || __atomic_load_n(&m->funcs[i].tier_state, __ATOMIC_ACQUIRE) != TIER_QUEUED)
+        continue;
+      taken--;
+      void *func = st == KILN_OK ? m->native->funcs[i] : NULL;
+      void *entry = st == KILN_OK ? m->native->entries[i] : NULL;
+      if (func && entry) {
+        publish(&m->funcs[i], func, (void (*)(kiln_instance *, uint64_t *))entry);
+        atomic_fetch_add(&m->cached_functions, 1);
+      } else {
+        __atomic_store_n(&m->funcs[i].tier_state, TIER_COLD, __ATOMIC_RELEASE);
+      }
+    }
+    pthread_mutex_unlock(&m->native_lock);
+    ok = ok && st == KILN_OK;
+    artifact_free(&a);
+  }
+  free(bytes);
+  return ok;
+}
+
+/* Install every function the cache has for m. */
+static void load_cached(kiln_module *m) {
+  if (!tier_cache(m)) return;
+  DIR *d = opendir(m->tier_cache_dir);
+  if (!d) return;
+  char why[320];
+  bool noted = false;
+  for (struct dirent *e; (e = readdir(d));) {
+    unsigned index;
+    int used = 0;
+    if (sscanf(e->d_name, "f%u" CACHE_ENTRY_SUFFIX "%n", &index, &used) != 1 || e->d_name[used] ||
+        index >= m->decl.body_count)
+      continue;
+    why[0] = 0;
+    if (!load_entry(m, e->d_name, why, sizeof why) && why[0] && !noted) {
+      /* the first reason is kept for kiln_module_stats.cache_note */
+      pthread_mutex_lock(&m->native_lock);
+      snprintf(m->cache_note, sizeof m->cache_note, "%s", why);
+      pthread_mutex_unlock(&m->native_lock);
+      noted = true;
+    }
+  }
+  closedir(d);
+}
+
 /* Compile defined function i of m and install it. */
 static void compile_one(kiln_module *m, uint32_t i) {
   compiled_func *f = &m->funcs[i];
@@ -63,11 +223,10 @@ static void compile_one(kiln_module *m, uint32_t i) {
     }
     pthread_mutex_unlock(&m->native_lock);
   }
+  if (func && entry) cache_store(m, i, object, size);
   free(object);
   if (func && entry) {
-    __atomic_store_n(&f->native_func, func, __ATOMIC_RELAXED);
-    __atomic_store_n(&f->native_entry, entry, __ATOMIC_RELEASE);
-    __atomic_store_n(&f->tier_state, TIER_NATIVE, __ATOMIC_RELEASE);
+    publish(f, func, entry);
   } else {
     /* too large for the compiler, or it failed: the interpreter keeps the function */
     __atomic_store_n(&f->tier_state, TIER_STAYS, __ATOMIC_RELEASE);
@@ -85,7 +244,10 @@ static void *compile_thread(void *arg) {
     if (!t->head) t->tail = NULL;
     pthread_mutex_unlock(&t->lock);
     /* a module nobody holds any more (only this job's reference) needs no code */
-    if (atomic_load(&job->module->refcount) > 1) compile_one(job->module, job->index);
+    if (atomic_load(&job->module->refcount) > 1) {
+      if (job->index == JOB_LOAD_CACHE) load_cached(job->module);
+      else compile_one(job->module, job->index);
+    }
     module_release(job->module);
     free(job);
     pthread_mutex_lock(&t->lock);
@@ -125,6 +287,22 @@ static tierup *tierup_get(kiln_engine *e) {
   return t;
 }
 
+/* Queue job index for m's compile threads; false if it cannot be. */
+static bool queue(kiln_module *m, uint32_t index) {
+  tierup *t = tierup_get(m->engine);
+  tierup_job *job = t ? malloc(sizeof *job) : NULL;
+  if (!job) return false;
+  atomic_fetch_add(&m->refcount, 1);
+  *job = (tierup_job){.module = m, .index = index};
+  pthread_mutex_lock(&t->lock);
+  if (t->tail) t->tail->next = job;
+  else t->head = job;
+  t->tail = job;
+  pthread_cond_signal(&t->wake);
+  pthread_mutex_unlock(&t->lock);
+  return true;
+}
+
 void tierup_hot(kiln_module *m, const compiled_func *func) {
   compiled_func *f = &m->funcs[func - m->funcs];
   __atomic_store_n(&f->hotness, INT32_MAX, __ATOMIC_RELAXED);
@@ -139,20 +317,14 @@ void tierup_hot(kiln_module *m, const compiled_func *func) {
     compile_one(m, i);
     return;
   }
-  tierup *t = tierup_get(e);
-  tierup_job *job = t ? malloc(sizeof *job) : NULL;
-  if (!job) { /* no thread or no memory: try again later */
+  if (!queue(m, i)) /* no thread or no memory: try again later */
     __atomic_store_n(&f->tier_state, TIER_COLD, __ATOMIC_RELEASE);
-    return;
-  }
-  atomic_fetch_add(&m->refcount, 1);
-  *job = (tierup_job){.module = m, .index = i};
-  pthread_mutex_lock(&t->lock);
-  if (t->tail) t->tail->next = job;
-  else t->head = job;
-  t->tail = job;
-  pthread_cond_signal(&t->wake);
-  pthread_mutex_unlock(&t->lock);
+}
+
+void tierup_load_cached(kiln_module *m) {
+  const kiln_config *c = &m->engine->config;
+  if (c->tier != KILN_TIER_AUTO || !c->cache || !c->compiler || !m->native || m->precompiled) return;
+  if (c->tierup_wait || m->decl.size <= CACHE_LOAD_NOW_BYTES || !queue(m, JOB_LOAD_CACHE)) load_cached(m);
 }
 
 void tierup_stop(kiln_engine *e) {

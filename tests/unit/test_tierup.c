@@ -7,6 +7,10 @@
  *   (division by zero, a memory fault in a guarded memory, stack exhaustion); an interrupt
  *   stops a native loop; a store with a fuel budget that native code does not count stays
  *   in the interpreter and runs out of fuel there;
+ * - the cache: each function compiled is written to it as it is made, and the same module made
+ *   again (another engine, as in a second run) starts with that native code before any call;
+ *   a corrupt entry is refused with the reason and written again; a large module loads its
+ *   entries on a compile thread;
  * - background compilation: 8 threads, each with its own store, call the same functions of
  *   one module while 2 compile threads install them; every result is checked (run under ASan
  *   in build-asan).
@@ -26,6 +30,8 @@
 #include "chain.h"
 #include "check.h"
 #include "kiln.h"
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* wat2wasm --debug-names traps.wat:
  * (module
@@ -68,7 +74,8 @@ static void sleep_ms(int ms) {
   nanosleep(&t, NULL);
 }
 
-static kiln_engine *auto_engine(uint32_t threshold, bool wait, uint32_t threads) {
+/* An auto-tier engine; cache_dir non-NULL: with the cache there. */
+static kiln_engine *engine_with(uint32_t threshold, bool wait, uint32_t threads, const char *cache_dir) {
   kiln_config c;
   kiln_config_init(&c);
   c.tier = KILN_TIER_AUTO;
@@ -76,7 +83,13 @@ static kiln_engine *auto_engine(uint32_t threshold, bool wait, uint32_t threads)
   c.tierup_threshold = threshold;
   c.tierup_wait = wait;
   c.tierup_threads = threads;
+  c.cache = cache_dir != NULL;
+  c.cache_dir = cache_dir;
   return kiln_engine_new(&c);
+}
+
+static kiln_engine *auto_engine(uint32_t threshold, bool wait, uint32_t threads) {
+  return engine_with(threshold, wait, threads, NULL);
 }
 
 static kiln_status call(kiln_store *s, kiln_instance *inst, const char *name, const kiln_val *args, size_t n,
@@ -151,6 +164,124 @@ static void test_first_call(void) {
   kiln_module_free(m);
 out:
   kiln_engine_free(e);
+}
+
+/* ---------------------------------------------------------------- the cache */
+
+/* The entry file of function `index` under dir (whose only "*.d" directory is the module's). */
+static bool entry_path(const char *dir, uint32_t index, char *out, size_t size) {
+  char command[600];
+  snprintf(command, sizeof command, "ls -d %s/*.d 2>/dev/null", dir);
+  FILE *p = popen(command, "r");
+  if (!p) return false;
+  char d[512] = "";
+  bool ok = fgets(d, sizeof d, p) != NULL;
+  pclose(p);
+  if (!ok) return false;
+  d[strcspn(d, "\n")] = 0;
+  snprintf(out, size, "%s/f%u.cwasm", d, index);
+  return access(out, F_OK) == 0;
+}
+
+/* One "run": make the module in a new engine over dir, call f<index>(x) twice, return stats
+ * taken before the first call in *before and after the calls in *after. */
+static void cached_run(const char *dir, uint32_t funcs, uint32_t pad, uint32_t index, kiln_module_stats *before,
+                       kiln_module_stats *after, char *note, size_t note_size) {
+  kiln_engine *e = engine_with(1, true, 0, dir);
+  kiln_error err;
+  kiln_module *m = NULL;
+  buf b = chain_module(funcs, NULL, 0, pad);
+  CHECK_STATUS(kiln_module_new(e, b.p, b.n, &m, &err), KILN_OK, err);
+  free(b.p);
+  memset(before, 0, sizeof *before);
+  memset(after, 0, sizeof *after);
+  if (m) {
+    kiln_module_get_stats(m, before);
+    snprintf(note, note_size, "%s", before->cache_note);
+    kiln_store *s = kiln_store_new(e);
+    kiln_instance *inst = NULL;
+    CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+    int32_t r = 0;
+    for (int k = 0; inst && k < 2; k++) {
+      CHECK_STATUS(call_chain(s, inst, index, 40 + k, &r, &err), KILN_OK, err);
+      CHECK(r == chain_expected(index, 40 + k));
+    }
+    kiln_module_get_stats(m, after);
+    kiln_store_free(s);
+    kiln_module_free(m);
+  }
+  kiln_engine_free(e);
+}
+
+static void test_cache(void) {
+  group("cache: functions compiled by tier-up are stored one by one and installed when the module is made again");
+  char dir[] = "/tmp/kiln-tierup-cache-XXXXXX";
+  if (!mkdtemp(dir)) {
+    CHECK(!"mkdtemp");
+    return;
+  }
+  kiln_module_stats before, after;
+  char note[400], path[700];
+  /* first run: f9 calls f4, f2, f1, f0; all five compiled and stored */
+  cached_run(dir, 32, 0, 9, &before, &after, note, sizeof note);
+  CHECK(before.native_functions == 0 && before.cached_functions == 0);
+  CHECK(after.native_functions == 5 && after.cached_functions == 0);
+  CHECK(entry_path(dir, 9, path, sizeof path));
+  CHECK(entry_path(dir, 0, path, sizeof path));
+  CHECK(!entry_path(dir, 3, path, sizeof path));
+  /* second run: native before the first call; nothing more compiled for f9's chain */
+  cached_run(dir, 32, 0, 9, &before, &after, note, sizeof note);
+  CHECK(before.native_functions == 5 && before.cached_functions == 5);
+  CHECK(after.native_functions == 5);
+  CHECK(note[0] == 0);
+  /* another function of the same module: the cached five plus f19 */
+  cached_run(dir, 32, 0, 19, &before, &after, note, sizeof note);
+  CHECK(before.cached_functions == 5 && after.native_functions == 6);
+  /* a corrupt entry: refused with the reason, the function compiled again and rewritten */
+  if (entry_path(dir, 9, path, sizeof path)) {
+    FILE *f = fopen(path, "r+b");
+    if (f) {
+      fseek(f, 200, SEEK_SET);
+      int c = fgetc(f);
+      fseek(f, 200, SEEK_SET);
+      fputc(c ^ 0x55, f);
+      fclose(f);
+    }
+  }
+  cached_run(dir, 32, 0, 9, &before, &after, note, sizeof note);
+  CHECK(before.cached_functions == 5);   /* f0..f4 and f19; f9 refused */
+  CHECK(strstr(note, "f9.cwasm") && strstr(note, "checksum"));
+  if (!strstr(note, "checksum")) printf("    note: '%s'\n", note);
+  CHECK(after.native_functions == 6);
+  cached_run(dir, 32, 0, 9, &before, &after, note, sizeof note);
+  CHECK(before.cached_functions == 6 && note[0] == 0);
+  /* (from here on the cache has entries of other modules, each in its own directory) */
+  /* a different module (33 functions) does not take them */
+  cached_run(dir, 32 + 1, 0, 9, &before, &after, note, sizeof note);
+  CHECK(before.native_functions == 0 && after.native_functions == 5);
+  /* a large module (over 4 MiB): its entries are loaded on a compile thread, soon */
+  cached_run(dir, 8, 600000, 7, &before, &after, note, sizeof note);
+  CHECK(after.native_functions == 4);
+  kiln_engine *e = engine_with(UINT32_MAX, false, 0, dir);
+  kiln_error err;
+  kiln_module *m = NULL;
+  buf b = chain_module(8, NULL, 0, 600000);
+  CHECK_STATUS(kiln_module_new(e, b.p, b.n, &m, &err), KILN_OK, err);
+  free(b.p);
+  if (m) {
+    kiln_module_stats st;
+    for (int waited = 0; waited < 20000; waited += 10) {
+      kiln_module_get_stats(m, &st);
+      if (st.cached_functions == 4) break;
+      sleep_ms(10);
+    }
+    CHECK(st.cached_functions == 4 && st.native_functions == 4);
+    kiln_module_free(m);
+  }
+  kiln_engine_free(e);
+  char command[600];
+  snprintf(command, sizeof command, "rm -rf %s", dir);
+  CHECK(system(command) == 0);
 }
 
 /* ---------------------------------------------------------------- traps, interrupts, fuel */
@@ -330,6 +461,7 @@ static void test_shutdown(void) {
 
 int main(void) {
   test_first_call();
+  test_cache();
   test_traps();
   test_background();
   test_shutdown();

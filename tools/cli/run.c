@@ -493,6 +493,9 @@ static void print_stats(const run_options *o, const run_times *t, const kiln_mod
     fprintf(stderr, " (%" PRIu32 " of %" PRIu32 " functions native, %.1f KiB of code)", ms.native_functions,
             ms.functions, (double)ms.native_code_bytes / 1024.0);
   fprintf(stderr, "\n");
+  if (ms.tier == KILN_TIER_AUTO && !o->no_cache)
+    fprintf(stderr, "  from the cache    %" PRIu32 " functions%s%s\n", ms.cached_functions, ms.cache_note[0] ? ": " : "",
+            ms.cache_note);
   fprintf(stderr, "  interpreted       %" PRIu32 " functions translated, %.1f KiB of code\n",
           ms.translated_functions, (double)ms.translated_code_bytes / 1024.0);
   fprintf(stderr, "  compile time      %10.3f ms\n", (t->compiled - t->read) * 1e3);
