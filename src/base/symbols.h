@@ -146,6 +146,7 @@
 #define table_destroy kiln__table_destroy
 #define table_grow kiln__table_grow
 #define tierup_hot kiln__tierup_hot
+#define tierup_load_cached kiln__tierup_load_cached
 #define tierup_initial_hotness kiln__tierup_initial_hotness
 #define tierup_stop kiln__tierup_stop
 #define validate_const_expr kiln__validate_const_expr

@@ -65,7 +65,10 @@ typedef struct compiled_func {
   void (*native_entry)(kiln_instance *vm, uint64_t *slots); /* e<N> once compiled (acquire) */
 } compiled_func;
 
-enum { TIER_COLD, TIER_QUEUED, TIER_NATIVE, TIER_STAYS };
+/* COLD -> QUEUED (hot, a compile job is queued) -> BUSY (being compiled, or loaded from the
+ * cache, which may also take a COLD or QUEUED function) -> NATIVE, or STAYS when the compiler
+ * does not take it on; a failed cache load puts it back where it was. */
+enum { TIER_COLD, TIER_QUEUED, TIER_BUSY, TIER_NATIVE, TIER_STAYS };
 enum { TIER_CACHE_UNKNOWN, TIER_CACHE_ON, TIER_CACHE_OFF };
 
 /* The function's interpreter code, NULL when it is not translated yet. */

@@ -143,15 +143,21 @@ static bool load_entry(kiln_module *m, const char *name, char *why, size_t why_s
       snprintf(why, why_size, "entry %.40s rejected: it holds another module", name);
     else
       ok = true;
-    /* take the entry's functions from the cold state (any other state: tier-up has them) */
+    /* take the entry's functions, cold or queued for compiling (the compile job then finds
+     * them taken); any other state means they are compiled, or being compiled, already */
+    uint8_t *was = ok ? calloc(n + 1, 1) : NULL;
+    if (!was) ok = false;
     for (uint32_t i = 0; ok && i < n; i++) {
       if (!artifact_native(&a, i)) continue;
-      uint8_t cold = TIER_COLD;
-      if (__atomic_compare_exchange_n(&m->funcs[i].tier_state, &cold, TIER_QUEUED, false, __ATOMIC_ACQ_REL,
-                                      __ATOMIC_RELAXED))
+      uint8_t state = __atomic_load_n(&m->funcs[i].tier_state, __ATOMIC_ACQUIRE);
+      if ((state == TIER_COLD || state == TIER_QUEUED) &&
+          __atomic_compare_exchange_n(&m->funcs[i].tier_state, &state, TIER_BUSY, false, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_RELAXED)) {
+        was[i] = (uint8_t)(state + 1); /* 0: not taken */
         taken++;
-      else
+      } else {
         ok = false; /* give back what was taken below */
+      }
     }
     kiln_status st = ok ? KILN_OK : KILN_ERR_ARGUMENT;
     pthread_mutex_lock(&m->native_lock);
@@ -159,8 +165,7 @@ static bool load_entry(kiln_module *m, const char *name, char *why, size_t why_s
       st = native_code_add(m, m->native, a.objects[k].bytes, a.objects[k].size, &err);
     if (ok && st != KILN_OK) snprintf(why, why_size, "entry %.40s rejected: %.240s", name, err.message);
     for (uint32_t i = 0; taken && i < n; i++) {
-      if (!artifact_native(&a, i) || __atomic_load_n(&m->funcs[i].tier_state, __ATOMIC_ACQUIRE) != TIER_QUEUED)
-        continue;
+      if (!was[i]) continue;
       taken--;
       void *func = st == KILN_OK ? m->native->funcs[i] : NULL;
       void *entry = st == KILN_OK ? m->native->entries[i] : NULL;
@@ -168,10 +173,11 @@ static bool load_entry(kiln_module *m, const char *name, char *why, size_t why_s
         publish(&m->funcs[i], func, (void (*)(kiln_instance *, uint64_t *))entry);
         atomic_fetch_add(&m->cached_functions, 1);
       } else {
-        __atomic_store_n(&m->funcs[i].tier_state, TIER_COLD, __ATOMIC_RELEASE);
+        __atomic_store_n(&m->funcs[i].tier_state, (uint8_t)(was[i] - 1), __ATOMIC_RELEASE);
       }
     }
     pthread_mutex_unlock(&m->native_lock);
+    free(was);
     ok = ok && st == KILN_OK;
     artifact_free(&a);
   }
@@ -207,6 +213,9 @@ static void load_cached(kiln_module *m) {
 /* Compile defined function i of m and install it. */
 static void compile_one(kiln_module *m, uint32_t i) {
   compiled_func *f = &m->funcs[i];
+  uint8_t queued = TIER_QUEUED;
+  if (!__atomic_compare_exchange_n(&f->tier_state, &queued, TIER_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    return; /* loaded from the cache meanwhile */
   const kiln_engine *e = m->engine;
   uint8_t *object = NULL;
   size_t size = 0;

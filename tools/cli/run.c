@@ -657,7 +657,12 @@ static int run_module(const run_options *o, kiln_store *store, kiln_module *modu
 
 int cli_run(const char *label, int argc, char **argv) {
   run_times times = {cli_now(), 0, 0, 0, 0};
-  run_options o = {.label = label};
+  /* auto when the compiled tier is built: starts at once, hot functions compiled */
+#ifdef KILN_HAVE_LLVM
+  run_options o = {.label = label, .tier = KILN_TIER_AUTO};
+#else
+  run_options o = {.label = label, .tier = KILN_TIER_INTERP};
+#endif
   int status = parse_run_options(&o, argc, argv);
   cli_file file = {0}; /* borrowed by the module: freed after it and the store */
   kiln_engine *engine = NULL;
