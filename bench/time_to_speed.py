@@ -4,7 +4,7 @@
     python3 bench/time_to_speed.py build-bench/kiln/kiln [--work build-bench/tts] [--seconds 5]
                                    [--runs 3] [--quick] [--out bench/results/time_to_speed.md]
                                    [--runners native,interp,auto,compiled,v8] [--no-chart]
-                                   [--command "make bench"]
+                                   [--iteration coremark:30,lz:1,...] [--command "make bench"]
 
 The guest, bench/tts/tts.c, runs an iteration of fixed work again and again (five kernels of
 bench/kernels/, each called once per iteration through a function pointer: the work is in
@@ -213,7 +213,8 @@ def run_once(runner, seconds, work_arg, scratch, timeout):
                 run.checks[int(k)] = int(v)
     complete = main_real is not None and since_main and len(since_main) == iterations
     if code != 0:
-        lines = (errors.strip() or output.strip()).splitlines()
+        message = errors.split("kiln stats:")[0].strip()  # what failed, not --stats
+        lines = (message or output.strip()).splitlines()
         what = (f"killed after {timeout:.0f} s" if code == -9 else
                 f"killed by signal {-code}" if code < 0 else f"exit status {code}")
         what += ": " + lines[-1][:200] if lines and code > 0 else ""
@@ -301,24 +302,40 @@ def representative(runs):
     return ok[len(ok) // 2] if ok else None
 
 
+
+def steps_1_2_5(lo, hi):
+    """Grid values lo*1, lo*2, lo*5, lo*10, ... up to hi (lo a power of ten), with the multiplier."""
+    decade = lo
+    while decade <= hi * 1.0001:
+        for mult in (1, 2, 5):
+            if decade * mult > hi * 1.0001:
+                return
+            yield decade * mult, mult
+        decade *= 10
+
 def write_svg(path, runners, runs, seconds):
-    width, height = 900, 640
+    """Two panels, the round with the median iteration count of each runner: top, ms per
+    iteration (log) by seconds since spawn on a log axis (what happens in the first tenths
+    of a second shows); bottom, iterations done so far, both axes linear."""
+    width, height = 900, 700
     left, right = 70, 170
-    top1, h1 = 40, 330        # ms per iteration (log)
-    top2, h2 = 430, 160       # cumulative iterations
+    top1, h1 = 50, 330        # ms per iteration
+    top2, h2 = 480, 160       # iterations done
     plot_w = width - left - right
+    x_min = 0.001             # s: the top panel's log axis starts at 1 ms
     reps = {r.name: representative(runs[r.name]) for r in runners}
     reps = {k: v for k, v in reps.items() if v}
-    bins = 200
+    bins = 160                # log-spaced on the top panel
+    edges = [x_min * (seconds / x_min) ** (b / bins) for b in range(bins + 1)]
+    edges[0] = 0.0            # the first bin takes everything before x_min
     series = {}
     lo_y, hi_y = float("inf"), 0.0
     for name, run in reps.items():
         points = []
-        for b in range(bins):
-            a, z = seconds * b / bins, seconds * (b + 1) / bins
+        for a, z in zip(edges, edges[1:]):
             m = bucket_mean(run, a, z)
             if m is not None:
-                points.append(((a + z) / 2, m * 1e3))
+                points.append((max(x_min, math.sqrt(max(a, x_min) * z)), m * 1e3))
         series[name] = points
         for _, v in points:
             lo_y, hi_y = min(lo_y, v), max(hi_y, v)
@@ -328,7 +345,10 @@ def write_svg(path, runners, runs, seconds):
     y_max = 10 ** math.ceil(math.log10(hi_y))
     max_count = max(len(r.ends) for r in reps.values())
 
-    def x(t):
+    def x1(t):  # top: log
+        return left + plot_w * math.log10(max(t, x_min) / x_min) / math.log10(seconds / x_min)
+
+    def x2(t):  # bottom: linear
         return left + plot_w * t / seconds
 
     def y1(v):
@@ -340,36 +360,40 @@ def write_svg(path, runners, runs, seconds):
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="22" font-size="15" font-weight="bold">Time to speed: ms per iteration '
-           f'(log scale) and iterations done, by seconds since spawn</text>']
-    # axes and grids
+           f'<text x="{left}" y="22" font-size="15" font-weight="bold">kiln: time to speed '
+           f'(the same program, {seconds:g} s from spawn)</text>',
+           f'<text x="{left}" y="{top1 - 8}" font-weight="bold">Milliseconds per iteration (lower is '
+           f'better), both axes log scale</text>',
+           f'<text x="{left}" y="{top2 - 8}" font-weight="bold">Iterations done (more is better), linear</text>']
     for top, h in ((top1, h1), (top2, h2)):
         out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{h}" fill="none" stroke="#999"/>')
+    # top panel: x grid at 1-2-5 steps, y grid likewise
+    for t, mult in steps_1_2_5(x_min, seconds):
+        out.append(f'<line x1="{x1(t):.1f}" y1="{top1}" x2="{x1(t):.1f}" y2="{top1 + h1}" '
+                   f'stroke="{"#ddd" if mult == 1 else "#f2f2f2"}"/>')
+        out.append(f'<text x="{x1(t):.1f}" y="{top1 + h1 + 16}" text-anchor="middle">{t:g}</text>')
+    out.append(f'<text x="{left + plot_w / 2}" y="{top1 + h1 + 34}" text-anchor="middle">seconds since '
+               f'the process was spawned (log scale)</text>')
+    for v, mult in steps_1_2_5(y_min, y_max):
+        out.append(f'<line x1="{left}" y1="{y1(v):.1f}" x2="{left + plot_w}" y2="{y1(v):.1f}" '
+                   f'stroke="{"#ddd" if mult == 1 else "#f2f2f2"}"/>')
+        out.append(f'<text x="{left - 6}" y="{y1(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
+    out.append(f'<text x="18" y="{top1 + h1 / 2}" transform="rotate(-90 18 {top1 + h1 / 2})" '
+               f'text-anchor="middle">ms per iteration</text>')
+    # bottom panel
     step = 0.5 if seconds <= 3 else 1
     t = 0.0
     while t <= seconds + 1e-9:
-        for top, h in ((top1, h1), (top2, h2)):
-            out.append(f'<line x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{top + h}" stroke="#eee"/>')
-        out.append(f'<text x="{x(t):.1f}" y="{top2 + h2 + 16}" text-anchor="middle">{t:g}</text>')
-        out.append(f'<text x="{x(t):.1f}" y="{top1 + h1 + 16}" text-anchor="middle">{t:g}</text>')
+        out.append(f'<line x1="{x2(t):.1f}" y1="{top2}" x2="{x2(t):.1f}" y2="{top2 + h2}" stroke="#eee"/>')
+        out.append(f'<text x="{x2(t):.1f}" y="{top2 + h2 + 16}" text-anchor="middle">{t:g}</text>')
         t += step
     out.append(f'<text x="{left + plot_w / 2}" y="{top2 + h2 + 34}" text-anchor="middle">seconds since '
                f'the process was spawned</text>')
-    decade = y_min
-    while decade <= y_max * 1.0001:
-        for mult in (1, 2, 5):
-            v = decade * mult
-            if v > y_max * 1.0001:
-                break
-            out.append(f'<line x1="{left}" y1="{y1(v):.1f}" x2="{left + plot_w}" y2="{y1(v):.1f}" '
-                       f'stroke="{"#ddd" if mult == 1 else "#f2f2f2"}"/>')
-            out.append(f'<text x="{left - 6}" y="{y1(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
-        decade *= 10
-    out.append(f'<text x="18" y="{top1 + h1 / 2}" transform="rotate(-90 18 {top1 + h1 / 2})" '
-               f'text-anchor="middle">ms per iteration</text>')
     tick = 10 ** math.floor(math.log10(max(max_count, 1)))
+    if max_count / tick < 3:
+        tick /= 10
     for mult in (1, 2, 5, 10):
-        if max_count / (tick * mult) <= 5:
+        if max_count / (tick * mult) <= 6:
             tick *= mult
             break
     for k in range(int(max_count // tick) + 1):
@@ -378,24 +402,23 @@ def write_svg(path, runners, runs, seconds):
         out.append(f'<text x="{left - 6}" y="{y2(c) + 4:.1f}" text-anchor="end">{c:.0f}</text>')
     out.append(f'<text x="18" y="{top2 + h2 / 2}" transform="rotate(-90 18 {top2 + h2 / 2})" '
                f'text-anchor="middle">iterations</text>')
-    # lines
+    # the runners
     legend_y = top1 + 10
     for runner in runners:
         name = runner.name
         if name not in series:
             continue
         color = COLORS.get(name, "#000")
-        pts = " ".join(f"{x(t):.1f},{y1(v):.1f}" for t, v in series[name])
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.6"/>')
         run = reps[name]
-        t0, v0 = series[name][0]
-        out.append(f'<circle cx="{x(t0):.1f}" cy="{y1(v0):.1f}" r="3" fill="{color}"/>')
-        step_pts = [f"{x(0):.1f},{y2(0):.1f}"]
-        # the cumulative count, sampled at the chart's bins
-        for b in range(1, bins + 1):
-            tt = seconds * b / bins
-            step_pts.append(f"{x(tt):.1f},{y2(run.count_by(tt)):.1f}")
-        out.append(f'<polyline points="{" ".join(step_pts)}" fill="none" stroke="{color}" stroke-width="1.6"/>')
+        pts = " ".join(f"{x1(t):.1f},{y1(v):.1f}" for t, v in series[name])
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.6"/>')
+        out.append(f'<circle cx="{x1(run.ends[0]):.1f}" cy="{y1(run.durations[0] * 1e3):.1f}" r="3.5" '
+                   f'fill="{color}"/>')
+        steps = [f"{x2(0):.1f},{y2(0):.1f}"]
+        for b in range(1, 401):
+            tt = seconds * b / 400
+            steps.append(f"{x2(tt):.1f},{y2(run.count_by(tt)):.1f}")
+        out.append(f'<polyline points="{" ".join(steps)}" fill="none" stroke="{color}" stroke-width="1.6"/>')
         out.append(f'<line x1="{width - right + 14}" y1="{legend_y}" x2="{width - right + 40}" y2="{legend_y}" '
                    f'stroke="{color}" stroke-width="3"/>')
         out.append(f'<text x="{width - right + 46}" y="{legend_y + 4}">{name}</text>')
@@ -403,7 +426,9 @@ def write_svg(path, runners, runs, seconds):
                    f'first at {secs(run.ends[0])}</text>')
         legend_y += 36
     out.append(f'<text x="{width - right + 14}" y="{legend_y + 4}" fill="#666" font-size="10">dot: the first '
-               f'iteration</text>')
+               f'iteration, at its</text>')
+    out.append(f'<text x="{width - right + 14}" y="{legend_y + 17}" fill="#666" font-size="10">end (start-up '
+               f'before it)</text>')
     out.append("</svg>")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
@@ -463,8 +488,9 @@ def report(args, runners, runs, seconds, work_desc, started, load_start, chart, 
         f"{platform.system()} {platform.release()}",
         f"- load average (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in load_start)} at the start, "
         f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end",
-        f"- kiln: `{args.kiln}` (built {kiln_mtime:%Y-%m-%d %H:%M} UTC), tree at commit {commit}"
-        + (" with uncommitted changes in src/ or include/" if dirty else ""),
+        f"- kiln: `{os.path.relpath(args.kiln, ROOT)}` ({command_output([args.kiln, '--version'])}, binary "
+        f"built {kiln_mtime:%Y-%m-%d %H:%M} UTC); the work tree is at commit {commit}"
+        + (" with uncommitted changes in src/ or include/" if dirty else "") + " (the binary may predate it)",
         f"- compilers: {command_output([args.gcc, '--version'])}; {command_output([args.clang, '--version'])}",
         f"- guest: `bench/tts/tts.c`, one iteration = `{work_desc}` (kernels of bench/kernels/, each "
         "called once per iteration through a function pointer); wasm: clang-19 -O2 wasm32-wasi, "
@@ -591,11 +617,11 @@ def main():
                              "the chart goes beside it as .svg")
     parser.add_argument("--no-chart", action="store_true", help="no SVG")
     parser.add_argument("--runners", help="a subset of native,interp,auto,compiled,v8 (native always runs)")
-    parser.add_argument("--work-spec", help="the guest's iteration, name:n,... (default: tts.c's "
+    parser.add_argument("--iteration", help="the guest's iteration, name:n,... (default: tts.c's "
                                             "coremark:30,interp:6000,nbody:2000,sha256:2,lz:1)")
     parser.add_argument("--command", help="the command line to record in the report (e.g. 'make bench')")
-    parser.add_argument("--clang", default=os.environ.get("CLANG", "clang-19"))
-    parser.add_argument("--gcc", default=os.environ.get("CC_NATIVE", "gcc"))
+    parser.add_argument("--clang", default=os.environ.get("CLANG", "clang-19"), help="default $CLANG or clang-19")
+    parser.add_argument("--gcc", default=os.environ.get("CC_NATIVE", "gcc"), help="default $CC_NATIVE or gcc")
     args = parser.parse_args()
     seconds = args.seconds or (2.0 if args.quick else 5.0)
     args.runs = args.runs or (1 if args.quick else 3)
@@ -637,16 +663,16 @@ def main():
 
     log(f"== warm-up ({WARMUP_SECONDS:g} s each)")
     for runner in runners:  # native first: its checksums are the reference
-        run = run_once(runner, WARMUP_SECONDS, args.work_spec, scratch, timeout)
+        run = run_once(runner, WARMUP_SECONDS, args.iteration, scratch, timeout)
         check(runner, run, "warm-up")
         if not run.error:
             log(f"   {runner.name}: {len(run.ends)} iterations, first at {run.ends[0]:.3f} s")
     runs = {r.name: [] for r in runners}
-    work_desc = args.work_spec or "coremark:30,interp:6000,nbody:2000,sha256:2,lz:1"
+    work_desc = args.iteration or "coremark:30,interp:6000,nbody:2000,sha256:2,lz:1"
     for i in range(args.runs):
         log(f"== round {i + 1} of {args.runs} ({seconds:g} s each)")
         for runner in runners:
-            run = run_once(runner, seconds, args.work_spec, scratch, timeout)
+            run = run_once(runner, seconds, args.iteration, scratch, timeout)
             check(runner, run, f"round {i + 1}")
             runs[runner.name].append(run)
             if not run.error:

@@ -41,13 +41,20 @@ export interface ExportDescriptor {
 }
 
 /**
- * How modules run: 'interp' (kiln's interpreter: compiles at once) or 'compiled' (native
- * code through LLVM 19: compiling takes longer, running is faster).
+ * How modules run: 'auto' (the interpreter at once, and the functions that run often
+ * compiled by LLVM 19 on a background thread and run natively from their next call),
+ * 'interp' (kiln's interpreter only) or 'compiled' (the whole module compiled to native code
+ * first: compiling takes longer, running is fastest from the first call). Compiled code is
+ * kept in a cache ($XDG_CACHE_HOME/kiln or ~/.cache/kiln; KILN_CACHE_DIR moves it,
+ * KILN_CACHE=off turns it off), so the next process starts with it.
  */
-export type Tier = 'interp' | 'compiled';
+export type Tier = 'auto' | 'interp' | 'compiled';
 
 export interface CompileOptions {
-  /** Default: the environment variable KILN_TIER when the package loaded, else 'interp'. */
+  /**
+   * Default: the environment variable KILN_TIER when the package loaded, else 'auto' when
+   * the addon has the compiled tier, else 'interp'.
+   */
   tier?: Tier;
   /** Compiled tier: code for the baseline CPU of this architecture instead of this machine's. */
   portable?: boolean;
@@ -60,7 +67,7 @@ export interface CompileOptions {
 }
 
 export interface ModuleStats {
-  /** 'compiled' when the module has native code. */
+  /** The tier it runs in. */
   tier: Tier;
   /** Defined functions (imports excluded). */
   functions: number;
@@ -72,6 +79,12 @@ export interface ModuleStats {
   translatedFunctions: number;
   /** The size of that interpreter code. */
   translatedCodeBytes: number;
+  /** 'auto': of nativeFunctions, those whose code came from the cache (compiled by an earlier run). */
+  cachedFunctions: number;
+  /** 'compiled': the native code came from the cache. */
+  cacheHit: boolean;
+  /** The bytes were a precompiled module (`kiln compile`, a .cwasm). */
+  precompiled: boolean;
 }
 
 /** A compiled module: validated once, shareable by any number of instances and threads. */
@@ -260,11 +273,13 @@ export class AbortError extends Error {
 
 /** Compile from bytes or a path (string or file: URL), for options.tier. */
 export function compile(bytesOrPath: BufferSource | string | URL, options?: CompileOptions): Module;
+/** compile() on libuv's thread pool: the event loop stays free while it reads and compiles. */
+export function compileAsync(bytesOrPath: BufferSource | string | URL, options?: CompileOptions): Promise<Module>;
 export function validate(bytes: BufferSource): boolean;
 /** Instantiate a Module (or its bytes or path, compiled for options.tier). */
 export function instantiate(module: Module | BufferSource | string | URL, options?: InstantiateOptions): Instance;
 
-/** The tiers of this build: 'interp', and 'compiled' when the addon was built with LLVM 19. */
+/** The tiers of this build: 'interp', and 'compiled' and 'auto' when the addon was built with LLVM 19. */
 export const tiers: readonly Tier[];
 export const version: string;
 

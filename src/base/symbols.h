@@ -145,6 +145,7 @@
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy
 #define table_grow kiln__table_grow
+#define tierup_forget kiln__tierup_forget
 #define tierup_hot kiln__tierup_hot
 #define tierup_load_cached kiln__tierup_load_cached
 #define tierup_initial_hotness kiln__tierup_initial_hotness

@@ -20,6 +20,7 @@
 #include "validate/validate.h"
 
 static void module_destroy(kiln_module *m) {
+  tierup_forget(m); /* no compile thread reads it from here on */
   if (m->funcs)
     for (uint32_t i = 0; i < m->decl.body_count; i++) compiled_func_free(&m->funcs[i]);
   free(m->funcs);

@@ -308,6 +308,8 @@ void tierup_hot(kiln_module *m, const compiled_func *func);
  * (compiled by earlier runs), now for a small module, on a compile thread for a large one
  * (finding its entries needs the SHA-256 of its bytes). */
 void tierup_load_cached(kiln_module *m);
+/* m is being destroyed: drop its queued compile jobs and wait for the one running, if any. */
+void tierup_forget(kiln_module *m);
 /* Stop the engine's compile threads (waiting for the compile in progress) and drop the queue. */
 void tierup_stop(kiln_engine *engine);
 /* The count a function of m starts with. */

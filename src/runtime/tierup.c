@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@
 #define DEFAULT_THRESHOLD 1000u
 
 typedef struct tierup_job {
-  kiln_module *module;       /* a reference held until the job is done */
+  kiln_module *module;       /* no reference: a module being destroyed takes its jobs out
+                              * and waits for the one running (tierup_forget) */
   uint32_t index;            /* defined function */
   struct tierup_job *next;
 } tierup_job;
@@ -45,9 +47,93 @@ typedef struct tierup {
   pthread_cond_t wake;
   tierup_job *head, *tail;
   bool stopping;
+  bool joined;               /* the threads are stopped and joined (under live_lock) */
+  pthread_cond_t idle;       /* a thread finished a job (tierup_forget waits for it) */
+  uint32_t started;          /* threads that took their index */
+  kiln_module *current[64];  /* per thread: the module of the job it runs, else NULL */
+  struct tierup *next_live;  /* the list of every engine's tierup (live_lock) */
   uint32_t thread_count;
   pthread_t threads[];
 } tierup;
+
+/* Every engine's compile threads, so that they are stopped before the process exits: an
+ * embedder that exits without freeing its engine (Node.js does) would otherwise have exit()
+ * run the compiler's static destructors while a thread is compiling. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static tierup *live;
+
+/* Stop t's threads (waiting for the compile each is doing) and join them. Under live_lock. */
+static void halt(tierup *t) {
+  if (t->joined) return;
+  pthread_mutex_lock(&t->lock);
+  t->stopping = true;
+  pthread_cond_broadcast(&t->wake);
+  pthread_mutex_unlock(&t->lock);
+  for (uint32_t k = 0; k < t->thread_count; k++) pthread_join(t->threads[k], NULL);
+  t->joined = true;
+}
+
+static void halt_all(void) {
+  pthread_mutex_lock(&live_lock);
+  for (tierup *t = live; t; t = t->next_live) halt(t);
+  pthread_mutex_unlock(&live_lock);
+}
+
+/* atexit handlers run in reverse order of registration, and the compiler (LLVM) registers
+ * destructors for statics it makes on first use (the value type tables of instruction
+ * selection, ...): halt_all must be registered after them, or exit() destroys them under a
+ * compile. So before the first compile thread starts, the thread that starts it compiles a
+ * small function that uses what compiles use (memory, SIMD, calls, globals, conversions),
+ * then registers halt_all; and it is registered again after each of the first compiles on
+ * the threads, for statics that only some functions reach. */
+static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool warmed;
+static atomic_uint late_registrations;
+#define LATE_REGISTRATIONS 32
+
+/* wat2wasm of: (module (memory 1) (table 1 funcref) (global $g (mut i64) (i64.const 0))
+ *   (func $f (param i32 i64 f64) (result i32)
+ *     (i64.store (local.get 0) (i64.add (local.get 1) (global.get $g)))
+ *     (v128.store offset=16 (local.get 0) (i32x4.add (v128.load (local.get 0))
+ *       (f32x4.convert_i32x4_s (v128.load offset=32 (local.get 0)))))
+ *     (if (i32.eqz (local.get 0)) (then (drop (call $f (i32.const 1) (i64.const 2) (f64.const 3)))))
+ *     (drop (call_indirect (param i32 i64 f64) (result i32)
+ *       (i32.const 0) (i64.const 0) (f64.const 0) (i32.const 0)))
+ *     (i32.add (i32.load8_u offset=8 (local.get 0)) (i32.trunc_sat_f64_s (f64.sqrt (local.get 2)))))) */
+static const uint8_t warm_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x01, 0x60, 0x03, 0x7f, 0x7e, 0x7c, 0x01, 0x7f,
+  0x03, 0x02, 0x01, 0x00, 0x04, 0x04, 0x01, 0x70, 0x00, 0x01, 0x05, 0x03, 0x01, 0x00, 0x01, 0x06, 0x06, 0x01,
+  0x7e, 0x01, 0x42, 0x00, 0x0b, 0x0a, 0x5a, 0x01, 0x58, 0x00, 0x20, 0x00, 0x20, 0x01, 0x23, 0x00, 0x7c, 0x37,
+  0x03, 0x00, 0x20, 0x00, 0x20, 0x00, 0xfd, 0x00, 0x04, 0x00, 0x20, 0x00, 0xfd, 0x00, 0x04, 0x20, 0xfd, 0xfa,
+  0x01, 0xfd, 0xae, 0x01, 0xfd, 0x0b, 0x04, 0x10, 0x20, 0x00, 0x45, 0x04, 0x40, 0x41, 0x01, 0x42, 0x02, 0x44,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x40, 0x10, 0x00, 0x1a, 0x0b, 0x41, 0x00, 0x42, 0x00, 0x44, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x41, 0x00, 0x11, 0x00, 0x00, 0x1a, 0x20, 0x00, 0x2d, 0x00, 0x08,
+  0x20, 0x02, 0x9f, 0xfc, 0x02, 0x6a, 0x0b};
+
+/* Once per process, before the first compile thread: warm the compiler up, then register
+ * halt_all. */
+static void warm_up(kiln_engine *e) {
+  pthread_mutex_lock(&warm_lock);
+  if (!warmed) {
+    warmed = true;
+    kiln_config config = e->config;
+    config.tier = KILN_TIER_INTERP; /* a plain module: no cache, no tier-up of its own */
+    config.cache = false;
+    kiln_engine *scratch = kiln_engine_new(&config);
+    kiln_module *m = NULL;
+    kiln_error err;
+    if (scratch && module_create(scratch, warm_wasm, sizeof warm_wasm, NULL, NULL, &m, &err) == KILN_OK) {
+      uint8_t *object = NULL;
+      size_t size = 0;
+      e->config.compiler->compile(m, &e->config, 0, 1, &object, &size, &err);
+      free(object);
+      module_release(m);
+    }
+    kiln_engine_free(scratch);
+    atexit(halt_all);
+  }
+  pthread_mutex_unlock(&warm_lock);
+}
 
 int32_t tierup_initial_hotness(const kiln_module *m) {
   const kiln_config *c = &m->engine->config;
@@ -245,30 +331,59 @@ static void compile_one(kiln_module *m, uint32_t i) {
 static void *compile_thread(void *arg) {
   tierup *t = arg;
   pthread_mutex_lock(&t->lock);
+  uint32_t k = t->started++;
   for (;;) {
     while (!t->head && !t->stopping) pthread_cond_wait(&t->wake, &t->lock);
     if (t->stopping) break;
     tierup_job *job = t->head;
     t->head = job->next;
     if (!t->head) t->tail = NULL;
+    t->current[k] = job->module; /* the module stays alive until current is cleared */
     pthread_mutex_unlock(&t->lock);
-    /* a module nobody holds any more (only this job's reference) needs no code */
-    if (atomic_load(&job->module->refcount) > 1) {
-      if (job->index == JOB_LOAD_CACHE) load_cached(job->module);
-      else compile_one(job->module, job->index);
+    if (job->index == JOB_LOAD_CACHE) {
+      load_cached(job->module);
+    } else {
+      compile_one(job->module, job->index);
+      if (atomic_fetch_add(&late_registrations, 1) < LATE_REGISTRATIONS) atexit(halt_all);
     }
-    module_release(job->module);
     free(job);
     pthread_mutex_lock(&t->lock);
+    t->current[k] = NULL;
+    pthread_cond_broadcast(&t->idle);
   }
   pthread_mutex_unlock(&t->lock);
   return NULL;
+}
+
+void tierup_forget(kiln_module *m) {
+  tierup *t = __atomic_load_n(&m->engine->tierup, __ATOMIC_ACQUIRE);
+  if (!t) return;
+  pthread_mutex_lock(&t->lock);
+  for (tierup_job **p = &t->head, *prev = NULL; *p;) {
+    tierup_job *job = *p;
+    if (job->module != m) {
+      prev = job;
+      p = &job->next;
+      continue;
+    }
+    *p = job->next;
+    if (t->tail == job) t->tail = prev;
+    free(job);
+  }
+  for (;;) {
+    bool running = false;
+    for (uint32_t k = 0; k < t->started; k++) running = running || t->current[k] == m;
+    if (!running) break;
+    pthread_cond_wait(&t->idle, &t->lock);
+  }
+  pthread_mutex_unlock(&t->lock);
 }
 
 /* The engine's compile threads, started on first use; NULL if they cannot be. */
 static tierup *tierup_get(kiln_engine *e) {
   tierup *t = __atomic_load_n(&e->tierup, __ATOMIC_ACQUIRE);
   if (t) return t;
+  warm_up(e);
   pthread_mutex_lock(&e->tierup_lock);
   t = e->tierup;
   if (!t) {
@@ -278,6 +393,7 @@ static tierup *tierup_get(kiln_engine *e) {
     if (t) {
       pthread_mutex_init(&t->lock, NULL);
       pthread_cond_init(&t->wake, NULL);
+      pthread_cond_init(&t->idle, NULL);
       for (uint32_t k = 0; k < n; k++) {
         if (pthread_create(&t->threads[k], NULL, compile_thread, t) != 0) break;
         t->thread_count++;
@@ -285,9 +401,14 @@ static tierup *tierup_get(kiln_engine *e) {
       if (t->thread_count == 0) {
         pthread_mutex_destroy(&t->lock);
         pthread_cond_destroy(&t->wake);
+        pthread_cond_destroy(&t->idle);
         free(t);
         t = NULL;
       } else {
+        pthread_mutex_lock(&live_lock);
+        t->next_live = live;
+        live = t;
+        pthread_mutex_unlock(&live_lock);
         __atomic_store_n(&e->tierup, t, __ATOMIC_RELEASE);
       }
     }
@@ -301,15 +422,18 @@ static bool queue(kiln_module *m, uint32_t index) {
   tierup *t = tierup_get(m->engine);
   tierup_job *job = t ? malloc(sizeof *job) : NULL;
   if (!job) return false;
-  atomic_fetch_add(&m->refcount, 1);
   *job = (tierup_job){.module = m, .index = index};
   pthread_mutex_lock(&t->lock);
-  if (t->tail) t->tail->next = job;
-  else t->head = job;
-  t->tail = job;
-  pthread_cond_signal(&t->wake);
+  bool open = !t->stopping; /* not when the process is exiting */
+  if (open) {
+    if (t->tail) t->tail->next = job;
+    else t->head = job;
+    t->tail = job;
+    pthread_cond_signal(&t->wake);
+  }
   pthread_mutex_unlock(&t->lock);
-  return true;
+  if (!open) free(job);
+  return open;
 }
 
 void tierup_hot(kiln_module *m, const compiled_func *func) {
@@ -339,19 +463,22 @@ void tierup_load_cached(kiln_module *m) {
 void tierup_stop(kiln_engine *e) {
   tierup *t = e->tierup;
   if (!t) return;
-  pthread_mutex_lock(&t->lock);
-  t->stopping = true;
-  pthread_cond_broadcast(&t->wake);
-  pthread_mutex_unlock(&t->lock);
-  for (uint32_t k = 0; k < t->thread_count; k++) pthread_join(t->threads[k], NULL);
+  pthread_mutex_lock(&live_lock);
+  halt(t);
+  for (tierup **p = &live; *p; p = &(*p)->next_live)
+    if (*p == t) {
+      *p = t->next_live;
+      break;
+    }
+  pthread_mutex_unlock(&live_lock);
   while (t->head) {
     tierup_job *job = t->head;
     t->head = job->next;
-    module_release(job->module);
     free(job);
   }
   pthread_mutex_destroy(&t->lock);
   pthread_cond_destroy(&t->wake);
+  pthread_cond_destroy(&t->idle);
   free(t);
   e->tierup = NULL;
 }

@@ -81,16 +81,17 @@ Object.defineProperty(RuntimeError.prototype, 'wasmStack', {
 
 // ---------------------------------------------------------------- tiers
 
-/** The tiers this build of the addon has: 'interp', and 'compiled' when built with LLVM 19. */
+/** The tiers this build of the addon has: 'interp', and 'compiled' and 'auto' when built with LLVM 19. */
 const tiers = Object.freeze([...native.tiers]);
 
 // The tier modules compile for when options.tier does not say: the environment variable
-// KILN_TIER (interp or compiled; unset or empty: interp), read once when the package loads.
+// KILN_TIER (auto, interp or compiled), read once when the package loads; unset or empty:
+// auto when the addon has the compiled tier, else interp.
 function environmentTier() {
   const tier = process.env.KILN_TIER;
-  if (tier === undefined || tier === '') return 'interp';
-  if (tier !== 'interp' && tier !== 'compiled') {
-    throw new Error(`kiln: the environment variable KILN_TIER is ${JSON.stringify(tier)}: use interp or compiled`);
+  if (tier === undefined || tier === '') return tiers.includes('auto') ? 'auto' : 'interp';
+  if (tier !== 'interp' && tier !== 'compiled' && tier !== 'auto') {
+    throw new Error(`kiln: the environment variable KILN_TIER is ${JSON.stringify(tier)}: use auto, interp or compiled`);
   }
   return tier;
 }
@@ -339,11 +340,35 @@ function compileOptions(where, options) {
 
 /**
  * Compile (decode and validate) a module from its bytes or from a file, for the tier
- * options.tier ('interp' or 'compiled'; default KILN_TIER, else 'interp'). Throws CompileError.
+ * options.tier: 'auto' (the default when the addon has the compiled tier: interpreted at
+ * once, hot functions compiled in the background), 'interp' or 'compiled' (the whole module
+ * compiled now); KILN_TIER sets the default. Compiled code is cached. Throws CompileError.
  */
 function compile(bytesOrPath, options) {
   const tier = compileOptions('kiln.compile(bytesOrPath, options)', options);
   return new Module(readBytes('kiln.compile(bytesOrPath)', bytesOrPath), tier);
+}
+
+/**
+ * kiln.compile off the JavaScript thread: the file is read and the module compiled on
+ * libuv's thread pool. A Promise of the Module; rejects (never throws) on bad arguments
+ * (TypeError) and bad modules (CompileError).
+ */
+async function compileAsync(bytesOrPath, options) {
+  const where = 'kiln.compileAsync(bytesOrPath, options)';
+  const tier = compileOptions(where, options);
+  let bytes = bytesOrPath;
+  if (typeof bytesOrPath === 'string' || bytesOrPath instanceof URL) {
+    const file = bytesOrPath instanceof URL ? fileURLToPath(bytesOrPath) : bytesOrPath;
+    try {
+      bytes = await fs.promises.readFile(file);
+    } catch (cause) {
+      throw new Error(`kiln.compileAsync(bytesOrPath): cannot read ${file}: ${cause.message}`, { cause });
+    }
+  } else {
+    bytes = readBytes('kiln.compileAsync(bytesOrPath)', bytesOrPath);
+  }
+  return native.compileAsync(bytes, tier);
 }
 
 /** Whether bytes are a valid WebAssembly module. */
@@ -441,7 +466,7 @@ class Instance {
     this.#tier = module.tier;
   }
 
-  /** The tier its module was compiled for: 'interp' or 'compiled'. */
+  /** The tier its module was compiled for: 'auto', 'interp' or 'compiled'. */
   get tier() {
     return this.#tier;
   }
@@ -674,7 +699,7 @@ class Pool {
     }
   }
 
-  /** The tier its module was compiled for: 'interp' or 'compiled'. */
+  /** The tier its module was compiled for: 'auto', 'interp' or 'compiled'. */
   get tier() {
     return this.#tier;
   }
@@ -862,6 +887,7 @@ const WebAssembly = Object.freeze({
 
 module.exports = {
   compile,
+  compileAsync,
   validate,
   instantiate,
   Module,

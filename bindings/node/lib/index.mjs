@@ -7,6 +7,7 @@ const kiln = createRequire(import.meta.url)('./index.js');
 export default kiln;
 export const {
   compile,
+  compileAsync,
   validate,
   instantiate,
   Module,

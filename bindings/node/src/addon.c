@@ -11,11 +11,14 @@
 
 /* ---------------------------------------------------------------- the engines */
 
-/* One engine per way of running code: the interpreter, compiled code for this CPU, and
- * compiled code for the baseline CPU (portable). */
-static kiln_engine *engines[5];
+/* One engine per way of running code: the interpreter; compiled code for this CPU or the
+ * baseline CPU (portable), counting fuel or not; and the same four for the auto tier. */
+#define ENGINE_COUNT 9
+static kiln_engine *engines[ENGINE_COUNT];
 static pthread_mutex_t engines_lock = PTHREAD_MUTEX_INITIALIZER;
-static const char *const engine_names[5] = {"interp", "compiled", "compiled (portable)", "compiled", "compiled (portable)"};
+static const char *const engine_names[ENGINE_COUNT] = {
+    "interp", "compiled", "compiled (portable)", "compiled", "compiled (portable)",
+    "auto",   "auto (portable)", "auto", "auto (portable)"};
 
 bool addon_has_compiled_tier(void) {
 #ifdef KILN_HAVE_LLVM
@@ -25,8 +28,13 @@ bool addon_has_compiled_tier(void) {
 #endif
 }
 
+static int engine_index(kiln_tier tier, bool portable, bool fuel) {
+  if (tier == KILN_TIER_INTERP) return 0;
+  return (tier == KILN_TIER_COMPILED ? 1 : 5) + portable + 2 * fuel;
+}
+
 kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel) {
-  int which = tier == KILN_TIER_COMPILED ? 1 + portable + 2 * fuel : 0;
+  int which = engine_index(tier, portable, fuel);
   pthread_mutex_lock(&engines_lock);
   if (!engines[which]) {
     kiln_config config;
@@ -34,6 +42,19 @@ kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel) {
     config.tier = tier;
     config.portable = portable;
     config.consume_fuel = fuel;
+    /* compiled code is cached (KILN_CACHE=off: not; KILN_CACHE_DIR: where) */
+    const char *cache = getenv("KILN_CACHE"), *dir = getenv("KILN_CACHE_DIR");
+    config.cache = tier != KILN_TIER_INTERP &&
+                   !(cache && (strcmp(cache, "off") == 0 || strcmp(cache, "0") == 0 || strcmp(cache, "false") == 0));
+    if (dir && dir[0]) config.cache_dir = dir;
+    /* auto: KILN_TIERUP_THRESHOLD (calls plus loop iterations before a function is compiled;
+     * tests set 1 so that code changes tier while they run) */
+    const char *threshold = getenv("KILN_TIERUP_THRESHOLD");
+    if (threshold && threshold[0]) {
+      char *end;
+      unsigned long t = strtoul(threshold, &end, 10);
+      if (!*end && t > 0) config.tierup_threshold = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+    }
 #ifdef KILN_HAVE_LLVM
     config.compiler = kiln_llvm_compiler();
 #endif
@@ -47,7 +68,7 @@ kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel) {
 const char *addon_engine_name(const kiln_engine *engine) {
   const char *name = "unknown";
   pthread_mutex_lock(&engines_lock);
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < ENGINE_COUNT; i++)
     if (engines[i] == engine) name = engine_names[i];
   pthread_mutex_unlock(&engines_lock);
   return name;
@@ -55,7 +76,10 @@ const char *addon_engine_name(const kiln_engine *engine) {
 
 bool addon_engine_counts_fuel(const kiln_engine *engine) {
   pthread_mutex_lock(&engines_lock);
+  /* the auto tier keeps a store with a fuel budget in the interpreter unless its compiled
+   * code counts fuel: either way fuel is counted */
   bool counts = engine == engines[0] || engine == engines[3] || engine == engines[4];
+  for (int i = 5; i < ENGINE_COUNT; i++) counts = counts || engine == engines[i];
   pthread_mutex_unlock(&engines_lock);
   return counts;
 }
@@ -183,9 +207,11 @@ bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *
       *tier = KILN_TIER_INTERP;
     } else if (strcmp(name, "compiled") == 0) {
       *tier = KILN_TIER_COMPILED;
+    } else if (strcmp(name, "auto") == 0) {
+      *tier = KILN_TIER_AUTO;
     } else {
       describe(env, v, got, sizeof got);
-      addon_throw_type(env, "options.tier must be \"interp\" or \"compiled\", got %s", got);
+      addon_throw_type(env, "options.tier must be \"auto\", \"interp\" or \"compiled\", got %s", got);
       return false;
     }
   }
@@ -205,9 +231,10 @@ bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *
       return false;
     }
   }
-  if (*tier == KILN_TIER_COMPILED && !addon_has_compiled_tier()) {
-    addon_throw_error(env, "kiln: the compiled tier is not built into this addon: it needs LLVM 19 "
-                           "(apt-get install llvm-19-dev clang-19, then rebuild: make)");
+  if (*tier != KILN_TIER_INTERP && !addon_has_compiled_tier()) {
+    addon_throw_error(env, "kiln: the %s tier is not built into this addon: it needs LLVM 19 "
+                           "(apt-get install llvm-19-dev clang-19, then rebuild: make)",
+                      *tier == KILN_TIER_AUTO ? "auto" : "compiled");
     return false;
   }
   return true;
@@ -567,6 +594,7 @@ static void addon_free(napi_env env, void *data, void *hint) {
   for (int i = 0; i < ERR_CLASS_COUNT; i++)
     if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
   napi_delete_reference(env, a->owner_key);
+  if (a->module_ctor) napi_delete_reference(env, a->module_ctor);
   free(a->running);
   if (a->sentry) a->sentry->a = NULL; /* sentry_cleanup frees it */
   free(a);
@@ -594,6 +622,8 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "bareAdd", NAPI_AUTO_LENGTH, js_bare_add, NULL, &fn);
   addon_set(env, exports, "bareAdd", fn);
   addon_set(env, exports, "Module", module_class(env, a));
+  napi_create_function(env, "compileAsync", NAPI_AUTO_LENGTH, module_compile_async, NULL, &fn);
+  addon_set(env, exports, "compileAsync", fn);
   addon_set(env, exports, "Instance", instance_class(env, a));
   addon_set(env, exports, "Memory", memory_class(env, a));
   addon_set(env, exports, "Table", table_class(env, a));
@@ -602,7 +632,10 @@ NAPI_MODULE_INIT() {
   napi_value tiers;
   napi_create_array(env, &tiers);
   napi_set_element(env, tiers, 0, addon_string(env, "interp"));
-  if (addon_has_compiled_tier()) napi_set_element(env, tiers, 1, addon_string(env, "compiled"));
+  if (addon_has_compiled_tier()) {
+    napi_set_element(env, tiers, 1, addon_string(env, "compiled"));
+    napi_set_element(env, tiers, 2, addon_string(env, "auto"));
+  }
   addon_set(env, exports, "tiers", tiers);
   return exports;
 }

@@ -12,14 +12,18 @@
  *       .wasmStack ([{index, name, offset}], innermost first); ExitError .code (a WASI
  *       proc_exit from an exported function call).
  *   validate(bytes) -> boolean                 bytes: ArrayBuffer or any ArrayBufferView
- *   tiers                                      ["interp"], or ["interp", "compiled"] when
- *                                              the addon has the LLVM tier
+ *   tiers                                      ["interp"], or ["interp", "compiled", "auto"]
+ *                                              when the addon has the LLVM tier
  *   new Module(bytes, {tier, portable, fuel}?) throws CompileError naming what and where
- *       tier "interp" | "compiled" (default: init's), portable: compiled code for the
- *       baseline CPU. TypeError for other values; Error if the compiled tier is not built.
- *     .tier                                      "interp" | "compiled"
- *     .stats() -> {tier, functions, nativeFunctions, nativeCodeBytes,
- *        translatedFunctions, translatedCodeBytes}
+ *       tier "auto" | "interp" | "compiled" (default: init's), portable: compiled code for
+ *       the baseline CPU. TypeError for other values; Error if the compiled tier is not
+ *       built. Compiled code is cached (kiln_config.cache) unless the environment has
+ *       KILN_CACHE=off; KILN_CACHE_DIR is its directory. KILN_TIERUP_THRESHOLD: the auto
+ *       tier's calls plus loop iterations before a function is compiled (default 1000).
+ *   compileAsync(bytes, {tier, portable, fuel}?) -> Promise<Module>   off the JS thread
+ *     .tier                                      "auto" | "interp" | "compiled"
+ *     .stats() -> {tier, functions, nativeFunctions, nativeCodeBytes, translatedFunctions,
+ *        translatedCodeBytes, cachedFunctions, cacheHit, precompiled}
  *     .imports() -> [{module, name, kind, type}]   kind "function"|"table"|"memory"|"global"
  *     .exports() -> [{name, kind, type}]
  *         type: function {params: ["i32", ...], results: [...]}; memory {initial, maximum?}
@@ -85,7 +89,7 @@ enum { ERR_COMPILE, ERR_LINK, ERR_RUNTIME, ERR_TIMEOUT, ERR_EXIT, ERR_CLASS_COUN
 typedef struct addon {
   napi_ref error_class[ERR_CLASS_COUNT];
   napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
-  napi_ref memory_ctor, table_ctor, global_ctor;
+  napi_ref memory_ctor, table_ctor, global_ctor, module_ctor;
   pthread_t js_thread;
   kiln_tier tier;     /* the default tier (init's): modules, and objects made from JS */
   bool portable;
@@ -205,6 +209,9 @@ void watchdog_disarm(uint64_t token);
 /* ---------------------------------------------------------------- classes */
 
 napi_value module_class(napi_env env, addon *a);
+/* compileAsync(bytes, {tier, portable, fuel}?) -> Promise<Module>: new Module on libuv's thread
+ * pool (the bytes are copied first, so the caller may reuse them at once). */
+napi_value module_compile_async(napi_env env, napi_callback_info info);
 napi_value instance_class(napi_env env, addon *a);
 napi_value memory_class(napi_env env, addon *a);
 napi_value table_class(napi_env env, addon *a);

@@ -1,5 +1,6 @@
 /* module.c - the Module class: a compiled module, validated once and shareable by any
  * number of instances (and threads), in the interpreter's tier or the compiled one. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,17 +21,22 @@ static void module_finalize(napi_env env, void *data, void *hint) {
   free(m);
 }
 
-static napi_value module_new(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value args[2], self;
-  napi_get_cb_info(env, info, &argc, args, &self, NULL);
-  const uint8_t *bytes;
-  size_t size;
+static void wrap(napi_env env, napi_value self, node_module *m) {
+  napi_type_tag_object(env, self, &module_tag);
+  napi_wrap(env, self, m, module_finalize, NULL, NULL);
+}
+
+/* Read new Module's or compileAsync's (bytes, options): the node_module to fill (engine and
+ * tier set) and the bytes; NULL after throwing. */
+static node_module *module_args(napi_env env, const char *where, size_t argc, napi_value *args, const uint8_t **bytes,
+                                size_t *size) {
+  char what[64];
+  snprintf(what, sizeof what, "%s: bytes", where);
   if (argc < 1) {
-    addon_throw_type(env, "new Module(bytes): bytes is missing");
+    addon_throw_type(env, "%s is missing", what);
     return NULL;
   }
-  if (!addon_get_bytes(env, args[0], "new Module(bytes): bytes", &bytes, &size)) return NULL;
+  if (!addon_get_bytes(env, args[0], what, bytes, size)) return NULL;
   addon *a = addon_of(env);
   kiln_tier tier = a->tier;
   bool portable = a->portable, fuel = false;
@@ -44,15 +50,118 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   }
   m->engine = engine;
   m->tier = tier;
+  return m;
+}
+
+static napi_value module_new(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], self;
+  napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  /* compileAsync's result: an external holding the compiled module */
+  if (argc == 1 && addon_is(env, args[0], napi_external)) {
+    void *data = NULL;
+    napi_get_value_external(env, args[0], &data);
+    node_module **slot = data;
+    if (slot && *slot) {
+      wrap(env, self, *slot);
+      *slot = NULL; /* taken */
+      return self;
+    }
+  }
+  const uint8_t *bytes;
+  size_t size;
+  node_module *m = module_args(env, "new Module(bytes)", argc, args, &bytes, &size);
+  if (!m) return NULL;
   kiln_error err;
-  if (kiln_module_new(engine, bytes, size, &m->module, &err) != KILN_OK) {
+  if (kiln_module_new(m->engine, bytes, size, &m->module, &err) != KILN_OK) {
     free(m);
-    addon_throw_kiln(env, a, &err, false);
+    addon_throw_kiln(env, addon_of(env), &err, false);
     return NULL;
   }
-  napi_type_tag_object(env, self, &module_tag);
-  napi_wrap(env, self, m, module_finalize, NULL, NULL);
+  wrap(env, self, m);
   return self;
+}
+
+/* ---------------------------------------------------------------- compileAsync */
+
+typedef struct compile_job {
+  napi_async_work work;
+  napi_deferred deferred;
+  node_module *m;
+  uint8_t *bytes;      /* a copy, lent to the module (freed with it) */
+  size_t size;
+  kiln_status status;
+  kiln_error err;
+} compile_job;
+
+static void compile_execute(napi_env env, void *data) {
+  (void)env;
+  compile_job *job = data;
+  job->status = kiln_module_new_borrowed(job->m->engine, job->bytes, job->size, free, job->bytes, &job->m->module,
+                                         &job->err);
+  job->bytes = NULL; /* the module owns (or has freed) them */
+}
+
+static void compile_complete(napi_env env, napi_status status, void *data) {
+  compile_job *job = data;
+  addon *a = addon_of(env);
+  free(job->bytes);
+  napi_value result = NULL, ctor, external;
+  if (status != napi_ok) {
+    if (job->m->module) kiln_module_free(job->m->module);
+    napi_reject_deferred(env, job->deferred, addon_string(env, "kiln: the compile was cancelled"));
+  } else if (job->status != KILN_OK) {
+    napi_reject_deferred(env, job->deferred, addon_error_value(env, a, &job->err, false));
+  } else {
+    node_module *slot = job->m;
+    if (napi_get_reference_value(env, a->module_ctor, &ctor) == napi_ok &&
+        napi_create_external(env, &slot, NULL, NULL, &external) == napi_ok)
+      napi_new_instance(env, ctor, 1, &external, &result);
+    if (result && !slot) {
+      job->m = NULL; /* the Module object has it */
+      napi_resolve_deferred(env, job->deferred, result);
+    } else {
+      bool pending = false;
+      napi_value exception = NULL;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &exception);
+      kiln_module_free(job->m->module);
+      napi_reject_deferred(env, job->deferred, exception ? exception : addon_string(env, "kiln: out of memory"));
+    }
+  }
+  if (job->m) free(job->m);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+napi_value module_compile_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], promise;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  const uint8_t *bytes;
+  size_t size;
+  node_module *m = module_args(env, "compileAsync(bytes)", argc, args, &bytes, &size);
+  if (!m) return NULL;
+  compile_job *job = calloc(1, sizeof *job);
+  uint8_t *copy = job ? malloc(size ? size : 1) : NULL;
+  if (!copy) {
+    free(job);
+    free(m);
+    addon_throw_error(env, "kiln: out of memory");
+    return NULL;
+  }
+  if (size) memcpy(copy, bytes, size);
+  *job = (compile_job){.m = m, .bytes = copy, .size = size};
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, addon_string(env, "kiln.compileAsync"), compile_execute, compile_complete, job,
+                             &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    free(copy);
+    free(m);
+    free(job);
+    addon_throw_error(env, "kiln: Node could not queue the compile on its thread pool");
+    return NULL;
+  }
+  return promise;
 }
 
 static node_module *unwrap(napi_env env, napi_value obj) {
@@ -145,7 +254,9 @@ static napi_value module_custom_sections(napi_env env, napi_callback_info info) 
   return list;
 }
 
-static const char *tier_name(kiln_tier tier) { return tier == KILN_TIER_COMPILED ? "compiled" : "interp"; }
+static const char *tier_name(kiln_tier tier) {
+  return tier == KILN_TIER_COMPILED ? "compiled" : tier == KILN_TIER_AUTO ? "auto" : "interp";
+}
 
 /* .tier: the tier it was compiled for (also after close()). */
 static napi_value module_tier(napi_env env, napi_callback_info info) {
@@ -177,6 +288,12 @@ static napi_value module_stats(napi_env env, napi_callback_info info) {
   addon_set(env, obj, "translatedFunctions", addon_u32(env, stats.translated_functions));
   napi_create_double(env, (double)stats.translated_code_bytes, &bytes);
   addon_set(env, obj, "translatedCodeBytes", bytes);
+  addon_set(env, obj, "cachedFunctions", addon_u32(env, stats.cached_functions));
+  napi_value flag;
+  napi_get_boolean(env, stats.cache_hit, &flag);
+  addon_set(env, obj, "cacheHit", flag);
+  napi_get_boolean(env, stats.precompiled, &flag);
+  addon_set(env, obj, "precompiled", flag);
   return obj;
 }
 
@@ -193,7 +310,6 @@ static napi_value module_close(napi_env env, napi_callback_info info) {
 }
 
 napi_value module_class(napi_env env, addon *a) {
-  (void)a;
   napi_property_descriptor methods[] = {
       {.utf8name = "imports", .method = module_imports, .attributes = napi_default_method},
       {.utf8name = "exports", .method = module_exports, .attributes = napi_default_method},
@@ -205,5 +321,6 @@ napi_value module_class(napi_env env, addon *a) {
   napi_value cls;
   napi_define_class(env, "Module", NAPI_AUTO_LENGTH, module_new, NULL,
                     sizeof methods / sizeof methods[0], methods, &cls);
+  napi_create_reference(env, cls, 1, &a->module_ctor);
   return cls;
 }
