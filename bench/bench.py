@@ -13,8 +13,8 @@ Runs every benchmark on every runner, checks the outputs and summarises the time
     (BUILD/wasm/NAME.wasm; kernels that #define BENCH_SIMD 1 also NAME-simd.wasm, built with
     -msimd128, a benchmark of its own). Each takes n (BENCH_N, or BENCH_N_QUICK with --quick,
     read from the source) as argv[1] and prints `checksum=<u32>`.
-  * runners: native-gcc and native-clang (the native programs), kiln (`kiln run`, the
-    interpreter), kiln-compiled (`kiln run --tier=compiled`, its code cache warm from the
+  * runners: native-gcc and native-clang (the native programs), kiln (`kiln run --tier=interp`,
+    the interpreter), kiln-auto (`kiln run`'s default tier from a cold cache), kiln-compiled (`kiln run --tier=compiled`, its code cache warm from the
     warm-up run) and kiln-compiled-cold (the same with --no-cache: LLVM compiles at every
     run), when the kiln command has the LLVM tier, v8 (Node.js, bench/run_v8.mjs with
     node:wasi), and peers: `--peer` options
@@ -68,7 +68,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT_SECONDS = 600  # one run of one benchmark on one runner
-OWN_RUNNERS = ("native-gcc", "native-clang", "kiln", "kiln-compiled", "kiln-compiled-cold", "v8")
+OWN_RUNNERS = ("native-gcc", "native-clang", "kiln", "kiln-compiled", "kiln-compiled-cold", "kiln-auto", "v8")
 BASE = "native-gcc"  # the runner every ratio divides by
 
 
@@ -227,8 +227,8 @@ def make_runners(build_dir, peer_options, only):
     runners = [
         Runner("native-gcc", ["{native-gcc}", "{args}"], "the C source built with gcc -O2"),
         Runner("native-clang", ["{native-clang}", "{args}"], "the C source built with clang-19 -O2"),
-        Runner("kiln", [os.path.join(build_dir, "kiln", "kiln"), "run", "{wasm}", "{args}"],
-               "`kiln run` (the interpreter), a Release build of this tree"),
+        Runner("kiln", [os.path.join(build_dir, "kiln", "kiln"), "run", "--tier=interp", "{wasm}", "{args}"],
+               "`kiln run --tier=interp` (the interpreter), a Release build of this tree"),
     ]
     kiln = os.path.join(build_dir, "kiln", "kiln")
     if has_compiled_tier(kiln):
@@ -239,6 +239,10 @@ def make_runners(build_dir, peer_options, only):
                    "it): LLVM 19 at -O2 for this CPU, guarded memories"),
             Runner("kiln-compiled-cold", [kiln, "run", "--tier=compiled", "--no-cache", "{wasm}", "{args}"],
                    "the same compiling the module at every run (LLVM on every core; compile time included)"),
+            Runner("kiln-auto", [kiln, "run", "--tier=auto", "--no-cache", "{wasm}", "{args}"],
+                   "`kiln run` in its default tier, auto, from a cold cache: interpreted first, hot functions "
+                   "compiled in the background (no on-stack replacement: a loop that is already running stays "
+                   "interpreted)"),
         ]
     else:
         print("bench.py: this kiln has no compiled tier (LLVM 19 static libraries): no compiled columns",
@@ -364,9 +368,9 @@ def measure_checks(build_dir, benchmarks, layouts, scratch, log):
     `--env KILN_BENCH_PADi=1` options, and the medians are over all of them."""
     kiln = os.path.join(build_dir, "kiln", "kiln")
     nochecks = os.path.join(build_dir, "kiln-nochecks", "kiln")
-    variants = [("kiln", [kiln, "run"]),
-                ("kiln --fuel", [kiln, "run", "--fuel", str(10 ** 19)]),
-                ("no checks", [nochecks, "run"])]
+    variants = [("kiln", [kiln, "run", "--tier=interp"]),
+                ("kiln --fuel", [kiln, "run", "--tier=interp", "--fuel", str(10 ** 19)]),
+                ("no checks", [nochecks, "run", "--tier=interp"])]
     # the compiled tier's loop polls and fuel, when it is built (its caches warm from the
     # warm-up layout; each build its own directory)
     hello = os.path.join(build_dir, "wasm", "hello.wasm")

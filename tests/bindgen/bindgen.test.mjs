@@ -2,7 +2,10 @@
 // rust/src/lib.rs, C: c/types.c) and the hello examples. run.sh builds them and runs this
 // with KILN_BINDGEN_DIR (where the glue is) and KILN_BINDGEN_FLAVOR (rust or c).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 
@@ -23,6 +26,49 @@ test('the hello example: say("world") is "hello world", with Unicode and empty s
   const esm = await import(path.join(dir, rust ? 'hello.mjs' : 'hello-c.mjs'));
   assert.equal(esm.say('esm'), 'hello esm');
   assert.equal(esm.default.say, esm.say);
+});
+
+// kiln build writes NAME.cwasm beside NAME.wasm (when kiln has the compiled tier); the glue
+// loads it, and falls back to the .wasm when it is unusable.
+test('the precompiled module: loaded when it fits, the .wasm when it does not', () => {
+  const base = rust ? 'hello' : 'hello-c';
+  const hasCompiled = kiln.tiers.includes('compiled');
+  assert.equal(fs.existsSync(path.join(dir, `${base}.cwasm`)), hasCompiled, 'kiln build writes it with the compiled tier');
+  if (!hasCompiled) return;
+  assert.equal(hello.module.stats().precompiled, true);
+  assert.equal(hello.module.stats().nativeFunctions, hello.module.stats().functions);
+  // an instance with a fuel limit gets the .wasm, whose code counts fuel
+  const metered = hello.instantiate({ limits: { fuel: 1e9 } });
+  assert.equal(metered.say('fuel'), 'hello fuel');
+  // copies of the glue, with the .cwasm damaged, older than the .wasm, or KILN_TIER=interp
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-cwasm-'));
+  try {
+    for (const ext of ['.js', '.wasm', '.cwasm']) fs.copyFileSync(path.join(dir, base + ext), path.join(tmp, base + ext));
+    fs.mkdirSync(path.join(tmp, 'node_modules'));
+    fs.symlinkSync(path.dirname(path.dirname(require.resolve('kiln'))), path.join(tmp, 'node_modules', 'kiln'));
+    const probe = (env) => {
+      const script = `const g = require(${JSON.stringify(path.join(tmp, base + '.js'))});
+        console.log(JSON.stringify([g.say('x'), g.module.stats().precompiled]));`;
+      const r = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8', env: { ...process.env, ...env },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    assert.deepEqual(probe({}), ['hello x', true]);
+    assert.deepEqual(probe({ KILN_TIER: 'interp' }), ['hello x', false]);
+    const cwasm = path.join(tmp, `${base}.cwasm`);
+    const bytes = fs.readFileSync(cwasm);
+    bytes[bytes.length >> 1] ^= 0x5a;
+    fs.writeFileSync(cwasm, bytes);
+    assert.deepEqual(probe({}), ['hello x', false], 'a damaged .cwasm is refused (checksum)');
+    fs.copyFileSync(path.join(dir, `${base}.cwasm`), cwasm);
+    const later = new Date(Date.now() + 60000);
+    fs.utimesSync(path.join(tmp, `${base}.wasm`), later, later);
+    assert.deepEqual(probe({}), ['hello x', false], 'a .cwasm older than the .wasm is not used');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('integers, floats and booleans', () => {

@@ -629,6 +629,13 @@ static void write_table(FILE *out, const interface *in, const char *wasm_name, c
   fputs("const WASM_FILE = require('node:path').join(__dirname, ", out);
   put_js_string(out, wasm_name);
   fputs(");\n", out);
+  /* the precompiled module `kiln build` writes beside it (NAME.cwasm for NAME.wasm) */
+  char cwasm_name[300];
+  size_t wn = strlen(wasm_name);
+  snprintf(cwasm_name, sizeof cwasm_name, "%.*s.cwasm", (int)(wn > 5 ? wn - 5 : wn), wasm_name);
+  fputs("const CWASM_FILE = require('node:path').join(__dirname, ", out);
+  put_js_string(out, cwasm_name);
+  fputs(");\n", out);
   uint32_t retptr_max = 16;
   fputs("const FUNCTIONS = [\n", out);
   for (size_t i = 0; i < in->count; i++) {

@@ -278,14 +278,43 @@ static int build_c(const char *source, bool directory, const char *wasm, char **
   return ok ? 0 : CLI_EXIT_ERROR;
 }
 
+/* Beside the module bindgen wrote (out_dir/NAME.wasm), its precompiled form NAME.cwasm, which
+ * the glue loads instead when it was made for the machine it runs on: native code from the
+ * first call, nothing compiled at run time. Without the compiled tier (or with
+ * --no-precompile), an older NAME.cwasm is removed: it would hold the old module. */
+static int write_precompiled(const char *wasm, const char *out_dir, const char *name, bool precompile,
+                             bool portable) {
+  char base[256], module[PATH_MAX * 2], cwasm[PATH_MAX * 2];
+  const char *slash = strrchr(wasm, '/');
+  snprintf(base, sizeof base, "%.200s", name ? name : slash ? slash + 1 : wasm);
+  size_t n = strlen(base);
+  if (!name && n > 5 && strcmp(base + n - 5, ".wasm") == 0) base[n - 5] = 0;
+  snprintf(module, sizeof module, "%s/%s.wasm", out_dir, base);
+  snprintf(cwasm, sizeof cwasm, "%s/%s.cwasm", out_dir, base);
+  unlink(cwasm);
+#ifdef KILN_HAVE_LLVM
+  if (precompile) {
+    fprintf(stderr, "kiln: compiling %s to native code for %s -> %s\n", module,
+            portable ? "this architecture's baseline CPU" : "this CPU", cwasm);
+    int status = cli_precompile(module, cwasm, portable);
+    if (status != 0) unlink(cwasm);
+    return status;
+  }
+#else
+  (void)precompile, (void)portable;
+#endif
+  return 0;
+}
+
 int cli_build(const char *label, int argc, char **argv) {
   static const struct option options[] = {
       {"out-dir", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
       {"target-dir", required_argument, NULL, 't'}, {"skip-unsupported", no_argument, NULL, 's'},
       {"wasi", no_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+      {"portable", no_argument, NULL, 'p'}, {"no-precompile", no_argument, NULL, 'P'},
       {NULL, 0, NULL, 0}};
   const char *out_dir = NULL, *name = NULL, *target_dir = NULL;
-  bool skip = false, wasi = false;
+  bool skip = false, wasi = false, portable = false, precompile = true;
   /* Everything after "--" goes to cargo or clang; options may come before or after PATH. */
   int own = 1;
   while (own < argc && strcmp(argv[own], "--") != 0) own++;
@@ -302,6 +331,8 @@ int cli_build(const char *label, int argc, char **argv) {
     case 't': target_dir = optarg; break;
     case 's': skip = true; break;
     case 'w': wasi = true; break;
+    case 'p': portable = true; break;
+    case 'P': precompile = false; break;
     case ':': return cli_usage_error(label, "option '%s' needs a value", argv[optind - 1]);
     default: return cli_usage_error(label, "unknown option '%s' (see 'kiln help build')", argv[optind - 1]);
     }
@@ -368,5 +399,7 @@ int cli_build(const char *label, int argc, char **argv) {
     status = build_c(src, is_dir(src), wasm, extra, extra_count);
   }
   if (status != 0) return status;
-  return cli_bindgen_module(wasm, out_dir, name, skip);
+  status = cli_bindgen_module(wasm, out_dir, name, skip);
+  if (status != 0) return status;
+  return write_precompiled(wasm, out_dir, name, precompile, portable);
 }

@@ -63,6 +63,10 @@ int cli_bindgen(const char *label, int argc, char **argv);
 int cli_build(const char *label, int argc, char **argv);
 int cli_compile(const char *label, int argc, char **argv);
 
+/* Compile input (a .wasm) to native code for this machine (portable: its baseline CPU) and
+ * write the precompiled module to output. Returns an exit status; errors are printed. */
+int cli_precompile(const char *input, const char *output, bool portable);
+
 /* Bind one module: write out_dir/NAME.js, .mjs, .d.ts, .d.mts and .wasm (NAME: name, or the
  * module's file name without .wasm). Returns an exit status; errors are printed. */
 int cli_bindgen_module(const char *path, const char *out_dir, const char *name, bool skip_unsupported);

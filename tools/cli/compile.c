@@ -65,20 +65,23 @@ int cli_compile(const char *label, int argc, char **argv) {
     return cli_usage_error(label, "%s (usage: kiln compile [-o app.cwasm] app.wasm)",
                            optind == argc ? "missing module path" : "give one module");
   const char *input = argv[optind];
+  char *own_output = output ? NULL : default_output(input);
+  if (!output) output = own_output;
+  int status = output ? cli_precompile(input, output, portable) : CLI_EXIT_ERROR;
+  if (!output) cli_error("out of memory");
+  free(own_output);
+  return status;
+}
+
+int cli_precompile(const char *input, const char *output, bool portable) {
 #ifndef KILN_HAVE_LLVM
-  (void)portable, (void)output, (void)input, (void)write_output, (void)default_output;
+  (void)portable, (void)output, (void)input, (void)write_output;
   cli_error("compile: this kiln was built without the compiled tier (it needs LLVM 19: apt-get install "
             "llvm-19-dev, then rebuild)");
   return CLI_EXIT_ERROR;
 #else
-  char *own_output = output ? NULL : default_output(input);
-  if (!output) output = own_output;
   cli_file file;
-  if (!output || !cli_file_read(input, &file)) {
-    if (!output) cli_error("out of memory");
-    free(own_output);
-    return CLI_EXIT_ERROR;
-  }
+  if (!cli_file_read(input, &file)) return CLI_EXIT_ERROR;
   kiln_config config;
   kiln_config_init(&config);
   config.tier = KILN_TIER_COMPILED;
@@ -98,7 +101,6 @@ int cli_compile(const char *label, int argc, char **argv) {
   kiln_bytes_free(bytes);
   kiln_engine_free(engine);
   cli_file_free(&file);
-  free(own_output);
   return status;
 #endif
 }

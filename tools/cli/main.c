@@ -182,7 +182,14 @@ static const char build_help[] =
     "  --wasi                build a Rust crate for wasm32-wasi instead of wasm32-unknown-unknown:\n"
     "                        the guest gets WASI (println!, files under granted directories);\n"
     "                        only numbers, bool and char cross the boundary (C guests always use WASI)\n"
+    "  --portable            precompile for this architecture's baseline CPU, not this one's\n"
+    "  --no-precompile       write no NAME.cwasm (see below)\n"
     "  -h, --help            show this help\n"
+    "\n"
+    "When kiln has the compiled tier, the module is also compiled to native code (as 'kiln\n"
+    "compile') into NAME.cwasm beside NAME.wasm; the glue loads it, so calls run native code\n"
+    "from the first one with nothing compiled at run time, and falls back to NAME.wasm when\n"
+    "NAME.cwasm was made for another CPU or kiln, is older than NAME.wasm, or KILN_TIER=interp.\n"
     "\n"
     "exit status: 0, 1 if the build or the binding fails, 2 on usage errors\n";
 

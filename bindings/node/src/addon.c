@@ -65,6 +65,19 @@ kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel) {
   return engine;
 }
 
+bool addon_module_counts_fuel(const kiln_module *module, const kiln_engine *engine) {
+  kiln_module_stats stats;
+  kiln_module_get_stats(module, &stats);
+  if (!stats.precompiled) return addon_engine_counts_fuel(engine);
+  /* a precompiled module's code was made for the engine's consume_fuel (else it is refused) */
+  pthread_mutex_lock(&engines_lock);
+  bool counts = false;
+  for (int i = 1; i < ENGINE_COUNT; i++)
+    if (engines[i] == engine) counts = i == 3 || i == 4 || i == 7 || i == 8;
+  pthread_mutex_unlock(&engines_lock);
+  return counts;
+}
+
 const char *addon_engine_name(const kiln_engine *engine) {
   const char *name = "unknown";
   pthread_mutex_lock(&engines_lock);

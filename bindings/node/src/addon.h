@@ -118,6 +118,10 @@ kiln_engine *addon_engine(kiln_tier tier, bool portable, bool fuel);
 /* Whether code of the engine counts fuel: the interpreter always, compiled code when its
  * module was compiled with { fuel: true } (counting costs compiled code ~30% on calls). */
 bool addon_engine_counts_fuel(const kiln_engine *engine);
+/* Whether module's code counts fuel in engine: addon_engine_counts_fuel, except that a
+ * precompiled module's native code runs whatever the engine's tier, and counts fuel only in
+ * an engine with consume_fuel ({ fuel: true }). */
+bool addon_module_counts_fuel(const kiln_module *module, const kiln_engine *engine);
 /* "interp", "compiled" or "compiled (portable)": what an engine of addon_engine runs. */
 const char *addon_engine_name(const kiln_engine *engine);
 /* Whether this addon was built with the LLVM tier. */

@@ -664,6 +664,7 @@ typedef struct node_instance {
   node_store *s;
   kiln_instance *instance;
   kiln_wasi *wasi;
+  bool counts_fuel; /* its code counts fuel (addon_module_counts_fuel) */
 } node_instance;
 
 static const napi_type_tag instance_tag = {0x6b696c6e696e7374ULL, 0x616e636500000001ULL};
@@ -972,14 +973,17 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   bool lenient = false;
   napi_get_value_bool(env, addon_get(env, options, "jsApi"), &lenient);
 
-  if (has_fuel && fuel < 18446744073709551615.0 && !addon_engine_counts_fuel(engine)) {
+  bool counts_fuel = addon_module_counts_fuel(module, engine);
+  if (has_fuel && fuel < 18446744073709551615.0 && !counts_fuel) {
     addon_throw_type(env, "new Instance(module, imports, options): options.fuel needs a module compiled with "
-                          "{ fuel: true } in the compiled tier (compiled code counts fuel only then)");
+                          "{ fuel: true } (compiled code counts fuel only then; a precompiled .cwasm does not: "
+                          "use the .wasm)");
     return NULL;
   }
   node_store *s = pick_store(env, a, imports, engine);
   if (!s) return NULL;
   node_instance *inst = calloc(1, sizeof *inst);
+  if (inst) inst->counts_fuel = counts_fuel;
   import_list list = {0};
   kiln_wasi_config *cfg = NULL;
   napi_value hosts;
@@ -1170,9 +1174,9 @@ static napi_value instance_set_fuel(napi_env env, napi_callback_info info) {
     addon_throw_type(env, "setFuel(n): n must be a non-negative number (Infinity: unlimited)");
     return NULL;
   }
-  if (fuel < 18446744073709551615.0 && !addon_engine_counts_fuel(inst->s->engine)) {
-    addon_throw_type(env, "setFuel(n): fuel needs a module compiled with { fuel: true } in the compiled tier "
-                          "(compiled code counts fuel only then)");
+  if (fuel < 18446744073709551615.0 && !inst->counts_fuel) {
+    addon_throw_type(env, "setFuel(n): fuel needs a module compiled with { fuel: true } (compiled code counts "
+                          "fuel only then; a precompiled .cwasm does not: use the .wasm)");
     return NULL;
   }
   kiln_store_set_fuel(inst->s->store, fuel >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)fuel);
