@@ -68,6 +68,9 @@ bench: build
 	bash bench/build.sh build-bench
 	python3 bench/bench.py --build-dir build-bench $(if $(filter-out 0,$(QUICK)),--quick) $(BENCH_ARGS) \
 	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(BENCH_ARGS), BENCH_ARGS=\"$(BENCH_ARGS)\")"
+	@echo "== time to speed: the first seconds of a long run in each tier (bench/time_to_speed.py)"
+	python3 bench/time_to_speed.py build-bench/kiln/kiln $(if $(filter-out 0,$(QUICK)),--quick) \
+	  --command "make bench$(if $(QUICK), QUICK=$(QUICK))"
 	@echo "== a large real program (yosys from npm, 30.8 MB of wasm): start-up and memory, kiln vs Node (bench/large_module.py)"
 	python3 bench/large_module.py build-bench/kiln/kiln --work build-bench/large $(if $(filter-out 0,$(QUICK)),-n 3) \
 	  --out bench/results/large.md

@@ -1,6 +1,8 @@
 // node_bench.mjs - the Node.js figures of `make bench` (bench.py may call it): the cost of
 // a synchronous call of an add(i32, i32) export on kiln against a bare Node-API function
-// (the addon's bareAdd) and against V8's own WebAssembly on the same bytes; the round trip
+// (the addon's bareAdd) and against V8's own WebAssembly on the same bytes, in the default
+// tier and in each tier (auto once the function is native); one CPU-bound call in each tier
+// against V8; the round trip
 // of an async call; and the throughput of a kiln.Pool of 2 instances against 1 on a
 // CPU-bound function.
 //   node bench/node_bench.mjs [--quick] [--json]
@@ -83,18 +85,37 @@ async function poolThroughput(module, size, calls, n) {
   return calls / seconds;
 }
 
+// Wait until module's functions run native code (auto compiles them in the background).
+async function settle(module, f) {
+  if (module.tier !== 'auto') return;
+  for (let i = 0; i < 5000; i++) f(i, 1);
+  for (let waited = 0; module.stats().nativeFunctions < module.stats().functions && waited < 30000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const results = {};
 const n = Math.round(5_000_000 * scale);
 const addModule = kiln.compile(addWasm);
 const instance = kiln.instantiate(addModule);
+await settle(addModule, instance.exports.add);
 const facade = new kiln.WebAssembly.Instance(addModule, {});
 const v8 = new WebAssembly.Instance(new WebAssembly.Module(addWasm), {});
+results.default_tier = addModule.tier;
 results.bare_napi_ns = nsPerCall(native.bareAdd, n);
 results.kiln_sync_ns = nsPerCall(instance.exports.add, n);
 results.kiln_facade_sync_ns = nsPerCall(facade.exports.add, n);
 results.v8_wasm_ns = nsPerCall(v8.exports.add, n);
 results.kiln_vs_bare = results.kiln_sync_ns / results.bare_napi_ns;
 results.kiln_vs_v8 = results.kiln_sync_ns / results.v8_wasm_ns;
+// the same call in each tier (auto once add is native)
+results.tiers = {};
+for (const tier of kiln.tiers) {
+  const module = kiln.compile(addWasm, { tier });
+  const { exports } = kiln.instantiate(module);
+  await settle(module, exports.add);
+  results.tiers[tier] = { sync_ns: nsPerCall(exports.add, n) };
+}
 
 const asyncN = Math.round(20_000 * scale);
 results.kiln_async_us = await usPerAsyncCall(instance.exports.add.async, asyncN);
@@ -116,6 +137,25 @@ for (;;) {
   burnN *= 2;
 }
 const calls = Math.round(80 * scale) || 8;
+results.burn_steps = burnN;
+// one CPU-bound call in each tier, and V8 (ms, best of 5)
+const burnBytes = burnWasm();
+const bestMs = (f) => {
+  let best = Infinity;
+  for (let round = 0; round < 6; round++) {
+    const start = performance.now();
+    f(burnN);
+    if (round > 0) best = Math.min(best, performance.now() - start);
+  }
+  return best;
+};
+for (const tier of kiln.tiers) {
+  const module = kiln.compile(burnBytes, { tier });
+  const { exports } = kiln.instantiate(module);
+  await settle(module, (i) => exports.burn(i & 1));
+  results.tiers[tier].burn_ms = bestMs(exports.burn);
+}
+results.v8_burn_ms = bestMs(new WebAssembly.Instance(new WebAssembly.Module(burnBytes), {}).exports.burn);
 results.cpus = availableParallelism();
 results.pool1_calls_per_s = await poolThroughput(burn, 1, calls, burnN);
 results.pool2_calls_per_s = await poolThroughput(burn, 2, calls, burnN);
@@ -131,6 +171,15 @@ if (opts.json) {
   console.log(`  kiln export             ${f(results.kiln_sync_ns).padStart(7)}   ${f(results.kiln_vs_bare, 2)}x bare (aim <= 2x), ${f(results.kiln_vs_v8, 1)}x V8`);
   console.log(`  kiln.WebAssembly export ${f(results.kiln_facade_sync_ns).padStart(7)}`);
   console.log(`  V8 WebAssembly          ${f(results.v8_wasm_ns).padStart(7)}`);
+  console.log(`  (kiln export in ${results.default_tier}, the default tier; in each tier:)`);
+  for (const [tier, r] of Object.entries(results.tiers)) {
+    console.log(`  kiln export, ${tier.padEnd(9)} ${f(r.sync_ns).padStart(7)}   ${f(r.sync_ns / results.bare_napi_ns, 2)}x bare`);
+  }
+  console.log(`one CPU-bound call burn(${results.burn_steps}), ms (best of 5):`);
+  for (const [tier, r] of Object.entries(results.tiers)) {
+    console.log(`  kiln, ${tier.padEnd(17)} ${f(r.burn_ms, 2).padStart(7)}   ${f(r.burn_ms / results.v8_burn_ms, 2)}x V8`);
+  }
+  console.log(`  V8 WebAssembly          ${f(results.v8_burn_ms, 2).padStart(7)}`);
   console.log(`async round trip, us per awaited call (${asyncN} in sequence):`);
   console.log(`  add.async               ${f(results.kiln_async_us, 2).padStart(7)}`);
   console.log(`  instance.callAsync      ${f(results.kiln_call_async_us, 2).padStart(7)}`);

@@ -1,8 +1,9 @@
 // bench.mjs - the image example's figures for `make bench`: transform() from each guest,
 // image.c and the Rust crate rust/ (built by `kiln build`, with and without SIMD), on kiln
-// through the generated glue (sync and .async()), and the same module on V8's WebAssembly and
-// on kiln through glue.mjs (interpreted, and compiled by the LLVM tier when the addon has
-// it), the same glue logic over plain exports; against pipeline.mjs, the
+// through the generated glue (sync and .async(); it loads the .cwasm `kiln build` precompiled),
+// and the same module on V8's WebAssembly and on kiln through glue.mjs in each tier of the
+// addon (interp, compiled, auto once tiered up), the same glue logic over plain exports;
+// against pipeline.mjs, the
 // same work in pure JavaScript. Every output is checked to be byte-identical to the
 // JavaScript one.
 //   node bench.mjs [--quick] [--json] [--runs N]
@@ -40,6 +41,20 @@ async function time(fn, expected) {
   return best;
 }
 
+// auto: run fn until the background compiler has nothing more to install (the native function
+// count unchanged for 300 ms after a call).
+async function settle(module, fn) {
+  for (let last = -1, waited = 0; waited < 60000;) {
+    fn();
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    waited += performance.now() - start;
+    const now = module.stats().nativeFunctions;
+    if (now === last) return;
+    last = now;
+  }
+}
+
 const expected = Buffer.from(processImage(input, options));
 const rows = [{ name: 'pure JavaScript', guest: null, engine: 'js', ms: await time(() => processImage(input, options), expected) }];
 const built = buildImage();
@@ -48,24 +63,25 @@ for (const variant of ['simd', 'scalar']) {
     const { wasm, glue } = built[guest][variant];
     const generated = require(glue);
     const bytes = readFileSync(wasm);
-    const module = kiln.compile(bytes);
-    const onKiln = bind((imports) => kiln.instantiate(module, { imports }));
     const onV8 = bind((imports) => new WebAssembly.Instance(new WebAssembly.Module(bytes), imports));
-    // the compiled tier (LLVM), when this addon has it: the same glue.mjs as the V8 row
-    const compiled = kiln.tiers.includes('compiled') ? kiln.compile(bytes, { tier: 'compiled' }) : null;
-    const onKilnCompiled = compiled && bind((imports) => kiln.instantiate(compiled, { imports }));
     const row = (name, engine, fn) =>
       time(fn, expected).then((ms) => rows.push({ name: `${label}, ${name}, ${variant}`, guest, engine, variant, ms }));
-    await row('kiln, generated glue, sync', 'kiln', () => generated.transform(...args));
-    await row('kiln, generated glue, .async()', 'kiln-async', () => generated.transform.async(...args));
-    await row('kiln, glue.mjs', 'kiln-plain', () => onKiln.transform(...args));
-    if (onKilnCompiled) await row('kiln compiled, glue.mjs', 'kiln-compiled', () => onKilnCompiled.transform(...args));
+    // the generated glue loads the .cwasm kiln build precompiled, when there is one
+    const how = generated.module.stats().precompiled ? 'generated glue (.cwasm)' : 'generated glue';
+    await row(`kiln, ${how}, sync`, 'kiln', () => generated.transform(...args));
+    await row(`kiln, ${how}, .async()`, 'kiln-async', () => generated.transform.async(...args));
+    // the same glue.mjs as the V8 row, on kiln in each tier (auto once its hot functions are native)
+    for (const tier of kiln.tiers) {
+      const module = kiln.compile(bytes, { tier });
+      const onKiln = bind((imports) => kiln.instantiate(module, { imports }));
+      if (tier === 'auto') await settle(module, () => onKiln.transform(...args));
+      await row(`kiln ${tier}, glue.mjs`, `kiln-${tier}`, () => onKiln.transform(...args));
+      onKiln.close();
+    }
     await row('V8 WebAssembly, glue.mjs', 'v8', () => onV8.transform(...args));
     // Closed now rather than left to the garbage collector, so the next guest's runs do not
     // share the machine with a collection of this one's memory.
     generated.instance.close();
-    onKiln.close();
-    if (onKilnCompiled) onKilnCompiled.close();
   }
 }
 const js = rows[0].ms;

@@ -442,7 +442,7 @@ class TestInvoke(CliTest):
 
 class TestTraps(CliTest):
     def test_unreachable_with_backtrace(self):
-        code, out, err, _ = kiln("--invoke", "crash", "math.wasm")
+        code, out, err, _ = kiln("--tier=interp", "--invoke", "crash", "math.wasm")
         self.assertEqual(code, 134)
         lines = err.splitlines()
         self.assertTrue(lines[0].startswith("kiln: trap: unreachable: "), lines[0])
@@ -460,9 +460,23 @@ class TestTraps(CliTest):
         self.assertEqual(lines[-1].strip(), "... 5 more frames")  # 21 frames in all
 
     def test_unnamed_function(self):
-        code, _, err, _ = kiln("--fuel", "5", "--invoke", "spin", "math.wasm")
+        # the interpreter knows every frame's offset (native frames may not: see below)
+        code, _, err, _ = kiln("--tier=interp", "--fuel", "5", "--invoke", "spin", "math.wasm")
         self.assertEqual(code, 134)
         self.assertRegex(err, r"#0 +func \d+ +<unnamed> +at 0x[0-9a-f]+")
+
+    def test_trap_in_tiered_up_code(self):
+        # auto (the default): spin gets hot and is compiled, and cached; the next run starts
+        # with it native and its trap is reported the same way, by function
+        cache = tempfile.mkdtemp(dir=WORK)
+        env = dict(os.environ, XDG_CACHE_HOME=cache)
+        for run in range(2):
+            code, _, err, _ = kiln("--tier=auto", "--stats", "--fuel", "100000000", "--invoke", "spin", "math.wasm",
+                                   env=env)
+            self.assertEqual(code, 134, err)
+            self.assertIn("out of fuel", err)
+            self.assertRegex(err, r"#0 +func \d+ +<unnamed>")
+        self.assertRegex(err, r"from the cache +[1-9]\d* functions")
 
     def test_fuel_exhaustion(self):
         code, out, err, _ = kiln("run", "--fuel", "1000", "--invoke", "spin", "math.wasm")
@@ -508,7 +522,7 @@ class TestTraps(CliTest):
         self.assertIn("boom", err)
 
     def test_trap_in_wasi_program(self):
-        code, out, err, _ = kiln("prog.wasm", "trap")
+        code, out, err, _ = kiln("--tier=interp", "prog.wasm", "trap")
         self.assertEqual(code, 134)
         self.assertTrue(err.startswith("kiln: trap: unreachable"), err)
         self.assertRegex(err, r"func \d+ +trap_here +at 0x")
