@@ -39,7 +39,7 @@ test: deps
 	      echo "$$dir/spec_runner not built (no tests/spec/spec_runner.c yet): skipping"; \
 	      continue; \
 	    fi; \
-	    for tier in interp compiled auto auto-never; do \
+	    for tier in interp compiled auto auto-osr auto-never; do \
 	      echo "== $$dir/spec_runner --tier=$$tier $(SPEC_JSON)"; \
 	      $$dir/spec_runner --tier=$$tier $(SPEC_JSON) || exit 1; \
 	    done; \

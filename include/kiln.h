@@ -205,10 +205,11 @@ typedef struct kiln_config {
    * not used. The string is copied. */
   const char *cache_dir;
   /* KILN_TIER_AUTO: a function is compiled once its calls plus loop iterations in the
-   * interpreter reach tierup_threshold (0 means 1000; UINT32_MAX never). Calls already
-   * running finish in the interpreter (there is no on-stack replacement); the function's
-   * next call runs its native code, in every instance and thread. A function the compiler
-   * does not take on (too large) stays in the interpreter. */
+   * interpreter reach tierup_threshold (0 means 1000; UINT32_MAX never). Its next call runs
+   * its native code, in every instance and thread; a call already running moves into it at
+   * its next pass through a loop header with nothing on the operand stack (on-stack
+   * replacement; kiln_module_stats.osr_functions), else finishes in the interpreter. A
+   * function the compiler does not take on (too large) stays in the interpreter. */
   uint32_t tierup_threshold;
   /* KILN_TIER_AUTO: background threads that compile (0 means 1), each with its own compiler
    * context, shared by the engine's modules. */
@@ -334,6 +335,9 @@ typedef struct kiln_module_stats {
    * compiled (each compiled function is written to the cache as it is made, and a module
    * made again starts with the code the cache has for it). */
   uint32_t cached_functions;
+  /* KILN_TIER_AUTO: functions with an entry at a loop, by which a call running in the
+   * interpreter continues in native code (on-stack replacement) */
+  uint32_t osr_functions;
 } kiln_module_stats;
 
 void kiln_module_get_stats(const kiln_module *module, kiln_module_stats *stats);

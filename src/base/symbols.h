@@ -109,6 +109,7 @@
 #define native_code_free kiln__native_code_free
 #define native_code_new kiln__native_code_new
 #define native_code_stats kiln__native_code_stats
+#define native_enter kiln__native_enter
 #define native_fault_landing kiln__native_fault_landing
 #define native_helpers kiln__native_helpers
 #define object_list_push kiln__object_list_push
@@ -147,6 +148,7 @@
 #define table_grow kiln__table_grow
 #define tierup_forget kiln__tierup_forget
 #define tierup_hot kiln__tierup_hot
+#define tierup_hot_loop kiln__tierup_hot_loop
 #define tierup_load_cached kiln__tierup_load_cached
 #define tierup_initial_hotness kiln__tierup_initial_hotness
 #define tierup_stop kiln__tierup_stop

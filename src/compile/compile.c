@@ -108,6 +108,7 @@ typedef struct compiler {
   uint32_t last_dst_end;  /* ncode right after that instruction; else UINT32_MAX */
   uint32_t last_op_cell;  /* handler cell of that instruction */
   int last_iop;           /* and its iop */
+  uint32_t osr_loops;     /* loops of IOP_loop_osr so far: the next one's ordinal */
 } compiler;
 
 /* ------------------------------------------------------------------ errors */
@@ -462,9 +463,11 @@ static bool compile_block(compiler *c, const func_instr *in) {
   if (kind == CTRL_LOOP) {
     f->loop_pc = c->ncode;
     if (EMIT_LOOP_CHECKS) {
-      TRY(emit_op(c, IOP_loop_check));
+      bool osr = func_osr_loop(c->v, in);
+      TRY(emit_op(c, osr ? IOP_loop_osr : IOP_loop_check));
       f->fuel_cell = c->ncode;
       TRY(emit(c, 1)); /* the iteration's cost, known at the loop's end */
+      if (osr) TRY(emit(c, c->osr_loops++));
     }
   } else if (kind == CTRL_IF) {
     uint32_t at = fuse_branch(c, &cond, false);

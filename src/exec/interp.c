@@ -583,6 +583,7 @@ static kiln_status run(kiln_store *store, kiln_instance *inst, const compiled_fu
       [IOP_call_local] = &&L_call_local,
       [IOP_call_import] = &&L_call_import,
       [IOP_loop_check] = &&L_loop_check,
+      [IOP_loop_osr] = &&L_loop_osr,
       [IOP_select128] = &&L_select128,
       [IOP_global_get128] = &&L_global_get128,
       [IOP_global_set128] = &&L_global_set128,
@@ -595,7 +596,7 @@ static kiln_status run(kiln_store *store, kiln_instance *inst, const compiled_fu
   const uint32_t base_depth = store->depth;
   int64_t fuel = store->fuel;
   kiln_trap_kind trap_kind = KILN_TRAP_NONE;
-  bool host_trap = false;
+  bool host_trap = false, osr_trap = false;
   const cell *pc = fn->code;
   uint8_t *mem;
   u64 mem_size;
@@ -653,6 +654,32 @@ L_loop_check:
   HOT(fn, 1, inst->module);
   pc += 2;
   NEXT();
+L_loop_osr: { /* a loop the running call may leave for native code (on-stack replacement) */
+  POLL(pc[1]);
+  int32_t h_ = __atomic_load_n(&fn->hotness, __ATOMIC_RELAXED) - 1;
+  __atomic_store_n(&((compiled_func *)(uintptr_t)fn)->hotness, h_, __ATOMIC_RELAXED);
+  if (UNLIKELY(h_ <= 0)) tierup_hot_loop(inst->module, fn, (uint32_t)pc[2]);
+  void (*osr)(kiln_instance *, uint64_t *) = __atomic_load_n(&fn->osr_entry, __ATOMIC_ACQUIRE);
+  if (UNLIKELY(osr != NULL) && fn->osr_loop == (uint32_t)pc[2] && native_usable(store)) {
+    /* the frame's locals are the whole state here: o<N> takes them, runs the rest of the
+     * call and leaves its results where a return leaves them */
+    uint8_t *saved_top = store->stack_top;
+    store->stack_top = fp + 8 * (size_t)fn->frame_slots;
+    store->fuel = fuel;
+    kiln_status st = native_enter(store, inst, osr, (uint64_t *)(void *)fp, err);
+    fuel = store->fuel;
+    store->stack_top = saved_top;
+    if (st != KILN_OK) {
+      trap_kind = err->trap;
+      host_trap = true;
+      osr_trap = true; /* its native frames include this call */
+      goto trap;
+    }
+    goto L_return;
+  }
+  pc += 3;
+  NEXT();
+}
 
 L_call_local:
   ENTER((const compiled_func *)(uintptr_t)pc[1], fp + pc[2], inst, pc + 3);
@@ -799,12 +826,12 @@ trap:
   store->fuel = fuel;
   if (!host_trap) error_trap(err, trap_kind, "%s", kiln_trap_string(trap_kind));
   if (trap_kind != KILN_TRAP_EXIT) {
-    add_frame(err, inst, fn, pc);
+    if (!osr_trap) add_frame(err, inst, fn, pc);
     for (uint32_t d = store->depth; d-- > base_depth;) {
       const frame *fr = &store->frames[d];
       if (fr->func) add_frame(err, fr->instance, fr->func, fr->ret_pc - 1);
     }
-    if (err->frame_count) {
+    if (err->frame_count && !strstr(err->message, " (in function ")) { /* native code's traps say it already */
       const kiln_frame *top = &err->backtrace[0];
       size_t len = strlen(err->message);
       snprintf(err->message + len, sizeof err->message - len, " (in function %u%s%s%s at offset 0x%x)",

@@ -31,7 +31,9 @@ enum iop {
   IOP_jump_unless,   /* cond target          (i32 cond == 0) */
   IOP_call_local,    /* compiled_func* argbase */
   IOP_call_import,   /* func_index argbase */
-  IOP_loop_check,    /* poll interrupt and fuel */
+  IOP_loop_check,    /* poll interrupt and fuel:      fuel */
+  IOP_loop_osr,      /* the same at a loop native code can be entered at (func_osr_loop):
+                      *                               fuel ordinal */
   IOP_select128,     /* dst a b cond */
   IOP_global_get128, /* dst index */
   IOP_global_set128, /* index src */

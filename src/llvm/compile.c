@@ -434,7 +434,11 @@ static void lfunc_free(lfunc *f) {
   if (f->b) LLVMDisposeBuilder(f->b);
 }
 
-static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
+/* Emit the body of defined function `defined` into fn: f<N> (osr_slots NULL), or o<N>, which
+ * starts with the locals read from osr_slots and goes straight to loop osr_loop, and leaves
+ * its results in osr_slots. */
+static kiln_status emit_body(lmod *lm, uint32_t defined, LLVMValueRef fn, LLVMValueRef osr_slots, uint32_t osr_loop,
+                             kiln_error *err) {
   func_validator v;
   kiln_status st = func_validator_init(&v, lm->m, lm->km->declared_refs, defined, err);
   if (st != KILN_OK) {
@@ -446,7 +450,10 @@ static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
   lfunc *f = &ff;
   f->lm = lm;
   f->v = &v;
-  f->fn = lm->funcs[defined];
+  f->fn = fn;
+  f->osr_slots = osr_slots;
+  f->osr_loop = osr_loop;
+  LLVMBasicBlockRef osr_from = NULL; /* o<N>: where the entry's checks end */
   f->func_index = v.func_index;
   f->type = v.type;
   f->local_types = v.local_types;
@@ -457,11 +464,19 @@ static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
   f->locals = calloc(v.local_count ? v.local_count : 1, sizeof(LLVMValueRef));
   bool ok = f->locals != NULL;
   if (!ok) lf_fail(f, KILN_ERR_NOMEM, "out of memory");
-  for (uint32_t i = 0; ok && i < v.local_count; i++) {
+  for (uint32_t i = 0, slot = 0; ok && i < v.local_count; i++) {
     LLVMTypeRef t = lm_valtype(lm, v.local_types[i]);
     f->locals[i] = LLVMBuildAlloca(f->b, t, "local");
-    LLVMValueRef init = i < f->type->param_count ? LLVMGetParam(f->fn, i + 1) : LLVMConstNull(t);
+    LLVMValueRef init;
+    if (osr_slots) { /* the interpreter's frame: every local in its slots, in order */
+      LLVMValueRef off = LLVMConstInt(lm->i64, 8 * (uint64_t)slot, false);
+      init = LLVMBuildLoad2(f->b, t, LLVMBuildGEP2(f->b, lm->i8, osr_slots, &off, 1, ""), "");
+      LLVMSetAlignment(init, 8);
+    } else {
+      init = i < f->type->param_count ? LLVMGetParam(f->fn, i + 1) : LLVMConstNull(t);
+    }
     LLVMBuildStore(f->b, init, f->locals[i]);
+    slot += valtype_slots(v.local_types[i]);
   }
   f->offset = lm->m->bodies[defined].code.start;
   if (ok) {
@@ -469,6 +484,12 @@ static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
     if (lm->m->memory_count) f->mem_base = lf_load_field(f, lm->ptr, f->vm, VM_MEM0_BASE, "mem");
     stack_check(f);
     lf_poll(f, true);
+    /* o<N>: the code before the loop is emitted into a block nothing reaches (LLVM drops it);
+     * the entry branches to the loop's header below */
+    if (osr_slots) {
+      osr_from = LLVMGetInsertBlock(f->b);
+      LLVMPositionBuilderAtEnd(f->b, LLVMAppendBasicBlockInContext(lm->ctx, f->fn, "skipped"));
+    }
     func_instr fi = {.iop = IOP_block, .reachable = true, .nresults = f->type->result_count,
                      .results = f->type->types + f->type->param_count};
     ok = emit_control(f, &fi); /* the function body's frame: push it as a block */
@@ -484,9 +505,31 @@ static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
   }
   st = ok ? KILN_OK : (v.status != KILN_OK ? v.status : f->status);
   if (ok && st == KILN_OK && f->status != KILN_OK) st = f->status;
+  if (st == KILN_OK && osr_slots) {
+    if (f->osr_header && osr_from) {
+      LLVMPositionBuilderAtEnd(f->b, osr_from);
+      LLVMBuildBr(f->b, f->osr_header);
+    } else {
+      st = error_set(err, KILN_ERR_ARGUMENT, "function %u has no loop %u to enter", f->func_index, osr_loop);
+    }
+  }
   lfunc_free(f);
   func_validator_free(&v);
   return st == KILN_OK && !ok ? KILN_ERR_INVALID : st;
+}
+
+static kiln_status emit_function(lmod *lm, uint32_t defined, kiln_error *err) {
+  return emit_body(lm, defined, lm->funcs[defined], NULL, UINT32_MAX, err);
+}
+
+/* o<N> (see emit_body). */
+static kiln_status emit_osr(lmod *lm, uint32_t defined, uint32_t loop, kiln_error *err) {
+  char name[32];
+  snprintf(name, sizeof name, "o%u", defined); /* native.h: NATIVE_OSR_PREFIX */
+  LLVMTypeRef params[2] = {lm->ptr, lm->ptr};
+  LLVMValueRef fn = LLVMAddFunction(lm->mod, name, LLVMFunctionType(lm->void_t, params, 2, false));
+  function_attrs(lm, fn);
+  return emit_body(lm, defined, fn, LLVMGetParam(fn, 1), loop, err);
 }
 
 /* Bodies beyond these take LLVM minutes (its passes are superlinear in nesting, in size and
@@ -625,7 +668,7 @@ static void dump_module(lmod *lm, uint32_t first, const char *suffix) {
 }
 
 kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts, uint32_t first, uint32_t count,
-                                uint8_t **object, size_t *size, kiln_error *err) {
+                                uint32_t osr_loop, uint8_t **object, size_t *size, kiln_error *err) {
   const module_decl *m = &km->decl;
   *object = NULL;
   *size = 0;
@@ -673,6 +716,8 @@ kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts,
     if (lm->funcs[i]) st = emit_function(lm, i, err);
   for (uint32_t i = 0; st == KILN_OK && i < m->body_count; i++)
     if (lm->funcs[i]) emit_entry(lm, i, &m->types[m->func_types[m->imported_func_count + i]]);
+  if (st == KILN_OK && osr_loop != UINT32_MAX && count == 1 && first < m->body_count && lm->funcs[first])
+    st = emit_osr(lm, first, osr_loop, err);
   if (st == KILN_OK) st = link_ops(lm, err);
 
 #ifndef NDEBUG
@@ -743,7 +788,13 @@ static llvm_options options_for_config(const kiln_config *config) {
 static kiln_status compile_for_config(const kiln_module *module, const kiln_config *config, uint32_t first,
                                       uint32_t count, uint8_t **object, size_t *size, kiln_error *err) {
   llvm_options o = options_for_config(config);
-  return llvm_compile_module(module, &o, first, count, object, size, err);
+  return llvm_compile_module(module, &o, first, count, UINT32_MAX, object, size, err);
+}
+
+static kiln_status compile_osr_for_config(const kiln_module *module, const kiln_config *config, uint32_t func,
+                                          uint32_t loop, uint8_t **object, size_t *size, kiln_error *err) {
+  llvm_options o = options_for_config(config);
+  return llvm_compile_module(module, &o, func, 1, loop, object, size, err);
 }
 
 static kiln_status describe_for_config(const kiln_config *config, compiler_target *target, kiln_error *err) {
@@ -751,6 +802,7 @@ static kiln_status describe_for_config(const kiln_config *config, compiler_targe
   return llvm_describe_target(&o, target, err);
 }
 
-static const kiln_compiler llvm_compiler = {.name = "llvm", .describe = describe_for_config, .compile = compile_for_config};
+static const kiln_compiler llvm_compiler = {
+    .name = "llvm", .describe = describe_for_config, .compile = compile_for_config, .compile_osr = compile_osr_for_config};
 
 const kiln_compiler *kiln_llvm_compiler(void) { return &llvm_compiler; }

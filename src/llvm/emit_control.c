@@ -72,6 +72,7 @@ static LLVMBasicBlockRef new_block(lfunc *f, const char *name) {
 
 static bool emit_block(lfunc *f, const func_instr *in) {
   uint8_t kind = in->iop == IOP_block ? CTRL_BLOCK : in->iop == IOP_loop ? CTRL_LOOP : CTRL_IF;
+  bool osr = func_osr_loop(f->v, in); /* numbered as the interpreter numbers them */
   if (!in->reachable) return push_ctrl(f, kind, in, true) != NULL;
   LLVMValueRef cond = NULL;
   if (kind == CTRL_IF) cond = lf_pop(f).v;
@@ -84,6 +85,8 @@ static bool emit_block(lfunc *f, const func_instr *in) {
     c->end_bb = new_block(f, "loop");
     LLVMBuildBr(f->b, c->end_bb);
     LLVMPositionBuilderAtEnd(f->b, c->end_bb);
+    if (osr && f->osr_slots && f->osr_seen == f->osr_loop) f->osr_header = c->end_bb;
+    if (osr) f->osr_seen++;
     lf_poll(f, false);
     f->sp = c->height;
     return push_loaded(f, c->vars, in->nparams, in->params);
@@ -150,7 +153,15 @@ static bool emit_end(lfunc *f, const func_instr *in) {
   f->sp = c->height;
   if (c->kind == CTRL_FUNC) {
     const functype *t = f->type;
-    if (t->result_count == 0) {
+    if (f->osr_slots) { /* o<N>: the results into the slots, as e<N> leaves them */
+      for (uint32_t k = 0, slot = 0; k < t->result_count; k++) {
+        LLVMValueRef v = LLVMBuildLoad2(f->b, lm_valtype(f->lm, c->results[k]), c->vars[k], "");
+        LLVMValueRef off = LLVMConstInt(f->lm->i64, 8 * (uint64_t)slot, false);
+        LLVMSetAlignment(LLVMBuildStore(f->b, v, LLVMBuildGEP2(f->b, f->lm->i8, f->osr_slots, &off, 1, "")), 8);
+        slot += valtype_slots(c->results[k]);
+      }
+      LLVMBuildRetVoid(f->b);
+    } else if (t->result_count == 0) {
       LLVMBuildRetVoid(f->b);
     } else if (t->result_count == 1) {
       LLVMBuildRet(f->b, LLVMBuildLoad2(f->b, lm_valtype(f->lm, c->results[0]), c->vars[0], ""));

@@ -21,9 +21,11 @@ typedef struct llvm_options {
 typedef struct kiln_module kiln_module;
 
 /* Compile the defined functions [first, first + count) of km into an ELF object (malloc'd
- * into *object); those too large or too deeply nested are left to the interpreter. */
+ * into *object); those too large or too deeply nested are left to the interpreter. With
+ * osr_loop other than UINT32_MAX (and count 1), the object also has o<first>: the function
+ * entered at its loop of that ordinal (func_osr_loop) with its locals in slots. */
 kiln_status llvm_compile_module(const kiln_module *km, const llvm_options *opts, uint32_t first, uint32_t count,
-                                uint8_t **object, size_t *size, kiln_error *err);
+                                uint32_t osr_loop, uint8_t **object, size_t *size, kiln_error *err);
 
 /* What the code is compiled for under opts: LLVM's version and the compiler's build, the
  * triple, the CPU and its features, the options (the compiled-code cache key). */

@@ -73,6 +73,12 @@ typedef struct lfunc {
   uint32_t offset;              /* byte offset of the instruction being compiled */
   LLVMValueRef store;           /* vm->store, loaded in the entry block */
   LLVMValueRef mem_base;        /* vm->mem0_base, loaded in the entry block (or NULL) */
+  /* o<N>, the entry at a loop for a call running in the interpreter: the slots holding the
+   * locals (the second parameter; results go there too), the ordinal of that loop among the
+   * func_osr_loop loops, the count of those seen so far, and the loop's header once seen */
+  LLVMValueRef osr_slots;
+  uint32_t osr_loop, osr_seen;
+  LLVMBasicBlockRef osr_header;
 } lfunc;
 
 /* ---- shared helpers (compile.c) */

@@ -46,8 +46,9 @@ kiln_status native_code_new(const kiln_module *mod, native_code **out, kiln_erro
   if (nc) {
     nc->funcs = calloc(mod->decl.body_count + 1, sizeof(void *));
     nc->entries = calloc(mod->decl.body_count + 1, sizeof(void *));
+    nc->osr = calloc(mod->decl.body_count + 1, sizeof(void *));
   }
-  if (!nc || !nc->funcs || !nc->entries) {
+  if (!nc || !nc->funcs || !nc->entries || !nc->osr) {
     native_code_free(nc);
     *out = NULL;
     return error_set(err, KILN_ERR_NOMEM, "out of memory loading compiled code");
@@ -98,6 +99,11 @@ kiln_status native_code_add(const kiln_module *mod, native_code *nc, const uint8
     if (k != UINT32_MAX) nc->funcs[k] = fn->addr;
     k = symbol_index(fn->name, NATIVE_ENTRY_PREFIX[0], m->body_count);
     if (k != UINT32_MAX) nc->entries[k] = fn->addr;
+    k = symbol_index(fn->name, NATIVE_OSR_PREFIX[0], m->body_count);
+    if (k != UINT32_MAX) { /* a frame of o<N> is one of function N */
+      nc->osr[k] = fn->addr;
+      r->func_index = m->imported_func_count + k;
+    }
   }
   qsort(nc->ranges, nc->range_count, sizeof *nc->ranges, compare_ranges);
   for (uint32_t i = 0; i < m->body_count; i++)
@@ -107,11 +113,11 @@ kiln_status native_code_add(const kiln_module *mod, native_code *nc, const uint8
   return KILN_OK;
 }
 
-void native_code_stats(const native_code *nc, uint32_t *functions, size_t *code_bytes) {
+void native_code_stats(const native_code *nc, uint32_t *functions, size_t *code_bytes, uint32_t body_count) {
   *functions = 0;
   *code_bytes = 0;
-  for (uint32_t i = 0; i < nc->range_count; i++)
-    if (nc->ranges[i].func_index != UINT32_MAX) ++*functions;
+  for (uint32_t i = 0; i < body_count; i++)
+    if (nc->funcs[i]) ++*functions;
   for (uint32_t i = 0; i < nc->image_count; i++) {
     const void *start, *end;
     codeload_image_code_range(nc->images[i], &start, &end);
@@ -130,6 +136,7 @@ void native_code_free(native_code *nc) {
   free(nc->images);
   free(nc->funcs);
   free(nc->entries);
+  free(nc->osr);
   free(nc->ranges);
   free(nc);
 }
@@ -230,11 +237,17 @@ __attribute__((noreturn)) static void unwind(kiln_store *store) {
   longjmp(e->unwind, 1);
 }
 
-__attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *f, uint64_t *slots, kiln_error *err) {
+kiln_status native_call(kiln_store *store, kiln_func *f, uint64_t *slots, kiln_error *err) {
+  return native_enter(store, f->instance, f->native_entry, slots, err);
+}
+
+__attribute__((noinline)) kiln_status native_enter(kiln_store *store, kiln_instance *instance,
+                                                   void (*code)(kiln_instance *, uint64_t *), uint64_t *slots,
+                                                   kiln_error *err) {
   native_entry entry;
   entry.prev = store->native_top;
   entry.err = err;
-  if (store->fuel_limited && !f->instance->module->engine->config.consume_fuel)
+  if (store->fuel_limited && !instance->module->engine->config.consume_fuel)
     return error_set(err, KILN_ERR_ARGUMENT,
                      "the store has a fuel budget, but compiled code counts fuel only with kiln_config.consume_fuel");
   if (store->engine->guarded) signals_thread_init();
@@ -250,7 +263,7 @@ __attribute__((noinline)) kiln_status native_call(kiln_store *store, kiln_func *
   store->native_top = &entry;
   err->status = KILN_OK;
   volatile kiln_status st = KILN_OK;
-  if (setjmp(entry.unwind) == 0) f->native_entry(f->instance, slots);
+  if (setjmp(entry.unwind) == 0) code(instance, slots);
   else st = KILN_ERR_TRAP;
   store->native_top = entry.prev;
   store_set_stack_floor(store, saved_floor);

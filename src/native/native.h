@@ -14,6 +14,10 @@
  * the instance first), "e<N>" the same taking its params and results in 8-byte slots. */
 #define NATIVE_FUNC_PREFIX "f"
 #define NATIVE_ENTRY_PREFIX "e"
+/* "o<N>": function N entered at a loop by a call running in the interpreter (on-stack
+ * replacement): takes the frame's locals in slots (the interpreter's layout), leaves the
+ * results there. */
+#define NATIVE_OSR_PREFIX "o"
 
 typedef struct native_range {
   uintptr_t start, end;      /* [start, end) of one function's code */
@@ -26,6 +30,7 @@ typedef struct native_code {
   uint32_t image_count;
   void **funcs;              /* per defined function: f<N>, or NULL if it was not compiled */
   void **entries;            /* per defined function: e<N>, or NULL */
+  void **osr;                /* per defined function: o<N> (the latest loaded), or NULL */
   native_range *ranges;      /* sorted by start */
   uint32_t range_count;
 } native_code;
@@ -45,11 +50,14 @@ kiln_status native_code_add(const kiln_module *mod, native_code *code, const uin
                             kiln_error *err);
 void native_code_free(native_code *code);
 /* How many wasm functions have native code, and the bytes of code loaded. */
-void native_code_stats(const native_code *code, uint32_t *functions, size_t *code_bytes);
+void native_code_stats(const native_code *code, uint32_t *functions, size_t *code_bytes, uint32_t body_count);
 
 /* Call compiled function f with its params in slots (results replace them), on the native
  * stack. A trap returns KILN_ERR_TRAP with err filled, backtrace included. */
 kiln_status native_call(kiln_store *store, kiln_func *f, uint64_t *slots, kiln_error *err);
+/* The same for any entry of instance's compiled code taking slots (e<N>, o<N>). */
+kiln_status native_enter(kiln_store *store, kiln_instance *instance, void (*code)(kiln_instance *, uint64_t *),
+                         uint64_t *slots, kiln_error *err);
 
 /* The helpers compiled code calls (vmctx.h). */
 extern const vm_helpers native_helpers;

@@ -288,7 +288,7 @@ void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   stats->functions = module->decl.body_count;
   if (module->native) {
     pthread_mutex_lock((pthread_mutex_t *)&module->native_lock);
-    native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes);
+    native_code_stats(module->native, &stats->native_functions, &stats->native_code_bytes, module->decl.body_count);
     pthread_mutex_unlock((pthread_mutex_t *)&module->native_lock);
   }
   stats->precompiled = module->precompiled;
@@ -298,6 +298,7 @@ void module_stats(const kiln_module *module, kiln_module_stats *stats) {
   stats->cached_functions = atomic_load(&((kiln_module *)module)->cached_functions);
   stats->cache_note = module->cache_note;
   for (uint32_t i = 0; i < module->decl.body_count; i++) {
+    if (__atomic_load_n(&module->funcs[i].osr_entry, __ATOMIC_ACQUIRE)) stats->osr_functions++;
     if (!compiled_func_code(&module->funcs[i])) continue;
     stats->translated_functions++;
     stats->translated_code_bytes += (size_t)module->funcs[i].code_cells * sizeof(cell);
@@ -508,7 +509,10 @@ kiln_status module_create(kiln_engine *engine, const uint8_t *bytes, size_t size
   }
   if (st == KILN_OK) {
     int32_t hotness = tierup_initial_hotness(m);
-    for (uint32_t i = 0; i < m->decl.body_count; i++) m->funcs[i].hotness = hotness;
+    for (uint32_t i = 0; i < m->decl.body_count; i++) {
+      m->funcs[i].hotness = hotness;
+      m->funcs[i].osr_request = UINT32_MAX;
+    }
     if (engine->config.tier == KILN_TIER_AUTO && engine->config.cache && !m->precompiled) tierup_load_cached(m);
   }
   if (st != KILN_OK) {

@@ -63,7 +63,17 @@ typedef struct compiled_func {
   uint8_t tier_state;        /* TIER_COLD, ... (atomic) */
   void *native_func;         /* f<N> once compiled; read after native_entry */
   void (*native_entry)(kiln_instance *vm, uint64_t *slots); /* e<N> once compiled (acquire) */
+  /* On-stack replacement: a call looping in the interpreter at the loop of ordinal osr_loop
+   * (func_osr_loop) continues in o<N>, which takes the frame's locals in slots and leaves the
+   * results there (acquire; osr_loop is written before). osr_request: the ordinal of the loop
+   * that made the function hot, for the compile (UINT32_MAX: none). */
+  void (*osr_entry)(kiln_instance *vm, uint64_t *slots);
+  uint32_t osr_loop;
+  uint32_t osr_request;
+  uint8_t osr_state;         /* OSR_NONE, OSR_QUEUED (a compile for osr_request), OSR_DONE */
 } compiled_func;
+
+enum { OSR_NONE, OSR_QUEUED, OSR_DONE };
 
 /* COLD -> QUEUED (hot, a compile job is queued) -> BUSY (being compiled, or loaded from the
  * cache, which may also take a COLD or QUEUED function) -> NATIVE, or STAYS when the compiler
@@ -133,6 +143,10 @@ struct kiln_compiler {
    * through the instance's function table. */
   kiln_status (*compile)(const kiln_module *module, const kiln_config *config, uint32_t first, uint32_t count,
                          uint8_t **object, size_t *size, kiln_error *err);
+  /* Compile defined function func as compile() does, plus its entry at loop `loop` for a
+   * running call (native.h's o<N>). May be NULL: no on-stack replacement. */
+  kiln_status (*compile_osr)(const kiln_module *module, const kiln_config *config, uint32_t func, uint32_t loop,
+                             uint8_t **object, size_t *size, kiln_error *err);
 };
 
 struct native_code;
@@ -304,6 +318,9 @@ kiln_status module_translate(kiln_module *m, const compiled_func *func, kiln_err
 /* KILN_TIER_AUTO (tierup.c): function func of m reached its threshold: queue it for the
  * background compiler (or, with tierup_wait, compile it now). Any tier: resets the count. */
 void tierup_hot(kiln_module *m, const compiled_func *func);
+/* The same, counted at loop `loop` (IOP_loop_osr): the compile also makes an entry at that
+ * loop for the call that is running it. */
+void tierup_hot_loop(kiln_module *m, const compiled_func *func, uint32_t loop);
 /* KILN_TIER_AUTO with the cache on: install the native code the cache has for m's functions
  * (compiled by earlier runs), now for a small module, on a compile thread for a large one
  * (finding its entries needs the SHA-256 of its bytes). */

@@ -10,8 +10,17 @@
  * native code under native_lock and publishes the entry with a release store: from then on
  * every call of the function, in any instance and thread, runs the native code (the
  * interpreter checks the entry when it enters a function; a kiln_func that ran native code
- * keeps its pointer, so compiled callers call it directly). Calls already running finish in
- * the interpreter. A function the compiler does not take on stays TIER_STAYS.
+ * keeps its pointer, so compiled callers call it directly). A function the compiler does not
+ * take on stays TIER_STAYS.
+ *
+ * On-stack replacement: a call already running stays in the interpreter, except at loops
+ * where its locals are its whole state (func_osr_loop: no operands, no loop params), which
+ * the interpreter marks IOP_loop_osr with their ordinal. When the count reaches zero at such a
+ * loop (tierup_hot_loop), the compile also emits o<N>, the function entered at that loop's
+ * header with the locals read from the interpreter's frame; once installed (osr_entry), the
+ * interpreter's next pass through that loop header calls it, and returns what it leaves in
+ * the frame. A function compiled without it (its calls got hot first) counts again, so a call
+ * still looping interpreted asks for it then (an osr-only job).
  *
  * With the engine's cache on, each compiled function is also written to the cache as its own
  * entry (an artifact holding that one function's object, without the wasm): the directory
@@ -38,7 +47,8 @@
 typedef struct tierup_job {
   kiln_module *module;       /* no reference: a module being destroyed takes its jobs out
                               * and waits for the one running (tierup_forget) */
-  uint32_t index;            /* defined function */
+  uint32_t index;            /* defined function, or JOB_LOAD_CACHE */
+  bool osr;                  /* compile index again for its entry at osr_request */
   struct tierup_job *next;
 } tierup_job;
 
@@ -296,32 +306,50 @@ static void load_cached(kiln_module *m) {
   closedir(d);
 }
 
-/* Compile defined function i of m and install it. */
-static void compile_one(kiln_module *m, uint32_t i) {
+/* Compile defined function i of m and install it; with an entry at the loop a running call
+ * asked for (osr_request), when there is one. osr_only: the function is native already, and
+ * only that entry is wanted. */
+static void compile_one(kiln_module *m, uint32_t i, bool osr_only) {
   compiled_func *f = &m->funcs[i];
-  uint8_t queued = TIER_QUEUED;
-  if (!__atomic_compare_exchange_n(&f->tier_state, &queued, TIER_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-    return; /* loaded from the cache meanwhile */
+  if (!osr_only) {
+    uint8_t queued = TIER_QUEUED;
+    if (!__atomic_compare_exchange_n(&f->tier_state, &queued, TIER_BUSY, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+      return; /* loaded from the cache meanwhile */
+  }
   const kiln_engine *e = m->engine;
+  const kiln_compiler *compiler = e->config.compiler;
+  uint32_t loop = __atomic_load_n(&f->osr_request, __ATOMIC_ACQUIRE);
+  bool osr = loop != UINT32_MAX && compiler->compile_osr != NULL;
   uint8_t *object = NULL;
   size_t size = 0;
   kiln_error err;
   memset(&err, 0, sizeof err);
-  kiln_status st = e->config.compiler->compile(m, &e->config, i, 1, &object, &size, &err);
-  void *func = NULL, (*entry)(kiln_instance *, uint64_t *) = NULL;
+  kiln_status st = osr ? compiler->compile_osr(m, &e->config, i, loop, &object, &size, &err)
+                       : compiler->compile(m, &e->config, i, 1, &object, &size, &err);
+  void *func = NULL, (*entry)(kiln_instance *, uint64_t *) = NULL, (*osr_fn)(kiln_instance *, uint64_t *) = NULL;
   if (st == KILN_OK) {
     pthread_mutex_lock(&m->native_lock);
     st = native_code_add(m, m->native, object, size, &err);
     if (st == KILN_OK) {
       func = m->native->funcs[i];
       entry = (void (*)(kiln_instance *, uint64_t *))m->native->entries[i];
+      if (osr) osr_fn = (void (*)(kiln_instance *, uint64_t *))m->native->osr[i];
     }
     pthread_mutex_unlock(&m->native_lock);
   }
-  if (func && entry) cache_store(m, i, object, size);
+  if (func && entry && !osr_only) cache_store(m, i, object, size);
   free(object);
+  if (osr_fn) {
+    f->osr_loop = loop;
+    __atomic_store_n(&f->osr_entry, osr_fn, __ATOMIC_RELEASE);
+  }
+  if (osr || osr_only) __atomic_store_n(&f->osr_state, osr_fn ? OSR_DONE : OSR_NONE, __ATOMIC_RELEASE);
+  if (osr_only) return;
   if (func && entry) {
     publish(f, func, entry);
+    /* calls run native code from now on; a call still looping in the interpreter counts
+     * again, and asks for an entry at its loop (tierup_hot_loop) */
+    if (!osr_fn) __atomic_store_n(&f->hotness, tierup_initial_hotness(m), __ATOMIC_RELAXED);
   } else {
     /* too large for the compiler, or it failed: the interpreter keeps the function */
     __atomic_store_n(&f->tier_state, TIER_STAYS, __ATOMIC_RELEASE);
@@ -343,7 +371,7 @@ static void *compile_thread(void *arg) {
     if (job->index == JOB_LOAD_CACHE) {
       load_cached(job->module);
     } else {
-      compile_one(job->module, job->index);
+      compile_one(job->module, job->index, job->osr);
       if (atomic_fetch_add(&late_registrations, 1) < LATE_REGISTRATIONS) atexit(halt_all);
     }
     free(job);
@@ -418,11 +446,11 @@ static tierup *tierup_get(kiln_engine *e) {
 }
 
 /* Queue job index for m's compile threads; false if it cannot be. */
-static bool queue(kiln_module *m, uint32_t index) {
+static bool queue(kiln_module *m, uint32_t index, bool osr) {
   tierup *t = tierup_get(m->engine);
   tierup_job *job = t ? malloc(sizeof *job) : NULL;
   if (!job) return false;
-  *job = (tierup_job){.module = m, .index = index};
+  *job = (tierup_job){.module = m, .index = index, .osr = osr};
   pthread_mutex_lock(&t->lock);
   bool open = !t->stopping; /* not when the process is exiting */
   if (open) {
@@ -447,17 +475,40 @@ void tierup_hot(kiln_module *m, const compiled_func *func) {
     return;
   uint32_t i = (uint32_t)(f - m->funcs);
   if (e->config.tierup_wait) {
-    compile_one(m, i);
+    compile_one(m, i, false);
     return;
   }
-  if (!queue(m, i)) /* no thread or no memory: try again later */
+  if (!queue(m, i, false)) /* no thread or no memory: try again later */
     __atomic_store_n(&f->tier_state, TIER_COLD, __ATOMIC_RELEASE);
+}
+
+void tierup_hot_loop(kiln_module *m, const compiled_func *func, uint32_t loop) {
+  compiled_func *f = &m->funcs[func - m->funcs];
+  kiln_engine *e = m->engine;
+  uint32_t none = UINT32_MAX;
+  __atomic_compare_exchange_n(&f->osr_request, &none, loop, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  if (__atomic_load_n(&f->tier_state, __ATOMIC_ACQUIRE) != TIER_NATIVE) {
+    tierup_hot(m, func);
+    return;
+  }
+  /* native already, but compiled without this call's loop (its calls got hot first): compile
+   * it again with the entry, once */
+  __atomic_store_n(&f->hotness, INT32_MAX, __ATOMIC_RELAXED);
+  uint8_t none_yet = OSR_NONE;
+  if (e->config.tier != KILN_TIER_AUTO || !e->config.compiler || !e->config.compiler->compile_osr ||
+      m->precompiled || __atomic_load_n(&f->osr_entry, __ATOMIC_ACQUIRE) ||
+      !__atomic_compare_exchange_n(&f->osr_state, &none_yet, OSR_QUEUED, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+    return;
+  __atomic_store_n(&f->osr_request, loop, __ATOMIC_RELEASE);
+  uint32_t i = (uint32_t)(f - m->funcs);
+  if (e->config.tierup_wait) compile_one(m, i, true);
+  else if (!queue(m, i, true)) __atomic_store_n(&f->osr_state, OSR_NONE, __ATOMIC_RELEASE);
 }
 
 void tierup_load_cached(kiln_module *m) {
   const kiln_config *c = &m->engine->config;
   if (c->tier != KILN_TIER_AUTO || !c->cache || !c->compiler || !m->native || m->precompiled) return;
-  if (c->tierup_wait || m->decl.size <= CACHE_LOAD_NOW_BYTES || !queue(m, JOB_LOAD_CACHE)) load_cached(m);
+  if (c->tierup_wait || m->decl.size <= CACHE_LOAD_NOW_BYTES || !queue(m, JOB_LOAD_CACHE, false)) load_cached(m);
 }
 
 void tierup_stop(kiln_engine *e) {

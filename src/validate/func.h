@@ -17,6 +17,7 @@
 
 #include "base/reader.h"
 #include "decode/module.h"
+#include "instr/iop.h"
 
 /* The type of a value of the polymorphic stack of unreachable code. */
 #define VT_UNKNOWN 0
@@ -107,6 +108,14 @@ kiln_status func_validator_fail(func_validator *v, kiln_status status, const cha
     ;
 
 void func_validator_free(func_validator *v);
+
+/* Whether `in`, just returned by func_validator_next, is a loop where a running call can move
+ * from the interpreter into native code (on-stack replacement, runtime/tierup.c): reachable,
+ * without params, with nothing on the operand stack, so the locals are the whole state. The
+ * interpreter and the compiler number these loops alike, 0, 1, ... in body order. */
+static inline bool func_osr_loop(const func_validator *v, const func_instr *in) {
+  return in->iop == IOP_loop && in->reachable && in->nparams == 0 && v->sp == 0;
+}
 
 /* What validating a whole body tells a backend before it translates it. */
 typedef struct func_facts {

@@ -1492,10 +1492,12 @@ static void usage(FILE *out) {
           "usage: spec_runner [-v] [-k] DIR_OR_FILE...\n"
           "  DIR   the spec json root (runs every <name>/<name>.json, sorted) or one test's dir\n"
           "  FILE  one wast2json .json file\n"
-          "  --tier=interp|compiled|auto|auto-never|auto-background\n"
+          "  --tier=interp|compiled|auto|auto-osr|auto-never|auto-background\n"
           "        where the modules run (default: the interpreter); auto: every function\n"
-          "        compiled on its first call, which waits for it; auto-never: the auto tier\n"
-          "        with a threshold never reached; auto-background: compiled on its first\n"
+          "        compiled on its first call, which waits for it; auto-osr: a function's\n"
+          "        first call runs interpreted and moves to native code at its first loop\n"
+          "        (on-stack replacement, compiled then, waited for); auto-never: the auto\n"
+          "        tier with a threshold never reached; auto-background: compiled on its first\n"
           "        call by a background thread, installed while the tests run\n"
           "  -v    one line per failing command\n"
           "  -k    run each file in a child process: a crash or hang fails that file only\n");
@@ -1524,6 +1526,9 @@ int main(int argc, char **argv) {
         if (strcmp(t, "auto") == 0) {
           threshold = 1;
           wait = true;
+        } else if (strcmp(t, "auto-osr") == 0) {
+          threshold = 2; /* the call counts 1, the loop's first header the second */
+          wait = true;
         } else if (strcmp(t, "auto-never") == 0) {
           threshold = UINT32_MAX;
         } else if (strcmp(t, "auto-background") == 0) {
@@ -1538,7 +1543,7 @@ int main(int argc, char **argv) {
         return 0;
 #endif
       } else {
-        fprintf(stderr, "spec_runner: unknown tier '%s' (interp, compiled, auto, auto-never, auto-background)\n",
+        fprintf(stderr, "spec_runner: unknown tier '%s' (interp, compiled, auto, auto-osr, auto-never, auto-background)\n",
                 arg + 7);
         return 2;
       }

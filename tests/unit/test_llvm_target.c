@@ -52,7 +52,7 @@ static void compile_for(const kiln_module *m, const char *triple, bool portable,
   uint8_t *obj = NULL;
   size_t size = 0;
   kiln_error err = {0};
-  if (!CHECK(llvm_compile_module(m, &o, 0, 3, &obj, &size, &err) == KILN_OK)) {
+  if (!CHECK(llvm_compile_module(m, &o, 0, 3, UINT32_MAX, &obj, &size, &err) == KILN_OK)) {
     printf("     %s\n", err.message);
     return;
   }
@@ -87,7 +87,7 @@ int main(void) {
   llvm_options o = {.triple = "mips-unknown-linux-gnu", .opt_level = 2};
   uint8_t *obj = NULL;
   size_t size = 0;
-  CHECK(llvm_compile_module(m, &o, 0, 3, &obj, &size, &err) == KILN_ERR_ARGUMENT && strstr(err.message, "mips"));
+  CHECK(llvm_compile_module(m, &o, 0, 3, UINT32_MAX, &obj, &size, &err) == KILN_ERR_ARGUMENT && strstr(err.message, "mips"));
   kiln_module_free(m);
   kiln_engine_free(engine);
   printf("%d passed, %d failed\n", passed, failed);

@@ -7,6 +7,9 @@
  *   (division by zero, a memory fault in a guarded memory, stack exhaustion); an interrupt
  *   stops a native loop; a store with a fuel budget that native code does not count stays
  *   in the interpreter and runs out of fuel there;
+ * - on-stack replacement: a call looping in the interpreter moves into native code at its loop
+ *   (locals of every type carried over, results back, a trap's backtrace without a doubled
+ *   frame, a fuel budget keeps it interpreted, an interrupt stops an endless loop that moved);
  * - the cache: each function compiled is written to it as it is made, and the same module made
  *   again (another engine, as in a second run) starts with that native code before any call;
  *   a corrupt entry is refused with the reason and written again; a large module loads its
@@ -70,6 +73,62 @@ static const uint8_t traps_wasm[] = {
   0x04, 0x04, 0x64, 0x65, 0x65, 0x70, 0x02, 0x0b, 0x05, 0x00, 0x00, 0x01,
   0x00, 0x02, 0x00, 0x03, 0x00, 0x04, 0x00
 };
+
+/* wat2wasm --debug-names osr.wat:
+ * (module (memory 1)
+ *   (func $leaf (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+ *   ;; sum of leaf(i) for i in [0, n), with a v128 and an f64 local carried through the loop
+ *   (func $sum (export "sum") (param $n i32) (result i64)
+ *     (local $i i32) (local $acc i64) (local $v v128) (local $d f64)
+ *     (local.set $v (v128.const i32x4 1 2 3 4)) (local.set $d (f64.const 0.5))
+ *     (block $done (loop $next
+ *       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+ *       (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $leaf (local.get $i)))))
+ *       (local.set $v (i32x4.add (local.get $v) (v128.const i32x4 1 1 1 1)))
+ *       (local.set $d (f64.add (local.get $d) (f64.const 1)))
+ *       (local.set $i (i32.add (local.get $i) (i32.const 1)))
+ *       (br $next)))
+ *     (i64.add (local.get $acc) (i64.add (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $v)))
+ *                                        (i64.trunc_f64_u (local.get $d)))))
+ *   ;; loops n times, then divides by zero
+ *   (func $boom (export "boom") (param $n i32) (result i32) (local $i i32)
+ *     (loop $next (local.set $i (i32.add (local.get $i) (i32.const 1)))
+ *                 (br_if $next (i32.lt_u (local.get $i) (local.get $n))))
+ *     (i32.div_u (local.get $i) (i32.const 0)))
+ *   (func (export "callboom") (param i32) (result i32) (i32.add (call $boom (local.get 0)) (i32.const 1)))
+ *   (func (export "forever") (loop $l (br $l)))) */
+static const uint8_t osr_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0e, 0x03, 0x60,
+  0x01, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7e, 0x60, 0x00, 0x00,
+  0x03, 0x06, 0x05, 0x00, 0x01, 0x00, 0x00, 0x02, 0x05, 0x03, 0x01, 0x00,
+  0x01, 0x07, 0x23, 0x04, 0x03, 0x73, 0x75, 0x6d, 0x00, 0x01, 0x04, 0x62,
+  0x6f, 0x6f, 0x6d, 0x00, 0x02, 0x08, 0x63, 0x61, 0x6c, 0x6c, 0x62, 0x6f,
+  0x6f, 0x6d, 0x00, 0x03, 0x07, 0x66, 0x6f, 0x72, 0x65, 0x76, 0x65, 0x72,
+  0x00, 0x04, 0x0a, 0xb4, 0x01, 0x05, 0x07, 0x00, 0x20, 0x00, 0x41, 0x01,
+  0x6a, 0x0b, 0x7d, 0x04, 0x01, 0x7f, 0x01, 0x7e, 0x01, 0x7b, 0x01, 0x7c,
+  0xfd, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x03, 0x00,
+  0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x21, 0x03, 0x44, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0xe0, 0x3f, 0x21, 0x04, 0x02, 0x40, 0x03, 0x40, 0x20,
+  0x01, 0x20, 0x00, 0x4f, 0x0d, 0x01, 0x20, 0x02, 0x20, 0x01, 0x10, 0x00,
+  0xad, 0x7c, 0x21, 0x02, 0x20, 0x03, 0xfd, 0x0c, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+  0xfd, 0xae, 0x01, 0x21, 0x03, 0x20, 0x04, 0x44, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0xf0, 0x3f, 0xa0, 0x21, 0x04, 0x20, 0x01, 0x41, 0x01, 0x6a,
+  0x21, 0x01, 0x0c, 0x00, 0x0b, 0x0b, 0x20, 0x02, 0x20, 0x03, 0xfd, 0x1b,
+  0x03, 0xad, 0x20, 0x04, 0xb1, 0x7c, 0x7c, 0x0b, 0x1a, 0x01, 0x01, 0x7f,
+  0x03, 0x40, 0x20, 0x01, 0x41, 0x01, 0x6a, 0x21, 0x01, 0x20, 0x01, 0x20,
+  0x00, 0x49, 0x0d, 0x00, 0x0b, 0x20, 0x01, 0x41, 0x00, 0x6e, 0x0b, 0x09,
+  0x00, 0x20, 0x00, 0x10, 0x02, 0x41, 0x01, 0x6a, 0x0b, 0x07, 0x00, 0x03,
+  0x40, 0x0c, 0x00, 0x0b, 0x0b, 0x00, 0x3d, 0x04, 0x6e, 0x61, 0x6d, 0x65,
+  0x01, 0x12, 0x03, 0x00, 0x04, 0x6c, 0x65, 0x61, 0x66, 0x01, 0x03, 0x73,
+  0x75, 0x6d, 0x02, 0x04, 0x62, 0x6f, 0x6f, 0x6d, 0x02, 0x22, 0x05, 0x00,
+  0x00, 0x01, 0x05, 0x00, 0x01, 0x6e, 0x01, 0x01, 0x69, 0x02, 0x03, 0x61,
+  0x63, 0x63, 0x03, 0x01, 0x76, 0x04, 0x01, 0x64, 0x02, 0x02, 0x00, 0x01,
+  0x6e, 0x01, 0x01, 0x69, 0x03, 0x00, 0x04, 0x00
+};
+
+/* sum(n) of osr_wasm */
+static int64_t osr_sum(int64_t n) { return n * (n + 1) / 2 + 4 + n + n; }
 
 static void sleep_ms(int ms) {
   struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -165,6 +224,96 @@ static void test_first_call(void) {
   kiln_store_free(s);
   kiln_module_free(m);
 out:
+  kiln_engine_free(e);
+}
+
+/* ---------------------------------------------------------------- on-stack replacement */
+
+static kiln_status call_i32(kiln_store *s, kiln_instance *inst, const char *name, int32_t x, kiln_val *r,
+                            kiln_error *err) {
+  kiln_val arg = kiln_val_i32(x);
+  return call(s, inst, name, &arg, 1, r, err);
+}
+
+static uint32_t osr_functions(const kiln_module *m) {
+  kiln_module_stats stats;
+  kiln_module_get_stats(m, &stats);
+  return stats.osr_functions;
+}
+
+static void *interrupt_later(void *store);
+
+static void test_osr(void) {
+  group("on-stack replacement: a call looping in the interpreter continues in native code at its loop");
+  kiln_error err;
+  kiln_val r;
+  /* threshold 2 and waiting: the call counts one, the loop's first header the second, and
+   * the call moves to native code right there */
+  kiln_engine *e = auto_engine(2, true, 0);
+  kiln_module *m = NULL;
+  CHECK_STATUS(kiln_module_new(e, osr_wasm, sizeof osr_wasm, &m, &err), KILN_OK, err);
+  kiln_store *s = kiln_store_new(e);
+  kiln_instance *inst = NULL;
+  if (m) CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  if (inst) {
+    CHECK_STATUS(call_i32(s, inst, "sum", 1000, &r, &err), KILN_OK, err);
+    CHECK(r.type == KILN_I64 && r.of.i64 == osr_sum(1000));
+    CHECK(osr_functions(m) == 1);
+    CHECK_STATUS(call_i32(s, inst, "sum", 7, &r, &err), KILN_OK, err); /* now a native call */
+    CHECK(r.of.i64 == osr_sum(7));
+    /* a trap in the native rest of a call: one frame for it, then its interpreted caller */
+    CHECK_STATUS(call_i32(s, inst, "callboom", 10, &r, &err), KILN_ERR_TRAP, err);
+    CHECK(err.trap == KILN_TRAP_INTEGER_DIVIDE_BY_ZERO);
+    CHECK(err.frame_count == 2);
+    if (err.frame_count == 2) {
+      CHECK(strcmp(err.backtrace[0].name, "boom") == 0 && err.backtrace[0].func_index == 2);
+      CHECK(err.backtrace[1].func_index == 3); /* callboom (unnamed) */
+    }
+    /* the location is said once */
+    const char *at = strstr(err.message, " (in function 2 'boom'");
+    CHECK(at && !strstr(at + 1, " (in function "));
+    CHECK(osr_functions(m) == 2);
+  }
+  kiln_store_free(s);
+  /* a store with a fuel budget (native code here does not count fuel) stays interpreted,
+   * and is charged for every iteration */
+  s = kiln_store_new(e);
+  inst = NULL;
+  if (m) CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  if (inst) {
+    kiln_store_set_fuel(s, 1000000);
+    CHECK_STATUS(call_i32(s, inst, "boom", 5000, &r, &err), KILN_ERR_TRAP, err);
+    CHECK(err.trap == KILN_TRAP_INTEGER_DIVIDE_BY_ZERO);
+    CHECK(kiln_store_fuel(s) < 1000000 - 5000);
+  }
+  kiln_store_free(s);
+  kiln_module_free(m);
+  kiln_engine_free(e);
+
+  /* in the background: a long call moves to native code once its compile is installed; an
+   * endless loop that moved is stopped by an interrupt */
+  e = auto_engine(1000, false, 1);
+  m = NULL;
+  CHECK_STATUS(kiln_module_new(e, osr_wasm, sizeof osr_wasm, &m, &err), KILN_OK, err);
+  s = kiln_store_new(e);
+  inst = NULL;
+  if (m) CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  if (inst) {
+    CHECK_STATUS(call_i32(s, inst, "sum", 100000000, &r, &err), KILN_OK, err);
+    CHECK(r.of.i64 == osr_sum(100000000));
+    pthread_t t;
+    pthread_create(&t, NULL, interrupt_later, s);
+    kiln_extern ext;
+    kiln_instance_export(inst, "forever", &ext);
+    kiln_status st = kiln_func_call(s, ext.of.func, NULL, 0, NULL, 0, &err);
+    pthread_join(t, NULL);
+    CHECK(st == KILN_ERR_TRAP && err.trap == KILN_TRAP_INTERRUPTED);
+    kiln_store_clear_interrupt(s);
+    for (int waited = 0; osr_functions(m) < 2 && waited < 60000; waited += 10) sleep_ms(10);
+    CHECK(osr_functions(m) == 2); /* sum's and forever's */
+  }
+  kiln_store_free(s);
+  kiln_module_free(m);
   kiln_engine_free(e);
 }
 
@@ -491,6 +640,7 @@ static void test_free_while_queued(void) {
 
 int main(void) {
   test_first_call();
+  test_osr();
   test_cache();
   test_traps();
   test_background();
