@@ -88,7 +88,7 @@ async function poolThroughput(module, size, calls, n) {
 // Wait until module's functions run native code (auto compiles them in the background).
 async function settle(module, f) {
   if (module.tier !== 'auto') return;
-  for (let i = 0; i < 5000; i++) f(i, 1);
+  for (let i = 0; i < 60000; i++) f(i, 1); // past the default threshold (50,000)
   for (let waited = 0; module.stats().nativeFunctions < module.stats().functions && waited < 30000; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -205,7 +205,7 @@ typedef struct kiln_config {
    * not used. The string is copied. */
   const char *cache_dir;
   /* KILN_TIER_AUTO: a function is compiled once its calls plus loop iterations in the
-   * interpreter reach tierup_threshold (0 means 1000; UINT32_MAX never). Its next call runs
+   * interpreter reach tierup_threshold (0 means 50,000; UINT32_MAX never). Its next call runs
    * its native code, in every instance and thread; a call already running moves into it at
    * its next pass through a loop header with nothing on the operand stack (on-stack
    * replacement; kiln_module_stats.osr_functions), else finishes in the interpreter. A

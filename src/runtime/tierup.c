@@ -42,7 +42,10 @@
 #include "runtime/cache.h"
 #include "runtime/runtime.h"
 
-#define DEFAULT_THRESHOLD 1000u
+/* Calls plus loop iterations before a function is compiled: 50,000 is a millisecond or a
+ * few of interpreting, too little to matter to a long run, and enough that a short one
+ * (yosys -V: 12 ms) compiles nothing and never starts LLVM (36 MB). */
+#define DEFAULT_THRESHOLD 50000u
 
 typedef struct tierup_job {
   kiln_module *module;       /* no reference: a module being destroyed takes its jobs out
@@ -92,10 +95,11 @@ static void halt_all(void) {
 /* atexit handlers run in reverse order of registration, and the compiler (LLVM) registers
  * destructors for statics it makes on first use (the value type tables of instruction
  * selection, ...): halt_all must be registered after them, or exit() destroys them under a
- * compile. So before the first compile thread starts, the thread that starts it compiles a
+ * compile. So before the first compile is queued, the thread that queues it compiles a
  * small function that uses what compiles use (memory, SIMD, calls, globals, conversions),
  * then registers halt_all; and it is registered again after each of the first compiles on
- * the threads, for statics that only some functions reach. */
+ * the threads, for statics that only some functions reach. (Threads that only load from
+ * the cache never run the compiler.) */
 static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool warmed;
 static atomic_uint late_registrations;
@@ -411,7 +415,6 @@ void tierup_forget(kiln_module *m) {
 static tierup *tierup_get(kiln_engine *e) {
   tierup *t = __atomic_load_n(&e->tierup, __ATOMIC_ACQUIRE);
   if (t) return t;
-  warm_up(e);
   pthread_mutex_lock(&e->tierup_lock);
   t = e->tierup;
   if (!t) {
@@ -447,6 +450,8 @@ static tierup *tierup_get(kiln_engine *e) {
 
 /* Queue job index for m's compile threads; false if it cannot be. */
 static bool queue(kiln_module *m, uint32_t index, bool osr) {
+  /* the first compile waits for the warm-up (loading from the cache needs no compiler) */
+  if (index != JOB_LOAD_CACHE) warm_up(m->engine);
   tierup *t = tierup_get(m->engine);
   tierup_job *job = t ? malloc(sizeof *job) : NULL;
   if (!job) return false;

@@ -699,6 +699,13 @@ int cli_run(const char *label, int argc, char **argv) {
   if (o.stats) print_stats(&o, &times, module, store, instance);
 done:
   if (status < 0) status = CLI_EXIT_ERROR;
+  if (engine && o.tier == KILN_TIER_AUTO) {
+    /* The program is done; a function the auto tier is still compiling in the background
+     * would make freeing the engine (or exit()) wait for LLVM, seconds for a large one. Its
+     * code is only lost: what is finished is in the cache already. */
+    fflush(NULL);
+    _exit(status);
+  }
   free(args);
   kiln_store_free(store);
   kiln_module_free(module);

@@ -19,7 +19,7 @@
  *       the baseline CPU. TypeError for other values; Error if the compiled tier is not
  *       built. Compiled code is cached (kiln_config.cache) unless the environment has
  *       KILN_CACHE=off; KILN_CACHE_DIR is its directory. KILN_TIERUP_THRESHOLD: the auto
- *       tier's calls plus loop iterations before a function is compiled (default 1000).
+ *       tier's calls plus loop iterations before a function is compiled (default 50,000).
  *   compileAsync(bytes, {tier, portable, fuel}?) -> Promise<Module>   off the JS thread
  *     .tier                                      "auto" | "interp" | "compiled"
  *     .stats() -> {tier, functions, nativeFunctions, nativeCodeBytes, translatedFunctions,

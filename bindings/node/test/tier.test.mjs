@@ -314,7 +314,7 @@ test('the cache: a second process starts with the native code the first one comp
       const m = kiln.compile(${JSON.stringify(wasm('basic.wat'))}, { tier: '${tier}' });
       const before = m.stats();
       const { exports } = kiln.instantiate(m);
-      for (let i = 0; i < 3000; i++) exports.burn(10);
+      for (let i = 0; i < 8000; i++) exports.burn(10); // 11 counts each: past the default 50,000
       const deadline = Date.now() + 60000;
       const wait = () => {
         if (m.stats().nativeFunctions === 0 && Date.now() < deadline) return setTimeout(wait, 10);
