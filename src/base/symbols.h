@@ -143,6 +143,7 @@
 #define store_destroy kiln__store_destroy
 #define store_interrupt kiln__store_interrupt
 #define store_set_stack_floor kiln__store_set_stack_floor
+#define store_leave_native kiln__store_leave_native
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy
 #define table_grow kiln__table_grow

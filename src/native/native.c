@@ -214,12 +214,17 @@ static void describe_top(kiln_error *err) {
 
 /* ------------------------------------------------------------------ entry and unwinding */
 
-static __thread uintptr_t thread_stack_low;
-/* The store of the innermost native_call on this thread: where a memory fault traps. */
-static __thread kiln_store *running_store;
+/* Per thread, in one place: in a shared library (the Node addon) each thread-local access
+ * is a call to __tls_get_addr, and a call into compiled code needs these on entry and exit. */
+typedef struct native_thread {
+  uintptr_t stack_low;       /* the lowest address of the thread's stack; 0: not known yet */
+  kiln_store *running_store; /* the store of the innermost native_enter: where a memory fault traps */
+  bool signals_ready;        /* signals_thread_init done */
+} native_thread;
+static __thread native_thread this_thread;
 
-static uintptr_t stack_low(void) {
-  if (thread_stack_low) return thread_stack_low;
+static uintptr_t stack_low(native_thread *t) {
+  if (t->stack_low) return t->stack_low;
   pthread_attr_t attr;
   void *addr = NULL;
   size_t size = 0;
@@ -227,8 +232,8 @@ static uintptr_t stack_low(void) {
     pthread_attr_getstack(&attr, &addr, &size);
     pthread_attr_destroy(&attr);
   }
-  thread_stack_low = addr ? (uintptr_t)addr : 1;
-  return thread_stack_low;
+  t->stack_low = addr ? (uintptr_t)addr : 1;
+  return t->stack_low;
 }
 
 /* Unwind to the innermost entry: the trap is in entry->err already. */
@@ -250,13 +255,17 @@ __attribute__((noinline)) kiln_status native_enter(kiln_store *store, kiln_insta
   if (store->fuel_limited && !instance->module->engine->config.consume_fuel)
     return error_set(err, KILN_ERR_ARGUMENT,
                      "the store has a fuel budget, but compiled code counts fuel only with kiln_config.consume_fuel");
-  if (store->engine->guarded) signals_thread_init();
-  kiln_store *saved_store = running_store;
-  running_store = store;
+  native_thread *t = &this_thread;
+  if (!t->signals_ready && store->engine->guarded) {
+    signals_thread_init();
+    t->signals_ready = true;
+  }
+  kiln_store *saved_store = t->running_store;
+  t->running_store = store;
   uintptr_t saved_floor = store->native_stack_floor;
   if (!entry.prev) {
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    uintptr_t low = stack_low() + NATIVE_STACK_MARGIN;
+    uintptr_t low = stack_low(t) + NATIVE_STACK_MARGIN;
     uintptr_t limit = here > NATIVE_STACK_BUDGET ? here - NATIVE_STACK_BUDGET : 0;
     store_set_stack_floor(store, limit > low ? limit : low);
   }
@@ -266,8 +275,9 @@ __attribute__((noinline)) kiln_status native_enter(kiln_store *store, kiln_insta
   if (setjmp(entry.unwind) == 0) code(instance, slots);
   else st = KILN_ERR_TRAP;
   store->native_top = entry.prev;
-  store_set_stack_floor(store, saved_floor);
-  running_store = saved_store;
+  if (entry.prev) store_set_stack_floor(store, saved_floor); /* compiled code goes on running */
+  else store_leave_native(store, saved_floor);
+  t->running_store = saved_store;
   return st;
 }
 
@@ -291,7 +301,7 @@ __attribute__((noreturn, noinline)) static void trap_at(kiln_store *store, kiln_
  * faulting code had called this). */
 __attribute__((noreturn, noinline)) void native_fault_landing(uintptr_t pc) {
   (void)pc;
-  trap_at(running_store, KILN_TRAP_MEMORY_OUT_OF_BOUNDS, (uintptr_t)__builtin_frame_address(0), 0);
+  trap_at(this_thread.running_store, KILN_TRAP_MEMORY_OUT_OF_BOUNDS, (uintptr_t)__builtin_frame_address(0), 0);
 }
 
 static void helper_trap(kiln_instance *vm, int32_t kind, uint32_t offset) {

@@ -365,6 +365,9 @@ void store_clear_interrupt(kiln_store *store);
 /* Set the stack limit compiled code checks to floor, or out of reach while an interrupt is
  * pending. */
 void store_set_stack_floor(kiln_store *store, uintptr_t floor);
+/* The outermost call into compiled code returns: the floor and limit back to what they were
+ * (no interrupt needs to see them: the next entry sets them again with store_set_stack_floor). */
+void store_leave_native(kiln_store *store, uintptr_t floor);
 void store_destroy(kiln_store *store);
 kiln_memory *store_add_memory(kiln_store *store, kiln_limits limits, kiln_error *err);
 /* elem_type, init and limits already checked. */

@@ -59,11 +59,19 @@ void store_clear_interrupt(kiln_store *store) {
 }
 
 /* Limit first, flag second: an interrupt made at any point leaves the limit out of reach
- * (store_interrupt writes the flag, then the limit). */
+ * (store_interrupt writes the flag, then the limit). The exchange is the one full barrier
+ * (it orders the limit's store before the flag's load); the rest needs none, which matters:
+ * this runs twice per call into compiled code. */
 void store_set_stack_floor(kiln_store *store, uintptr_t floor) {
-  __atomic_store_n(&store->native_stack_floor, floor, __ATOMIC_SEQ_CST);
-  __atomic_store_n(&store->native_stack_limit, floor, __ATOMIC_SEQ_CST);
-  if (atomic_load(&store->interrupt)) __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&store->native_stack_floor, floor, __ATOMIC_RELAXED);
+  __atomic_exchange_n(&store->native_stack_limit, floor, __ATOMIC_SEQ_CST);
+  if (atomic_load_explicit(&store->interrupt, memory_order_relaxed))
+    __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_RELAXED);
+}
+
+void store_leave_native(kiln_store *store, uintptr_t floor) {
+  __atomic_store_n(&store->native_stack_floor, floor, __ATOMIC_RELAXED);
+  __atomic_store_n(&store->native_stack_limit, floor, __ATOMIC_RELAXED);
 }
 
 void store_destroy(kiln_store *store) {
