@@ -91,6 +91,6 @@ if (opts.json) {
   console.log(JSON.stringify({ workload, runs, results: rows.map((r) => ({ ...r, relativeToJs: r.ms / js })) }));
 } else {
   console.log(`examples/image: ${workload}; best of ${runs} runs, outputs byte-identical`);
-  console.log(`${'guest, engine, glue, wasm'.padEnd(46)} ${'ms'.padStart(9)} ${'vs JS'.padStart(8)}`);
-  for (const r of rows) console.log(`${r.name.padEnd(46)} ${r.ms.toFixed(1).padStart(9)} ${(r.ms / js).toFixed(2).padStart(7)}x`);
+  console.log(`${'guest, engine, glue, wasm'.padEnd(54)} ${'ms'.padStart(9)} ${'vs JS'.padStart(8)}`);
+  for (const r of rows) console.log(`${r.name.padEnd(54)} ${r.ms.toFixed(1).padStart(9)} ${(r.ms / js).toFixed(2).padStart(7)}x`);
 }

@@ -86,6 +86,23 @@ kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slo
   if (!t->numeric)
     return error_set(err, KILN_ERR_ARGUMENT,
                      "kiln_func_call_raw: the function has reference-typed params or results; use kiln_func_call");
+  const uint8_t *types = t->types + t->param_count;
+  if (func->native_entry && store->host_entries == 0 &&
+      (!store->fuel_limited || store->engine->config.consume_fuel)) {
+    /* compiled code takes the slots as they are */
+    kiln_status st = store_call_native(store, func, slots, err);
+    if (st != KILN_OK) return st;
+    for (uint32_t i = 0, k = 0; i < t->result_count; i++, k++) {
+      if (types[i] == VT_I32 || types[i] == VT_F32) { /* stored as 4 bytes: read as 4 */
+        uint32_t low;
+        memcpy(&low, &slots[k], 4);
+        slots[k] = low;
+      } else if (types[i] == VT_V128) {
+        k++;
+      }
+    }
+    return KILN_OK;
+  }
   uint64_t *top = store_call_slots(store, t);
   if (!top) return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
   /* Slot by slot, not memcpy: a wide load of slots the caller has just stored one by one
@@ -94,7 +111,6 @@ kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slo
   kiln_status st = store_call(store, func, err);
   if (st != KILN_OK) return st;
   /* An i32 or f32 result was stored as 4 bytes: read it as 4 bytes, for the same reason. */
-  const uint8_t *types = t->types + t->param_count;
   for (uint32_t i = 0, k = 0; i < t->result_count; i++, k++) {
     uint32_t low;
     switch (types[i]) {

@@ -137,13 +137,13 @@
 #define store_add_memory kiln__store_add_memory
 #define store_add_table kiln__store_add_table
 #define store_call kiln__store_call
+#define store_call_native kiln__store_call_native
 #define store_call_slots kiln__store_call_slots
 #define store_clear_interrupt kiln__store_clear_interrupt
 #define store_create kiln__store_create
 #define store_destroy kiln__store_destroy
 #define store_interrupt kiln__store_interrupt
 #define store_set_stack_floor kiln__store_set_stack_floor
-#define store_leave_native kiln__store_leave_native
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy
 #define table_grow kiln__table_grow

@@ -262,12 +262,14 @@ __attribute__((noinline)) kiln_status native_enter(kiln_store *store, kiln_insta
   }
   kiln_store *saved_store = t->running_store;
   t->running_store = store;
-  uintptr_t saved_floor = store->native_stack_floor;
   if (!entry.prev) {
+    /* the floor stays set between calls: calls from the same depth of the same thread find
+     * it right and need no write (and no barrier) */
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     uintptr_t low = stack_low(t) + NATIVE_STACK_MARGIN;
     uintptr_t limit = here > NATIVE_STACK_BUDGET ? here - NATIVE_STACK_BUDGET : 0;
-    store_set_stack_floor(store, limit > low ? limit : low);
+    if (limit < low) limit = low;
+    if (limit != store->native_stack_floor) store_set_stack_floor(store, limit);
   }
   store->native_top = &entry;
   err->status = KILN_OK;
@@ -275,8 +277,6 @@ __attribute__((noinline)) kiln_status native_enter(kiln_store *store, kiln_insta
   if (setjmp(entry.unwind) == 0) code(instance, slots);
   else st = KILN_ERR_TRAP;
   store->native_top = entry.prev;
-  if (entry.prev) store_set_stack_floor(store, saved_floor); /* compiled code goes on running */
-  else store_leave_native(store, saved_floor);
   t->running_store = saved_store;
   return st;
 }

@@ -270,7 +270,8 @@ struct kiln_store {
   uint32_t host_entries;     /* kiln_func_call()s in progress (re-entry from host callbacks) */
   uintptr_t native_stack_base; /* native stack address at the outermost of them */
   struct native_entry *native_top; /* the innermost call into compiled code, or NULL */
-  uintptr_t native_stack_floor; /* the real limit while compiled code runs */
+  uintptr_t native_stack_floor; /* the real limit while compiled code runs (set by the
+                                 * outermost entry, kept between calls) */
   uint64_t memory_limit_pages; /* cap on memories made in this store; 0: the engine's */
   bool fuel_limited;
 };
@@ -365,9 +366,6 @@ void store_clear_interrupt(kiln_store *store);
 /* Set the stack limit compiled code checks to floor, or out of reach while an interrupt is
  * pending. */
 void store_set_stack_floor(kiln_store *store, uintptr_t floor);
-/* The outermost call into compiled code returns: the floor and limit back to what they were
- * (no interrupt needs to see them: the next entry sets them again with store_set_stack_floor). */
-void store_leave_native(kiln_store *store, uintptr_t floor);
 void store_destroy(kiln_store *store);
 kiln_memory *store_add_memory(kiln_store *store, kiln_limits limits, kiln_error *err);
 /* elem_type, init and limits already checked. */
@@ -381,6 +379,10 @@ kiln_func *store_add_host_func(kiln_store *store, const kiln_functype *type, kil
 /* Where a call of type t takes its params and leaves its results (store->stack_top), or NULL
  * when the value stack has no room for them. */
 uint64_t *store_call_slots(kiln_store *store, const functype *t);
+/* The outermost call of a function with native code from the host (no host call in
+ * progress, and native code may run in the store): straight into its entry with the
+ * caller's slots, which hold the params and receive the results. */
+kiln_status store_call_native(kiln_store *store, kiln_func *func, uint64_t *slots, kiln_error *err);
 /* Run func with its params already in store_call_slots (stack_top, which it restores); the
  * results are left there. Checks the nesting of calls made from host callbacks. err may be NULL. */
 kiln_status store_call(kiln_store *store, kiln_func *func, kiln_error *err);

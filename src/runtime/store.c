@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "native/native.h"
 #include "runtime.h"
 
 
@@ -60,8 +61,8 @@ void store_clear_interrupt(kiln_store *store) {
 
 /* Limit first, flag second: an interrupt made at any point leaves the limit out of reach
  * (store_interrupt writes the flag, then the limit). The exchange is the one full barrier
- * (it orders the limit's store before the flag's load); the rest needs none, which matters:
- * this runs twice per call into compiled code. */
+ * (it orders the limit's store before the flag's load); the rest needs none. native_enter
+ * calls this only when the floor moves (another thread, or another depth of the stack). */
 void store_set_stack_floor(kiln_store *store, uintptr_t floor) {
   __atomic_store_n(&store->native_stack_floor, floor, __ATOMIC_RELAXED);
   __atomic_exchange_n(&store->native_stack_limit, floor, __ATOMIC_SEQ_CST);
@@ -69,10 +70,6 @@ void store_set_stack_floor(kiln_store *store, uintptr_t floor) {
     __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_RELAXED);
 }
 
-void store_leave_native(kiln_store *store, uintptr_t floor) {
-  __atomic_store_n(&store->native_stack_floor, floor, __ATOMIC_RELAXED);
-  __atomic_store_n(&store->native_stack_limit, floor, __ATOMIC_RELAXED);
-}
 
 void store_destroy(kiln_store *store) {
   for (uint32_t i = 0; i < store->instances.count; i++) instance_destroy(store->instances.items[i]);
@@ -180,6 +177,14 @@ kiln_status store_call(kiln_store *store, kiln_func *func, kiln_error *err) {
   kiln_status st = interp_call(store, func, err);
   store->host_entries--;
   store->stack_top = base;
+  return st;
+}
+
+kiln_status store_call_native(kiln_store *store, kiln_func *func, uint64_t *slots, kiln_error *err) {
+  store->native_stack_base = (uintptr_t)__builtin_frame_address(0);
+  store->host_entries++;
+  kiln_status st = native_call(store, func, slots, err);
+  store->host_entries--;
   return st;
 }
 

@@ -322,13 +322,13 @@ typedef struct call_args {
   void *data;
 } call_args;
 
-static bool get_call_args(napi_env env, napi_callback_info info, call_args *c) {
-  /* Ask for 4 first: Node pads the slots asked for beyond the arguments given with
-   * undefined, which costs on every call. */
-  c->argc = 4;
+static bool get_call_args(napi_env env, napi_callback_info info, call_args *c, size_t want) {
+  /* Ask for `want` first (the function's param count, at most 4): Node pads the slots asked
+   * for beyond the arguments given with undefined, which costs on every call. */
+  c->argc = want;
   c->argv = c->stack;
   napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &c->data);
-  if (c->argc > 4 && c->argc <= 16) {
+  if (c->argc > want && c->argc <= 16) {
     size_t n = c->argc;
     napi_get_cb_info(env, info, &n, c->argv, NULL, &c->data);
   } else if (c->argc > 16) {
@@ -426,9 +426,9 @@ static kiln_status call_sync(node_store *s, node_func *nf, kiln_val *vals, uint6
   return status;
 }
 
-static napi_value func_call_sync(napi_env env, napi_callback_info info) {
+static inline napi_value func_call_sync(napi_env env, napi_callback_info info, size_t want) {
   call_args c;
-  if (!get_call_args(env, info, &c)) return NULL;
+  if (!get_call_args(env, info, &c, want)) return NULL;
   node_func *nf = c.data;
   node_store *s = nf->s;
   napi_value result = NULL;
@@ -453,6 +453,16 @@ static napi_value func_call_sync(napi_env env, napi_callback_info info) {
   free_call_args(&c);
   return result;
 }
+
+/* One callback per param count up to 4 (each asks Node for exactly that many arguments),
+ * and one for the rest. */
+static napi_value func_call_sync0(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 0); }
+static napi_value func_call_sync1(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 1); }
+static napi_value func_call_sync2(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 2); }
+static napi_value func_call_sync3(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 3); }
+static napi_value func_call_sync4(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 4); }
+static const napi_callback func_call_sync_by_arity[5] = {func_call_sync0, func_call_sync1, func_call_sync2,
+                                                         func_call_sync3, func_call_sync4};
 
 /* ---------------------------------------------------------------- async calls */
 
@@ -618,7 +628,7 @@ static napi_value rejected_if_thrown(napi_env env, napi_value promise) {
 
 static napi_value func_call_async(napi_env env, napi_callback_info info) {
   call_args c;
-  if (!get_call_args(env, info, &c)) return NULL;
+  if (!get_call_args(env, info, &c, 4)) return NULL;
   node_func *nf = c.data;
   /* The sync function (which owns f.async and nf) is alive: the async one, being called,
    * holds it. The job keeps it so while the call runs, however f.async was called. */
@@ -638,7 +648,8 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   nf->raw_slots = kiln_func_raw_slots(f);
   snprintf(nf->name, sizeof nf->name, "%s", name && *name ? name : "wasm function");
   napi_value fn, async_fn;
-  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_sync, nf, &fn) != napi_ok ||
+  napi_callback sync = func_call_sync_by_arity[nf->type.param_count < 4 ? nf->type.param_count : 4];
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, sync, nf, &fn) != napi_ok ||
       napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_async, nf, &async_fn) != napi_ok) {
     free(nf);
     return NULL;
