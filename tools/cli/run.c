@@ -493,6 +493,9 @@ static void print_stats(const run_options *o, const run_times *t, const kiln_mod
     fprintf(stderr, " (%" PRIu32 " of %" PRIu32 " functions native, %.1f KiB of code)", ms.native_functions,
             ms.functions, (double)ms.native_code_bytes / 1024.0);
   fprintf(stderr, "\n");
+  if (ms.tier == KILN_TIER_AUTO)
+    fprintf(stderr, "  loop entries      %" PRIu32 " functions (a call running interpreted moves into their native code)\n",
+            ms.osr_functions);
   if (ms.tier == KILN_TIER_AUTO && !o->no_cache)
     fprintf(stderr, "  from the cache    %" PRIu32 " functions%s%s\n", ms.cached_functions, ms.cache_note[0] ? ": " : "",
             ms.cache_note);
