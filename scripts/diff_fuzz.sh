@@ -51,14 +51,25 @@ case "${1:-}" in
       strict=0; denan=
       ((batches % 3 == 2)) && strict=1 && denan=--denan
       for i in $(seq 1 50); do make_module "$work/m$i.wasm" $denan; done
-      if ! DIFF_STRICT_NAN=$strict "$difftest" -q "$work" >"$work/log" 2>&1; then
-        grep MISMATCH "$work/log" | while IFS= read -r line; do
+      # a batch gets 10 minutes; a crash, abort or hang keeps the whole batch (which module
+      # did it is not known) rather than losing it
+      status=0
+      DIFF_STRICT_NAN=$strict timeout 600 "$difftest" -q "$work" >"$work/log" 2>&1 || status=$?
+      if ((status != 0)); then
+        { grep MISMATCH "$work/log" || true; } | while IFS= read -r line; do
           file=${line%%:*}
           keep="$outdir/mismatch-$(date +%s)-$RANDOM.wasm"
           cp "$file" "$keep"
           echo "$keep (DIFF_STRICT_NAN=$strict): ${line#*: }" | tee -a "$outdir/mismatches.txt"
         done
         grep -v -e MISMATCH -e '^difftest:' "$work/log" >>"$outdir/errors.txt" || true
+        if ((status != 1)) || ! grep -q '^difftest:' "$work/log"; then
+          keep="$outdir/crash-$(date +%s)-$RANDOM"
+          mkdir -p "$keep"
+          cp "$work"/*.wasm "$work/log" "$keep/"
+          echo "$keep: difftest exited with status $status (a crash, an abort or a hang: the batch is kept)" |
+            tee -a "$outdir/mismatches.txt"
+        fi
       fi
       batches=$((batches + 1)); modules=$((modules + 50))
       tail -1 "$work/log" >>"$outdir/batches.txt"
