@@ -44,6 +44,22 @@ test('the precompiled module: loaded when it fits, the .wasm when it does not', 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-cwasm-'));
   try {
     for (const ext of ['.js', '.wasm', '.cwasm']) fs.copyFileSync(path.join(dir, base + ext), path.join(tmp, base + ext));
+    // in a project without the kiln package, the glue says what to do
+    const missing = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(tmp, base + '.js'))})`],
+      { encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /runs on the npm package kiln, which this project does not have: add it \(npm install kiln\)/);
+    // and kiln bindgen says so when it writes glue where kiln cannot be found
+    if (process.env.KILN_BIN) {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-glue-'));
+      try {
+        const r = spawnSync(process.env.KILN_BIN, ['bindgen', path.join(dir, `${base}.wasm`), '-o', out], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, /no node_modules\/kiln in .* or above it: the glue needs the npm package kiln/);
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+    }
     fs.mkdirSync(path.join(tmp, 'node_modules'));
     fs.symlinkSync(path.dirname(path.dirname(require.resolve('kiln'))), path.join(tmp, 'node_modules', 'kiln'));
     const probe = (env) => {

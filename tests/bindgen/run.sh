@@ -52,4 +52,4 @@ if [ -f "$tsc" ]; then
   node "$tsc" --noEmit --strict --module nodenext --types node --typeRoots "$root/node_modules/@types" \
     "$work"/*.d.ts "$work"/*.d.mts $(ls "$work"/*.check.mts 2>/dev/null)
 fi
-KILN_BINDGEN_DIR=$work KILN_BINDGEN_FLAVOR=$flavor exec node --expose-gc --test "$here/bindgen.test.mjs"
+KILN_BIN=$kiln KILN_BINDGEN_DIR=$work KILN_BINDGEN_FLAVOR=$flavor exec node --expose-gc --test "$here/bindgen.test.mjs"
