@@ -51,6 +51,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import command_output, cpu_model  # noqa: E402  (bench.py's report helpers)
 TTS_DIR = os.path.join(ROOT, "bench", "tts")
 KERNELS_DIR = os.path.join(ROOT, "bench", "kernels")
 KERNELS = ("coremark", "interp", "nbody", "sha256", "lz")  # what tts.c links in
@@ -436,26 +438,6 @@ def write_svg(path, runners, runs, seconds):
 
 
 # ---------------------------------------------------------------- report
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def command_output(argv):
-    try:
-        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
-                             timeout=30).stdout.decode("utf-8", "replace").strip()
-        return out.splitlines()[0] if out else "?"
-    except (OSError, subprocess.TimeoutExpired):
-        return "not found"
-
 
 def stats_line(stats, key):
     for line in stats.splitlines():
