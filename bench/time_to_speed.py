@@ -52,7 +52,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import command_output, cpu_model  # noqa: E402  (bench.py's report helpers)
+from bench import command_output, machine_facts  # noqa: E402  (bench.py's report helpers)
 TTS_DIR = os.path.join(ROOT, "bench", "tts")
 KERNELS_DIR = os.path.join(ROOT, "bench", "kernels")
 KERNELS = ("coremark", "interp", "nbody", "sha256", "lz")  # what tts.c links in
@@ -451,29 +451,17 @@ def report(args, runners, runs, seconds, work_desc, started, load_start, chart, 
     good = {n: [r for r in runs[n] if not r.error] for n in names}
     steady_of = {n: median_or_none([steady(r, seconds) for r in good[n]]) for n in names}
     lines = ["# kiln: time to speed", ""]
-    mem = "?"
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    commit = command_output(["git", "rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "include"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT).stdout.strip()
+    facts = dict(machine_facts())
     kiln_mtime = datetime.datetime.fromtimestamp(os.path.getmtime(args.kiln), datetime.timezone.utc)
     lines += [
         f"- date: {started:%Y-%m-%d %H:%M} UTC",
         f"- command: `{args.command or shlex.join(['python3', 'bench/time_to_speed.py'] + sys.argv[1:])}`",
-        f"- machine: {os.cpu_count()} CPUs (nproc {command_output(['nproc'])}; {cpu_model()}), {mem}, "
-        f"{platform.system()} {platform.release()}",
+        f"- machine: {facts['machine']}",
         f"- load average (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in load_start)} at the start, "
         f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end",
         f"- kiln: `{os.path.relpath(args.kiln, ROOT)}` ({command_output([args.kiln, '--version'])}, binary "
-        f"built {kiln_mtime:%Y-%m-%d %H:%M} UTC); the work tree is at commit {commit}"
-        + (" with uncommitted changes in src/ or include/" if dirty else "") + " (the binary may predate it)",
-        f"- compilers: {command_output([args.gcc, '--version'])}; {command_output([args.clang, '--version'])}",
+        f"built {kiln_mtime:%Y-%m-%d %H:%M} UTC); the work tree: {facts['kiln']} (the binary may predate it)",
+        f"- compilers: {facts['compilers']}",
         f"- guest: `bench/tts/tts.c`, one iteration = `{work_desc}` (kernels of bench/kernels/, each "
         "called once per iteration through a function pointer); wasm: clang-19 -O2 wasm32-wasi, "
         f"{os.path.getsize(args.wasm) / 1024:.0f} KiB",

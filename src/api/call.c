@@ -77,6 +77,30 @@ kiln_status kiln_func_call(kiln_store *store, kiln_func *func, const kiln_val *a
   return KILN_OK;
 }
 
+/* The results of a call of type t, from the slots the callee left them in into `to` (which
+ * may be the same): an i32 or f32 result was stored as 4 bytes, so it is read as 4 bytes (a
+ * wide load of a narrow store misses store forwarding and stalls) and zero-extended. */
+static void results_to_slots(const functype *t, const uint64_t *from, uint64_t *to) {
+  const uint8_t *types = t->types + t->param_count;
+  for (uint32_t i = 0, k = 0; i < t->result_count; i++, k++) {
+    uint32_t low;
+    switch (types[i]) {
+    case VT_I32:
+    case VT_F32:
+      memcpy(&low, &from[k], 4);
+      to[k] = low;
+      break;
+    case VT_V128:
+      to[k] = from[k];
+      k++;
+      to[k] = from[k];
+      break;
+    default:
+      to[k] = from[k];
+    }
+  }
+}
+
 kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slots, kiln_error *err) {
   kiln_error scratch;
   if (!err) err = &scratch;
@@ -86,22 +110,12 @@ kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slo
   if (!t->numeric)
     return error_set(err, KILN_ERR_ARGUMENT,
                      "kiln_func_call_raw: the function has reference-typed params or results; use kiln_func_call");
-  const uint8_t *types = t->types + t->param_count;
   if (func->native_entry && store->host_entries == 0 &&
       (!store->fuel_limited || store->engine->config.consume_fuel)) {
     /* compiled code takes the slots as they are */
     kiln_status st = store_call_native(store, func, slots, err);
-    if (st != KILN_OK) return st;
-    for (uint32_t i = 0, k = 0; i < t->result_count; i++, k++) {
-      if (types[i] == VT_I32 || types[i] == VT_F32) { /* stored as 4 bytes: read as 4 */
-        uint32_t low;
-        memcpy(&low, &slots[k], 4);
-        slots[k] = low;
-      } else if (types[i] == VT_V128) {
-        k++;
-      }
-    }
-    return KILN_OK;
+    if (st == KILN_OK) results_to_slots(t, slots, slots);
+    return st;
   }
   uint64_t *top = store_call_slots(store, t);
   if (!top) return error_trap(err, KILN_TRAP_STACK_EXHAUSTED, "call stack exhausted");
@@ -109,26 +123,8 @@ kiln_status kiln_func_call_raw(kiln_store *store, kiln_func *func, uint64_t *slo
    * misses store forwarding and stalls, which cost more than the rest of the call. */
   for (uint32_t i = 0; i < t->param_slots; i++) top[i] = slots[i];
   kiln_status st = store_call(store, func, err);
-  if (st != KILN_OK) return st;
-  /* An i32 or f32 result was stored as 4 bytes: read it as 4 bytes, for the same reason. */
-  for (uint32_t i = 0, k = 0; i < t->result_count; i++, k++) {
-    uint32_t low;
-    switch (types[i]) {
-    case VT_I32:
-    case VT_F32:
-      memcpy(&low, &top[k], 4);
-      slots[k] = low;
-      break;
-    case VT_V128:
-      slots[k] = top[k];
-      k++;
-      slots[k] = top[k];
-      break;
-    default:
-      slots[k] = top[k];
-    }
-  }
-  return KILN_OK;
+  if (st == KILN_OK) results_to_slots(t, top, slots);
+  return st;
 }
 
 uint32_t kiln_func_raw_slots(const kiln_func *func) {

@@ -115,7 +115,14 @@ static inline void adopt_native(kiln_func *f, const compiled_func *fn) {
 
 /* Count n calls or loop iterations of fn towards its tier-up (tierup.c). Relaxed loads and
  * stores, not a read-modify-write: a count lost to a race only delays tier-up. */
-#define HOT(fn, n, mod)                                                                       do {                                                                                          compiled_func *h_f_ = (compiled_func *)(uintptr_t)(fn);                                     int32_t h_ = __atomic_load_n(&h_f_->hotness, __ATOMIC_RELAXED) - (n);                       __atomic_store_n(&h_f_->hotness, h_, __ATOMIC_RELAXED);                                     if (UNLIKELY(h_ <= 0)) tierup_hot((mod), h_f_);                                           } while (0)
+#define COUNT(fn, n, on_hot)                                                                \
+  do {                                                                                      \
+    compiled_func *h_f_ = (compiled_func *)(uintptr_t)(fn);                                 \
+    int32_t h_ = __atomic_load_n(&h_f_->hotness, __ATOMIC_RELAXED) - (n);                   \
+    __atomic_store_n(&h_f_->hotness, h_, __ATOMIC_RELAXED);                                 \
+    if (UNLIKELY(h_ <= 0)) on_hot;                                                          \
+  } while (0)
+#define HOT(fn, n, mod) COUNT(fn, n, tierup_hot((mod), h_f_))
 
 /* ------------------------------------------------------------------ traps */
 
@@ -656,9 +663,7 @@ L_loop_check:
   NEXT();
 L_loop_osr: { /* a loop the running call may leave for native code (on-stack replacement) */
   POLL(pc[1]);
-  int32_t h_ = __atomic_load_n(&fn->hotness, __ATOMIC_RELAXED) - 1;
-  __atomic_store_n(&((compiled_func *)(uintptr_t)fn)->hotness, h_, __ATOMIC_RELAXED);
-  if (UNLIKELY(h_ <= 0)) tierup_hot_loop(inst->module, fn, (uint32_t)pc[2]);
+  COUNT(fn, 1, tierup_hot_loop(inst->module, h_f_, (uint32_t)pc[2]));
   void (*osr)(kiln_instance *, uint64_t *) = __atomic_load_n(&fn->osr_entry, __ATOMIC_ACQUIRE);
   if (UNLIKELY(osr != NULL) && fn->osr_loop == (uint32_t)pc[2] && native_usable(store)) {
     /* the frame's locals are the whole state here: o<N> takes them, runs the rest of the
@@ -826,12 +831,14 @@ trap:
   store->fuel = fuel;
   if (!host_trap) error_trap(err, trap_kind, "%s", kiln_trap_string(trap_kind));
   if (trap_kind != KILN_TRAP_EXIT) {
+    /* a trap in native code has its frames, and its location in the message, already */
+    bool located = err->frame_count > 0;
     if (!osr_trap) add_frame(err, inst, fn, pc);
     for (uint32_t d = store->depth; d-- > base_depth;) {
       const frame *fr = &store->frames[d];
       if (fr->func) add_frame(err, fr->instance, fr->func, fr->ret_pc - 1);
     }
-    if (err->frame_count && !strstr(err->message, " (in function ")) { /* native code's traps say it already */
+    if (err->frame_count && !located) {
       const kiln_frame *top = &err->backtrace[0];
       size_t len = strlen(err->message);
       snprintf(err->message + len, sizeof err->message - len, " (in function %u%s%s%s at offset 0x%x)",

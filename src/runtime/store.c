@@ -70,7 +70,6 @@ void store_set_stack_floor(kiln_store *store, uintptr_t floor) {
     __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_RELAXED);
 }
 
-
 void store_destroy(kiln_store *store) {
   for (uint32_t i = 0; i < store->instances.count; i++) instance_destroy(store->instances.items[i]);
   for (uint32_t i = 0; i < store->funcs.count; i++) {
