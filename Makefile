@@ -1,4 +1,4 @@
-# Makefile - thin wrapper over CMake: make | make test | make demo | make demo-c | make bench | make fuzz | make clean
+# Makefile - thin wrapper over CMake: make | make test | make demo | make demo-c | make package | make bench | make fuzz | make clean
 SHARED ?= ../shared
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
@@ -12,7 +12,7 @@ SHARED_ABS = $(abspath $(SHARED))
 # $(call configure,DIR,BUILD_TYPE,EXTRA_CMAKE_ARGS)
 configure = $(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) -DKILN_SHARED_DIR=$(SHARED_ABS) $(3)
 
-.PHONY: all build deps test demo demo-c bench fuzz clean
+.PHONY: all build deps test demo demo-c bench fuzz clean package
 
 all: build
 
@@ -53,6 +53,11 @@ demo: build
 	  echo "make demo needs the Node.js addon, which was not built: Node-API headers not found in /usr/include/node" >&2; \
 	  exit 1; \
 	fi
+
+# The npm package kiln as a tarball ready to publish (scripts/package.mjs): build/package/kiln-VERSION.tgz,
+# with the addon and the CLI prebuilt for linux-x64 (glibc) and the sources for a build elsewhere.
+package: build
+	node scripts/package.mjs --build-dir build --out build/package
 
 # The C embedding demo (examples/embed/embed.c): kiln.h from C.
 demo-c: build

@@ -3,6 +3,10 @@
 
 /// <reference types="node" />
 
+/** Bytes of a module: an ArrayBuffer or any view of one (Buffer, Uint8Array, DataView). The
+ * standard's BufferSource, declared here so that no DOM library is needed. */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+
 /** A value type's name. */
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 
@@ -93,7 +97,7 @@ export class Module {
    * Compile bytes; throws CompileError saying what is wrong and where, TypeError for a wrong
    * option, Error when the compiled tier is asked for and this build has none.
    */
-  constructor(bytes: BufferSource, options?: CompileOptions);
+  constructor(bytes: Bytes, options?: CompileOptions);
   /** The tier it was compiled for. */
   readonly tier: Tier;
   stats(): ModuleStats;
@@ -253,10 +257,12 @@ export interface WasmFrame {
   offset: number;
 }
 
-export class CompileError extends globalThis.WebAssembly.CompileError {}
-export class LinkError extends globalThis.WebAssembly.LinkError {}
+// At run time these extend the standard WebAssembly.CompileError, LinkError and RuntimeError
+// (so `instanceof` against the global works); declared on Error, which needs no DOM library.
+export class CompileError extends Error {}
+export class LinkError extends Error {}
 /** A trap: its kind and the wasm backtrace, innermost frame first. */
-export class RuntimeError extends globalThis.WebAssembly.RuntimeError {
+export class RuntimeError extends Error {
   trap?: string;
   wasmStack?: WasmFrame[];
 }
@@ -272,12 +278,12 @@ export class AbortError extends Error {
 }
 
 /** Compile from bytes or a path (string or file: URL), for options.tier. */
-export function compile(bytesOrPath: BufferSource | string | URL, options?: CompileOptions): Module;
+export function compile(bytesOrPath: Bytes | string | URL, options?: CompileOptions): Module;
 /** compile() on libuv's thread pool: the event loop stays free while it reads and compiles. */
-export function compileAsync(bytesOrPath: BufferSource | string | URL, options?: CompileOptions): Promise<Module>;
-export function validate(bytes: BufferSource): boolean;
+export function compileAsync(bytesOrPath: Bytes | string | URL, options?: CompileOptions): Promise<Module>;
+export function validate(bytes: Bytes): boolean;
 /** Instantiate a Module (or its bytes or path, compiled for options.tier). */
-export function instantiate(module: Module | BufferSource | string | URL, options?: InstantiateOptions): Instance;
+export function instantiate(module: Module | Bytes | string | URL, options?: InstantiateOptions): Instance;
 
 /** The tiers of this build: 'interp', and 'compiled' and 'auto' when the addon was built with LLVM 19. */
 export const tiers: readonly Tier[];
@@ -295,9 +301,9 @@ export interface WebAssemblyFacade {
   CompileError: typeof CompileError;
   LinkError: typeof LinkError;
   RuntimeError: typeof RuntimeError;
-  validate(bytes: BufferSource): boolean;
-  compile(bytes: BufferSource): Promise<Module>;
-  instantiate(bytes: BufferSource, importObject?: Record<string, Record<string, unknown>>): Promise<{ module: Module; instance: { readonly exports: Exports } }>;
+  validate(bytes: Bytes): boolean;
+  compile(bytes: Bytes): Promise<Module>;
+  instantiate(bytes: Bytes, importObject?: Record<string, Record<string, unknown>>): Promise<{ module: Module; instance: { readonly exports: Exports } }>;
   instantiate(module: Module, importObject?: Record<string, Record<string, unknown>>): Promise<{ readonly exports: Exports }>;
   compileStreaming(source: Response | PromiseLike<Response>): Promise<Module>;
   instantiateStreaming(source: Response | PromiseLike<Response>, importObject?: Record<string, Record<string, unknown>>): Promise<{ module: Module; instance: { readonly exports: Exports } }>;

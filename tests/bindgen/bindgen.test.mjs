@@ -3,6 +3,7 @@
 // with KILN_BINDGEN_DIR (where the glue is) and KILN_BINDGEN_FLAVOR (rust or c).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -78,6 +79,18 @@ test('the precompiled module: loaded when it fits, the .wasm when it does not', 
     bytes[bytes.length >> 1] ^= 0x5a;
     fs.writeFileSync(cwasm, bytes);
     assert.deepEqual(probe({}), ['hello x', false], 'a damaged .cwasm is refused (checksum)');
+    // made for another target: the key's triple changed, the checksum made right again, so
+    // that the key comparison refuses it (a CompileError, as for another CPU or kiln)
+    const other = fs.readFileSync(path.join(dir, `${base}.cwasm`));
+    const at = other.indexOf('-linux-gnu');
+    assert.ok(at > 0, 'the key names the target triple');
+    other[at + 1] = 'L'.charCodeAt(0);
+    const sum = crypto.createHash('sha256').update(other.subarray(0, 24)).update(other.subarray(56)).digest();
+    sum.copy(other, 24);
+    fs.writeFileSync(cwasm, other);
+    assert.throws(() => kiln.compile(cwasm), (e) => e instanceof kiln.CompileError &&
+      /compiled for a different/.test(e.message));
+    assert.deepEqual(probe({}), ['hello x', false], 'a .cwasm for another target is not used');
     fs.copyFileSync(path.join(dir, `${base}.cwasm`), cwasm);
     const later = new Date(Date.now() + 60000);
     fs.utimesSync(path.join(tmp, `${base}.wasm`), later, later);

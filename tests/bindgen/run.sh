@@ -49,7 +49,7 @@ case $flavor in
 esac
 tsc="$root/node_modules/typescript/bin/tsc"
 if [ -f "$tsc" ]; then
-  node "$tsc" --noEmit --strict --module nodenext --types node --typeRoots "$root/node_modules/@types" \
+  node "$tsc" --noEmit --strict --module nodenext --lib es2022 --types node --typeRoots "$root/node_modules/@types" \
     "$work"/*.d.ts "$work"/*.d.mts $(ls "$work"/*.check.mts 2>/dev/null)
 fi
 KILN_BIN=$kiln KILN_BINDGEN_DIR=$work KILN_BINDGEN_FLAVOR=$flavor exec node --expose-gc --test "$here/bindgen.test.mjs"

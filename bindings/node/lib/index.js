@@ -8,22 +8,36 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
+const platform = require('../install/platform.js');
 
 // ---------------------------------------------------------------- the addon
 
 function loadAddon() {
-  const file = process.env.KILN_NODE_ADDON || path.join(__dirname, '..', 'build', 'kiln.node');
-  if (!fs.existsSync(file)) {
+  const problem = platform.nodeProblem();
+  if (problem) throw new Error(problem);
+  const candidates = platform.addonCandidates();
+  if (candidates.length === 0) {
     throw new Error(
-      `kiln: the native addon is not built (${file} does not exist): run \`make\` at the root ` +
-        'of the kiln repository, or set KILN_NODE_ADDON to the path of a built kiln.node',
+      platform.inRepository()
+        ? 'kiln: the native addon is not built (bindings/node/build/kiln.node): run `make` at the root of the kiln repository'
+        : `kiln: no native addon for ${process.platform}-${process.arch} in ${platform.packageDir}: ` +
+            'its install script did not run or failed; run `npm rebuild kiln` to see why ' +
+            '(or set KILN_NODE_ADDON to the path of a built kiln.node)',
     );
   }
-  try {
-    return require(file);
-  } catch (cause) {
-    throw new Error(`kiln: cannot load the native addon ${file}: ${cause.message}`, { cause });
+  const failures = [];
+  for (const file of candidates) {
+    try {
+      return require(file);
+    } catch (cause) {
+      failures.push({ file, cause });
+    }
   }
+  const detail = failures.map((f) => `${f.file}: ${f.cause.message}`).join('; ');
+  throw new Error(
+    `kiln: cannot load the native addon (${detail}); \`npm rebuild kiln --build-from-source\` builds one for this machine`,
+    { cause: failures[0].cause },
+  );
 }
 
 const native = loadAddon();

@@ -317,7 +317,10 @@ napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool
   int cls;
   switch (err->status) {
     case KILN_ERR_MALFORMED:
-    case KILN_ERR_INVALID: cls = ERR_COMPILE; break;
+    case KILN_ERR_INVALID:
+    case KILN_ERR_INCOMPATIBLE: /* a precompiled module made for another CPU or kiln */
+      cls = ERR_COMPILE;
+      break;
     case KILN_ERR_LINK: cls = ERR_LINK; break;
     case KILN_ERR_TRAP:
       cls = err->trap == KILN_TRAP_EXIT ? ERR_EXIT
@@ -522,14 +525,18 @@ static napi_value js_bare_add(napi_env env, napi_callback_info info) {
  * call of the environment, which then ends with a trap nobody will see. */
 
 typedef struct sentry {
-  uv_timer_t timer;
-  addon *a; /* NULL once the addon's state is freed */
+  uv_timer_t *timer; /* uv_handle_size(UV_TIMER) bytes, its data pointing back here */
+  addon *a;          /* NULL once the addon's state is freed */
   napi_async_cleanup_hook_handle hook;
 } sentry;
 
 static void sentry_closed(uv_handle_t *handle) {
-  sentry *sn = handle->data;
+  sentry *sn = uv_handle_get_data(handle);
+  /* the addon's state may outlive the sentry (its finalizer can run after the cleanup hooks):
+   * it must not reach the freed sentry then */
+  if (sn->a) sn->a->sentry = NULL;
   napi_remove_async_cleanup_hook(sn->hook);
+  free(sn->timer);
   free(sn);
 }
 
@@ -537,8 +544,8 @@ static void sentry_closed(uv_handle_t *handle) {
 static void sentry_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
   (void)handle;
   sentry *sn = data;
-  uv_timer_stop(&sn->timer);
-  uv_close((uv_handle_t *)&sn->timer, sentry_closed);
+  uv_timer_stop(sn->timer);
+  uv_close((uv_handle_t *)sn->timer, sentry_closed);
 }
 
 /* Whether JavaScript may still run in env: napi_strict_equals, like every Node-API call
@@ -555,11 +562,18 @@ static bool env_stopping(napi_env env) {
 }
 
 static void sentry_tick(uv_timer_t *timer) {
-  addon *a = ((sentry *)timer->data)->a;
+  addon *a = ((sentry *)uv_handle_get_data((uv_handle_t *)timer))->a;
   if (!a || a->stopping || !env_stopping(a->env)) return;
   a->stopping = true;
   for (size_t i = 0; i < a->running_count; i++)
     if (a->running[i]->store) kiln_store_interrupt(a->running[i]->store);
+}
+
+/* A sentry that failed to start: its timer closed (if it was initialised) and freed. */
+static void sentry_discarded(uv_handle_t *handle) {
+  sentry *sn = uv_handle_get_data(handle);
+  free(sn->timer);
+  free(sn);
 }
 
 bool addon_async_started(napi_env env, addon *a, node_store *s) {
@@ -573,20 +587,22 @@ bool addon_async_started(napi_env env, addon *a, node_store *s) {
   if (!a->sentry) {
     uv_loop_t *loop;
     sentry *sn = calloc(1, sizeof *sn);
-    if (!sn || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_timer_init(loop, &sn->timer) != 0) {
+    if (sn) sn->timer = calloc(1, uv_handle_size(KILN_UV_TIMER));
+    if (!sn || !sn->timer || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_timer_init(loop, sn->timer) != 0) {
+      if (sn) free(sn->timer);
       free(sn);
       return false;
     }
-    sn->timer.data = sn;
+    uv_handle_set_data((uv_handle_t *)sn->timer, sn);
     sn->a = a;
-    uv_unref((uv_handle_t *)&sn->timer);
+    uv_unref((uv_handle_t *)sn->timer);
     if (napi_add_async_cleanup_hook(env, sentry_cleanup, sn, &sn->hook) != napi_ok) {
-      uv_close((uv_handle_t *)&sn->timer, (uv_close_cb)free); /* the timer is sn's first member */
+      uv_close((uv_handle_t *)sn->timer, sentry_discarded);
       return false;
     }
     a->sentry = sn;
   }
-  if (a->running_count == 0) uv_timer_start(&a->sentry->timer, sentry_tick, 50, 50);
+  if (a->running_count == 0) uv_timer_start(a->sentry->timer, sentry_tick, 50, 50);
   a->running[a->running_count++] = s;
   if (a->stopping && s->store) kiln_store_interrupt(s->store);
   return true;
@@ -598,7 +614,7 @@ void addon_async_ended(addon *a, node_store *s) {
       a->running[i] = a->running[--a->running_count];
       break;
     }
-  if (a->running_count == 0 && a->sentry) uv_timer_stop(&a->sentry->timer);
+  if (a->running_count == 0 && a->sentry) uv_timer_stop(a->sentry->timer);
 }
 
 static void addon_free(napi_env env, void *data, void *hint) {

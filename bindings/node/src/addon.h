@@ -77,7 +77,25 @@
 #include <stdint.h>
 
 #include <node_api.h>
-#include <uv.h>
+
+/* The few libuv functions the addon uses (the sentry's timer), declared here because
+ * node-api-headers, which a build from the npm package compiles against, ships no uv.h. They
+ * are libuv 1.x's stable ABI, which Node.js exports; handles are opaque and sized by
+ * uv_handle_size, so no struct layout of libuv's is assumed. */
+typedef struct uv_loop_s uv_loop_t;
+typedef struct uv_handle_s uv_handle_t;
+typedef struct uv_timer_s uv_timer_t;
+typedef void (*uv_timer_cb)(uv_timer_t *handle);
+typedef void (*uv_close_cb)(uv_handle_t *handle);
+enum { KILN_UV_TIMER = 13 }; /* UV_TIMER in libuv 1.x's uv_handle_type */
+size_t uv_handle_size(int type);
+void *uv_handle_get_data(const uv_handle_t *handle);
+void uv_handle_set_data(uv_handle_t *handle, void *data);
+int uv_timer_init(uv_loop_t *loop, uv_timer_t *handle);
+int uv_timer_start(uv_timer_t *handle, uv_timer_cb cb, uint64_t timeout, uint64_t repeat);
+int uv_timer_stop(uv_timer_t *handle);
+void uv_close(uv_handle_t *handle, uv_close_cb close_cb);
+void uv_unref(uv_handle_t *handle);
 
 #include "kiln.h"
 

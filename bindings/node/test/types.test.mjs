@@ -13,7 +13,7 @@ const tsc = join(root, 'node_modules', '.bin', 'tsc');
 
 test('index.d.ts: types.ts compiles with tsc --noEmit --strict', { skip: !existsSync(tsc) && 'typescript is not installed (npm install at the root)', timeout: 120000 }, () => {
   const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-    '--types', 'node', join(here, 'types.ts')];
+    '--lib', 'es2022', '--types', 'node', join(here, 'types.ts')];
   try {
     execFileSync(tsc, args, { cwd: root, stdio: 'pipe' });
   } catch (error) {

@@ -99,7 +99,7 @@ async function main(path: string): Promise<void> {
   global.value = 2;
   console.log(i2.exports, i3.exports, i4.exports, memory2.buffer.byteLength, table.length, W.validate(new Uint8Array(8)));
   const e: Error = new W.CompileError('x');
-  console.log(e instanceof globalThis.WebAssembly.CompileError);
+  console.log(e instanceof W.CompileError);
   instance.close();
 }
 
