@@ -13,6 +13,6 @@ if [ $# -gt 0 ]; then
   exec node --test "$@"
 fi
 status=0
-node --test api.test.mjs facade.test.mjs safety.test.mjs tier.test.mjs types.test.mjs wasi.test.mjs workers.test.mjs || status=1
+node --test api.test.mjs facade.test.mjs package.test.mjs safety.test.mjs tier.test.mjs types.test.mjs wasi.test.mjs workers.test.mjs || status=1
 node --test async.test.mjs || status=1
 exit $status
