@@ -3,7 +3,7 @@
  * section of C guests (kiln/guest.h) and wasm-bindgen's __wasm_bindgen_unstable section; and
  * for what decodes, the type checks, the ABI and the names the generated glue is made of. The
  * command's sources are compiled in, as fuzz_cli.c does with main.c. */
-#include "../tools/cli/bindgen_types.c"
+#include "../tools/bindgen/types.c"
 
 #include <stdlib.h>
 

@@ -7,7 +7,7 @@
 //                                          kiln CLI of the Release build, stripped, with
 //                                          prebuild.json (the glibc they need, their tier)
 //   include/                               kiln.h and the guest headers (kiln/guest.h)
-//   src/, engine/src/, engine/tools/cli/   the sources a build without a prebuild needs
+//   src/, engine/src/, engine/tools/       the sources a build without a prebuild needs
 //   node_modules/node-api-headers/         bundled: a source build downloads nothing
 // Usage: node scripts/package.mjs [--build-dir build] [--out build/package]
 
@@ -89,6 +89,7 @@ for (const d of ['lib', 'bin', 'install', 'src']) copy(path.join(nodeDir, d), pa
 copy(path.join(repo, 'include'), path.join(stage, 'include'));
 copy(path.join(repo, 'src'), path.join(stage, 'engine', 'src'), (src) => !src.includes(`${path.sep}llvm`));
 copy(path.join(repo, 'tools', 'cli'), path.join(stage, 'engine', 'tools', 'cli'));
+copy(path.join(repo, 'tools', 'bindgen'), path.join(stage, 'engine', 'tools', 'bindgen'));
 
 const name = `linux-x64-glibc`;
 const prebuilds = path.join(stage, 'prebuilds', name);

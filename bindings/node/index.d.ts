@@ -235,6 +235,13 @@ export interface PoolOptions extends InstanceOptions {
 /** Several instances of one module; calls go to a free one and queue when all are busy. */
 export class Pool {
   constructor(module: Module, options?: PoolOptions);
+  /** A pool over instances made elsewhere (each with imports of its own); it closes them. */
+  constructor(instances: Instance[]);
+  /**
+   * Run task(instance) on a free instance (options.instance: on that one), which stays busy
+   * until the task's Promise settles; options.signal aborts the wait for an instance.
+   */
+  use<T>(task: (instance: Instance) => T | PromiseLike<T>, options?: { instance?: Instance; signal?: AbortSignal }): Promise<T>;
   /** Its module's tier. */
   readonly tier: Tier;
   readonly size: number;

@@ -13,6 +13,8 @@
 //     JS values and thrown.
 //   const image = bindImage((imports) => new WebAssembly.Instance(module, imports));
 //   const ppm = image.transform(bytes, width, height, gray, radius, amount);
+import { createRequire } from 'node:module';
+
 const decoder = new TextDecoder();
 
 export function bindImage(instantiate) {
@@ -47,30 +49,9 @@ export function bindImage(instantiate) {
   };
 }
 
-// The JS values a wasm-bindgen guest holds, by index (its JsValue): wasm-bindgen's
-// convention reserves the indexes below 36 (32-35 are undefined, null, true and false);
-// freed slots form a list through the array.
-class JsValues {
-  constructor() {
-    this.slots = [...new Array(32), undefined, null, true, false];
-    this.next = this.slots.length;
-  }
-  add(value) {
-    if (this.next === this.slots.length) this.slots.push(this.slots.length + 1);
-    const index = this.next;
-    this.next = this.slots[index];
-    this.slots[index] = value;
-    return index;
-  }
-  take(index) {
-    const value = this.slots[index];
-    if (index >= 36) {
-      this.slots[index] = this.next;
-      this.next = index;
-    }
-    return value;
-  }
-}
+// The JS values a wasm-bindgen guest holds, by index (its JsValue): the table the generated
+// glue keeps (kiln/glue's Heap), so both bindings handle them alike.
+const { Heap: JsValues } = createRequire(import.meta.url)('kiln/glue');
 
 export function bindImageRust(instantiate) {
   let memory = null;

@@ -71,7 +71,8 @@ int cli_precompile(const char *input, const char *output, bool portable);
  * module's file name without .wasm). Returns an exit status; errors are printed. */
 int cli_bindgen_module(const char *path, const char *out_dir, const char *name, bool skip_unsupported);
 
-/* The JavaScript runtime of the generated glue (bindgen_js.c). */
-extern const char bindgen_runtime_js[];
+/* The version of the table format of the glue bindgen writes, which the glue's runtime in the
+ * npm package (bindings/node/lib/glue.js, FORMAT) reads: both change together. */
+#define BINDGEN_GLUE_FORMAT 1
 
 #endif /* KILN_CLI_H */

@@ -145,8 +145,10 @@ async function build({ log = () => {}, jobs = os.availableParallelism ? os.avail
   for (const file of listC(path.join(root, 'src'))) {
     add('addon', file, ['-I', include, '-I', napi, '-DNAPI_VERSION=8']);
   }
-  for (const file of listC(path.join(engine, 'tools', 'cli'))) {
-    add('cli', file, ['-I', include]);
+  for (const dir of ['cli', 'bindgen']) {
+    for (const file of listC(path.join(engine, 'tools', dir))) {
+      add('cli', file, ['-I', include, '-I', path.join(engine, 'tools')]);
+    }
   }
   log(`kiln: building the addon and the CLI from source with ${cc} (${jobsList.length} files, ${jobs} at a time)`);
   await compileAll(cc, jobsList, Math.max(1, jobs), log);

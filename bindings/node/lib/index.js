@@ -696,10 +696,32 @@ class Pool {
   #drained = null;
   #tier;
 
+  /**
+   * new Pool(module, options): `options.size` new instances of module (the other options as
+   * for instantiate). new Pool(instances): a pool over instances made elsewhere (each with
+   * imports of its own, as the glue of kiln bindgen makes them); the pool closes them.
+   */
   constructor(module, options) {
     const where = 'new kiln.Pool(module, options)';
+    if (Array.isArray(module)) {
+      const instances = module;
+      if (options !== undefined) throw typeError('new kiln.Pool(instances)', 'takes no options', options);
+      if (instances.length === 0) throw new TypeError('new kiln.Pool(instances): instances is empty');
+      for (const instance of instances) {
+        if (!(instance instanceof Instance)) {
+          throw typeError('new kiln.Pool(instances)', 'instances must be kiln Instances', instance);
+        }
+      }
+      if (new Set(instances).size !== instances.length) {
+        throw new TypeError('new kiln.Pool(instances): an instance is given twice');
+      }
+      this.#tier = instances[0].tier;
+      this.#all = instances.slice();
+      this.#idle = instances.slice();
+      return;
+    }
     if (!(module instanceof Module)) {
-      throw typeError(where, 'module must be a kiln Module (from kiln.compile)', module);
+      throw typeError(where, 'module must be a kiln Module (from kiln.compile) or an array of Instances', module);
     }
     options = optionalObject(where, 'options', options);
     const { size = defaultPoolSize(), ...rest } = options;
@@ -741,36 +763,80 @@ class Pool {
   /** As call, with options {signal, timeoutMs} as for instance.callAsync. */
   callAsync(name, args = [], options) {
     const where = 'pool.callAsync(name, args, options)';
-    return queuedCall(
-      where, name, args, options,
-      () => {
-        if (this.#closed) throw new Error(`${where}: the pool is closed`);
-        nameArgument(where, name);
-        if (typeof this.#all[0].exports[name] !== 'function') {
-          throw new TypeError(`${where}: name ${JSON.stringify(name)} is not an exported function`);
-        }
-      },
-      (job) => {
-        this.#queue.push(job);
-        this.#dispatch();
-      },
-      (job) => {
-        const at = this.#queue.indexOf(job);
-        if (at >= 0) {
-          this.#queue.splice(at, 1);
-          job.reject(abortReason(job.signal));
-        }
-      },
-    );
+    return this.#submit(where, options, () => {
+      nameArgument(where, name);
+      if (!Array.isArray(args)) throw typeError(where, 'args must be an array', args);
+      if (typeof this.#all[0].exports[name] !== 'function') {
+        throw new TypeError(`${where}: name ${JSON.stringify(name)} is not an exported function`);
+      }
+    }, (instance, job) => instance.callAsync(name, args, { signal: job.signal, timeoutMs: job.timeoutMs }), null);
   }
 
+  /**
+   * Run task(instance) on a free instance (options.instance: on that one, when it is free),
+   * which stays busy until the Promise task returns settles: a Promise of its result.
+   * options.signal aborts the wait for an instance (the task itself gets no signal).
+   */
+  use(task, options) {
+    const where = 'pool.use(task, options)';
+    const wanted = options && options.instance;
+    return this.#submit(where, options && { signal: options.signal }, () => {
+      if (typeof task !== 'function') throw typeError(where, 'task must be a function', task);
+      if (options !== undefined && (options === null || typeof options !== 'object')) {
+        throw typeError(where, 'options must be an object', options);
+      }
+      if (wanted !== undefined && !this.#all.includes(wanted)) {
+        throw new Error(`${where}: options.instance is not one of this pool's instances`);
+      }
+    }, (instance) => task(instance), wanted || null);
+  }
+
+  #submit(where, options, check, run, instance) {
+    try {
+      if (this.#closed) throw new Error(`${where}: the pool is closed`);
+      check();
+      const { signal, timeoutMs } = callOptions(where, options);
+      if (signal && signal.aborted) return Promise.reject(abortReason(signal));
+      return new Promise((resolve, reject) => {
+        const job = { run, instance, signal, timeoutMs, resolve, reject, onAbort: null };
+        if (signal) {
+          job.onAbort = () => {
+            const at = this.#queue.indexOf(job);
+            if (at >= 0) {
+              this.#queue.splice(at, 1);
+              job.reject(abortReason(signal));
+            }
+          };
+          signal.addEventListener('abort', job.onAbort, { once: true });
+        }
+        this.#queue.push(job);
+        this.#dispatch();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // Each waiting job, oldest first, on a free instance (its own, when it names one).
   #dispatch() {
-    while (this.#idle.length > 0 && this.#queue.length > 0) {
-      const instance = this.#idle.pop();
-      const job = this.#queue.shift();
+    for (let i = 0; i < this.#queue.length && this.#idle.length > 0;) {
+      const job = this.#queue[i];
+      const at = job.instance ? this.#idle.indexOf(job.instance) : this.#idle.length - 1;
+      if (at < 0) {
+        i++;
+        continue;
+      }
+      const [instance] = this.#idle.splice(at, 1);
+      this.#queue.splice(i, 1);
       unlisten(job);
       this.#busy.set(instance, job);
-      instance.callAsync(job.name, job.args, { signal: job.signal, timeoutMs: job.timeoutMs }).then(
+      let running;
+      try {
+        running = Promise.resolve(job.run(instance, job));
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then(
         (value) => this.#done(instance, job.resolve, value),
         (error) => this.#done(instance, job.reject, error),
       );

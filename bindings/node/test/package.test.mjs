@@ -66,3 +66,11 @@ test('prebuild folders: this platform and CPU, glibc before musl', () => {
     else process.env.KILN_NODE_ADDON = saved;
   }
 });
+
+test("kiln/glue: glue of another table format is refused with what to do", () => {
+  const glue = require('kiln/glue');
+  assert.equal(typeof glue.bind, 'function');
+  assert.throws(() => glue.bind({ format: glue.FORMAT + 1, file: '/p/newer.js' }),
+    /\/p\/newer\.js: this glue was written by a kiln bindgen whose table format is \d+, and this kiln package reads format \d+: update the kiln package/);
+  assert.throws(() => glue.bind({ format: 0, file: '/p/older.js' }), /run kiln build \(or kiln bindgen\) again/);
+});
