@@ -166,6 +166,20 @@ def section_headers(data):
     return out
 
 
+# A C guest's shape (include/kiln/guest.h): kiln_fail() is the import kiln.fail(ptr, len).
+GUEST_FAIL_WAT = """
+(module
+  (import "kiln" "fail" (func $fail (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "n must not be negative")
+  (func (export "check") (param $n i32) (result i32)
+    (if (i32.lt_s (local.get $n) (i32.const 0))
+      (then (call $fail (i32.const 16) (i32.const 22))))
+    (i32.mul (local.get $n) (i32.const 2)))
+  (func (export "bad_message") (call $fail (i32.const 65530) (i32.const 100))))
+"""
+
+
 def wat(name, text, *flags):
     src = os.path.join(WORK, name + ".wat")
     out = os.path.join(WORK, name + ".wasm")
@@ -186,6 +200,7 @@ def build_modules():
         f.write(custom_section("kiln.note", b"x" * 300))
         f.write(custom_section("tiny", b""))
     wat("start_trap", START_TRAP_WAT)
+    wat("guest_fail", GUEST_FAIL_WAT)
     wat("big_memory", BIG_MEMORY_WAT)
     # Well-formed but invalid: i32.add on an f32 operand.
     wat("invalid", "(module (func (result i32) f32.const 1 i32.const 2 i32.add))", "--no-check")
@@ -414,6 +429,16 @@ class TestInvoke(CliTest):
 
     def test_no_results_prints_nothing(self):
         self.assertEqual(self.invoke("none"), [])
+
+    def test_c_guest_imports_provided(self):
+        # kiln.fail is provided, so a C guest runs from the CLI; its message ends the call
+        self.assertEqual(self.invoke("check", "21", module="guest_fail.wasm"), ["42"])
+        code, out, err, _ = kiln("run", "--invoke", "check", "guest_fail.wasm", "-5")
+        self.assertEqual(code, 134, err)
+        self.assertIn("kiln_fail: n must not be negative", err)
+        code, out, err, _ = kiln("run", "--invoke", "bad_message", "guest_fail.wasm")
+        self.assertEqual(code, 134, err)
+        self.assertIn("kiln_fail: the message (100 bytes at 65530) is outside memory", err)
 
     def test_wrong_argument_count(self):
         self.one_line_error(["--invoke", "add", "math.wasm", "1"], 2, "'add'", "(i32, i32) -> (i32)",

@@ -622,9 +622,51 @@ static int make_wasi(const run_options *o, kiln_store *store, kiln_wasi **wasi) 
   return status;
 }
 
+/* ---------------------------------------------------------------- kiln's guest imports */
+
+/* kiln.fail(ptr, len) of include/kiln/guest.h: kiln_fail() ends the call with its message,
+ * as the glue turns it into an Error in Node. */
+static kiln_status guest_fail(kiln_caller *caller, void *user_data, const kiln_val *args, kiln_val *results) {
+  (void)user_data;
+  (void)results;
+  kiln_memory *memory = kiln_caller_memory(caller);
+  uint64_t ptr = (uint32_t)args[0].of.i32, len = (uint32_t)args[1].of.i32;
+  if (!memory || ptr + len > kiln_memory_size(memory))
+    return kiln_caller_trap(caller, "kiln_fail: the message (%" PRIu64 " bytes at %" PRIu64 ") is outside memory", len,
+                            ptr);
+  if (len > 4000) len = 4000;
+  return kiln_caller_trap(caller, "kiln_fail: %.*s", (int)len, (const char *)kiln_memory_data(memory) + ptr);
+}
+
+/* The WASI imports and, when the module imports it with its type, kiln.fail: into *all
+ * (malloc'd, or NULL when nothing is added and imports is used as it is). */
+static bool add_guest_imports(kiln_store *store, const kiln_module *module, const kiln_import *imports,
+                              size_t count, kiln_import **all, size_t *all_count) {
+  *all = NULL;
+  *all_count = count;
+  static const kiln_valtype fail_params[] = {KILN_I32, KILN_I32};
+  static const kiln_functype fail_type = {fail_params, 2, NULL, 0};
+  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    if (kiln_module_import(module, i, &mod, &name, &type) != KILN_OK || strcmp(mod, "kiln") != 0 ||
+        strcmp(name, "fail") != 0 || type.kind != KILN_EXTERN_FUNC || type.func.param_count != 2 ||
+        type.func.result_count != 0 || type.func.params[0] != KILN_I32 || type.func.params[1] != KILN_I32)
+      continue;
+    kiln_func *fail = kiln_func_new(store, &fail_type, guest_fail, NULL, NULL);
+    *all = malloc((count + 1) * sizeof **all);
+    if (!fail || !*all) return false;
+    if (count) memcpy(*all, imports, count * sizeof **all);
+    (*all)[count] = (kiln_import){"kiln", "fail", {.kind = KILN_EXTERN_FUNC, .of.func = fail}};
+    *all_count = count + 1;
+    return true;
+  }
+  return true;
+}
+
 /* ---------------------------------------------------------------- kiln run */
 
-/* Instantiate the module with WASI and run it; the exit status. */
+/* Instantiate the module with WASI (and kiln's guest imports) and run it; the exit status. */
 static int run_module(const run_options *o, kiln_store *store, kiln_module *module, const kiln_val *args,
                       run_times *times, kiln_instance **instance) {
   kiln_wasi *wasi = NULL;
@@ -636,10 +678,21 @@ static int run_module(const run_options *o, kiln_store *store, kiln_module *modu
     cli_error("out of memory");
     return CLI_EXIT_ERROR;
   }
+  kiln_import *all = NULL;
+  size_t all_count;
+  if (!add_guest_imports(store, module, imports, import_count, &all, &all_count)) {
+    free(all);
+    cli_error("out of memory");
+    return CLI_EXIT_ERROR;
+  }
   watchdog dog;
-  if (o->timeout > 0 && !watchdog_start(&dog, store, o->timeout, o->timeout_text)) return CLI_EXIT_ERROR;
+  if (o->timeout > 0 && !watchdog_start(&dog, store, o->timeout, o->timeout_text)) {
+    free(all);
+    return CLI_EXIT_ERROR;
+  }
   kiln_error err;
-  kiln_status s = kiln_instantiate(store, module, imports, import_count, instance, &err);
+  kiln_status s = kiln_instantiate(store, module, all ? all : imports, all_count, instance, &err);
+  free(all);
   times->instantiated = cli_now();
   const char *what = "cannot instantiate";
   if (s == KILN_OK) {

@@ -313,7 +313,7 @@ static napi_value error_of_class(napi_env env, addon *a, int cls, const char *me
   return error;
 }
 
-napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool timed_out) {
+napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms) {
   int cls;
   switch (err->status) {
     case KILN_ERR_MALFORMED:
@@ -324,12 +324,14 @@ napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool
     case KILN_ERR_LINK: cls = ERR_LINK; break;
     case KILN_ERR_TRAP:
       cls = err->trap == KILN_TRAP_EXIT ? ERR_EXIT
-            : (timed_out && err->trap == KILN_TRAP_INTERRUPTED) ? ERR_TIMEOUT : ERR_RUNTIME;
+            : (timed_out_ms && err->trap == KILN_TRAP_INTERRUPTED) ? ERR_TIMEOUT : ERR_RUNTIME;
       break;
     default: cls = ERR_RUNTIME; break;
   }
   char message[sizeof err->message + 64];
-  if (cls == ERR_TIMEOUT) snprintf(message, sizeof message, "timed out: %s", err->message);
+  if (cls == ERR_TIMEOUT)
+    snprintf(message, sizeof message, "timed out after %llu ms (the call's timeoutMs): %s", (unsigned long long)timed_out_ms,
+             err->message);
   else if (cls == ERR_EXIT) snprintf(message, sizeof message, "the program exited with code %d", err->exit_code);
   else snprintf(message, sizeof message, "%s", err->message[0] ? err->message : kiln_status_string(err->status));
   napi_value error = error_of_class(env, a, cls, message);
@@ -357,8 +359,8 @@ napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool
   return error;
 }
 
-void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, bool timed_out) {
-  napi_throw(env, addon_error_value(env, a, err, timed_out));
+void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms) {
+  napi_throw(env, addon_error_value(env, a, err, timed_out_ms));
 }
 
 /* ---------------------------------------------------------------- the watchdog */

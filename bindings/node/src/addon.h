@@ -152,8 +152,9 @@ bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *
 
 /* Throw a JS error. kiln_error_throw picks the class from the status and trap kind and
  * sets .trap and .wasmStack; timed_out turns an interruption into a TimeoutError. */
-napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, bool timed_out);
-void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, bool timed_out);
+/* The JS error of a failed kiln call; timed_out_ms: the timeout that stopped it (0: none did). */
+napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms);
+void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms);
 void addon_throw_type(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void addon_throw_error(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -94,7 +94,7 @@ void store_unref(napi_env env, node_store *s) {
 }
 
 /* Throw (or return, for a promise) the error of a failed call. */
-static napi_value call_error(napi_env env, node_store *s, const kiln_error *err, bool timed_out) {
+static napi_value call_error(napi_env env, node_store *s, const kiln_error *err, uint64_t timed_out_ms) {
   if (s->pending_exception) { /* a host function threw: that exception travels on */
     napi_value e;
     napi_get_reference_value(env, s->pending_exception, &e);
@@ -102,7 +102,7 @@ static napi_value call_error(napi_env env, node_store *s, const kiln_error *err,
     s->pending_exception = NULL;
     if (e) return e;
   }
-  return addon_error_value(env, s->a, err, timed_out);
+  return addon_error_value(env, s->a, err, timed_out_ms);
 }
 
 static bool store_usable(napi_env env, node_store *s, bool sync) {
@@ -446,7 +446,7 @@ static inline napi_value func_call_sync(napi_env env, napi_callback_info info, s
     bool timed_out;
     kiln_status status = call_sync(s, nf, vals, slots, &err, &timed_out);
     if (s->store && s->memories) memories_detach(env, s, true);
-    if (status != KILN_OK) napi_throw(env, call_error(env, s, &err, timed_out));
+    if (status != KILN_OK) napi_throw(env, call_error(env, s, &err, timed_out ? s->timeout_ms : 0));
     else result = raw ? results_from_slots(env, nf, slots) : results_to_js(env, nf, vals + np);
   }
   if (vals && vals != stack_vals) free(vals);
@@ -525,7 +525,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
     napi_is_exception_pending(env, &pending);
     if (pending) napi_get_and_clear_last_exception(env, &error);
     else if (status != napi_ok) error = addon_string(env, "kiln: the call was cancelled");
-    else error = call_error(env, s, &job->err, job->timed_out);
+    else error = call_error(env, s, &job->err, job->timed_out ? job->timeout_ms : 0);
     napi_reject_deferred(env, job->deferred, error);
   }
   napi_delete_async_work(env, job->work);
@@ -834,7 +834,7 @@ static bool import_add(import_list *l, kiln_import item) {
 static void link_error(napi_env env, addon *a, const char *fmt, const char *m, const char *n, const char *extra) {
   kiln_error err = {.status = KILN_ERR_LINK};
   snprintf(err.message, sizeof err.message, fmt, m, n, extra);
-  addon_throw_kiln(env, a, &err, false);
+  addon_throw_kiln(env, a, &err, 0);
 }
 
 /* Choose the store: the one of any Memory, Table or Global given as an import (all must
@@ -1014,7 +1014,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     kiln_error err;
     ok = cfg && wasi_config_from(env, wasi_opt, cfg);
     if (ok && kiln_wasi_new(s->store, cfg, &inst->wasi, &err) != KILN_OK) {
-      addon_throw_kiln(env, a, &err, false);
+      addon_throw_kiln(env, a, &err, 0);
       ok = false;
     }
     const kiln_import *wasi_imports;
@@ -1044,7 +1044,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     kiln_status status = kiln_instantiate(s->store, module, list.items, list.count, &inst->instance, &err);
     s->sync_depth--;
     if (status != KILN_OK) {
-      napi_throw(env, call_error(env, s, &err, false));
+      napi_throw(env, call_error(env, s, &err, 0));
       ok = false;
     }
   }
@@ -1137,7 +1137,7 @@ static napi_value instance_run_wasi(napi_env env, napi_callback_info info) {
     kiln_store_clear_interrupt(s->store);
     memories_detach(env, s, true);
   }
-  if (status != KILN_OK) return napi_throw(env, call_error(env, s, &err, timed_out)), NULL;
+  if (status != KILN_OK) return napi_throw(env, call_error(env, s, &err, timed_out ? s->timeout_ms : 0)), NULL;
   napi_value r;
   napi_create_int32(env, code, &r);
   return r;

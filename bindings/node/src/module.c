@@ -75,7 +75,7 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   kiln_error err;
   if (kiln_module_new(m->engine, bytes, size, &m->module, &err) != KILN_OK) {
     free(m);
-    addon_throw_kiln(env, addon_of(env), &err, false);
+    addon_throw_kiln(env, addon_of(env), &err, 0);
     return NULL;
   }
   wrap(env, self, m);
@@ -111,7 +111,7 @@ static void compile_complete(napi_env env, napi_status status, void *data) {
     if (job->m->module) kiln_module_free(job->m->module);
     napi_reject_deferred(env, job->deferred, addon_string(env, "kiln: the compile was cancelled"));
   } else if (job->status != KILN_OK) {
-    napi_reject_deferred(env, job->deferred, addon_error_value(env, a, &job->err, false));
+    napi_reject_deferred(env, job->deferred, addon_error_value(env, a, &job->err, 0));
   } else {
     node_module *slot = job->m;
     if (napi_get_reference_value(env, a->module_ctor, &ctor) == napi_ok &&

@@ -91,15 +91,17 @@ test('(loop (br 0)) with timeoutMs: 50 rejects within 200 ms with TimeoutError; 
 test('limits.timeoutMs applies to synchronous and async calls of the instance', async () => {
   const instance = instantiate(basic, { limits: { timeoutMs: 50 } });
   let t0 = performance.now();
-  assert.throws(() => instance.exports.spin(), TimeoutError);
+  // the message states the limit that stopped the call
+  assert.throws(() => instance.exports.spin(), (e) => e instanceof TimeoutError && /timed out after 50 ms/.test(e.message));
   assert.ok(performance.now() - t0 < 200);
   t0 = performance.now();
-  await assert.rejects(instance.exports.spin.async(), TimeoutError);
+  await assert.rejects(instance.exports.spin.async(), /timed out after 50 ms/);
   assert.ok(performance.now() - t0 < 200);
   assert.equal(instance.exports.add(1, 1), 2);
   // a per-call timeout overrides the instance's
   t0 = performance.now();
-  await assert.rejects(instance.callAsync('spin', [], { timeoutMs: 120 }), TimeoutError);
+  await assert.rejects(instance.callAsync('spin', [], { timeoutMs: 120 }),
+    (e) => e instanceof TimeoutError && /timed out after 120 ms/.test(e.message));
   assert.ok(performance.now() - t0 >= 110);
 });
 
