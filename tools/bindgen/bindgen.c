@@ -620,6 +620,8 @@ static void put_js_string(FILE *out, const char *s) {
 
 static const char *valtype_name(kiln_valtype t) { return kiln_valtype_string(t); }
 
+static void source_type_name(const bg_func *f, int node, char *buf, size_t size);
+
 static void write_table(FILE *out, const interface *in, const char *wasm_name, const kiln_module *module) {
   fprintf(out, "const ABI = '%s';\n", in->abi == BG_ABI_KILN_C ? "c" : "rust");
   fprintf(out, "const USES_WASI = %s;\n", in->uses_wasi ? "true" : "false");
@@ -651,6 +653,13 @@ static void write_table(FILE *out, const interface *in, const char *wasm_name, c
       put_js_string(out, f->param_names[p]);
       fputs(", ", out);
       put_js_string(out, type);
+      /* the type as the guest's source spells it, for messages, when that differs (C) */
+      char spelled[200];
+      source_type_name(f, f->params[p], spelled, sizeof spelled);
+      if (strcmp(spelled, type) != 0) {
+        fputs(", ", out);
+        put_js_string(out, spelled);
+      }
       fputs("]", out);
     }
     bg_glue_type(f, f->result, type, sizeof type);

@@ -143,13 +143,99 @@ class RustObject {
 }
 if (typeof Symbol.dispose === 'symbol') RustObject.prototype[Symbol.dispose] = RustObject.prototype.free;
 
+// The ranges of the integer types (enum: a C-like enum's u32 discriminant).
+const RANGES = {
+  i8: [-128, 127], u8: [0, 255], i16: [-32768, 32767], u16: [0, 65535],
+  i32: [-2147483648, 2147483647], u32: [0, 4294967295], enum: [0, 4294967295],
+};
+const BIG_RANGES = { i64: [-(2n ** 63n), 2n ** 63n - 1n], u64: [0n, 2n ** 64n - 1n] };
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `a ${v.constructor.name}`;
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}...` : v)}`;
+  if (typeof v === 'bigint') return `${v}n`;
+  return `${typeof v === 'number' ? '' : `${typeof v} `}${String(v)}`;
+}
+
+// An argument of an integer type: a number that is an integer in the type's range, else a
+// TypeError (not a number) or RangeError (NaN, a fraction, out of range) naming it.
+function integer(v, kind, what) {
+  if (typeof v !== 'number') throw new TypeError(`${what} must be a number, got ${describe(v)}`);
+  const [lo, hi] = RANGES[kind];
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    throw new RangeError(`${what} must be an integer from ${lo} to ${hi}, got ${describe(v)}`);
+  }
+  return v | 0;
+}
+
+// An argument of i64 or u64: a BigInt in the type's range.
+function bigInteger(v, kind, what) {
+  if (typeof v !== 'bigint') throw new TypeError(`${what} must be a BigInt, got ${describe(v)}`);
+  const [lo, hi] = BIG_RANGES[kind];
+  if (v < lo || v > hi) throw new RangeError(`${what} must be a BigInt from ${lo} to ${hi}, got ${v}n`);
+  return BigInt.asIntN(64, v);
+}
+
+// A slice or Vec argument as [typed array, element size, shared]: a typed array of exactly the
+// element type is copied in as it is (for u8 also any byte-oriented view: Buffer,
+// Uint8ClampedArray, DataView, ArrayBuffer); a plain array is converted element by element,
+// each checked like an argument of the element type; a typed array of another element type
+// is refused (its bytes would be reinterpreted, or its values silently converted). shared:
+// the typed array is a view of the caller's memory (written back after a &mut slice).
 function sequence(elem, value, what) {
   const [Array_, size] = ELEMENTS[elem];
-  if (value instanceof Array_) return [value, size];
-  if (elem === 'u8' && (ArrayBuffer.isView(value) || value instanceof ArrayBuffer))
-    return [ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value), 1];
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) return [Array_.from(value), size];
-  throw new TypeError(`${what} must be a ${Array_.name} or an array`);
+  if (value instanceof Array_) return [value, size, true];
+  if (elem === 'u8' && (value instanceof Uint8ClampedArray || value instanceof DataView)) {
+    return [new Uint8Array(value.buffer, value.byteOffset, value.byteLength), 1, true];
+  }
+  if (elem === 'u8' && value instanceof ArrayBuffer) return [new Uint8Array(value), 1, true];
+  if (Array.isArray(value)) {
+    const out = new Array_(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const at = `${what}[${i}]`;
+      const v = value[i];
+      if (elem in RANGES) out[i] = integer(v, elem, at);
+      else if (elem in BIG_RANGES) out[i] = bigInteger(v, elem, at);
+      else if (elem === 'u8c') out[i] = integer(v, 'u8', at);
+      else if (typeof v === 'number') out[i] = v;
+      else throw new TypeError(`${at} must be a number, got ${describe(v)}`);
+    }
+    return [out, size, false];
+  }
+  const also = elem === 'u8' ? ' (or a Buffer, Uint8ClampedArray, DataView or ArrayBuffer)' : '';
+  if (ArrayBuffer.isView(value)) {
+    throw new TypeError(`${what} must be a ${Array_.name}${also} or an array, got ${describe(value)}: ` +
+      `its elements are of another type; convert it first (${Array_.name}.from(value))`);
+  }
+  throw new TypeError(`${what} must be a ${Array_.name}${also} or an array, got ${describe(value)}`);
+}
+
+// The options of an async call ({ signal, timeoutMs }): args[arity] when it is a plain
+// object, checked; else undefined.
+function asyncOptions(label, args, arity) {
+  if (args.length !== arity + 1) return undefined;
+  const v = args[arity];
+  const proto = v !== null && typeof v === 'object' ? Object.getPrototypeOf(v) : undefined;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  for (const key of Object.keys(v)) {
+    if (key !== 'signal' && key !== 'timeoutMs') {
+      throw new TypeError(`${label}.async: unknown option '${key}' (the options are signal and timeoutMs)`);
+    }
+  }
+  if (v.signal !== undefined && !(v.signal instanceof AbortSignal)) {
+    throw new TypeError(`${label}.async: options.signal must be an AbortSignal, got ${describe(v.signal)}`);
+  }
+  if (v.timeoutMs !== undefined && !(typeof v.timeoutMs === 'number' && v.timeoutMs >= 0)) {
+    throw new TypeError(`${label}.async: options.timeoutMs must be a non-negative number, got ${describe(v.timeoutMs)}`);
+  }
+  return v;
+}
+
+function abortReason(signal) {
+  return signal.reason !== undefined ? signal.reason : new kiln.AbortError();
 }
 
 // Copy a JS sequence into guest memory: [ptr, element count].
@@ -338,43 +424,45 @@ function bind(desc) {
   function lowering(type, what, label) {
     const t = parseType(type);
     const c = ABI === 'c';
-    const number = (v) => { if (typeof v !== 'number') throw new TypeError(`${what} must be a number`); };
-    switch (t.kind) {
+    const kind = t.kind;
+    switch (kind) {
     case 'i8': case 'u8': case 'i16': case 'u16': case 'i32': case 'u32': case 'enum':
-      return (g, v, out) => { number(v); out.push(v | 0); };
+      return (g, v, out) => { out.push(integer(v, kind, what)); };
     case 'f32': case 'f64':
-      return (g, v, out) => { number(v); out.push(v); };
-    case 'i64': case 'u64':
       return (g, v, out) => {
-        if (typeof v !== 'bigint') throw new TypeError(`${what} must be a BigInt`);
-        out.push(BigInt.asIntN(64, v));
+        if (typeof v !== 'number') throw new TypeError(`${what} must be a number, got ${describe(v)}`);
+        out.push(v);
       };
+    case 'i64': case 'u64':
+      return (g, v, out) => { out.push(bigInteger(v, kind, what)); };
     case 'bool':
       return (g, v, out) => {
-        if (typeof v !== 'boolean') throw new TypeError(`${what} must be a boolean`);
+        if (typeof v !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(v)}`);
         out.push(v ? 1 : 0);
       };
     case 'char':
       return (g, v, out) => {
-        if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${what} must be a one-character string`);
+        if (typeof v !== 'string' || v.length === 0 || String.fromCodePoint(v.codePointAt(0)) !== v) {
+          throw new TypeError(`${what} must be a string of one character, got ${describe(v)}`);
+        }
         out.push(v.codePointAt(0));
       };
     case 'str': case 'string':
       return (g, v, out, after) => {
-        if (typeof v !== 'string') throw new TypeError(`${what} must be a string`);
+        if (typeof v !== 'string') throw new TypeError(`${what} must be a string, got ${describe(v)}`);
         const [ptr, len] = passString(g, v);
         out.push(ptr, len);
         if (c) after.push(() => g.free(ptr, len));
       };
     case 'vec': case 'slice': case 'mutslice':
       return (g, v, out, after) => {
-        const [array, size] = sequence(t.elem, v, what);
+        const [array, size, shared] = sequence(t.elem, v, what);
         const ptr = passSequence(g, array, size);
         out.push(ptr, array.length);
         if (c) after.push(() => g.free(ptr, array.length * size));
         else if (t.kind === 'mutslice') after.push(() => {
           const bytes = array.length * size;
-          if (array === v) new Uint8Array(v.buffer, v.byteOffset, bytes).set(g.bytes().subarray(ptr, ptr + bytes));
+          if (shared) new Uint8Array(array.buffer, array.byteOffset, bytes).set(g.bytes().subarray(ptr, ptr + bytes));
           else if (Array.isArray(v)) {
             const [Array_] = ELEMENTS[t.elem];
             const back = new Array_(g.bytes().slice(ptr, ptr + bytes).buffer);
@@ -501,8 +589,9 @@ function bind(desc) {
     // Methods, getters and setters take their receiver (`this`) first.
     const receiver = spec.params.length > 0 && spec.params[0][0] === 'self' &&
       ['method', 'getter', 'setter'].includes(spec.member) ? 1 : 0;
-    const lowers = spec.params.map(([name, type], i) =>
-      lowering(type, i < receiver ? label : `${label}: argument ${i + 1 - receiver} (${name}: ${type})`, label));
+    // (a parameter's third entry: its type as the guest's source spells it, for C guests)
+    const lowers = spec.params.map(([name, type, spelled], i) =>
+      lowering(type, i < receiver ? label : `${label}: argument ${i + 1 - receiver} (${name}: ${spelled || type})`, label));
     const lift = lifting(spec.result);
     const offsets = layout(spec.results);
     const arity = spec.params.length;
@@ -543,8 +632,19 @@ function bind(desc) {
     function failed(g, error, after) {
       if (g.stackBase !== undefined) g.raw.kiln_stack_set(g.stackBase);
       for (const f of after) f();
-      if (error instanceof kiln.RuntimeError && error.wasmStack &&
-          error.wasmStack.some((frame) => /panic/.test(frame.name)))
+      // a C guest's export is a wrapper guest.h's KILN_EXPORT made: name the user's function
+      if (ABI === 'c' && error instanceof kiln.RuntimeError) {
+        error.message = error.message.replace(/kiln__export_(\w+)/g, '$1');
+        for (const frame of error.wasmStack || []) frame.name = frame.name.replace(/^kiln__export_/, '');
+      }
+      // a trap names the function called (its frames may have no names: a module without a
+      // name section); a Rust panic says so below
+      const panicked = error instanceof kiln.RuntimeError && error.wasmStack &&
+        error.wasmStack.some((frame) => /panic/.test(frame.name));
+      if (error instanceof kiln.RuntimeError && !panicked && !error.message.startsWith(`${label}: `)) {
+        error.message = `${label}: ${error.message}`;
+      }
+      if (panicked)
         error.message = `${label}: Rust panic (${error.message}); a panic hook that calls ` +
           'wasm_bindgen::throw_str gives its message';
       return error;
@@ -563,22 +663,50 @@ function bind(desc) {
     // The async form: arguments are copied in on the JS thread when the call's turn comes
     // (calls on one instance run one at a time), the wasm call runs on the thread pool, and
     // the result is read back on the JS thread when it completes.
-    spec.run = function (g, args) {
+    spec.run = function (g, args, options) {
       let out, after;
       try {
         [out, after] = begin(g, args);
       } catch (error) {
         return Promise.reject(error);
       }
-      return g.raw[spec.name].async(...out).then(
+      return g.instance.callAsync(spec.name, out, options).then(
         (result) => finish(g, result, after),
         (error) => { throw failed(g, error, after); });
     };
+    // f.async(...args, { signal, timeoutMs }): the options are the argument after the last
+    // parameter, when it is a plain object. A signal aborted while the call waits for its turn
+    // rejects it at once (it never runs); while it runs, kiln interrupts it.
     spec.async = function (g, args) {
+      let options;
+      try {
+        options = asyncOptions(label, args, arity);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (options) args = args.slice(0, arity);
+      const signal = options && options.signal;
+      if (signal && signal.aborted) return Promise.reject(abortReason(signal));
+      let started = false;
+      let dropped = false;
       g.pending++;
-      const call = g.tail.then(() => spec.run(g, args));
+      const call = g.tail.then(() => {
+        if (dropped) return undefined;
+        started = true;
+        return spec.run(g, args, options);
+      });
       g.tail = call.then(() => {}, () => {});
-      return call.finally(() => { g.pending--; });
+      const settled = call.finally(() => { g.pending--; });
+      if (!signal) return settled;
+      return new Promise((resolve, reject) => {
+        const onAbort = () => {
+          if (started) return; // the running call is interrupted by kiln and rejects itself
+          dropped = true;
+          reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        settled.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
     };
     return spec;
   }
@@ -592,11 +720,25 @@ function bind(desc) {
     return f;
   }
 
-  // The guest's functions and the classes of its structs.
-  function bindFunctions(guest) {
+  // The guest's functions and the classes of its structs. onPool: the module's own functions,
+  // whose async calls run on instances of their own (a pool made on the first one), so that
+  // synchronous calls on the module's instance never wait for them (a call given objects runs
+  // on the instance that made them).
+  function bindFunctions(guest, onPool = false) {
     const exports = {};
-    for (const spec of SPECS) if (!spec.class) exports[spec.name] = callable(spec, guest, spec.name);
+    for (const spec of SPECS) {
+      if (spec.class) continue;
+      const f = exports[spec.name] = callable(spec, guest, spec.name);
+      if (onPool) {
+        f.async = (...args) =>
+          (args.some((a) => a instanceof RustObject) ? spec.async(guest, args) : asyncPool()[spec.name](...args));
+      }
+    }
     return Object.assign(exports, classesOf(guest));
+  }
+  let sharedPool = null;
+  function asyncPool() {
+    return sharedPool || (sharedPool = createPool());
   }
 
   // The class of an exported struct, for the first instance that asks (the module's own);
@@ -677,6 +819,12 @@ function bind(desc) {
     let closed = false;
     const submit = (spec, args) => {
       if (closed) return Promise.reject(new Error('the pool is closed'));
+      let options;
+      try {
+        options = asyncOptions(spec.label, args, spec.params.length);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       let guest = null;
       for (const arg of args) {
         if (!(arg instanceof RustObject)) continue;
@@ -686,7 +834,9 @@ function bind(desc) {
         guest = arg[GUEST];
       }
       // through the instance's own queue: its objects' .async calls may be queued there
-      return pool.use((instance) => spec.async(guestOf.get(instance), args), guest ? { instance: guest.instance } : undefined);
+      // (a signal also aborts the wait for an idle instance)
+      return pool.use((instance) => spec.async(guestOf.get(instance), args),
+        { instance: guest ? guest.instance : undefined, signal: options && options.signal });
     };
     const api = {
       get size() { return pool.size; },
@@ -735,7 +885,7 @@ function bind(desc) {
   classesOf(defaultGuest); // the module's own instance gets the classes above
 
 
-  return Object.assign(bindFunctions(defaultGuest), {
+  return Object.assign(bindFunctions(defaultGuest, true), {
     /** The compiled module (a kiln.Module). */
     module: compiled,
     /** The instance the functions above (and the classes' constructors and statics) call. */
