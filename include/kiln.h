@@ -81,6 +81,13 @@ typedef struct kiln_error {
                                  backtrace keeps only the innermost KILN_BACKTRACE_MAX */
   kiln_frame backtrace[KILN_BACKTRACE_MAX];
   char message[512];          /* e.g. "code section, function 12, offset 0x3f2: type mismatch: ..." */
+  /* A failed call during which a memory limit refused a memory.grow (the store's,
+   * kiln_store_set_memory_limit, or the engine's max_memory_bytes, where the memory's own
+   * maximum allowed it): the size the memory would have had, in bytes; else 0. A guest that
+   * fails after such a refusal (Rust's abort on allocation failure, a C guest whose malloc
+   * returned NULL) most likely failed because of the limit. */
+  uint64_t memory_requested;
+  uint64_t memory_limit;      /* with memory_requested: the limit, in bytes */
 } kiln_error;
 
 /* A short constant description of a status ("malformed module", "trap", ...). */

@@ -276,6 +276,18 @@ export class RuntimeError extends Error {
 /** A call stopped by limits.timeoutMs or options.timeoutMs; the instance stays usable. */
 export class TimeoutError extends RuntimeError {}
 /** WASI proc_exit from an exported function call. */
+/**
+ * A call that failed after the instance's memory limit (limits.memory) refused to grow its
+ * memory; the message states the limit and the request.
+ */
+export class MemoryLimitError extends RangeError {
+  /** The limit, in bytes. */
+  limit: number;
+  /** The size the memory would have had, in bytes. */
+  requested: number;
+  trap?: string;
+  wasmStack?: WasmFrame[];
+}
 export class ExitError extends Error {
   code: number;
 }

@@ -11,6 +11,8 @@ static void reset(kiln_error *err, kiln_status status) {
   err->exit_code = 0;
   err->frame_count = 0;
   err->frame_total = 0;
+  err->memory_requested = 0;
+  err->memory_limit = 0;
 }
 
 kiln_status error_set(kiln_error *err, kiln_status status, const char *format, ...) {

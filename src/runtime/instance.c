@@ -173,6 +173,7 @@ kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_i
     kiln_limits l = {ml->min, ml->max, ml->has_max};
     kiln_memory *mem = memory_create(store->engine, store->memory_limit_pages, l, err);
     if (!mem) return err->status;
+    mem->owner = store;
     if (!object_list_push(&store->memories, mem)) {
       memory_destroy(mem);
       return nomem(err);

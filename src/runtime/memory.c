@@ -112,7 +112,15 @@ kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages
   uint64_t pages = memory->size / KILN_PAGE_SIZE;
   if (old_pages) *old_pages = pages;
   if (delta == 0) return KILN_OK;
-  if (delta > memory->max_pages || pages + delta > memory->max_pages) return KILN_ERR_LIMIT;
+  if (delta > memory->max_pages || pages + delta > memory->max_pages) {
+    /* refused by a limit of the store or engine rather than the memory's own maximum */
+    uint64_t declared = memory->limits.has_max ? memory->limits.max : 65536;
+    if (memory->owner && delta <= declared && pages + delta <= declared) {
+      memory->owner->memory_refused_pages = pages + delta;
+      memory->owner->memory_refused_limit = memory->max_pages;
+    }
+    return KILN_ERR_LIMIT;
+  }
   if (mprotect(memory->base + memory->size, delta * KILN_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
     return KILN_ERR_NOMEM;
   memory->size += delta * KILN_PAGE_SIZE;

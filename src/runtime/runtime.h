@@ -202,6 +202,7 @@ struct kiln_memory {
   uint64_t reserved;         /* bytes of address space reserved (grow in place up to here) */
   uint64_t max_pages;        /* effective maximum: declared max, capped by the engine limit */
   kiln_limits limits;        /* as declared */
+  kiln_store *owner;         /* told when a limit refuses a grow (NULL: nobody is) */
 };
 
 struct kiln_table {
@@ -273,6 +274,10 @@ struct kiln_store {
   uintptr_t native_stack_floor; /* the real limit while compiled code runs (set by the
                                  * outermost entry, kept between calls) */
   uint64_t memory_limit_pages; /* cap on memories made in this store; 0: the engine's */
+  /* the last memory.grow a limit refused since the outermost call began (memory_grow): the
+   * pages it asked for and the limit; 0 when none was */
+  uint64_t memory_refused_pages;
+  uint64_t memory_refused_limit;
   bool fuel_limited;
 };
 
@@ -386,6 +391,9 @@ kiln_status store_call_native(kiln_store *store, kiln_func *func, uint64_t *slot
 /* Run func with its params already in store_call_slots (stack_top, which it restores); the
  * results are left there. Checks the nesting of calls made from host callbacks. err may be NULL. */
 kiln_status store_call(kiln_store *store, kiln_func *func, kiln_error *err);
+/* A failed call's err gets the memory.grow a limit refused during it (kiln_error's
+ * memory_requested and memory_limit), if one did. */
+void store_note_memory_refusal(kiln_store *store, kiln_error *err);
 
 /* memory.c: memories and tables. cap_pages: the store's limit on a memory's size (0: the engine's). */
 kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err);

@@ -95,6 +95,7 @@ void store_destroy(kiln_store *store) {
 
 kiln_memory *store_add_memory(kiln_store *store, kiln_limits limits, kiln_error *err) {
   kiln_memory *m = memory_create(store->engine, store->memory_limit_pages, limits, err);
+  if (m) m->owner = store;
   if (m && !object_list_push(&store->memories, m)) {
     memory_destroy(m);
     error_set(err, KILN_ERR_NOMEM, "out of memory");
@@ -164,6 +165,7 @@ kiln_status store_call(kiln_store *store, kiln_func *func, kiln_error *err) {
   uintptr_t here = (uintptr_t)__builtin_frame_address(0);
   if (store->host_entries == 0) {
     store->native_stack_base = here;
+    store->memory_refused_pages = 0;
   } else {
     uintptr_t used = store->native_stack_base > here ? store->native_stack_base - here : here - store->native_stack_base;
     if (used > MAX_NESTED_NATIVE_STACK)
@@ -176,15 +178,24 @@ kiln_status store_call(kiln_store *store, kiln_func *func, kiln_error *err) {
   kiln_status st = interp_call(store, func, err);
   store->host_entries--;
   store->stack_top = base;
+  if (st != KILN_OK) store_note_memory_refusal(store, err);
   return st;
 }
 
 kiln_status store_call_native(kiln_store *store, kiln_func *func, uint64_t *slots, kiln_error *err) {
   store->native_stack_base = (uintptr_t)__builtin_frame_address(0);
+  store->memory_refused_pages = 0;
   store->host_entries++;
   kiln_status st = native_call(store, func, slots, err);
   store->host_entries--;
+  if (st != KILN_OK) store_note_memory_refusal(store, err);
   return st;
+}
+
+void store_note_memory_refusal(kiln_store *store, kiln_error *err) {
+  if (!err || !store->memory_refused_pages) return;
+  err->memory_requested = store->memory_refused_pages * KILN_PAGE_SIZE;
+  err->memory_limit = store->memory_refused_limit * KILN_PAGE_SIZE;
 }
 
 uint64_t *store_call_slots(kiln_store *store, const functype *t) {

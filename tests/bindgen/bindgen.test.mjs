@@ -241,6 +241,27 @@ test('wrong arguments are TypeErrors naming the function and the argument', () =
   assert.throws(() => g.sum_f64(5), rust ? /\(v: &\[f64\]\)/ : /\(v: f64s\)/);
 });
 
+test('a guest out of memory because of limits.memory: MemoryLimitError stating the limit and the request', async () => {
+  const MiB = 1 << 20;
+  const small = g.instantiate({ limits: { memory: 4 * MiB } });
+  try {
+    const limited = (e) => e instanceof kiln.MemoryLimitError && e instanceof RangeError && e.limit === 4 * MiB &&
+      e.requested > 4 * MiB && /over the instance's limit of 4\.0 MiB \(limits\.memory\)/.test(e.message);
+    // the glue copying an argument in: the guest's allocator fails
+    assert.throws(() => small.invert(new Uint8Array(8 * MiB)), limited);
+    // the guest allocating during the call (Rust: the abort after a failed memory.grow; C:
+    // kiln_fail("out of memory") from kiln_string_printf)
+    assert.throws(() => small.say('x'.repeat(2.5 * MiB)), (e) => limited(e) && /and then failed: /.test(e.message));
+    // the same through the async form
+    await assert.rejects(small.say.async('y'.repeat(2.5 * MiB)), limited);
+    // a call that fits still works, and a failure of another kind is not a MemoryLimitError
+    assert.equal(small.say('ok'), 'hello ok');
+    assert.throws(() => small.traps(), (e) => e instanceof kiln.RuntimeError && !(e instanceof kiln.MemoryLimitError));
+  } finally {
+    small.close();
+  }
+});
+
 test('integers out of range, fractions and NaN are RangeErrors naming the parameter', () => {
   const bad = [['u32', -1], ['u32', 2 ** 32], ['u32', 2 ** 33], ['u32', NaN], ['u32', 1.5], ['i32', 2 ** 31], ['i32', -(2 ** 31) - 1],
     ['u8', 256], ['u8', -1], ['i8', 128], ['i16', -32769], ['u16', 65536], ['i32', Infinity]];

@@ -180,6 +180,15 @@ GUEST_FAIL_WAT = """
 """
 
 
+# A program that aborts when memory.grow fails, as Rust's allocation-failure handler does.
+HUNGRY_WAT = """
+(module
+  (memory 1)
+  (func (export "_start")
+    (if (i32.eq (memory.grow (i32.const 99)) (i32.const -1)) (then unreachable))))
+"""
+
+
 def wat(name, text, *flags):
     src = os.path.join(WORK, name + ".wat")
     out = os.path.join(WORK, name + ".wasm")
@@ -201,6 +210,7 @@ def build_modules():
         f.write(custom_section("tiny", b""))
     wat("start_trap", START_TRAP_WAT)
     wat("guest_fail", GUEST_FAIL_WAT)
+    wat("hungry", HUNGRY_WAT)
     wat("big_memory", BIG_MEMORY_WAT)
     # Well-formed but invalid: i32.add on an f32 operand.
     wat("invalid", "(module (func (result i32) f32.const 1 i32.const 2 i32.add))", "--no-check")
@@ -562,6 +572,14 @@ class TestMemoryLimit(CliTest):
         self.assertEqual(self.invoke("grow", "100", extra=("--max-memory", "64M")), ["1"])
         self.assertEqual(self.invoke("grow", "1100", extra=("--max-memory", "64MiB")), ["-1"])
         self.assertEqual(self.invoke("grow", "2"), ["1"])
+
+    def test_failure_after_a_refused_grow_names_the_limit(self):
+        code, out, err, _ = kiln("run", "--max-memory", "1M", "hungry.wasm")
+        self.assertEqual(code, 134, err)
+        self.assertIn("note: the program asked for 6.2 MiB of memory, over the limit of 1.0 MiB (--max-memory)", err)
+        self.assertIn("unreachable", err)
+        code, out, err, _ = kiln("run", "--max-memory", "8M", "hungry.wasm")
+        self.assertEqual((code, err), (0, ""))
 
     def test_module_needing_more_fails(self):
         line = self.one_line_error(["--max-memory", "1M", "big_memory.wasm"], 1, "big_memory.wasm",

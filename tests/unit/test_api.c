@@ -1501,6 +1501,52 @@ static void test_memory_limit(void) {
   kiln_engine_free(e);
 }
 
+/* (module (memory 1 8)
+ *   (func (export "grow_or_trap") (param i32)
+ *     local.get 0 memory.grow i32.const -1 i32.eq if unreachable end)
+ *   (func (export "trap") unreachable)) */
+static const uint8_t refuse_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x00, 0x03,
+    0x03, 0x02, 0x00, 0x01, 0x05, 0x04, 0x01, 0x01, 0x01, 0x08, 0x07, 0x17, 0x02, 0x0c, 0x67, 0x72, 0x6f, 0x77, 0x5f,
+    0x6f, 0x72, 0x5f, 0x74, 0x72, 0x61, 0x70, 0x00, 0x00, 0x04, 0x74, 0x72, 0x61, 0x70, 0x00, 0x01, 0x0a, 0x13, 0x02,
+    0x0d, 0x00, 0x20, 0x00, 0x40, 0x00, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x00, 0x0b, 0x0b, 0x03, 0x00, 0x00, 0x0b,
+};
+
+static void test_memory_refusal(void) {
+  group("a call that fails after a memory limit refused memory.grow says so (kiln_error.memory_requested)");
+  kiln_engine *e = test_engine_new(NULL);
+  kiln_module *m = load(e, refuse_wasm, sizeof refuse_wasm);
+  kiln_store *s = kiln_store_new(e);
+  kiln_store_set_memory_limit(s, 4 * KILN_PAGE_SIZE);
+  kiln_instance *inst = NULL;
+  kiln_error err = {0};
+  CHECK_STATUS(kiln_instantiate(s, m, NULL, 0, &inst, &err), KILN_OK, err);
+  if (inst) {
+    kiln_val five = kiln_val_i32(5), two = kiln_val_i32(2), ten = kiln_val_i32(10);
+    /* 1 + 5 pages: within the memory's maximum (8), over the store's limit (4) */
+    CHECK(kiln_func_call(s, export_func(inst, "grow_or_trap"), &five, 1, NULL, 0, &err) == KILN_ERR_TRAP);
+    CHECK(err.trap == KILN_TRAP_UNREACHABLE);
+    CHECK(err.memory_requested == 6 * KILN_PAGE_SIZE && err.memory_limit == 4 * KILN_PAGE_SIZE);
+    /* a later failure with no refusal in its own call says nothing of memory */
+    CHECK(kiln_func_call(s, export_func(inst, "trap"), NULL, 0, NULL, 0, &err) == KILN_ERR_TRAP);
+    CHECK(err.memory_requested == 0 && err.memory_limit == 0);
+    /* refused by the memory's own maximum (1 + 10 > 8): not a limit's doing */
+    CHECK(kiln_func_call(s, export_func(inst, "grow_or_trap"), &ten, 1, NULL, 0, &err) == KILN_ERR_TRAP);
+    CHECK(err.memory_requested == 0);
+    /* a grow within the limit succeeds; then a refused one: the raw call path reports it too */
+    CHECK(kiln_func_call(s, export_func(inst, "grow_or_trap"), &two, 1, NULL, 0, &err) == KILN_OK);
+    uint64_t slots[1] = {2};
+    CHECK(kiln_func_call_raw(s, export_func(inst, "grow_or_trap"), slots, &err) == KILN_ERR_TRAP);
+    CHECK(err.memory_requested == 5 * KILN_PAGE_SIZE && err.memory_limit == 4 * KILN_PAGE_SIZE);
+    /* other errors leave the fields zero */
+    CHECK(kiln_func_call(s, export_func(inst, "trap"), &two, 1, NULL, 0, &err) == KILN_ERR_ARGUMENT);
+    CHECK(err.memory_requested == 0);
+  }
+  kiln_store_free(s);
+  kiln_module_free(m);
+  kiln_engine_free(e);
+}
+
 /* ---------------------------------------------------------------- threads */
 
 typedef struct worker {
@@ -1638,6 +1684,7 @@ int main(void) {
   test_interrupt();
   test_fuel();
   test_memory_limit();
+  test_memory_refusal();
   test_threads();
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;

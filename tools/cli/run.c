@@ -460,6 +460,12 @@ static void print_trap(const run_options *o, const kiln_error *err, bool timed_o
 static int outcome(const run_options *o, kiln_status status, const kiln_error *err, bool timed_out,
                    const char *what) {
   if (status == KILN_OK) return 0;
+  /* a failure after a memory limit refused to grow memory: most likely its cause */
+  if (status == KILN_ERR_TRAP && err->memory_requested && !(err->trap == KILN_TRAP_EXIT && err->exit_code == 0)) {
+    cli_error("note: the program asked for %.1f MiB of memory, over the limit of %.1f MiB%s",
+              (double)err->memory_requested / 1048576.0, (double)err->memory_limit / 1048576.0,
+              o->max_memory ? " (--max-memory)" : "");
+  }
   if (status == KILN_ERR_TRAP && err->trap == KILN_TRAP_EXIT) return (int)((uint32_t)err->exit_code & 0xFF);
   if (status == KILN_ERR_TRAP) {
     print_trap(o, err, timed_out);

@@ -297,6 +297,7 @@ function bind(desc) {
       const settings = Object.assign({}, options, { imports });
       if (USES_WASI && settings.wasi === undefined) settings.wasi = true;
       this.instance = kiln.instantiate(module, settings);
+      this.memoryLimit = options.limits && options.limits.memory;
       track(this);
       this.raw = this.instance.exports;
       this.buffer = null;
@@ -327,7 +328,20 @@ function bind(desc) {
     }
     malloc(size) {
       const ptr = ABI === 'rust' ? this.alloc(size) : this.alloc(size || 1);
-      if (ptr === 0) throw new RangeError(`the guest could not allocate ${size} bytes`);
+      if (ptr === 0) {
+        // the guest's allocator failed: because of limits.memory when the memory would outgrow it
+        const limit = this.memoryLimit;
+        const requested = this.instance.memory ? this.instance.memory.buffer.byteLength + size : size;
+        if (limit !== undefined && requested > limit) {
+          const error = new kiln.MemoryLimitError(
+            `out of memory: copying ${size} bytes into the guest needs ${(requested / 1048576).toFixed(1)} MiB of ` +
+              `linear memory, over the instance's limit of ${(limit / 1048576).toFixed(1)} MiB (limits.memory)`);
+          error.limit = limit;
+          error.requested = requested;
+          throw error;
+        }
+        throw new RangeError(`the guest could not allocate ${size} bytes`);
+      }
       return ptr >>> 0;
     }
     free(ptr, size) {

@@ -61,6 +61,12 @@ const LinkError = errorClass('LinkError', standard.LinkError || Error);
 const RuntimeError = errorClass('RuntimeError', standard.RuntimeError || Error);
 const TimeoutError = errorClass('TimeoutError', RuntimeError);
 const ExitError = errorClass('ExitError', Error);
+/**
+ * A call that failed after the instance's memory limit (limits.memory) refused to grow its
+ * memory: .requested and .limit in bytes; .trap and .wasmStack as for a RuntimeError, or
+ * .cause, the error a host function (the glue's kiln.fail) threw then.
+ */
+const MemoryLimitError = errorClass('MemoryLimitError', RangeError);
 
 /** The rejection of an aborted call whose AbortSignal carries no reason of its own. */
 class AbortError extends Error {
@@ -110,7 +116,7 @@ function environmentTier() {
   return tier;
 }
 
-native.init({ CompileError, LinkError, RuntimeError, TimeoutError, ExitError }, { tier: environmentTier() });
+native.init({ CompileError, LinkError, RuntimeError, TimeoutError, ExitError, MemoryLimitError }, { tier: environmentTier() });
 
 // ---------------------------------------------------------------- argument checks
 
@@ -981,6 +987,7 @@ module.exports = {
   RuntimeError,
   TimeoutError,
   ExitError,
+  MemoryLimitError,
   AbortError,
   WebAssembly,
   tiers,

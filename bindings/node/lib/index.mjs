@@ -21,6 +21,7 @@ export const {
   RuntimeError,
   TimeoutError,
   ExitError,
+  MemoryLimitError,
   AbortError,
   WebAssembly,
   tiers,

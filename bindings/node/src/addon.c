@@ -324,15 +324,18 @@ napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, uint
     case KILN_ERR_LINK: cls = ERR_LINK; break;
     case KILN_ERR_TRAP:
       cls = err->trap == KILN_TRAP_EXIT ? ERR_EXIT
-            : (timed_out_ms && err->trap == KILN_TRAP_INTERRUPTED) ? ERR_TIMEOUT : ERR_RUNTIME;
+            : (timed_out_ms && err->trap == KILN_TRAP_INTERRUPTED) ? ERR_TIMEOUT
+            : err->memory_requested ? ERR_MEMORY /* it failed after limits.memory refused to grow */
+                                    : ERR_RUNTIME;
       break;
     default: cls = ERR_RUNTIME; break;
   }
-  char message[sizeof err->message + 64];
+  char message[sizeof err->message + 256];
   if (cls == ERR_TIMEOUT)
     snprintf(message, sizeof message, "timed out after %llu ms (the call's timeoutMs): %s", (unsigned long long)timed_out_ms,
              err->message);
   else if (cls == ERR_EXIT) snprintf(message, sizeof message, "the program exited with code %d", err->exit_code);
+  else if (cls == ERR_MEMORY) addon_memory_message(err, err->message, message, sizeof message);
   else snprintf(message, sizeof message, "%s", err->message[0] ? err->message : kiln_status_string(err->status));
   napi_value error = error_of_class(env, a, cls, message);
   if (err->status == KILN_ERR_TRAP) {
@@ -353,9 +356,42 @@ napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, uint
       napi_set_element(env, stack, i, frame);
     }
     addon_set(env, error, "wasmStack", stack);
+    if (cls == ERR_MEMORY) addon_set_memory_refusal(env, error, err);
   } else if (err->status == KILN_ERR_LIMIT) {
     addon_set(env, error, "limit", addon_string(env, kiln_status_string(err->status)));
   }
+  return error;
+}
+
+void addon_memory_message(const kiln_error *err, const char *then, char *out, size_t size) {
+  snprintf(out, size,
+           "out of memory: the guest asked for %.1f MiB of linear memory, over the instance's limit of %.1f MiB "
+           "(limits.memory), and then failed: %s",
+           (double)err->memory_requested / 1048576.0, (double)err->memory_limit / 1048576.0, then);
+}
+
+void addon_set_memory_refusal(napi_env env, napi_value error, const kiln_error *err) {
+  napi_value v;
+  napi_create_double(env, (double)err->memory_limit, &v);
+  addon_set(env, error, "limit", v);
+  napi_create_double(env, (double)err->memory_requested, &v);
+  addon_set(env, error, "requested", v);
+}
+
+napi_value addon_memory_error(napi_env env, addon *a, const kiln_error *err, napi_value cause) {
+  napi_value message_value;
+  char then[1024] = "";
+  size_t len = 0;
+  napi_value ignored;
+  if (napi_coerce_to_string(env, cause, &message_value) == napi_ok)
+    napi_get_value_string_utf8(env, message_value, then, sizeof then, &len);
+  else
+    napi_get_and_clear_last_exception(env, &ignored); /* a value whose toString throws */
+  char message[sizeof then + 256];
+  addon_memory_message(err, then, message, sizeof message);
+  napi_value error = error_of_class(env, a, ERR_MEMORY, message);
+  addon_set(env, error, "cause", cause);
+  addon_set_memory_refusal(env, error, err);
   return error;
 }
 
@@ -475,7 +511,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     return NULL;
   }
   static const char *const names[ERR_CLASS_COUNT] = {"CompileError", "LinkError", "RuntimeError",
-                                                     "TimeoutError", "ExitError"};
+                                                     "TimeoutError", "ExitError", "MemoryLimitError"};
   for (int i = 0; i < ERR_CLASS_COUNT; i++) {
     napi_value cls = addon_get(env, classes, names[i]);
     if (!addon_is(env, cls, napi_function)) {

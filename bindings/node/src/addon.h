@@ -101,7 +101,7 @@ void uv_unref(uv_handle_t *handle);
 
 /* ---------------------------------------------------------------- the addon */
 
-enum { ERR_COMPILE, ERR_LINK, ERR_RUNTIME, ERR_TIMEOUT, ERR_EXIT, ERR_CLASS_COUNT };
+enum { ERR_COMPILE, ERR_LINK, ERR_RUNTIME, ERR_TIMEOUT, ERR_EXIT, ERR_MEMORY, ERR_CLASS_COUNT };
 
 /* Per-environment state (main thread and each worker thread have their own). */
 typedef struct addon {
@@ -152,6 +152,12 @@ bool addon_tier_option(napi_env env, napi_value options, kiln_tier *tier, bool *
 
 /* Throw a JS error. kiln_error_throw picks the class from the status and trap kind and
  * sets .trap and .wasmStack; timed_out turns an interruption into a TimeoutError. */
+/* A failed call after limits.memory refused memory.grow (err->memory_requested): the message
+ * of its MemoryLimitError, ending with what happened then; its limit and requested properties;
+ * a MemoryLimitError whose cause is the exception a host function threw then. */
+void addon_memory_message(const kiln_error *err, const char *then, char *out, size_t size);
+void addon_set_memory_refusal(napi_env env, napi_value error, const kiln_error *err);
+napi_value addon_memory_error(napi_env env, addon *a, const kiln_error *err, napi_value cause);
 /* The JS error of a failed kiln call; timed_out_ms: the timeout that stopped it (0: none did). */
 napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms);
 void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms);

@@ -100,6 +100,8 @@ static napi_value call_error(napi_env env, node_store *s, const kiln_error *err,
     napi_get_reference_value(env, s->pending_exception, &e);
     napi_delete_reference(env, s->pending_exception);
     s->pending_exception = NULL;
+    /* thrown after limits.memory refused memory.grow (a C guest's kiln_fail("out of memory")) */
+    if (e && err->memory_requested) return addon_memory_error(env, s->a, err, e);
     if (e) return e;
   }
   return addon_error_value(env, s->a, err, timed_out_ms);
