@@ -35,7 +35,8 @@ export function buildCrates() {
   const out = process.env.KILN_CRATES_BUILD_DIR || join(here, 'build');
   const wasm = join(out, 'crates.wasm');
   const glue = join(out, 'crates.js');
-  const newest = Math.max(...[...INPUTS.map((file) => join(here, file)), fileURLToPath(import.meta.url)].map((file) => statSync(file).mtimeMs));
+  // (the kiln command too: a newer one may write other glue)
+  const newest = Math.max(...[...INPUTS.map((file) => join(here, file)), fileURLToPath(import.meta.url), ...(existsSync(kiln) ? [kiln] : [])].map((file) => statSync(file).mtimeMs));
   if (existsSync(glue) && existsSync(wasm) && statSync(wasm).mtimeMs >= newest && statSync(glue).mtimeMs >= newest) return { wasm, glue };
   const missing = missingCrates();
   if (missing.length) throw new Error(`crates missing from ${REGISTRY}: ${missing.join(', ')} (apt-get install ${missing.map((c) => PACKAGES[c]).join(' ')}, or scripts/deps.sh)`);

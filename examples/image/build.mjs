@@ -41,7 +41,8 @@ export function buildImage(guests = Object.keys(GUESTS)) {
   const paths = {};
   for (const guest of guests) {
     const { source, inputs, variants } = GUESTS[guest];
-    const newest = Math.max(...[...inputs.map((file) => join(here, file)), fileURLToPath(import.meta.url)].map((file) => statSync(file).mtimeMs));
+    // (the kiln command too: a newer one may write other glue)
+    const newest = Math.max(...[...inputs.map((file) => join(here, file)), fileURLToPath(import.meta.url), ...(existsSync(kiln) ? [kiln] : [])].map((file) => statSync(file).mtimeMs));
     paths[guest] = {};
     for (const [variant, [name, flags]] of Object.entries(variants)) {
       const wasm = join(out, `${name}.wasm`);

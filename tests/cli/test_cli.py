@@ -781,6 +781,76 @@ def cwasm_with(data, name, value):
     return bytes(data)
 
 
+class TestRustToolchain(CliTest):
+    """kiln build picks the user's Rust toolchain (rustup's cargo first on PATH) when its rustc
+    has the wasm32 target, else Debian's, and says which. Fake cargo and rustc scripts stand
+    in for rustup's: they log how they are called; cargo build then fails on purpose."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(dir=WORK)
+        self.crate = os.path.join(self.dir, "crate")
+        os.makedirs(os.path.join(self.crate, "src"))
+        with open(os.path.join(self.crate, "Cargo.toml"), "w") as f:
+            f.write('[package]\nname = "fake"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n')
+        with open(os.path.join(self.crate, "src", "lib.rs"), "w") as f:
+            f.write("#[no_mangle]\npub extern \"C\" fn one() -> i32 { 1 }\n")
+        self.log = os.path.join(self.dir, "log")
+
+    def toolchain(self, name, with_target):
+        bin_dir = os.path.join(self.dir, name, "bin")
+        sysroot = os.path.join(self.dir, name, "sysroot")
+        os.makedirs(bin_dir)
+        os.makedirs(os.path.join(sysroot, "lib", "rustlib",
+                                 "wasm32-unknown-unknown" if with_target else "x86_64-unknown-linux-gnu", "lib"))
+        scripts = {
+            "rustc": f'#!/bin/sh\n[ "$1 $2" = "--print sysroot" ] && echo "{sysroot}" && exit 0\nexit 1\n',
+            "cargo": (f'#!/bin/sh\necho "{name} RUSTC=$RUSTC $*" >> "{self.log}"\n'
+                      f'[ "$1" = metadata ] && echo \'{{"packages":[],"target_directory":"{self.dir}/t"}}\' && exit 0\n'
+                      'exit 3\n'),
+        }
+        for tool, text in scripts.items():
+            path = os.path.join(bin_dir, tool)
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o755)
+        return bin_dir
+
+    def build(self, env):
+        return kiln("build", self.crate, "-o", os.path.join(self.dir, "out"), env={**os.environ, **env})
+
+    def calls(self):
+        with open(self.log) as f:
+            return f.read().splitlines()
+
+    def test_rustup_toolchain_with_the_target_is_used(self):
+        bin_dir = self.toolchain("rustup", True)
+        code, out, err, _ = self.build({"PATH": f"{bin_dir}:{os.environ['PATH']}"})
+        self.assertNotEqual(code, 0)
+        self.assertIn(f"kiln: Rust toolchain: the toolchain on PATH ({bin_dir}/cargo, {bin_dir}/rustc)", err)
+        calls = self.calls()
+        self.assertEqual([c.split()[0:2] for c in calls], [["rustup", f"RUSTC={bin_dir}/rustc"]] * 2)
+        self.assertIn("metadata", calls[0])
+        # its own crates and cargo's own target directory, not Debian's registry
+        self.assertIn(f"build --release --target wasm32-unknown-unknown", calls[1])
+        self.assertIn(f"--target-dir {self.dir}/t", calls[1])
+        self.assertNotIn("source.debian", calls[1])
+
+    def test_kiln_cargo_is_used(self):
+        bin_dir = self.toolchain("mine", False)
+        code, out, err, _ = self.build({"KILN_CARGO": f"{bin_dir}/cargo"})
+        self.assertIn(f"kiln: Rust toolchain: KILN_CARGO ({bin_dir}/cargo)", err)
+        self.assertTrue(all(c.startswith("mine ") for c in self.calls()))
+
+    @unittest.skipUnless(os.path.exists("/usr/bin/cargo"), "Debian's cargo is not installed")
+    def test_toolchain_without_the_target_falls_back_to_debian(self):
+        bin_dir = self.toolchain("rustup", False)
+        code, out, err, _ = self.build({"PATH": f"{bin_dir}:{os.environ['PATH']}"})
+        self.assertIn("kiln: Rust toolchain: Debian's (/usr/bin/cargo, /usr/bin/rustc", err)
+        self.assertIn(f"{bin_dir}/rustc on PATH has no wasm32-unknown-unknown target "
+                      "(rustup target add wasm32-unknown-unknown)", err)
+        self.assertFalse(os.path.exists(self.log), "the toolchain without the target ran")
+
+
 class TestCompiled(CliTest):
     """kiln compile, kiln run app.cwasm and the compiled-code cache (needs the LLVM tier)."""
 

@@ -1,11 +1,13 @@
 /* build.c - `kiln build PATH`: one command from guest sources to a module and its JavaScript
  * glue. A Rust crate (a directory with Cargo.toml) is built with cargo for
- * wasm32-unknown-unknown, offline against Debian's packaged crates when they are installed;
+ * wasm32-unknown-unknown: the user's toolchain when it has that target, else Debian's,
+ * offline against Debian's packaged crates when they are installed;
  * C (a .c file, or a directory of them) with clang for wasm32-wasi as a reactor, seeing
  * include/kiln/guest.h. Then the module goes through `kiln bindgen`. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <spawn.h>
@@ -108,6 +110,154 @@ static bool run(args *a, const char *const *env) {
   return false;
 }
 
+/* Run argv quietly and capture the first size-1 bytes of its standard output into out;
+ * whether it ran and exited 0. stderr is discarded. */
+static bool capture(const char *const *argv, char *out, size_t size) {
+  int fds[2];
+  out[0] = 0;
+  if (pipe(fds) != 0) return false;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return false;
+  }
+  size_t used = 0;
+  char sink[4096];
+  for (;;) { /* read all of it, keeping the start */
+    char *to = used + 1 < size ? out + used : sink;
+    size_t room = used + 1 < size ? size - 1 - used : sizeof sink;
+    ssize_t n = read(fds[0], to, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (to != sink) used += (size_t)n;
+  }
+  out[used] = 0;
+  close(fds[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* The Rust toolchain kiln build uses: the user's (KILN_CARGO, or a cargo on PATH that is not
+ * Debian's, such as rustup's, whose rustc has the target's standard library), else Debian's
+ * /usr/bin/cargo with /usr/bin/rustc and, when installed, its packaged crates offline. */
+typedef struct toolchain {
+  char cargo[PATH_MAX];
+  char rustc[PATH_MAX]; /* RUSTC for cargo; empty: cargo's own choice */
+  bool debian;
+  char what[PATH_MAX + 200]; /* which one, and why, for the user */
+} toolchain;
+
+/* Whether rustc has the standard library for target: its sysroot's lib/rustlib/TARGET/lib. */
+static bool rustc_has_target(const char *rustc, const char *target) {
+  const char *argv[] = {rustc, "--print", "sysroot", NULL};
+  char sysroot[PATH_MAX], probe[PATH_MAX * 2];
+  if (!capture(argv, sysroot, sizeof sysroot)) return false;
+  sysroot[strcspn(sysroot, "\n")] = 0;
+  snprintf(probe, sizeof probe, "%s/lib/rustlib/%s/lib", sysroot, target);
+  return sysroot[0] && is_dir(probe);
+}
+
+static bool same_file(const char *a, const char *b) {
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static bool choose_toolchain(const char *target, toolchain *t) {
+  memset(t, 0, sizeof *t);
+  const char *env_cargo = getenv("KILN_CARGO"), *env_rustc = getenv("KILN_RUSTC");
+  char buf[PATH_MAX];
+  if (env_cargo) {
+    snprintf(t->cargo, sizeof t->cargo, "%s", env_cargo);
+    if (env_rustc) snprintf(t->rustc, sizeof t->rustc, "%s", env_rustc);
+    snprintf(t->what, sizeof t->what, "KILN_CARGO (%s)", env_cargo);
+    return true;
+  }
+  const char *names[] = {"cargo", NULL};
+  const char *on_path = find_program(names, buf, sizeof buf);
+  char skipped[PATH_MAX + 160] = "";
+  if (on_path && !same_file(on_path, "/usr/bin/cargo")) {
+    /* its rustc: the one beside it (rustup's proxies), else KILN_RUSTC or rustc on PATH */
+    char rustc[PATH_MAX];
+    snprintf(rustc, sizeof rustc, "%s", on_path);
+    char *slash = strrchr(rustc, '/');
+    snprintf(slash + 1, sizeof rustc - (size_t)(slash + 1 - rustc), "rustc");
+    if (env_rustc) snprintf(rustc, sizeof rustc, "%s", env_rustc);
+    else if (!is_executable(rustc)) snprintf(rustc, sizeof rustc, "rustc");
+    if (rustc_has_target(rustc, target)) {
+      snprintf(t->cargo, sizeof t->cargo, "%s", on_path);
+      snprintf(t->rustc, sizeof t->rustc, "%s", rustc);
+      snprintf(t->what, sizeof t->what, "the toolchain on PATH (%s, %s)", on_path, rustc);
+      return true;
+    }
+    snprintf(skipped, sizeof skipped, "; %s on PATH has no %s target (rustup target add %s)", rustc, target, target);
+  }
+  if (!is_executable("/usr/bin/cargo")) {
+    if (skipped[0]) cli_error("no Rust toolchain for %s: %s", target, skipped + 2);
+    else cli_error("cargo not found (rustup: https://rustup.rs, then rustup target add %s; or Debian: apt-get "
+                   "install cargo rustc libstd-rust-dev-wasm32)", target);
+    return false;
+  }
+  snprintf(t->cargo, sizeof t->cargo, "/usr/bin/cargo");
+  snprintf(t->rustc, sizeof t->rustc, "%s", env_rustc ? env_rustc : "/usr/bin/rustc");
+  t->debian = true;
+  snprintf(t->what, sizeof t->what, "Debian's (/usr/bin/cargo, %s%s)%s", t->rustc,
+           is_dir(DEBIAN_REGISTRY) && !getenv("KILN_CARGO_ONLINE") ? ", crates from " DEBIAN_REGISTRY " offline" : "",
+           skipped);
+  return true;
+}
+
+/* The --config options that make Debian's cargo use its packaged crates, offline. */
+static void debian_registry(args *a, const toolchain *t) {
+  if (!t->debian || !is_dir(DEBIAN_REGISTRY) || getenv("KILN_CARGO_ONLINE")) return;
+  arg(a, "--config");
+  arg(a, "source.crates-io.replace-with=\"debian\"");
+  arg(a, "--config");
+  arg(a, "source.debian.directory=\"" DEBIAN_REGISTRY "\"");
+  arg(a, "--config");
+  arg(a, "net.offline=true");
+}
+
+/* cargo's target directory for the crate (cargo metadata), into out. */
+static bool cargo_target_dir(const toolchain *t, const char *manifest, char *out, size_t size) {
+  args a = {0};
+  arg(&a, t->cargo);
+  arg(&a, "metadata");
+  arg(&a, "--format-version");
+  arg(&a, "1");
+  arg(&a, "--no-deps");
+  arg(&a, "--manifest-path");
+  arg(&a, manifest);
+  debian_registry(&a, t);
+  static char json[1 << 20];
+  if (t->rustc[0]) setenv("RUSTC", t->rustc, 1);
+  bool ok = !a.oom && capture((const char *const *)a.v, json, sizeof json);
+  args_free(&a);
+  const char *key = "\"target_directory\":\"";
+  const char *at = ok ? strstr(json, key) : NULL;
+  if (!at) return false;
+  at += strlen(key);
+  size_t n = 0;
+  for (; *at && *at != '"' && n + 1 < size; at++) {
+    if (*at == '\\') { /* JSON escapes in a path: \\ and \" and \/ */
+      at++;
+      if (!*at) break;
+    }
+    out[n++] = *at;
+  }
+  out[n] = 0;
+  return *at == '"' && n > 0;
+}
+
 /* The library name cargo gives the .wasm: [lib] name, else [package] name, '-' -> '_'. */
 static bool crate_name(const char *manifest, char *out, size_t size) {
   FILE *f = fopen(manifest, "r");
@@ -136,26 +286,29 @@ static bool crate_name(const char *manifest, char *out, size_t size) {
 static int build_rust(const char *crate, const char *out_dir, const char *target_dir, bool wasi,
                       char **extra, int extra_count, char *wasm, size_t wasm_size) {
   const char *target = wasi ? "wasm32-wasi" : "wasm32-unknown-unknown";
-  char manifest[PATH_MAX], name[256], buf[PATH_MAX], rustc_env[PATH_MAX + 8];
+  char manifest[PATH_MAX], name[256], rustc_env[PATH_MAX + 8];
   snprintf(manifest, sizeof manifest, "%s/Cargo.toml", crate);
   if (!crate_name(manifest, name, sizeof name)) {
     cli_error("%s: no package name found", manifest);
     return CLI_EXIT_ERROR;
   }
-  /* Debian's rustc has the wasm32 standard library (libstd-rust-dev-wasm32); a rustup
-   * toolchain earlier on PATH may not. */
-  const char *rustc = getenv("KILN_RUSTC");
-  if (!rustc) rustc = is_executable("/usr/bin/rustc") ? "/usr/bin/rustc" : "rustc";
-  const char *cargo_names[] = {getenv("KILN_CARGO") ? getenv("KILN_CARGO") : "/usr/bin/cargo", "cargo", NULL};
-  const char *cargo = find_program(cargo_names, buf, sizeof buf);
-  if (!cargo) {
-    cli_error("cargo not found (Debian: apt-get install cargo rustc libstd-rust-dev-wasm32)");
-    return CLI_EXIT_ERROR;
+  toolchain t;
+  if (!choose_toolchain(target, &t)) return CLI_EXIT_ERROR;
+  fprintf(stderr, "kiln: Rust toolchain: %s\n", t.what);
+  /* cargo's own target directory (the crate's target/, CARGO_TARGET_DIR, its config) unless
+   * --target-dir says otherwise */
+  char found_target[PATH_MAX];
+  if (!target_dir) {
+    if (!cargo_target_dir(&t, manifest, found_target, sizeof found_target)) {
+      cli_error("%s: cargo metadata did not say where cargo builds (is it a valid Cargo.toml?)", manifest);
+      return CLI_EXIT_ERROR;
+    }
+    target_dir = found_target;
   }
-  snprintf(rustc_env, sizeof rustc_env, "RUSTC=%s", rustc);
-  const char *env[] = {rustc_env, NULL};
+  snprintf(rustc_env, sizeof rustc_env, "RUSTC=%s", t.rustc);
+  const char *env[] = {t.rustc[0] ? rustc_env : NULL, NULL};
   args a = {0};
-  arg(&a, cargo);
+  arg(&a, t.cargo);
   arg(&a, "build");
   arg(&a, "--release");
   arg(&a, "--target");
@@ -167,14 +320,7 @@ static int build_rust(const char *crate, const char *out_dir, const char *target
   /* No debug info in the module the glue loads (Debian's std brings megabytes of it). */
   arg(&a, "--config");
   arg(&a, "profile.release.strip=\"debuginfo\"");
-  if (is_dir(DEBIAN_REGISTRY) && !getenv("KILN_CARGO_ONLINE")) {
-    arg(&a, "--config");
-    arg(&a, "source.crates-io.replace-with=\"debian\"");
-    arg(&a, "--config");
-    arg(&a, "source.debian.directory=\"" DEBIAN_REGISTRY "\"");
-    arg(&a, "--config");
-    arg(&a, "net.offline=true");
-  }
+  debian_registry(&a, &t);
   for (int i = 0; i < extra_count; i++) arg(&a, extra[i]);
   bool ok = !a.oom && run(&a, env);
   args_free(&a);
@@ -350,7 +496,7 @@ int cli_build(const char *label, int argc, char **argv) {
   snprintf(base, sizeof base, "%s", slash ? slash + 1 : src);
   if (slash) snprintf(parent, sizeof parent, "%.*s", slash == src ? 1 : (int)(slash - src), src);
   else snprintf(parent, sizeof parent, ".");
-  char default_out[PATH_MAX + 8], default_target[PATH_MAX + 16], cargo_toml[PATH_MAX + 16], wasm[PATH_MAX * 2];
+  char default_out[PATH_MAX + 8], cargo_toml[PATH_MAX + 16], wasm[PATH_MAX * 2];
   if (!out_dir) {
     snprintf(default_out, sizeof default_out, "%s/out", parent);
     out_dir = default_out;
@@ -386,13 +532,6 @@ int cli_build(const char *label, int argc, char **argv) {
   }
   int status;
   if (rust) {
-    if (!target_dir) {
-      if (snprintf(default_target, sizeof default_target, "%s/cargo-target", out_dir) >= (int)sizeof default_target) {
-        cli_error("the output directory's name is too long");
-        return CLI_EXIT_ERROR;
-      }
-      target_dir = getenv("CARGO_TARGET_DIR") ? getenv("CARGO_TARGET_DIR") : default_target;
-    }
     status = build_rust(src, out_dir, target_dir, wasi, extra, extra_count, wasm, sizeof wasm);
   } else {
     snprintf(wasm, sizeof wasm, "%s/%s.wasm", out_dir, name ? name : base);

@@ -622,6 +622,11 @@ function bind(desc) {
         for (let i = 0; i < arity; i++) lowers[i](g, args[i], out, after, uses);
       } catch (error) {
         for (const f of after) f(true);
+        // the guest's allocator failing while an argument is copied in: name the call
+        if ((error instanceof kiln.RuntimeError || error instanceof kiln.MemoryLimitError) &&
+            !error.message.startsWith(`${label}: `)) {
+          error.message = `${label}: ${error.message}`;
+        }
         throw error;
       }
       return [out, after];
@@ -655,7 +660,8 @@ function bind(desc) {
       // name section); a Rust panic says so below
       const panicked = error instanceof kiln.RuntimeError && error.wasmStack &&
         error.wasmStack.some((frame) => /panic/.test(frame.name));
-      if (error instanceof kiln.RuntimeError && !panicked && !error.message.startsWith(`${label}: `)) {
+      if ((error instanceof kiln.RuntimeError || error instanceof kiln.MemoryLimitError) && !panicked &&
+          !error.message.startsWith(`${label}: `)) {
         error.message = `${label}: ${error.message}`;
       }
       if (panicked)

@@ -298,14 +298,17 @@ test('sync and .async() agree; concurrent async calls resolve in order with thei
   assert.deepEqual(mixed.slice(1), ['<p><em>a</em></p>\n', '{"a":2,"b":1}', 3, 'EOF while parsing an object at line 1 column 1']);
 });
 
-test('a memory cap or a timeout ends a call with a RuntimeError, and the instance goes on', async () => {
+test('a memory cap or a timeout ends a call with a MemoryLimitError or TimeoutError, and the instance goes on', async () => {
   const capped = generated.instantiate({ limits: { memory: 32 << 20 } });
   const timed = generated.instantiate({ limits: { timeoutMs: 50 } });
   const abc = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
   try {
-    // wasm-bindgen's allocator aborts when memory cannot grow: a trap, not a null pointer.
-    assert.throws(() => capped.sha256(new Uint8Array(64 << 20)), kiln.RuntimeError);
-    assert.throws(() => capped.deflate(new Uint8Array(20 << 20), 0), kiln.RuntimeError);
+    // wasm-bindgen's allocator aborts when memory cannot grow: a trap, after the cap refused
+    // the grow, so a MemoryLimitError stating the cap
+    const capError = (e) => e instanceof kiln.MemoryLimitError && e.trap === 'unreachable' && e.limit === 32 << 20 &&
+      /limit of 32\.0 MiB/.test(e.message);
+    assert.throws(() => capped.sha256(new Uint8Array(64 << 20)), capError);
+    assert.throws(() => capped.deflate(new Uint8Array(20 << 20), 0), (e) => capError(e) && /^deflate: /.test(e.message));
     assert.equal(Buffer.from(capped.sha256(utf8('abc'))).toString('hex'), abc);
     const big = utf8(text(4 << 20, 60));
     assert.throws(() => timed.deflate(big, 10), kiln.TimeoutError);
