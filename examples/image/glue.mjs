@@ -70,6 +70,8 @@ export function bindImageRust(instantiate) {
       __wbindgen_externref_table_grow: unused('__wbindgen_externref_table_grow'),
       __wbindgen_externref_table_set_null: unused('__wbindgen_externref_table_set_null'),
     },
+    // the panic hook kiln build links in calls it; this glue never installs the hook
+    kiln: { panic() {} },
   });
   const { exports } = instance;
   memory = exports.memory;

@@ -143,6 +143,7 @@
 #define store_create kiln__store_create
 #define store_destroy kiln__store_destroy
 #define store_interrupt kiln__store_interrupt
+#define store_note_memory_refusal kiln__store_note_memory_refusal
 #define store_set_stack_floor kiln__store_set_stack_floor
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy

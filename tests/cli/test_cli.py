@@ -170,13 +170,19 @@ def section_headers(data):
 GUEST_FAIL_WAT = """
 (module
   (import "kiln" "fail" (func $fail (param i32 i32)))
+  (import "kiln" "panic" (func $panic (param i32 i32)))
   (memory (export "memory") 1)
   (data (i32.const 16) "n must not be negative")
   (func (export "check") (param $n i32) (result i32)
     (if (i32.lt_s (local.get $n) (i32.const 0))
       (then (call $fail (i32.const 16) (i32.const 22))))
     (i32.mul (local.get $n) (i32.const 2)))
-  (func (export "bad_message") (call $fail (i32.const 65530) (i32.const 100))))
+  (func (export "bad_message") (call $fail (i32.const 65530) (i32.const 100)))
+  ;; the shape of the panic hook kiln build links into Rust guests
+  (global $hooked (mut i32) (i32.const 0))
+  (data (i32.const 64) "panicked at 'boom', src/lib.rs:1:1")
+  (func (export "__kiln_install_panic_hook") (global.set $hooked (i32.const 1)))
+  (func (export "boom") (if (global.get $hooked) (then (call $panic (i32.const 64) (i32.const 34)))) unreachable))
 """
 
 
@@ -449,6 +455,10 @@ class TestInvoke(CliTest):
         code, out, err, _ = kiln("run", "--invoke", "bad_message", "guest_fail.wasm")
         self.assertEqual(code, 134, err)
         self.assertIn("kiln_fail: the message (100 bytes at 65530) is outside memory", err)
+        # kiln.panic is provided and the hook installed first: the panic's message is printed
+        code, out, err, _ = kiln("run", "--invoke", "boom", "guest_fail.wasm")
+        self.assertEqual(code, 134, err)
+        self.assertIn("kiln: the guest panicked at 'boom', src/lib.rs:1:1", err)
 
     def test_wrong_argument_count(self):
         self.one_line_error(["--invoke", "add", "math.wasm", "1"], 2, "'add'", "(i32, i32) -> (i32)",
@@ -831,7 +841,7 @@ class TestRustToolchain(CliTest):
         self.assertEqual([c.split()[0:2] for c in calls], [["rustup", f"RUSTC={bin_dir}/rustc"]] * 2)
         self.assertIn("metadata", calls[0])
         # its own crates and cargo's own target directory, not Debian's registry
-        self.assertIn(f"build --release --target wasm32-unknown-unknown", calls[1])
+        self.assertIn("rustc --lib --release --target wasm32-unknown-unknown", calls[1])
         self.assertIn(f"--target-dir {self.dir}/t", calls[1])
         self.assertNotIn("source.debian", calls[1])
 

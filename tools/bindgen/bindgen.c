@@ -395,6 +395,8 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
     kiln_externtype type;
     kiln_module_import(module, i, &mod, &name, &type);
     if (strcmp(mod, "__wbindgen_externref_xform__") == 0 && type.kind == KILN_EXTERN_FUNC) continue;
+    if (strcmp(mod, "kiln") == 0 && strcmp(name, "panic") == 0 && type.kind == KILN_EXTERN_FUNC)
+      continue; /* the panic hook kiln build links in (include/kiln/panic_hook.rs) */
     if (strcmp(mod, "wasi_snapshot_preview1") == 0 && type.kind == KILN_EXTERN_FUNC) {
       in->uses_wasi = true; /* a wasm32-wasi build: the glue instantiates it with kiln's WASI */
       continue;

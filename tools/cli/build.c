@@ -283,6 +283,37 @@ static bool crate_name(const char *manifest, char *out, size_t size) {
   return out[0] != 0;
 }
 
+static bool find_guest_include(char *out, size_t size);
+
+/* The panic hook every Rust guest gets (include/kiln/panic_hook.rs), compiled by the guest's
+ * rustc into target_dir: the object's path into obj, or false (after a note) when it cannot be
+ * made; the guest then builds without it. */
+static bool panic_hook_object(const toolchain *t, const char *target, const char *target_dir, char *obj,
+                              size_t size) {
+  char include[PATH_MAX], source[PATH_MAX + 32];
+  if (!find_guest_include(include, sizeof include)) return false;
+  snprintf(source, sizeof source, "%s/kiln/panic_hook.rs", include);
+  if (!is_file(source)) return false;
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", target_dir);
+  for (char *p = dir + 1;; p++) { /* mkdir -p */
+    if (*p != '/' && *p) continue;
+    char c = *p;
+    *p = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return false;
+    *p = c;
+    if (!c) break;
+  }
+  snprintf(obj, size, "%s/kiln-panic-hook-%s.o", target_dir, target);
+  const char *rustc = t->rustc[0] ? t->rustc : "rustc";
+  const char *argv[] = {rustc, "--target", target, "--crate-type=lib", "--emit=obj", "-O", "--crate-name",
+                        "kiln_panic_hook", source, "-o", obj, NULL};
+  char ignored[256];
+  if (capture(argv, ignored, sizeof ignored) && is_file(obj)) return true;
+  fprintf(stderr, "kiln: note: %s could not compile %s: Rust panics will not carry their message\n", rustc, source);
+  return false;
+}
+
 static int build_rust(const char *crate, const char *out_dir, const char *target_dir, bool wasi,
                       char **extra, int extra_count, char *wasm, size_t wasm_size) {
   const char *target = wasi ? "wasm32-wasi" : "wasm32-unknown-unknown";
@@ -307,9 +338,14 @@ static int build_rust(const char *crate, const char *out_dir, const char *target
   }
   snprintf(rustc_env, sizeof rustc_env, "RUSTC=%s", t.rustc);
   const char *env[] = {t.rustc[0] ? rustc_env : NULL, NULL};
+  /* cargo rustc: the panic hook's object goes to the guest's own link only (rustflags would
+   * rebuild every dependency) */
+  char hook[PATH_MAX + 64];
+  bool with_hook = panic_hook_object(&t, target, target_dir, hook, sizeof hook);
   args a = {0};
   arg(&a, t.cargo);
-  arg(&a, "build");
+  arg(&a, "rustc");
+  arg(&a, "--lib");
   arg(&a, "--release");
   arg(&a, "--target");
   arg(&a, target);
@@ -322,6 +358,15 @@ static int build_rust(const char *crate, const char *out_dir, const char *target
   arg(&a, "profile.release.strip=\"debuginfo\"");
   debian_registry(&a, &t);
   for (int i = 0; i < extra_count; i++) arg(&a, extra[i]);
+  if (with_hook) {
+    char link_arg[PATH_MAX + 80];
+    snprintf(link_arg, sizeof link_arg, "link-arg=%s", hook);
+    arg(&a, "--");
+    arg(&a, "-C");
+    arg(&a, link_arg);
+    arg(&a, "-C");
+    arg(&a, "link-arg=--export=__kiln_install_panic_hook");
+  }
   bool ok = !a.oom && run(&a, env);
   args_free(&a);
   if (!ok) return CLI_EXIT_ERROR;

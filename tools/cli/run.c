@@ -403,6 +403,12 @@ static kiln_status invoke(const run_options *o, kiln_store *store, kiln_instance
     kiln_status status = kiln_func_call(store, init.of.func, NULL, 0, NULL, 0, err);
     if (status != KILN_OK) return status;
   }
+  /* Rust guests of kiln build: their panics' messages through kiln.panic */
+  kiln_extern hook;
+  if (kiln_instance_export(instance, "__kiln_install_panic_hook", &hook) == KILN_OK && hook.kind == KILN_EXTERN_FUNC) {
+    kiln_status status = kiln_func_call(store, hook.of.func, NULL, 0, NULL, 0, err);
+    if (status != KILN_OK) return status;
+  }
   kiln_instance_export(instance, o->invoke, &func); /* prepare_invoke found it in the module */
   kiln_functype type = kiln_func_type(func.of.func);
   kiln_val *results = calloc(type.result_count ? type.result_count : 1, sizeof *results);
@@ -644,28 +650,48 @@ static kiln_status guest_fail(kiln_caller *caller, void *user_data, const kiln_v
   return kiln_caller_trap(caller, "kiln_fail: %.*s", (int)len, (const char *)kiln_memory_data(memory) + ptr);
 }
 
-/* The WASI imports and, when the module imports it with its type, kiln.fail: into *all
- * (malloc'd, or NULL when nothing is added and imports is used as it is). */
+/* kiln.panic(ptr, len): the panic hook kiln build links into Rust guests hands over the
+ * message of a panic (the abort that follows traps); printed as the panic happens. */
+static kiln_status guest_panic(kiln_caller *caller, void *user_data, const kiln_val *args, kiln_val *results) {
+  (void)user_data;
+  (void)results;
+  kiln_memory *memory = kiln_caller_memory(caller);
+  uint64_t ptr = (uint32_t)args[0].of.i32, len = (uint32_t)args[1].of.i32;
+  if (memory && ptr + len <= kiln_memory_size(memory))
+    cli_error("the guest %.*s", (int)(len > 4000 ? 4000 : len), (const char *)kiln_memory_data(memory) + ptr);
+  return KILN_OK;
+}
+
+/* The WASI imports and, for those the module imports with their type, kiln's guest imports
+ * (kiln.fail, kiln.panic): into *all (malloc'd, or NULL when nothing is added and imports is
+ * used as it is). */
 static bool add_guest_imports(kiln_store *store, const kiln_module *module, const kiln_import *imports,
                               size_t count, kiln_import **all, size_t *all_count) {
   *all = NULL;
   *all_count = count;
-  static const kiln_valtype fail_params[] = {KILN_I32, KILN_I32};
-  static const kiln_functype fail_type = {fail_params, 2, NULL, 0};
+  static const kiln_valtype params[] = {KILN_I32, KILN_I32};
+  static const kiln_functype type_ptr_len = {params, 2, NULL, 0};
+  static const struct {
+    const char *name;
+    kiln_host_callback callback;
+  } provided[] = {{"fail", guest_fail}, {"panic", guest_panic}};
   for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
     const char *mod, *name;
     kiln_externtype type;
     if (kiln_module_import(module, i, &mod, &name, &type) != KILN_OK || strcmp(mod, "kiln") != 0 ||
-        strcmp(name, "fail") != 0 || type.kind != KILN_EXTERN_FUNC || type.func.param_count != 2 ||
-        type.func.result_count != 0 || type.func.params[0] != KILN_I32 || type.func.params[1] != KILN_I32)
+        type.kind != KILN_EXTERN_FUNC || type.func.param_count != 2 || type.func.result_count != 0 ||
+        type.func.params[0] != KILN_I32 || type.func.params[1] != KILN_I32)
       continue;
-    kiln_func *fail = kiln_func_new(store, &fail_type, guest_fail, NULL, NULL);
-    *all = malloc((count + 1) * sizeof **all);
-    if (!fail || !*all) return false;
-    if (count) memcpy(*all, imports, count * sizeof **all);
-    (*all)[count] = (kiln_import){"kiln", "fail", {.kind = KILN_EXTERN_FUNC, .of.func = fail}};
-    *all_count = count + 1;
-    return true;
+    for (size_t k = 0; k < sizeof provided / sizeof provided[0]; k++) {
+      if (strcmp(name, provided[k].name) != 0) continue;
+      kiln_func *f = kiln_func_new(store, &type_ptr_len, provided[k].callback, NULL, NULL);
+      if (!f) return false;
+      kiln_import *grown = realloc(*all, (*all_count + 1) * sizeof **all);
+      if (!grown) return false;
+      if (!*all && count) memcpy(grown, imports, count * sizeof *grown);
+      *all = grown;
+      (*all)[(*all_count)++] = (kiln_import){"kiln", provided[k].name, {.kind = KILN_EXTERN_FUNC, .of.func = f}};
+    }
   }
   return true;
 }

@@ -311,7 +311,9 @@ function bind(desc) {
         this.alloc = this.raw.kiln_alloc;
         this.release = this.raw.kiln_free;
       }
+      this.panicMessage = null;
       if (this.raw._initialize) this.raw._initialize();
+      if (this.raw.__kiln_install_panic_hook) this.raw.__kiln_install_panic_hook();
       if (START !== null) this.raw[START]();
       // Between calls the guest's C stack is back at its base; a call that fails (a trap,
       // kiln_fail) skips the epilogues that would restore it, so the glue does.
@@ -427,6 +429,9 @@ function bind(desc) {
       else if (module === '__wbindgen_externref_xform__') (result[module] ||= {})[name] = unsupported(name);
       else if (module === 'kiln' && name === 'fail')
         (result.kiln ||= {}).fail = (ptr, len) => { throw new Error(guest.string(ptr >>> 0, len >>> 0)); };
+      // the panic hook kiln build links into Rust guests: the message of the panic under way
+      else if (module === 'kiln' && name === 'panic')
+        (result.kiln ||= {}).panic = (ptr, len) => { guest.panicMessage = guest.string(ptr >>> 0, len >>> 0); };
     }
     return result;
   }
@@ -658,15 +663,22 @@ function bind(desc) {
       }
       // a trap names the function called (its frames may have no names: a module without a
       // name section); a Rust panic says so below
-      const panicked = error instanceof kiln.RuntimeError && error.wasmStack &&
-        error.wasmStack.some((frame) => /panic/.test(frame.name));
+      const panicMessage = g.panicMessage;
+      g.panicMessage = null;
+      const panicked = (error instanceof kiln.RuntimeError || error instanceof kiln.MemoryLimitError) &&
+        (panicMessage !== null || (error.wasmStack && error.wasmStack.some((frame) => /panic/.test(frame.name))));
       if ((error instanceof kiln.RuntimeError || error instanceof kiln.MemoryLimitError) && !panicked &&
           !error.message.startsWith(`${label}: `)) {
         error.message = `${label}: ${error.message}`;
       }
-      if (panicked)
-        error.message = `${label}: Rust panic (${error.message}); a panic hook that calls ` +
-          'wasm_bindgen::throw_str gives its message';
+      if (panicked && panicMessage !== null) {
+        // the message the panic hook kiln build links in handed over ("panicked at ...")
+        error.message = `${label}: Rust ${panicMessage.replace(/\n/g, ' ')}`;
+        error.panic = panicMessage;
+      } else if (panicked) {
+        error.message = `${label}: Rust panic (${error.message}); built without kiln build's panic hook, ` +
+          'it has no message (a panic hook that calls wasm_bindgen::throw_str gives it)';
+      }
       return error;
     }
     spec.sync = function (g, args) {

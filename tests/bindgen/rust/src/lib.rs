@@ -2,10 +2,18 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::prelude::*;
 
-/// Panics reach JavaScript with their message (wasm32-unknown-unknown prints nothing).
+static STARTED: AtomicU32 = AtomicU32::new(0);
+
+/// Runs once per instance, after kiln build's panic hook is installed (panics reach
+/// JavaScript with their message through that hook; this guest sets none of its own).
 #[wasm_bindgen(start)]
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| wasm_bindgen::throw_str(&info.to_string())));
+    STARTED.fetch_add(1, Ordering::Relaxed);
+}
+
+#[wasm_bindgen]
+pub fn start_calls() -> u32 {
+    STARTED.load(Ordering::Relaxed)
 }
 
 macro_rules! echo {
