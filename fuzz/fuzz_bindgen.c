@@ -43,6 +43,13 @@ static void found_struct(void *user, const bg_struct_info *info) {
   if (strlen(info->name) >= BG_NAME_MAX || info->field_count > BG_MAX_FIELDS) abort();
 }
 
+static void found_import(void *user, const bg_import_info *info) {
+  (void)user;
+  if (strlen(info->shim) >= sizeof info->shim || strlen(info->function_name) >= BG_NAME_MAX ||
+      strlen(info->module) >= BG_NAME_MAX)
+    abort();
+}
+
 /* The same function as a method of a struct: with a borrowed and a moved receiver, and as
  * a field's getter and setter. */
 static void use_as_member(const bg_func *f) {
@@ -69,29 +76,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < count; i++)
     words[i] = (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 | (uint32_t)data[4 * i + 2] << 16 |
                (uint32_t)data[4 * i + 3] << 24;
+  /* the protocol of a wasm-bindgen version the first byte picks (0.2.83 to 0.2.127) */
+  bg_protocol protocol;
+  char version[16];
+  snprintf(version, sizeof version, "0.2.%d", BG_WBG_OLDEST + (size ? data[0] : 0) % (BG_WBG_NEWEST - BG_WBG_OLDEST + 1));
+  if (!bg_protocol_of(version, version, &protocol, error, sizeof error)) bg_protocol_default(&protocol);
   memset(&func, 0, sizeof func);
   func.abi = size & 1 ? BG_ABI_KILN_C : BG_ABI_WASM_BINDGEN;
-  if (bg_decode_descriptor(words, count, &func, error, sizeof error)) {
+  if (bg_decode_descriptor(&protocol, words, count, &func, error, sizeof error)) {
     use_func(&func);
     use_as_member(&func);
   }
   memset(&func, 0, sizeof func);
-  if (bg_decode_field(words, count, &func, error, sizeof error)) use_as_member(&func);
+  if (bg_decode_field(&protocol, words, count, &func, error, sizeof error)) use_as_member(&func);
   /* Small words are the common case: also read each byte as one word. */
   uint32_t *small = realloc(words, (size ? size : 1) * sizeof *words);
   if (small) {
-    for (size_t i = 0; i < size; i++) small[i] = data[i] % 32;
+    for (size_t i = 0; i < size; i++) small[i] = data[i] % 40;
     memset(&func, 0, sizeof func);
-    if (bg_decode_descriptor(small, size, &func, error, sizeof error)) {
+    if (bg_decode_descriptor(&protocol, small, size, &func, error, sizeof error)) {
       use_func(&func);
       use_as_member(&func);
     }
     memset(&func, 0, sizeof func);
-    if (bg_decode_field(small, size, &func, error, sizeof error)) use_as_member(&func);
+    if (bg_decode_field(&protocol, small, size, &func, error, sizeof error)) use_as_member(&func);
     words = small;
   }
   free(words);
   bg_parse_c_section(data, size, add, NULL, error, sizeof error);
-  bg_parse_wbg_section(data, size, found, found_struct, NULL, error, sizeof error);
+  bg_section_reader reader = {NULL, found, found_struct, found_import};
+  bg_parse_wbg_section(data, size, &reader, &protocol, error, sizeof error);
   return 0;
 }

@@ -30,7 +30,19 @@ static const char *const supported_intrinsics[] = {
     "__wbindgen_is_undefined", "__wbindgen_is_null", "__wbindgen_is_string",
     "__wbindgen_is_object", "__wbindgen_is_function", "__wbindgen_is_bigint",
     "__wbindgen_boolean_get", "__wbindgen_jsval_eq", "__wbindgen_jsval_loose_eq",
+    /* 0.2.105-0.2.112: raw; later through the section as __wbindgen_is_null_or_undefined */
+    "__wbindgen_object_is_null_or_undefined", "__wbindgen_object_is_undefined",
+    "__wbindgen_is_null_or_undefined",
+    /* 0.2.102+: conversions (the glue runs the cast its describe words state) */
+    "__wbindgen_describe_cast", "__wbindgen_copy_to_typed_array", "__wbindgen_as_number",
 };
+
+/* The intrinsics of wasm-bindgen 0.2.102+: hashed imports of __wbindgen_placeholder__ whose
+ * intrinsic the section names. */
+typedef struct intrinsic_shim {
+  char shim[BG_NAME_MAX * 2];
+  char name[BG_NAME_MAX];
+} intrinsic_shim;
 
 /* Names the generated module itself exports beside the guest's functions. */
 static const char *const reserved_names[] = {"module", "instance", "instantiate", "createPool", "default"};
@@ -51,6 +63,9 @@ typedef struct interface {
   char start[BG_NAME_MAX]; /* the #[wasm_bindgen(start)] function, "" if none */
   char (*classes)[BG_NAME_MAX]; /* the structs the bound functions use: the JS classes */
   size_t class_count, class_cap;
+  bg_protocol protocol;          /* the wasm-bindgen version the module was built with */
+  intrinsic_shim *shims;         /* 0.2.102+ */
+  size_t shim_count, shim_cap;
 } interface;
 
 /* Grow *array (of *cap elements of size bytes) so that one more fits; false if out of memory. */
@@ -90,6 +105,32 @@ static void found_export_info(void *user, const bg_export_info *info) {
   if (info->start) snprintf(in->start, sizeof in->start, "%s", info->name);
 }
 
+static void found_import_info(void *user, const bg_import_info *info) {
+  interface *in = user;
+  if (!info->function || info->has_class) return;
+  const char *name = info->function_name;
+  if (!info->module[0] && !info->namespaced) {
+    /* 0.2.101+: a few intrinsics became imports of JS globals */
+    if (strcmp(name, "Error") == 0) name = "__wbindgen_error_new";
+    else if (strcmp(name, "Number") == 0) name = "__wbindgen_as_number";
+    else return;
+  } else if (!info->raw_module || strcmp(info->module, "__wbindgen_placeholder__") != 0 ||
+             strncmp(name, "__wbindgen_", 11) != 0)
+    return;
+  if (!reserve(&in->shims, &in->shim_cap, in->shim_count, sizeof *in->shims)) return;
+  intrinsic_shim *s = &in->shims[in->shim_count++];
+  snprintf(s->shim, sizeof s->shim, "%s", info->shim);
+  snprintf(s->name, sizeof s->name, "%s", name);
+}
+
+/* The intrinsic an import of __wbindgen_placeholder__ stands for: its own name before
+ * 0.2.102, else the one the section gives its shim (or its own name when none does). */
+static const char *intrinsic_of(const interface *in, const char *name) {
+  for (size_t i = 0; i < in->shim_count; i++)
+    if (strcmp(in->shims[i].shim, name) == 0) return in->shims[i].name;
+  return name;
+}
+
 static const bg_export_info *export_info(const interface *in, const char *name) {
   for (size_t i = 0; i < in->info_count; i++)
     if (strcmp(in->infos[i].name, name) == 0) return &in->infos[i];
@@ -114,9 +155,11 @@ static bool use_class(interface *in, const kiln_module *module, const char *name
   lower_name(name, lower, sizeof lower);
   snprintf(free_name, sizeof free_name, "__wbg_%s_free", lower);
   kiln_externtype type;
-  if (!has_export(module, free_name, &type) || type.kind != KILN_EXTERN_FUNC || type.func.param_count != 1 ||
-      type.func.params[0] != KILN_I32 || type.func.result_count != 0) {
-    snprintf(why, size, "its struct %s has no export %s: (i32) -> () to free its objects", name, free_name);
+  uint32_t arity = in->protocol.free_delayed ? 2 : 1; /* 0.2.93+: (ptr, allow_delayed) */
+  if (!has_export(module, free_name, &type) || type.kind != KILN_EXTERN_FUNC || type.func.param_count != arity ||
+      type.func.params[0] != KILN_I32 || (arity == 2 && type.func.params[1] != KILN_I32) || type.func.result_count != 0) {
+    snprintf(why, size, "its struct %s has no export %s: %s -> () to free its objects (wasm-bindgen %.20s)", name,
+             free_name, arity == 2 ? "(i32, i32)" : "(i32)", in->protocol.version);
     return false;
   }
   if (!reserve(&in->classes, &in->class_cap, in->class_count, sizeof *in->classes)) {
@@ -366,9 +409,9 @@ static void check_struct_imports(interface *in, const kiln_module *module) {
   for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
     const char *mod, *name;
     kiln_externtype type;
-    char lower[BG_NAME_MAX], struct_lower[BG_NAME_MAX], why[200];
+    char lower[BG_NAME_MAX], struct_lower[BG_NAME_MAX], why[400];
     kiln_module_import(module, i, &mod, &name, &type);
-    if (strcmp(mod, "__wbindgen_placeholder__") != 0 || is_supported_intrinsic(name) ||
+    if (strcmp(mod, "__wbindgen_placeholder__") != 0 || is_supported_intrinsic(intrinsic_of(in, name)) ||
         !struct_wrap_import(name, &type, lower, sizeof lower))
       continue;
     const char *found = NULL;
@@ -401,12 +444,16 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
       in->uses_wasi = true; /* a wasm32-wasi build: the glue instantiates it with kiln's WASI */
       continue;
     }
+    const char *intrinsic = strcmp(mod, "__wbindgen_placeholder__") == 0 ? intrinsic_of(in, name) : name;
     if (strcmp(mod, "__wbindgen_placeholder__") == 0 && type.kind == KILN_EXTERN_FUNC &&
-        is_supported_intrinsic(name))
+        is_supported_intrinsic(intrinsic))
       continue;
     if (strcmp(mod, "__wbindgen_placeholder__") == 0 && struct_wrap_import(name, &type, NULL, 0))
       continue; /* checked once the structs are known (check_struct_imports) */
-    if (strcmp(mod, "__wbindgen_placeholder__") == 0 && strncmp(name, "__wbg_", 6) == 0)
+    if (intrinsic != name)
+      cli_error("%s: imports the wasm-bindgen intrinsic %s (as %s.%s), which kiln bindgen does not support",
+                in->path, intrinsic, mod, name);
+    else if (strcmp(mod, "__wbindgen_placeholder__") == 0 && strncmp(name, "__wbg_", 6) == 0)
       cli_error("%s: imports the JavaScript function %s.%s (#[wasm_bindgen] extern \"C\"): "
                 "kiln bindgen does not support imported JavaScript functions", in->path, mod, name);
     else if (strcmp(mod, "__wbindgen_placeholder__") == 0)
@@ -420,20 +467,43 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
   return ok;
 }
 
+/* Whether the module imports a function of that name (an import's description is skipped:
+ * 0.2.102+ names imports __wbg_get_<hash> too, like the getters of fields). */
+static bool is_import(const kiln_module *module, const char *name) {
+  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
+    const char *mod, *import;
+    kiln_externtype type;
+    if (kiln_module_import(module, i, &mod, &import, &type) == KILN_OK && strcmp(import, name) == 0) return true;
+  }
+  return false;
+}
+
+/* __wbg_NAME_<16 hex digits>: the shim of an import (whose description stays when the
+ * linker dropped an unused import), not an export such as a field's getter. */
+static bool is_hashed_shim(const char *name) {
+  size_t n = strlen(name);
+  if (n < 6 + 17 || name[n - 17] != '_') return false;
+  for (size_t i = n - 16; i < n; i++)
+    if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) return false;
+  return true;
+}
+
 static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *module) {
-  if (!check_rust_imports(in, module)) return false;
+  bg_protocol_default(&in->protocol);
+  bg_section_reader reader = {in, found_export_info, found_struct_info, found_import_info};
   for (uint32_t i = 0; i < kiln_module_custom_section_count(module); i++) {
     const char *name;
     const uint8_t *data;
     size_t size;
-    char why[300];
+    char why[400];
     kiln_module_custom_section(module, i, &name, &data, &size);
     if (strcmp(name, "__wasm_bindgen_unstable") == 0 &&
-        !bg_parse_wbg_section(data, size, found_export_info, found_struct_info, in, why, sizeof why)) {
+        !bg_parse_wbg_section(data, size, &reader, &in->protocol, why, sizeof why)) {
       cli_error("%s: %s", in->path, why);
       return false;
     }
   }
+  if (!check_rust_imports(in, module)) return false;
   kiln_store *store = kiln_store_new(engine);
   uint32_t n_imports = kiln_module_import_count(module);
   kiln_import *imports = calloc(n_imports ? n_imports : 1, sizeof *imports);
@@ -488,7 +558,8 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     kiln_instance_export_at(instance, i, &name, &ext);
     if (strncmp(name, DESCRIBE_PREFIX, strlen(DESCRIBE_PREFIX)) != 0 || ext.kind != KILN_EXTERN_FUNC) continue;
     const char *target = name + strlen(DESCRIBE_PREFIX);
-    bool field = strncmp(target, FIELD_GETTER_PREFIX, strlen(FIELD_GETTER_PREFIX)) == 0;
+    bool field = strncmp(target, FIELD_GETTER_PREFIX, strlen(FIELD_GETTER_PREFIX)) == 0 && !is_import(module, target) &&
+                 !is_hashed_shim(target);
     if (strncmp(target, "__wbg_", 6) == 0 && !field) continue; /* describes an import (refused above) */
     described++;
     memset(&func, 0, sizeof func);
@@ -506,11 +577,11 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     }
     char why[200];
     if (field) {
-      if (!bg_decode_field(w.v, w.count, &func, why, sizeof why)) unsupported(in, target, "cannot decode its description: %s", why);
+      if (!bg_decode_field(&in->protocol, w.v, w.count, &func, why, sizeof why)) unsupported(in, target, "cannot decode its description: %s", why);
       else add_field(in, module, &func);
       continue;
     }
-    if (!bg_decode_descriptor(w.v, w.count, &func, why, sizeof why)) {
+    if (!bg_decode_descriptor(&in->protocol, w.v, w.count, &func, why, sizeof why)) {
       unsupported(in, target, "cannot decode its description: %s", why);
       continue;
     }
@@ -711,7 +782,35 @@ static void write_table(FILE *out, const interface *in, const char *wasm_name, c
     put_js_string(out, name);
     fputs(" },\n", out);
   }
-  fputs("];\n\n", out);
+  fputs("];\n", out);
+  /* What differs between the wasm-bindgen versions the module may be built with. */
+  if (in->abi == BG_ABI_WASM_BINDGEN) {
+    const bg_protocol *p = &in->protocol;
+    fputs("const WASM_BINDGEN = {\n  version: ", out);
+    put_js_string(out, p->version);
+    fprintf(out, ", minor: %u, heapOffset: %" PRIu32 ", mallocAlign: %s, freeDelayed: %s, optionSentinel: %.17g, boolNone: %" PRIu32
+                 ",\n",
+            p->minor, p->heap_offset, p->malloc_align ? "true" : "false", p->free_delayed ? "true" : "false", p->option_sentinel,
+            p->bool_none);
+    /* the intrinsics' hashed imports, and the describe words (the glue decodes casts) */
+    fputs("  intrinsics: {", out);
+    for (size_t i = 0; i < in->shim_count; i++) {
+      fputs(i ? ", " : " ", out);
+      put_js_string(out, in->shims[i].shim);
+      fputs(": ", out);
+      put_js_string(out, in->shims[i].name);
+    }
+    fputs(in->shim_count ? " },\n" : "},\n", out);
+    fputs("  words: [", out);
+    for (uint32_t w = 0;; w++) {
+      const char *name = bg_word_name(p->minor, w);
+      if (!name) break;
+      fprintf(out, "%s'%s'", w ? ", " : "", name);
+    }
+    fputs("],\n};\n", out);
+  } else
+    fputs("const WASM_BINDGEN = null;\n", out);
+  fputs("\n", out);
 }
 
 static bool is_identifier(const char *s) {
@@ -960,6 +1059,7 @@ static void write_js(FILE *out, const interface *in, const char *base, const kil
   fprintf(out, "\nmodule.exports = glue.bind({\n"
                "  format: %d, file: __filename, abi: ABI, usesWasi: USES_WASI, start: START, wasm: WASM_FILE,\n"
                "  cwasm: CWASM_FILE, functions: FUNCTIONS, structs: STRUCTS, retptrSize: RETPTR_SIZE, imports: IMPORTS,\n"
+               "  wasmBindgen: WASM_BINDGEN,\n"
                "});\n", BINDGEN_GLUE_FORMAT);
 }
 
@@ -1102,6 +1202,7 @@ int cli_bindgen_module(const char *path, const char *out_dir, const char *name, 
   free(in.infos);
   free(in.structs);
   free(in.classes);
+  free(in.shims);
   kiln_module_free(module);
   if (engine) kiln_engine_free(engine);
   cli_file_free(&file);

@@ -30,8 +30,40 @@ typedef enum bg_kind {
   BG_SELF,      /* the receiver of a method that borrows it (&self or &mut self: the
                  * descriptors do not say which); inner: the struct */
   /* decoded, not supported */
-  BG_FUNCTION, BG_CLOSURE, BG_NAMED_JSVALUE, BG_CACHED_STRING,
+  BG_FUNCTION, BG_CLOSURE, BG_NAMED_JSVALUE, BG_CACHED_STRING, BG_I128, BG_U128,
+  BG_STRING_ENUM, BG_DYNAMIC_UNION,
 } bg_kind;
+
+/* The wasm-bindgen versions whose modules kiln bindgen reads: 0.2.83 to 0.2.127. Along the
+ * way the descriptor words were renumbered, the __wasm_bindgen_unstable section's records
+ * grew fields, and the ABI changed (allocator alignment, optional numbers, the heap of JS
+ * values, intrinsics as hashed imports with casts); bg_protocol says which applies. */
+#define BG_WBG_OLDEST 83
+#define BG_WBG_NEWEST 127
+
+typedef struct bg_protocol {
+  unsigned minor;        /* wasm-bindgen 0.2.<minor> */
+  char version[48];      /* as the module names it ("0.2.100") */
+  uint32_t heap_offset;  /* the reserved slots of the heap of JS values: 32, 128 or 1024 */
+  bool malloc_align;     /* 0.2.87+: __wbindgen_malloc(size, align), free(ptr, size, align) */
+  bool free_delayed;     /* 0.2.93+: __wbg_STRUCT_free(ptr, allow_delayed) */
+  double option_sentinel; /* 0.2.96+: Option<i32|u32|f32> is one f64, None this value; 0: (is_some, value) */
+  bool casts;            /* 0.2.102+: intrinsics are hashed imports the section names, and
+                          * conversions to JsValue go through __wbindgen_describe_cast */
+  uint32_t bool_none;    /* __wbindgen_boolean_get's "not a boolean": 2, 0xFFFFFF from 0.2.102 */
+} bg_protocol;
+
+/* The protocol of wasm-bindgen version (e.g. "0.2.100", "0.2.100 (abc123)"), whose section
+ * names schema; false with a message naming the version when kiln does not read it. */
+bool bg_protocol_of(const char *version, const char *schema, bg_protocol *protocol, char *error,
+                    size_t error_size);
+
+/* The protocol of the modules of Debian's wasm-bindgen (0.2.83), for modules without a section. */
+void bg_protocol_default(bg_protocol *protocol);
+
+/* The name of descriptor word raw of 0.2.<minor> ("I8", "FUNCTION", ...; wasm-bindgen's), NULL
+ * past the last. */
+const char *bg_word_name(unsigned minor, uint32_t raw);
 
 #define BG_MAX_NODES 64   /* type nodes per function */
 #define BG_MAX_PARAMS 32  /* parameters per function */
@@ -74,6 +106,8 @@ typedef struct bg_func {
   char doc[BG_DOC_MAX];                /* the doc comment, first lines ("" if none) */
   bool start;                   /* #[wasm_bindgen(start)]: called once per instance, not bound */
   int8_t result;                /* node index */
+  uint16_t wbg_minor;           /* the wasm-bindgen protocol decoded (0.2.<minor>); 0 for C */
+  double option_sentinel;       /* bg_protocol.option_sentinel of it */
   uint32_t node_count;
   bg_node nodes[BG_MAX_NODES];
 } bg_func;
@@ -81,8 +115,8 @@ typedef struct bg_func {
 /* Decode one function descriptor (the u32 words a __wbindgen_describe_NAME export reports)
  * into *func (name and abi are left as they are). On failure returns false with a message
  * in error. */
-bool bg_decode_descriptor(const uint32_t *words, size_t count, bg_func *func, char *error,
-                          size_t error_size);
+bool bg_decode_descriptor(const bg_protocol *protocol, const uint32_t *words, size_t count,
+                          bg_func *func, char *error, size_t error_size);
 
 /* Parse the "kiln.exports" custom section of a C guest: records "name(p: type, ...) -> type"
  * separated by newlines or NUL bytes. Calls add() for each; returns false with a message in
@@ -94,8 +128,8 @@ bool bg_parse_c_section(const uint8_t *data, size_t size,
 /* Decode the descriptor of a pub field of an exported struct (what the export
  * __wbindgen_describe___wbg_get_STRUCT_FIELD reports: the field's type alone) into
  * func->result, with no parameters. */
-bool bg_decode_field(const uint32_t *words, size_t count, bg_func *func, char *error,
-                     size_t error_size);
+bool bg_decode_field(const bg_protocol *protocol, const uint32_t *words, size_t count,
+                     bg_func *func, char *error, size_t error_size);
 
 /* Make func (decoded, its parameters named) a member of the struct class_name: with
  * consumed the receiver is taken by value (a struct parameter), else borrowed (BG_SELF);
@@ -139,10 +173,28 @@ typedef struct bg_struct_info {
   } fields[BG_MAX_FIELDS];
 } bg_struct_info;
 
-bool bg_parse_wbg_section(const uint8_t *data, size_t size,
-                          void (*found)(void *user, const bg_export_info *info),
-                          void (*found_struct)(void *user, const bg_struct_info *info), void *user,
-                          char *error, size_t error_size);
+/* An import a program declares: the intrinsics of 0.2.102+ are such imports of the module
+ * __wbindgen_placeholder__, named by a hashed shim, their intrinsic in function_name. */
+typedef struct bg_import_info {
+  char module[BG_NAME_MAX];        /* "" for none (a JS global), else the module named */
+  bool raw_module;                 /* #[wasm_bindgen(raw_module = ...)] */
+  bool function;                   /* an imported function (else a static, a type, ...) */
+  char shim[BG_NAME_MAX * 2];      /* its wasm import's name */
+  char function_name[BG_NAME_MAX]; /* the JS (or intrinsic) name */
+  bool has_class;                  /* a method of an imported class */
+  bool namespaced;                 /* js_namespace (JSON.parse: "parse" in JSON) */
+} bg_import_info;
+
+typedef struct bg_section_reader {
+  void *user;
+  void (*found)(void *user, const bg_export_info *info);
+  void (*found_struct)(void *user, const bg_struct_info *info); /* may be NULL */
+  void (*found_import)(void *user, const bg_import_info *info); /* may be NULL */
+} bg_section_reader;
+
+/* protocol receives the version the section names (all its records must agree). */
+bool bg_parse_wbg_section(const uint8_t *data, size_t size, const bg_section_reader *reader,
+                          bg_protocol *protocol, char *error, size_t error_size);
 
 /* The name of node i in Rust syntax ("&str", "Option<Vec<u8>>", "struct Foo") into buf. */
 void bg_type_name(const bg_func *func, int node, char *buf, size_t size);

@@ -9,16 +9,48 @@
 
 #include "bindgen.h"
 
-/* The words of wasm-bindgen's descriptor stream, in its order. */
+/* The words of wasm-bindgen's descriptor stream, in the order of its newest version (0.2.121+;
+ * crates/shared/src/tys.rs). Each version numbers the words it has from 0 in this order:
+ * since[] says from which 0.2.<minor> on a word exists (0: in all). */
 enum {
-  D_I8, D_U8, D_I16, D_U16, D_I32, D_U32, D_I64, D_U64, D_F32, D_F64, D_BOOLEAN, D_FUNCTION,
-  D_CLOSURE, D_CACHED_STRING, D_STRING, D_REF, D_REFMUT, D_SLICE, D_VECTOR, D_EXTERNREF,
-  D_NAMED_EXTERNREF, D_ENUM, D_RUST_STRUCT, D_CHAR, D_OPTIONAL, D_RESULT, D_UNIT, D_CLAMPED,
+  D_I8, D_U8, D_I16, D_U16, D_I32, D_U32, D_I64, D_U64, D_I64_AS_F64, D_U64_AS_F64, D_I128,
+  D_U128, D_F32, D_F64, D_BOOLEAN, D_FUNCTION, D_CLOSURE, D_CACHED_STRING, D_STRING, D_REF,
+  D_REFMUT, D_LONGREF, D_SLICE, D_VECTOR, D_EXTERNREF, D_NAMED_EXTERNREF, D_ENUM, D_STRING_ENUM,
+  D_DYNAMIC_UNION, D_RUST_STRUCT, D_CHAR, D_OPTIONAL, D_RESULT, D_UNIT, D_CLAMPED, D_NONNULL,
+  D_RAW_POINTER, D_COUNT
 };
+
+static const uint8_t since[D_COUNT] = {
+    [D_I64_AS_F64] = 119, [D_U64_AS_F64] = 119, [D_I128] = 96, [D_U128] = 96, [D_LONGREF] = 84,
+    [D_STRING_ENUM] = 93, [D_DYNAMIC_UNION] = 121, [D_NONNULL] = 92, [D_RAW_POINTER] = 119,
+};
+
+/* The word of version 0.2.<minor> numbered raw, as one of the above (D_COUNT: none). */
+static uint32_t canonical_word(unsigned minor, uint32_t raw) {
+  for (uint32_t c = 0; c < D_COUNT; c++) {
+    if (since[c] > minor) continue;
+    if (raw == 0) return c;
+    raw--;
+  }
+  return D_COUNT;
+}
 
 #define MAX_DEPTH 24
 
+const char *bg_word_name(unsigned minor, uint32_t raw) {
+  static const char *const names[D_COUNT] = {
+      "I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64", "I64_AS_F64", "U64_AS_F64", "I128",
+      "U128", "F32", "F64", "BOOLEAN", "FUNCTION", "CLOSURE", "CACHED_STRING", "STRING", "REF",
+      "REFMUT", "LONGREF", "SLICE", "VECTOR", "EXTERNREF", "NAMED_EXTERNREF", "ENUM", "STRING_ENUM",
+      "DYNAMIC_UNION", "RUST_STRUCT", "CHAR", "OPTIONAL", "RESULT", "UNIT", "CLAMPED", "NONNULL",
+      "RAW_POINTER",
+  };
+  uint32_t c = canonical_word(minor, raw);
+  return c < D_COUNT ? names[c] : NULL;
+}
+
 typedef struct decoder {
+  unsigned minor; /* wasm-bindgen 0.2.<minor> */
   const uint32_t *at, *end;
   bg_func *func;
   char *error;
@@ -91,28 +123,36 @@ static int decode_type(decoder *d, int depth, bool clamped) {
     fail(d, "types nested more than %d deep", MAX_DEPTH);
     return -1;
   }
-  uint32_t word = next_word(d);
+  uint32_t raw = next_word(d);
   if (d->failed) return -1;
-  static const uint8_t simple[] = {
+  uint32_t word = canonical_word(d->minor, raw);
+  static const uint8_t simple[D_COUNT] = {
       [D_I8] = BG_I8, [D_U8] = BG_U8, [D_I16] = BG_I16, [D_U16] = BG_U16, [D_I32] = BG_I32,
       [D_U32] = BG_U32, [D_I64] = BG_I64, [D_U64] = BG_U64, [D_F32] = BG_F32, [D_F64] = BG_F64,
       [D_BOOLEAN] = BG_BOOL, [D_CHAR] = BG_CHAR, [D_STRING] = BG_STRING, [D_UNIT] = BG_UNIT,
-      [D_EXTERNREF] = BG_JSVALUE, [D_CACHED_STRING] = BG_CACHED_STRING,
+      [D_EXTERNREF] = BG_JSVALUE, [D_CACHED_STRING] = BG_CACHED_STRING, [D_I128] = BG_I128,
+      [D_U128] = BG_U128,
+      /* raw pointers and NonNull<T> travel as their address (wasm32) */
+      [D_NONNULL] = BG_U32, [D_RAW_POINTER] = BG_U32,
   };
   int node;
   switch (word) {
   case D_I8: case D_I16: case D_I32: case D_U16: case D_U32: case D_I64: case D_U64:
   case D_F32: case D_F64: case D_BOOLEAN: case D_CHAR: case D_STRING: case D_UNIT:
-  case D_EXTERNREF: case D_CACHED_STRING:
+  case D_EXTERNREF: case D_CACHED_STRING: case D_I128: case D_U128: case D_NONNULL: case D_RAW_POINTER:
     return new_node(d, (bg_kind)simple[word]);
+  case D_I64_AS_F64: case D_U64_AS_F64:
+    fail(d, "a wasm64 type (isize or usize as f64): only wasm32 modules are supported");
+    return -1;
   case D_U8:
     return new_node(d, clamped ? BG_U8_CLAMPED : BG_U8);
   case D_CLAMPED:
     return decode_type(d, depth + 1, true);
-  case D_REF: case D_REFMUT: case D_SLICE: case D_VECTOR: case D_OPTIONAL: case D_RESULT: {
-    static const uint8_t wrap[] = {[D_REF] = BG_REF, [D_REFMUT] = BG_REFMUT, [D_SLICE] = BG_SLICE,
-                                   [D_VECTOR] = BG_VECTOR, [D_OPTIONAL] = BG_OPTION,
-                                   [D_RESULT] = BG_RESULT};
+  case D_REF: case D_REFMUT: case D_LONGREF: case D_SLICE: case D_VECTOR: case D_OPTIONAL: case D_RESULT: {
+    /* LONGREF: the &T of an async export's argument, passed as &T is */
+    static const uint8_t wrap[D_COUNT] = {[D_REF] = BG_REF, [D_REFMUT] = BG_REFMUT, [D_LONGREF] = BG_REF,
+                                          [D_SLICE] = BG_SLICE, [D_VECTOR] = BG_VECTOR,
+                                          [D_OPTIONAL] = BG_OPTION, [D_RESULT] = BG_RESULT};
     node = new_node(d, (bg_kind)wrap[word]);
     int inner = decode_type(d, depth + 1, clamped);
     if (node >= 0) d->func->nodes[node].inner = (int8_t)inner;
@@ -120,8 +160,30 @@ static int decode_type(decoder *d, int depth, bool clamped) {
   }
   case D_ENUM:
     node = new_node(d, BG_ENUM);
+    if (d->minor >= 88) { /* its name, then the hole */
+      if (node >= 0) decode_name(d, d->func->nodes[node].name);
+      else decode_name(d, (char[BG_NAME_MAX]){0});
+    }
     if (node >= 0) d->func->nodes[node].value = next_word(d);
     return node;
+  case D_STRING_ENUM: {
+    /* name, variant count (and in 0.2.93 the variants' strings) */
+    node = new_node(d, BG_STRING_ENUM);
+    char name[BG_NAME_MAX];
+    decode_name(d, node >= 0 ? d->func->nodes[node].name : name);
+    uint32_t count = next_word(d);
+    if (node >= 0) d->func->nodes[node].value = count;
+    for (uint32_t i = 0; d->minor == 93 && i < count && !d->failed; i++) decode_name(d, name);
+    return node;
+  }
+  case D_DYNAMIC_UNION: {
+    node = new_node(d, BG_DYNAMIC_UNION);
+    char name[BG_NAME_MAX];
+    decode_name(d, node >= 0 ? d->func->nodes[node].name : name);
+    uint32_t count = next_word(d);
+    for (uint32_t i = 0; i < count && !d->failed; i++) decode_type(d, depth + 1, false);
+    return node;
+  }
   case D_RUST_STRUCT: case D_NAMED_EXTERNREF:
     node = new_node(d, word == D_RUST_STRUCT ? BG_RUST_STRUCT : BG_NAMED_JSVALUE);
     if (node >= 0) decode_name(d, d->func->nodes[node].name);
@@ -132,25 +194,33 @@ static int decode_type(decoder *d, int depth, bool clamped) {
     return node;
   case D_CLOSURE:
     node = new_node(d, BG_CLOSURE);
-    next_word(d); /* shim */
-    next_word(d); /* destructor */
-    next_word(d); /* mutable: REFMUT or not */
-    if (next_word(d) != D_FUNCTION && !d->failed) fail(d, "a closure without its function");
+    /* 0.2.83-0.2.100: invoke shim, destructor, REF or REFMUT; 0.2.101-0.2.114: destructor,
+     * mutable; 0.2.115+: owned, mutable; then the function */
+    next_word(d);
+    next_word(d);
+    if (d->minor < 101) next_word(d);
+    if (canonical_word(d->minor, next_word(d)) != D_FUNCTION && !d->failed) fail(d, "a closure without its function");
     decode_function(d, depth + 1, false);
     return node;
   default:
-    fail(d, "unknown descriptor word %u", word);
+    fail(d, "unknown descriptor word %u (of wasm-bindgen 0.2.%u)", raw, d->minor);
     return -1;
   }
 }
 
-bool bg_decode_descriptor(const uint32_t *words, size_t count, bg_func *func, char *error,
-                          size_t error_size) {
-  decoder d = {words, words + count, func, error, error_size, false};
+static void start_func(const bg_protocol *protocol, bg_func *func) {
   func->param_count = 0;
   func->node_count = 0;
   func->result = -1;
-  if (next_word(&d) != D_FUNCTION) {
+  func->wbg_minor = (uint16_t)protocol->minor;
+  func->option_sentinel = protocol->option_sentinel;
+}
+
+bool bg_decode_descriptor(const bg_protocol *protocol, const uint32_t *words, size_t count,
+                          bg_func *func, char *error, size_t error_size) {
+  decoder d = {protocol->minor, words, words + count, func, error, error_size, false};
+  start_func(protocol, func);
+  if (canonical_word(d.minor, next_word(&d)) != D_FUNCTION) {
     fail(&d, "not a function descriptor");
     return false;
   }
@@ -160,11 +230,10 @@ bool bg_decode_descriptor(const uint32_t *words, size_t count, bg_func *func, ch
   return !d.failed;
 }
 
-bool bg_decode_field(const uint32_t *words, size_t count, bg_func *func, char *error,
-                     size_t error_size) {
-  decoder d = {words, words + count, func, error, error_size, false};
-  func->param_count = 0;
-  func->node_count = 0;
+bool bg_decode_field(const bg_protocol *protocol, const uint32_t *words, size_t count,
+                     bg_func *func, char *error, size_t error_size) {
+  decoder d = {protocol->minor, words, words + count, func, error, error_size, false};
+  start_func(protocol, func);
   func->result = (int8_t)decode_type(&d, 0, false);
   if (!d.failed && d.at != d.end) fail(&d, "%zu words after the field's descriptor", (size_t)(d.end - d.at));
   return !d.failed;
@@ -220,7 +289,7 @@ static const char *const scalar_names[] = {
     [BG_U32] = "u32", [BG_I64] = "i64", [BG_U64] = "u64", [BG_F32] = "f32", [BG_F64] = "f64",
     [BG_U8_CLAMPED] = "u8c", [BG_BOOL] = "bool", [BG_CHAR] = "char", [BG_STRING] = "String",
     [BG_UNIT] = "()", [BG_JSVALUE] = "JsValue", [BG_FUNCTION] = "fn", [BG_CLOSURE] = "closure",
-    [BG_CACHED_STRING] = "cached String", [BG_ENUM] = "enum",
+    [BG_CACHED_STRING] = "cached String", [BG_ENUM] = "enum", [BG_I128] = "i128", [BG_U128] = "u128",
 };
 
 static void name_node(const bg_func *f, int i, text *t, int depth) {
@@ -250,6 +319,10 @@ static void name_node(const bg_func *f, int i, text *t, int depth) {
     return;
   case BG_RUST_STRUCT: case BG_NAMED_JSVALUE:
     put(t, n->kind == BG_RUST_STRUCT ? "struct " : "JsValue ");
+    put(t, n->name);
+    return;
+  case BG_STRING_ENUM: case BG_DYNAMIC_UNION:
+    put(t, n->kind == BG_STRING_ENUM ? "string enum " : "union ");
     put(t, n->name);
     return;
   case BG_SELF: /* "self struct Counter": the glue's name of a borrowed receiver */
@@ -387,11 +460,16 @@ static void flatten(const bg_func *f, int i, values *vs) {
     }
     push(vs, KILN_I32);
     push(vs, KILN_I32);
+    /* 0.2.84+: a &mut [T] also passes its JS typed array, which Rust copies the slice back
+     * into (__wbindgen_copy_to_typed_array) before it frees the slice */
+    if (n->kind == BG_REFMUT && f->wbg_minor >= 84) push(vs, KILN_I32);
     return;
   case BG_OPTION: {
     const bg_node *in = node_at(f, n->inner);
     bg_kind ik = in ? (bg_kind)in->kind : BG_UNIT;
-    if (ik == BG_I32 || ik == BG_U32 || ik == BG_I64 || ik == BG_U64 || ik == BG_F32 || ik == BG_F64) {
+    if ((ik == BG_I32 || ik == BG_U32 || ik == BG_F32) && f->option_sentinel != 0) {
+      push(vs, KILN_F64); /* 0.2.96+: the value as an f64, None a value no such number has */
+    } else if (ik == BG_I32 || ik == BG_U32 || ik == BG_I64 || ik == BG_U64 || ik == BG_F32 || ik == BG_F64) {
       push(vs, KILN_I32); /* is_some */
       push(vs, number_valtype(ik));
     } else
@@ -719,36 +797,81 @@ static void read_comments(bytes_reader *r, char *doc, size_t size) {
   }
 }
 
-static bool read_export(bytes_reader *r, bg_export_info *info) {
+/* The records of the section grew fields along the versions: m is 0.2.<m>. */
+
+static void skip_option_str(bytes_reader *r) {
+  if (read_u8(r)) read_str(r, NULL, 0);
+}
+
+static void skip_str_vec(bytes_reader *r) {
+  uint32_t n = read_leb(r);
+  for (uint32_t i = 0; i < n && !r->bad; i++) read_str(r, NULL, 0);
+}
+
+static void skip_option_str_vec(bytes_reader *r) {
+  if (read_u8(r)) skip_str_vec(r);
+}
+
+/* Function: argument names, asyncness, name, flags; into info (names, name). */
+static void read_function(bytes_reader *r, unsigned m, char (*arg_names)[BG_NAME_MAX], uint32_t *arg_count,
+                          char *name, size_t name_size) {
+  uint32_t args = read_leb(r);
+  for (uint32_t i = 0; i < args && !r->bad; i++) {
+    if (arg_names && i < BG_MAX_PARAMS) read_str(r, arg_names[i], BG_NAME_MAX);
+    else read_str(r, NULL, 0);
+    if (m >= 100) { /* FunctionArgumentData: ty_override, (optional,) desc */
+      skip_option_str(r);
+      if (m >= 114) read_u8(r);
+      skip_option_str(r);
+    }
+  }
+  if (arg_count) *arg_count = args < BG_MAX_PARAMS ? args : BG_MAX_PARAMS;
+  read_u8(r); /* asyncness */
+  read_str(r, name, name_size);
+  read_u8(r); /* generate_typescript */
+  if (m >= 85) read_u8(r); /* generate_jsdoc */
+  read_u8(r); /* variadic */
+  if (m >= 100) { /* ret_ty_override, ret_desc */
+    skip_option_str(r);
+    skip_option_str(r);
+  }
+}
+
+/* MethodKind: 0 Constructor, 1 Operation {is_static, kind}. Returns the member and the
+ * property name (getters and setters) into prop; refused names a kind kiln lacks. */
+static uint8_t read_method_kind(bytes_reader *r, unsigned m, char *prop, size_t prop_size, const char **refused) {
+  if (read_u8(r) == 0) return BG_CONSTRUCTOR;
+  bool is_static = read_u8(r) == 1;
+  uint8_t kind = read_u8(r); /* Regular, (RegularThis 0.2.106+,) Getter(name), Setter(name), Indexing* */
+  if (m >= 106) {
+    if (kind == 1) {
+      if (refused) *refused = "a method with a JavaScript this";
+      return BG_METHOD;
+    }
+    if (kind > 1) kind--;
+  }
+  if (kind == 1 || kind == 2) read_str(r, prop, prop_size);
+  else if (kind > 5) r->bad = true;
+  if (refused && kind >= 3) *refused = "an indexing getter, setter or deleter";
+  else if (refused && is_static && kind != 0) *refused = "a static getter or setter";
+  return kind == 1 ? BG_GETTER : kind == 2 ? BG_SETTER : is_static ? BG_STATIC : BG_METHOD;
+}
+
+static bool read_export(bytes_reader *r, unsigned m, bg_export_info *info) {
   memset(info, 0, sizeof *info);
   bool method = read_u8(r) == 1; /* class: Option<&str> */
   if (method) read_str(r, info->class_name, sizeof info->class_name);
   read_comments(r, info->doc, sizeof info->doc);
   info->consumed = read_u8(r) == 1;
-  uint32_t args = read_leb(r);
-  for (uint32_t i = 0; i < args && !r->bad; i++) {
-    if (i < BG_MAX_PARAMS) read_str(r, info->arg_names[i], BG_NAME_MAX);
-    else read_str(r, NULL, 0);
-  }
-  info->arg_count = args < BG_MAX_PARAMS ? args : BG_MAX_PARAMS;
-  read_u8(r); /* asyncness */
-  read_str(r, info->name, sizeof info->name);
-  read_u8(r); /* generate_typescript */
-  read_u8(r); /* variadic */
+  read_function(r, m, info->arg_names, &info->arg_count, info->name, sizeof info->name);
+  if (m >= 106) skip_option_str_vec(r); /* js_namespace */
   snprintf(info->prop, sizeof info->prop, "%s", info->name);
-  if (read_u8(r) == 0) { /* MethodKind::Constructor */
-    info->member = BG_CONSTRUCTOR;
-  } else {               /* MethodKind::Operation */
-    bool is_static = read_u8(r) == 1;
-    uint8_t kind = read_u8(r); /* Regular, Getter(name), Setter(name), Indexing* */
-    info->member = kind == 1 ? BG_GETTER : kind == 2 ? BG_SETTER : is_static ? BG_STATIC : BG_METHOD;
-    if (kind == 1 || kind == 2) read_str(r, info->prop, sizeof info->prop);
-    else if (kind > 5) r->bad = true;
-    if (kind >= 3) info->refused = "an indexing getter, setter or deleter";
-    else if (is_static && kind != 0) info->refused = "a static getter or setter";
+  info->member = read_method_kind(r, m, info->prop, sizeof info->prop, &info->refused);
+  if (!method) {
+    info->member = BG_FREE_FUNCTION;
+    info->refused = NULL;
   }
-  if (!method) info->member = BG_FREE_FUNCTION;
-  info->start = read_u8(r) == 1;
+  info->start = read_u8(r) != 0; /* bool; 0.2.118+: StartKind None, Public, Private */
   if (method) { /* its wasm export: lower-case struct name, '_', method name */
     char export_name[BG_NAME_MAX];
     size_t n = 0;
@@ -763,9 +886,10 @@ static bool read_export(bytes_reader *r, bg_export_info *info) {
 }
 
 /* An enum of the program: read past it (kiln passes C-style enums as numbers). */
-static void skip_enum(bytes_reader *r) {
+static void skip_enum(bytes_reader *r, unsigned m) {
   char doc[8];
   read_str(r, NULL, 0); /* name */
+  if (m >= 96) read_u8(r); /* signed */
   uint32_t variants = read_leb(r);
   for (uint32_t i = 0; i < variants && !r->bad; i++) {
     read_str(r, NULL, 0); /* name */
@@ -774,11 +898,14 @@ static void skip_enum(bytes_reader *r) {
   }
   read_comments(r, doc, sizeof doc);
   read_u8(r); /* generate_typescript */
+  if (m >= 106) skip_option_str_vec(r); /* js_namespace */
+  if (m >= 107) read_u8(r);             /* private */
 }
 
-static void read_struct(bytes_reader *r, bg_struct_info *info) {
+static void read_struct(bytes_reader *r, unsigned m, bg_struct_info *info) {
   memset(info, 0, sizeof *info);
   read_str(r, info->name, sizeof info->name);
+  if (m >= 114 && m < 122) read_str(r, NULL, 0); /* rust_name */
   uint32_t fields = read_leb(r);
   for (uint32_t i = 0; i < fields && !r->bad; i++) {
     static char name[BG_NAME_MAX], doc[BG_DOC_MAX];
@@ -786,6 +913,7 @@ static void read_struct(bytes_reader *r, bg_struct_info *info) {
     bool readonly = read_u8(r) == 1;
     read_comments(r, doc, sizeof doc);
     read_u8(r); /* generate_typescript */
+    if (m >= 85) read_u8(r); /* generate_jsdoc */
     if (info->field_count < BG_MAX_FIELDS) {
       memcpy(info->fields[info->field_count].name, name, sizeof name);
       memcpy(info->fields[info->field_count].doc, doc, sizeof doc);
@@ -795,15 +923,175 @@ static void read_struct(bytes_reader *r, bg_struct_info *info) {
   read_comments(r, info->doc, sizeof info->doc);
   read_u8(r); /* is_inspectable */
   read_u8(r); /* generate_typescript */
+  if (m >= 106) skip_option_str_vec(r); /* js_namespace */
+  if (m >= 107) read_u8(r);             /* private */
+  if (m >= 121) skip_option_str(r);     /* extends */
+  if (m >= 122) {                       /* extends_js_class, extends_js_namespace */
+    skip_option_str(r);
+    skip_option_str_vec(r);
+  }
 }
 
-bool bg_parse_wbg_section(const uint8_t *data, size_t size,
-                          void (*found)(void *user, const bg_export_info *info),
-                          void (*found_struct)(void *user, const bg_struct_info *info), void *user,
-                          char *error, size_t error_size) {
+/* ImportModule: 0 Named(str), 1 RawNamed(str), 2 Inline(u32). */
+static void read_import_module(bytes_reader *r, bg_import_info *info) {
+  uint8_t kind = read_u8(r);
+  if (kind == 0 || kind == 1) {
+    read_str(r, info ? info->module : NULL, BG_NAME_MAX);
+    if (info) info->raw_module = kind == 1;
+  } else if (kind == 2) {
+    read_leb(r);
+    if (info) snprintf(info->module, sizeof info->module, "(inline JavaScript)");
+  } else
+    r->bad = true;
+}
+
+/* The enum an import names: a string enum (0.2.93+; fields per version). */
+static void skip_string_enum(bytes_reader *r, unsigned m) {
+  char doc[8];
+  if (m < 94) return; /* ImportEnum {}, StringEnum {} */
+  read_str(r, NULL, 0); /* name */
+  if (m == 94) read_u8(r); /* public */
+  skip_str_vec(r);      /* variant_values */
+  if (m == 95) return;
+  read_comments(r, doc, sizeof doc);
+  read_u8(r); /* generate_typescript */
+  if (m >= 121) read_u8(r); /* private */
+  if (m >= 106) skip_option_str_vec(r); /* js_namespace */
+}
+
+static void read_import(bytes_reader *r, unsigned m, bg_import_info *info) {
+  memset(info, 0, sizeof *info);
+  if (read_u8(r)) read_import_module(r, info);
+  if (read_u8(r)) {                      /* js_namespace: Option<Vec<String>> */
+    info->namespaced = true;
+    skip_str_vec(r);
+  }
+  if (m >= 106) skip_option_str(r);      /* reexport */
+  if (m >= 115) read_u8(r);              /* generate_typescript */
+  uint8_t kind = read_u8(r);
+  /* 0 Function, 1 Static, then 0.2.93+: 2 String, 3 Type, 4 Enum, (0.2.121+) 5 DynamicUnion;
+   * before: 2 Type, 3 Enum */
+  if (m < 93 && kind >= 2) kind++;
+  switch (kind) {
+  case 0: { /* ImportFunction */
+    info->function = true;
+    read_str(r, info->shim, sizeof info->shim);
+    read_u8(r); /* catch */
+    read_u8(r); /* variadic */
+    read_u8(r); /* assert_no_shim */
+    if (read_u8(r)) { /* method: MethodData {class, kind} */
+      info->has_class = true;
+      read_str(r, NULL, 0);
+      char prop[8];
+      read_method_kind(r, m, prop, sizeof prop, NULL);
+    }
+    read_u8(r); /* structural */
+    read_function(r, m, NULL, NULL, info->function_name, sizeof info->function_name);
+    break;
+  }
+  case 1: /* ImportStatic {name, shim} */
+    read_str(r, info->function_name, sizeof info->function_name);
+    read_str(r, info->shim, sizeof info->shim);
+    break;
+  case 2: /* ImportString {shim, string} */
+    read_str(r, info->shim, sizeof info->shim);
+    read_str(r, NULL, 0);
+    break;
+  case 3: /* ImportType {name, instanceof_shim, vendor_prefixes} */
+    read_str(r, info->function_name, sizeof info->function_name);
+    read_str(r, info->shim, sizeof info->shim);
+    skip_str_vec(r);
+    break;
+  case 4:
+    skip_string_enum(r, m);
+    break;
+  case 5: { /* DynamicUnion (0.2.121+) */
+    char doc[8];
+    read_str(r, info->function_name, sizeof info->function_name);
+    skip_str_vec(r);
+    read_leb(r);
+    read_comments(r, doc, sizeof doc);
+    read_u8(r);
+    read_u8(r);
+    read_u8(r);
+    if (m < 121) r->bad = true;
+    break;
+  }
+  default:
+    r->bad = true;
+  }
+}
+
+/* The schema each version writes: (first minor of a run, its schema's minor). */
+static unsigned schema_of(unsigned minor) {
+  static const uint8_t runs[][2] = {
+      {83, 83}, {84, 84}, {85, 85}, {87, 87}, {88, 88}, {92, 92}, {93, 93}, {94, 94}, {95, 95},
+      {96, 96}, {99, 98}, {100, 100}, {101, 101}, {102, 102}, {105, 105}, {106, 106}, {107, 107},
+      {114, 114}, {115, 115}, {118, 118}, {119, 119}, {121, 121}, {122, 122},
+  };
+  unsigned schema = 0;
+  for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+    if (minor >= runs[i][0]) schema = runs[i][1];
+  return schema;
+}
+
+void bg_protocol_default(bg_protocol *p) {
+  char ignored[8];
+  bg_protocol_of("0.2.83", "0.2.83", p, ignored, sizeof ignored);
+}
+
+bool bg_protocol_of(const char *version, const char *schema, bg_protocol *p, char *error, size_t error_size) {
+  memset(p, 0, sizeof *p);
+  snprintf(p->version, sizeof p->version, "%s", version);
+  unsigned major = 9, mid = 9, minor = 0;
+  int used = 0;
+  bool parsed = sscanf(version, "%u.%u.%u%n", &major, &mid, &minor, &used) == 3 &&
+                (version[used] == 0 || version[used] == ' ' || version[used] == '-');
+  if (!parsed || major != 0 || mid != 2 || minor < BG_WBG_OLDEST || minor > BG_WBG_NEWEST) {
+    snprintf(error, error_size,
+             "built with wasm-bindgen %s (schema %s), which kiln bindgen does not read: it reads the modules of "
+             "wasm-bindgen 0.2.%d to 0.2.%d (use one of those in Cargo.toml, e.g. wasm-bindgen = \"=0.2.%d\")",
+             version, schema, BG_WBG_OLDEST, BG_WBG_NEWEST, BG_WBG_NEWEST);
+    return false;
+  }
+  char want[16];
+  snprintf(want, sizeof want, "0.2.%u", schema_of(minor));
+  if (strcmp(schema, want) != 0) {
+    snprintf(error, error_size,
+             "built with wasm-bindgen %s, but its schema is %s where that release's is %s: a modified or "
+             "unreleased wasm-bindgen, which kiln bindgen does not read", version, schema, want);
+    return false;
+  }
+  p->minor = minor;
+  p->heap_offset = minor < 84 ? 32 : minor < 109 ? 128 : 1024;
+  p->malloc_align = minor >= 87;
+  p->free_delayed = minor >= 93;
+  p->option_sentinel = minor < 96 ? 0 : minor < 119 ? 4294967297.0 : 9007199254740991.0;
+  p->casts = minor >= 102;
+  p->bool_none = minor >= 102 ? 0xFFFFFF : 2;
+  return true;
+}
+
+/* The value of "key":"..." in a JSON object (flat, as wasm-bindgen writes it) into out. */
+static bool json_string(const uint8_t *json, size_t len, const char *key, char *out, size_t size) {
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+  const uint8_t *at = memmem(json, len, pattern, strlen(pattern));
+  if (!at) return false;
+  at += strlen(pattern);
+  size_t n = 0;
+  while (at < json + len && *at != '"' && n < size - 1) out[n++] = (char)(*at >= 0x20 && *at < 0x7F ? *at : '?'), at++;
+  out[n] = 0;
+  return at < json + len && *at == '"';
+}
+
+bool bg_parse_wbg_section(const uint8_t *data, size_t size, const bg_section_reader *reader,
+                          bg_protocol *protocol, char *error, size_t error_size) {
   static bg_export_info info;
   static bg_struct_info struct_info;
+  static bg_import_info import_info;
   bytes_reader all = {data, data + size, false};
+  bool known = false;
   while (all.at < all.end) {
     /* [u32 length][JSON version prefix][u32 length][program] */
     for (int part = 0; part < 2; part++) {
@@ -819,33 +1107,50 @@ bool bg_parse_wbg_section(const uint8_t *data, size_t size,
         return false;
       }
       if (part == 0) {
-        static const char want[] = "\"schema_version\":\"0.2.83\"";
-        bool match = len >= sizeof want - 1 && memmem(all.at, len, want, sizeof want - 1) != NULL;
-        if (!match) {
-          snprintf(error, error_size, "__wasm_bindgen_unstable: not wasm-bindgen 0.2.83's format (%.*s)",
+        /* {"schema_version":"0.2.100","version":"0.2.100"} */
+        char schema[40], version[40];
+        if (!json_string(all.at, len, "schema_version", schema, sizeof schema)) {
+          snprintf(error, error_size, "__wasm_bindgen_unstable: not wasm-bindgen's format (%.*s)",
                    (int)(len < 80 ? len : 80), (const char *)all.at);
           return false;
         }
+        if (!json_string(all.at, len, "version", version, sizeof version)) snprintf(version, sizeof version, "%s", schema);
+        bg_protocol p;
+        char why[300];
+        if (!bg_protocol_of(version, schema, &p, why, sizeof why)) {
+          snprintf(error, error_size, "%s", why);
+          return false;
+        }
+        if (known && p.minor != protocol->minor) {
+          snprintf(error, error_size, "__wasm_bindgen_unstable: parts built with wasm-bindgen %s and %s (one module "
+                   "needs one version: cargo update -p wasm-bindgen)", protocol->version, p.version);
+          return false;
+        }
+        *protocol = p;
+        known = true;
       } else {
+        unsigned m = protocol->minor;
         bytes_reader r = {all.at, all.at + len, false};
         uint32_t exports = read_leb(&r);
         for (uint32_t i = 0; i < exports && !r.bad; i++) {
-          read_export(&r, &info);
-          if (!r.bad) found(user, &info);
+          read_export(&r, m, &info);
+          if (!r.bad) reader->found(reader->user, &info);
         }
         uint32_t enums = read_leb(&r);
-        for (uint32_t i = 0; i < enums && !r.bad; i++) skip_enum(&r);
-        /* The structs come after the imports; a program with imports (refused elsewhere
-         * when they are used) is not read further. */
-        if (read_leb(&r) == 0 && !r.bad) {
-          uint32_t structs = read_leb(&r);
-          for (uint32_t i = 0; i < structs && !r.bad; i++) {
-            read_struct(&r, &struct_info);
-            if (!r.bad && found_struct) found_struct(user, &struct_info);
-          }
+        for (uint32_t i = 0; i < enums && !r.bad; i++) skip_enum(&r, m);
+        uint32_t imports = read_leb(&r);
+        for (uint32_t i = 0; i < imports && !r.bad; i++) {
+          read_import(&r, m, &import_info);
+          if (!r.bad && reader->found_import) reader->found_import(reader->user, &import_info);
+        }
+        uint32_t structs = read_leb(&r);
+        for (uint32_t i = 0; i < structs && !r.bad; i++) {
+          read_struct(&r, m, &struct_info);
+          if (!r.bad && reader->found_struct) reader->found_struct(reader->user, &struct_info);
         }
         if (r.bad) {
-          snprintf(error, error_size, "__wasm_bindgen_unstable: malformed program at offset %zu", (size_t)(all.at - data));
+          snprintf(error, error_size, "__wasm_bindgen_unstable: malformed program at offset %zu (wasm-bindgen %s)",
+                   (size_t)(all.at - data), protocol->version);
           return false;
         }
       }

@@ -73,6 +73,6 @@ int cli_bindgen_module(const char *path, const char *out_dir, const char *name, 
 
 /* The version of the table format of the glue bindgen writes, which the glue's runtime in the
  * npm package (bindings/node/lib/glue.js, FORMAT) reads: both change together. */
-#define BINDGEN_GLUE_FORMAT 1
+#define BINDGEN_GLUE_FORMAT 2
 
 #endif /* KILN_CLI_H */

@@ -13,8 +13,19 @@ const fs = require('node:fs');
 const os = require('node:os');
 const kiln = require('./index.js');
 
-/** The version of the table format bind() reads; generated files name the one they follow. */
-const FORMAT = 1;
+/** The version of the table format bind() reads; generated files name the one they follow
+ * (format 1, without wasmBindgen, is read as a module of wasm-bindgen 0.2.83). */
+const FORMAT = 2;
+
+// What differs between the wasm-bindgen versions a Rust guest may be built with (bindgen's
+// table says; these are 0.2.83's, Debian's): the reserved slots of the heap of JS values,
+// the allocator's alignment argument (0.2.87), the struct free's allow_delayed (0.2.93),
+// Option<i32|u32|f32> as one f64 with a None sentinel (0.2.96), intrinsics as hashed imports
+// and conversions through casts (0.2.102).
+const WASM_BINDGEN_0_2_83 = {
+  version: '0.2.83', minor: 83, heapOffset: 32, mallocAlign: false, freeDelayed: false, optionSentinel: 0, boolNone: 2,
+  intrinsics: {}, words: null,
+};
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -44,13 +55,15 @@ function parseType(text) {
   return { kind: { '&str': 'str', String: 'string', string: 'string', JsValue: 'js', '&JsValue': 'jsref', '()': 'unit' }[text] || text };
 }
 
-// The JS values of a guest's heap of JsValues (wasm-bindgen's non-externref convention:
-// indexes below 36 are reserved, 32-35 are undefined, null, true and false).
+// The JS values of a guest's heap of JsValues (wasm-bindgen's non-externref convention: the
+// first offset + 4 indexes are reserved, offset to offset + 3 are undefined, null, true and
+// false; offset is 32 in wasm-bindgen 0.2.83, 128 from 0.2.84, 1024 from 0.2.109).
 class Heap {
-  constructor() {
-    this.slots = new Array(32).fill(undefined);
+  constructor(offset = 32) {
+    this.slots = new Array(offset).fill(undefined);
     this.slots.push(undefined, null, true, false);
     this.next = this.slots.length;
+    this.reserved = this.slots.length;
   }
   add(value) {
     if (this.next === this.slots.length) this.slots.push(this.slots.length + 1);
@@ -62,7 +75,7 @@ class Heap {
   get(index) { return this.slots[index]; }
   take(index) {
     const value = this.slots[index];
-    if (index >= 36) {
+    if (index >= this.reserved) {
       this.slots[index] = this.next;
       this.next = index;
     }
@@ -112,7 +125,12 @@ function whenIdle(g, f) {
 
 const registry = new FinalizationRegistry(({ guest, free, ptr }) => {
   try {
-    whenIdle(guest, () => { if (!guest.closed) guest.raw[free](ptr); });
+    // (0.2.93+: allow_delayed, the value stays while Rust still borrows it)
+    whenIdle(guest, () => {
+      if (guest.closed) return;
+      if (guest.freeDelayed) guest.raw[free](ptr, 1);
+      else guest.raw[free](ptr);
+    });
   } catch {
     // As above: the value stays allocated.
   }
@@ -126,7 +144,8 @@ function freeObject(object) {
   registry.unregister(object);
   if (object[GUEST].closed) return;
   try {
-    object[GUEST].raw[object[FREE]](ptr);
+    if (object[GUEST].freeDelayed) object[GUEST].raw[object[FREE]](ptr, 0);
+    else object[GUEST].raw[object[FREE]](ptr);
   } catch (error) {
     error.message = `${object[STRUCT]}.free: Rust did not drop the value (${error.message}); ` +
       'a call that borrowed it failed, and its memory stays allocated';
@@ -241,7 +260,7 @@ function abortReason(signal) {
 // Copy a JS sequence into guest memory: [ptr, element count].
 function passSequence(guest, array, size) {
   const bytes = array.length * size;
-  const ptr = guest.malloc(bytes);
+  const ptr = guest.malloc(bytes, size);
   if (bytes) guest.bytes().set(new Uint8Array(array.buffer, array.byteOffset, bytes), ptr);
   return ptr;
 }
@@ -272,7 +291,7 @@ function layout(kinds) {
  * imports }).
  */
 function bind(desc) {
-  if (desc.format !== FORMAT) {
+  if (desc.format !== FORMAT && desc.format !== 1) {
     throw new Error(
       `${desc.file}: this glue was written by a kiln bindgen whose table format is ${desc.format}, and this kiln package ` +
         `reads format ${FORMAT}: ${desc.format > FORMAT ? 'update the kiln package' : 'run kiln build (or kiln bindgen) again'}`,
@@ -287,11 +306,13 @@ function bind(desc) {
   const STRUCTS = desc.structs;
   const RETPTR_SIZE = desc.retptrSize;
   const IMPORTS = desc.imports;
+  const WBG = desc.abi === 'rust' ? desc.wasmBindgen || WASM_BINDGEN_0_2_83 : null;
+  const SENTINEL = WBG ? WBG.optionSentinel : 0;
   // One instance of the guest with what its calls need: the memory views, the return area,
   // the heap of JS values, the queue of async calls.
   class Guest {
     constructor(module, options = {}) {
-      this.heap = ABI === 'rust' ? new Heap() : null;
+      this.heap = ABI === 'rust' ? new Heap(WBG.heapOffset) : null;
       const imports = Object.assign({}, options.imports);
       for (const [name, fields] of Object.entries(intrinsics(this))) imports[name] = Object.assign({}, fields, imports[name]);
       const settings = Object.assign({}, options, { imports });
@@ -312,9 +333,17 @@ function bind(desc) {
         this.release = this.raw.kiln_free;
       }
       this.panicMessage = null;
+      this.freeDelayed = ABI === 'rust' && WBG.freeDelayed; // __wbg_STRUCT_free(ptr, allow_delayed)
+      this.describing = []; // the words of a cast under way (0.2.102+)
+      this.casts = new Map(); // its conversions, by the cast function's table index
+      this.castArea = 0;
+      this.deferred = []; // what casts gave JS to free, freed once the call is over
       if (this.raw._initialize) this.raw._initialize();
       if (this.raw.__kiln_install_panic_hook) this.raw.__kiln_install_panic_hook();
+      // the return area of casts: allocated now, as an async call's host functions cannot call in
+      if (WBG && WBG.casts) this.castArea = this.malloc(16, 8);
       if (START !== null) this.raw[START]();
+      this.flush();
       // Between calls the guest's C stack is back at its base; a call that fails (a trap,
       // kiln_fail) skips the epilogues that would restore it, so the glue does.
       this.stackBase = this.raw.kiln_stack_get ? this.raw.kiln_stack_get() : undefined;
@@ -328,8 +357,8 @@ function bind(desc) {
       }
       return this.u8;
     }
-    malloc(size) {
-      const ptr = ABI === 'rust' ? this.alloc(size) : this.alloc(size || 1);
+    malloc(size, align = 1) {
+      const ptr = ABI === 'c' ? this.alloc(size || 1) : WBG.mallocAlign ? this.alloc(size, align) : this.alloc(size);
       if (ptr === 0) {
         // the guest's allocator failed: because of limits.memory when the memory would outgrow it
         const limit = this.memoryLimit;
@@ -346,15 +375,24 @@ function bind(desc) {
       }
       return ptr >>> 0;
     }
-    free(ptr, size) {
-      if (ABI === 'rust') this.release(ptr, size);
+    free(ptr, size, align = 1) {
+      if (ABI === 'rust') {
+        if (WBG.mallocAlign) this.release(ptr, size, align);
+        else this.release(ptr, size);
+      }
       else if (ptr !== 0) this.release(ptr);
     }
     returnArea() {
-      if (this.retptr === 0) this.retptr = this.malloc(RETPTR_SIZE);
+      if (this.retptr === 0) this.retptr = this.malloc(RETPTR_SIZE, 8);
       return this.retptr;
     }
     string(ptr, len) { return decoder.decode(this.bytes().subarray(ptr, ptr + len)); }
+    flush() {
+      if (this.deferred.length === 0) return;
+      const frees = this.deferred;
+      this.deferred = [];
+      for (const [ptr, size, align] of frees) this.free(ptr, size, align);
+    }
     close() {
       this.closed = true;
       live.delete(this.ref);
@@ -362,6 +400,143 @@ function bind(desc) {
     }
   }
 
+
+  // ---------------------------------------------------------- casts (wasm-bindgen 0.2.102+)
+  // JsValue::from_str, JsValue::from(f64), a String into JsValue and the like call a cast
+  // function that describes its source and target types (__wbindgen_describe, words of this
+  // version) and then __wbindgen_describe_cast(itself, &prims); wasm-bindgen's CLI replaces
+  // those with imports, kiln's glue runs them: the source's values are read from prims, the
+  // target's written to a return area whose address the import returns.
+  function decodeType(words, at) {
+    const word = () => {
+      if (at.i >= words.length) throw new Error('the cast description ends early');
+      return words[at.i++];
+    };
+    const name = () => {
+      const n = word();
+      let text = '';
+      for (let k = 0; k < n; k++) text += String.fromCodePoint(word());
+      return text;
+    };
+    const tag = WBG.words[word()];
+    switch (tag) {
+    case 'REF': case 'REFMUT': case 'LONGREF': case 'SLICE': case 'VECTOR': case 'OPTIONAL': case 'RESULT': case 'CLAMPED':
+      return { tag, inner: decodeType(words, at) };
+    case 'ENUM': { const enumName = name(); word(); return { tag, name: enumName }; }
+    case 'RUST_STRUCT': case 'NAMED_EXTERNREF':
+      return { tag, name: name() };
+    case 'STRING_ENUM': { const enumName = name(); word(); return { tag, name: enumName }; }
+    case undefined:
+      throw new Error(`unknown describe word ${words[at.i - 1]}`);
+    default:
+      if (['FUNCTION', 'CLOSURE', 'DYNAMIC_UNION'].includes(tag)) return { tag, unsupported: true };
+      return { tag };
+    }
+  }
+  function typeText(t) {
+    return t.inner ? `${t.tag}<${typeText(t.inner)}>` : t.name ? `${t.tag} ${t.name}` : t.tag;
+  }
+  const CAST_NUMBERS = {
+    I8: (v, o) => (v.getInt32(o, true) << 24) >> 24, U8: (v, o) => v.getUint32(o, true) & 0xff,
+    I16: (v, o) => (v.getInt32(o, true) << 16) >> 16, U16: (v, o) => v.getUint32(o, true) & 0xffff,
+    I32: (v, o) => v.getInt32(o, true), U32: (v, o) => v.getUint32(o, true),
+    NONNULL: (v, o) => v.getUint32(o, true), RAW_POINTER: (v, o) => v.getUint32(o, true),
+    I64: (v, o) => v.getBigInt64(o, true), U64: (v, o) => v.getBigUint64(o, true),
+    F32: (v, o) => v.getFloat32(o, true), F64: (v, o) => v.getFloat64(o, true),
+    BOOLEAN: (v, o) => v.getUint32(o, true) !== 0, CHAR: (v, o) => String.fromCodePoint(v.getUint32(o, true)),
+    I128: (v, o) => BigInt.asIntN(128, v.getBigUint64(o, true) | (v.getBigUint64(o + 8, true) << 64n)),
+    U128: (v, o) => v.getBigUint64(o, true) | (v.getBigUint64(o + 8, true) << 64n),
+  };
+  const CAST_ELEMENTS = { I8: 'i8', U8: 'u8', I16: 'i16', U16: 'u16', I32: 'i32', U32: 'u32', I64: 'i64', U64: 'u64', F32: 'f32', F64: 'f64' };
+  // How the source type's values at prims become a JS value: (g, view, prims) -> value.
+  function castSource(t) {
+    if (CAST_NUMBERS[t.tag]) return (g, view, at) => CAST_NUMBERS[t.tag](view, at);
+    const pair = (g, view, at) => [view.getUint32(at, true), view.getUint32(at + 4, true)];
+    switch (t.tag) {
+    case 'UNIT': return () => undefined;
+    case 'EXTERNREF': return (g, view, at) => g.heap.take(view.getUint32(at, true));
+    case 'STRING': return (g, view, at) => {
+      const [ptr, len] = pair(g, view, at);
+      const value = g.string(ptr, len);
+      g.deferred.push([ptr, len, 1]);
+      return value;
+    };
+    case 'RUST_STRUCT': return (g, view, at) => wrap(g, t.name, view.getUint32(at, true));
+    case 'REF':
+      if (t.inner.tag === 'STRING') return (g, view, at) => g.string(...pair(g, view, at));
+      if (t.inner.tag === 'EXTERNREF') return (g, view, at) => g.heap.get(view.getUint32(at, true));
+      if (t.inner.tag === 'SLICE' && CAST_ELEMENTS[t.inner.inner.tag]) {
+        const [Array_, size] = ELEMENTS[CAST_ELEMENTS[t.inner.inner.tag]];
+        return (g, view, at) => {
+          const [ptr, len] = pair(g, view, at);
+          return new Array_(g.bytes().slice(ptr, ptr + len * size).buffer);
+        };
+      }
+      break;
+    case 'VECTOR':
+      if (CAST_ELEMENTS[t.inner.tag]) {
+        const [Array_, size] = ELEMENTS[CAST_ELEMENTS[t.inner.tag]];
+        return (g, view, at) => {
+          const [ptr, len] = pair(g, view, at);
+          const value = new Array_(g.bytes().slice(ptr, ptr + len * size).buffer);
+          g.deferred.push([ptr, len * size, size]);
+          return value;
+        };
+      }
+      break;
+    case 'OPTIONAL':
+      // Option<String>, Option<JsValue>, Option<a struct>: a zero pointer or index is None
+      if (['STRING', 'EXTERNREF', 'RUST_STRUCT'].includes(t.inner.tag)) {
+        const some = castSource(t.inner);
+        return (g, view, at) => (view.getUint32(at, true) === 0 ? undefined : some(g, view, at));
+      }
+      break;
+    }
+    return null;
+  }
+  // How a JS value is written as the target type: (g, view, at, value).
+  function castTarget(t) {
+    switch (t.tag) {
+    case 'EXTERNREF': case 'NAMED_EXTERNREF':
+      return (g, view, at, value) => view.setUint32(at, g.heap.add(value), true);
+    case 'F64': return (g, view, at, value) => view.setFloat64(at, Number(value), true);
+    case 'F32': return (g, view, at, value) => view.setFloat32(at, Number(value), true);
+    case 'I32': case 'U32': case 'I16': case 'U16': case 'I8': case 'U8':
+      return (g, view, at, value) => view.setUint32(at, Number(value) >>> 0, true);
+    case 'BOOLEAN': return (g, view, at, value) => view.setUint32(at, value ? 1 : 0, true);
+    case 'I64': case 'U64': return (g, view, at, value) => view.setBigUint64(at, BigInt.asUintN(64, BigInt(value)), true);
+    }
+    return null;
+  }
+  function runCast(g, func, prims) {
+    const words = g.describing;
+    g.describing = [];
+    let run = g.casts.get(func);
+    if (run === undefined) {
+      // FUNCTION, 0, 1 (one argument), the source, the target, the target again
+      const at = { i: 0 };
+      let from, to;
+      try {
+        if (WBG.words[words[at.i++]] !== 'FUNCTION') throw new Error('not a function description');
+        at.i += 2;
+        from = decodeType(words, at);
+        to = decodeType(words, at);
+      } catch (error) {
+        throw new Error(`kiln's glue cannot read a wasm-bindgen cast of this module (wasm-bindgen ${WBG.version}): ${error.message}`);
+      }
+      const source = castSource(from), target = castTarget(to);
+      if (!source || !target)
+        throw new Error(`a wasm-bindgen conversion kiln's glue does not support: ${typeText(from)} to ${typeText(to)}`);
+      run = (g2, p) => {
+        g2.bytes();
+        const value = source(g2, g2.view, p);
+        target(g2, g2.view, g2.castArea, value);
+        return g2.castArea;
+      };
+      g.casts.set(func, run);
+    }
+    return run(g, prims);
+  }
 
   // A new JS object for a Rust value the guest g returned.
   function wrap(g, name, ptr) {
@@ -395,7 +570,20 @@ function bind(desc) {
   function intrinsics(guest) {
     const heap = guest.heap;
     const placeholder = {
-      __wbindgen_describe() {},
+      // at run time only the casts of 0.2.102+ describe: their words, then __wbindgen_describe_cast
+      __wbindgen_describe(word) {
+        if (guest.describing.length < 4096) guest.describing.push(word >>> 0);
+      },
+      __wbindgen_describe_cast(func, prims) { return runCast(guest, func >>> 0, prims >>> 0); },
+      __wbindgen_object_is_null_or_undefined(index) { return heap.get(index) == null ? 1 : 0; },
+      __wbindgen_is_null_or_undefined(index) { return heap.get(index) == null ? 1 : 0; },
+      __wbindgen_object_is_undefined(index) { return heap.get(index) === undefined ? 1 : 0; },
+      __wbindgen_as_number(index) { return Number(heap.get(index)); },
+      // (0.2.84+) the bytes of a slice into a JS typed array
+      __wbindgen_copy_to_typed_array(ptr, len, index) {
+        const target = heap.get(index);
+        new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(guest.bytes().subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
+      },
       __wbindgen_throw(ptr, len) { throw new Error(guest.string(ptr >>> 0, len >>> 0)); },
       __wbindgen_rethrow(index) { throw heap.take(index); },
       __wbindgen_string_new(ptr, len) { return heap.add(guest.string(ptr >>> 0, len >>> 0)); },
@@ -411,7 +599,7 @@ function bind(desc) {
       __wbindgen_is_object(index) { const v = heap.get(index); return typeof v === 'object' && v !== null ? 1 : 0; },
       __wbindgen_is_function(index) { return typeof heap.get(index) === 'function' ? 1 : 0; },
       __wbindgen_is_bigint(index) { return typeof heap.get(index) === 'bigint' ? 1 : 0; },
-      __wbindgen_boolean_get(index) { const v = heap.get(index); return v === true ? 1 : v === false ? 0 : 2; },
+      __wbindgen_boolean_get(index) { const v = heap.get(index); return v === true ? 1 : v === false ? 0 : WBG.boolNone; },
       __wbindgen_jsval_eq(a, b) { return heap.get(a) === heap.get(b) ? 1 : 0; },
       // eslint-disable-next-line eqeqeq
       __wbindgen_jsval_loose_eq(a, b) { return heap.get(a) == heap.get(b) ? 1 : 0; },
@@ -421,11 +609,13 @@ function bind(desc) {
     };
     const result = {};
     for (const { module, name } of IMPORTS) {
-      const wraps = module === '__wbindgen_placeholder__' && !placeholder[name] && /^__wbg_(.+)_new$/.exec(name);
+      // 0.2.102+: most intrinsics are hashed imports (__wbg___wbindgen_throw_<hash>)
+      const intrinsic = module === '__wbindgen_placeholder__' && WBG ? WBG.intrinsics[name] || name : name;
+      const wraps = module === '__wbindgen_placeholder__' && !placeholder[intrinsic] && /^__wbg_(.+)_new$/.exec(name);
       const struct = wraps && STRUCTS.find((s) => s.name.toLowerCase() === wraps[1]);
       // JsValue::from(a struct): a JS object of its class for the pointer.
       if (struct) (result[module] ||= {})[name] = (ptr) => heap.add(wrap(guest, struct.name, ptr >>> 0));
-      else if (module === '__wbindgen_placeholder__') (result[module] ||= {})[name] = placeholder[name];
+      else if (module === '__wbindgen_placeholder__') (result[module] ||= {})[name] = placeholder[intrinsic];
       else if (module === '__wbindgen_externref_xform__') (result[module] ||= {})[name] = unsupported(name);
       else if (module === 'kiln' && name === 'fail')
         (result.kiln ||= {}).fail = (ptr, len) => { throw new Error(guest.string(ptr >>> 0, len >>> 0)); };
@@ -478,8 +668,18 @@ function bind(desc) {
         const [array, size, shared] = sequence(t.elem, v, what);
         const ptr = passSequence(g, array, size);
         out.push(ptr, array.length);
-        if (c) after.push(() => g.free(ptr, array.length * size));
-        else if (t.kind === 'mutslice') after.push(() => {
+        if (c) after.push(() => g.free(ptr, array.length * size, size));
+        else if (t.kind === 'mutslice' && WBG.minor >= 84) {
+          // 0.2.84+: Rust copies the slice back into the typed array it is given and frees it
+          const index = g.heap.add(array);
+          out.push(index);
+          after.push((undo) => {
+            if (undo) { // the call did not happen
+              g.heap.take(index);
+              g.free(ptr, array.length * size, size);
+            } else if (Array.isArray(v)) for (let i = 0; i < array.length; i++) v[i] = array[i];
+          });
+        } else if (t.kind === 'mutslice') after.push(() => {
           const bytes = array.length * size;
           if (shared) new Uint8Array(array.buffer, array.byteOffset, bytes).set(g.bytes().subarray(ptr, ptr + bytes));
           else if (Array.isArray(v)) {
@@ -487,7 +687,7 @@ function bind(desc) {
             const back = new Array_(g.bytes().slice(ptr, ptr + bytes).buffer);
             for (let i = 0; i < back.length; i++) v[i] = back[i];
           }
-          g.free(ptr, bytes);
+          g.free(ptr, bytes, size);
         });
       };
     case 'js':
@@ -518,6 +718,15 @@ function bind(desc) {
       const inner = t.inner.kind;
       const some = lowering(type.slice(7, -1), what, label);
       let none;
+      if (SENTINEL && (inner === 'i32' || inner === 'u32' || inner === 'f32')) {
+        // 0.2.96+: one f64, None a value no i32, u32 or f32 has
+        return (g, v, out, after, uses) => {
+          if (v === null || v === undefined) return out.push(SENTINEL);
+          const value = [];
+          some(g, v, value, after, uses);
+          out.push(inner === 'u32' ? value[0] >>> 0 : value[0]);
+        };
+      }
       if (NATIVE_OPTION.has(inner)) {
         none = inner === 'i64' || inner === 'u64' ? [0, 0n] : [0, 0];
         return (g, v, out, after, uses) => {
@@ -567,7 +776,7 @@ function bind(desc) {
         const ptr = vals[i] >>> 0, len = vals[i + 1] >>> 0;
         const value = new Array_(len);
         if (len) new Uint8Array(value.buffer).set(g.bytes().subarray(ptr, ptr + len * size));
-        g.free(ptr, len * size);
+        g.free(ptr, len * size, size);
         return [value, i + 2];
       };
     }
@@ -578,6 +787,8 @@ function bind(desc) {
     case 'option': {
       const inner = t.inner.kind;
       const some = lifting(type.slice(7, -1));
+      if (SENTINEL && (inner === 'i32' || inner === 'u32' || inner === 'f32'))
+        return (g, vals, i) => [vals[i] === SENTINEL ? undefined : vals[i], i + 1];
       if (NATIVE_OPTION.has(inner))
         return (g, vals, i) => (vals[i] === 0 ? [undefined, i + 2] : some(g, vals, i + 1));
       if (SMALL.has(inner) || inner === 'bool' || inner === 'char')
@@ -651,11 +862,17 @@ function bind(desc) {
         return lift(g, vals, 0)[0];
       } finally {
         for (const f of after) f();
+        g.flush();
       }
     }
     function failed(g, error, after) {
       if (g.stackBase !== undefined) g.raw.kiln_stack_set(g.stackBase);
       for (const f of after) f();
+      try {
+        g.flush();
+      } catch {
+        // the guest's allocator failing after a trap: its memory stays allocated
+      }
       // a C guest's export is a wrapper guest.h's KILN_EXPORT made: name the user's function
       if (ABI === 'c' && error instanceof kiln.RuntimeError) {
         error.message = error.message.replace(/kiln__export_(\w+)/g, '$1');
