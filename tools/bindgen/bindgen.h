@@ -79,7 +79,7 @@ typedef struct bg_node {
 
 /* Which conventions a function follows. */
 typedef enum bg_abi {
-  BG_ABI_WASM_BINDGEN, /* #[wasm_bindgen] 0.2.83: Rust frees what JS allocates for arguments */
+  BG_ABI_WASM_BINDGEN, /* #[wasm_bindgen]: Rust frees what JS allocates for arguments */
   BG_ABI_KILN_C,       /* include/kiln/guest.h: arguments are lent, results are given */
 } bg_abi;
 
@@ -140,7 +140,7 @@ bool bg_add_receiver(bg_func *func, const char *class_name, bool consumed);
  * (self, value: the field's type) -> (). False if there is no room. */
 bool bg_make_setter(bg_func *func);
 
-/* Read the __wasm_bindgen_unstable section wasm-bindgen 0.2.83 writes (one blob per
+/* Read the __wasm_bindgen_unstable section wasm-bindgen writes (one blob per
  * #[wasm_bindgen] item: a JSON version prefix, then the item's program) for what the
  * descriptors do not say: parameter names, doc comments, which function is the start
  * function, and the exported structs with their methods and pub fields. Calls found() for

@@ -1,7 +1,8 @@
 /* bindgen_types.c - the types `kiln bindgen` understands: decoding wasm-bindgen's descriptor
- * stream (crates/cli-support/src/descriptor.rs of wasm-bindgen 0.2.83 documents the words),
- * parsing the kiln.exports section of C guests, and how each type is passed through wasm
- * values (the ABI of wasm-bindgen 0.2.83 on wasm32, and of include/kiln/guest.h). */
+ * stream (crates/shared/src/tys.rs names the words; their numbers depend on the release,
+ * 0.2.83 to 0.2.127), parsing the kiln.exports section of C guests, reading the
+ * __wasm_bindgen_unstable section in the layout of the release that wrote it, and how each
+ * type is passed through wasm values (wasm-bindgen's ABI on wasm32, and include/kiln/guest.h's). */
 #define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stdio.h>
