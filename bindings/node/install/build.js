@@ -95,7 +95,8 @@ function run(cc, args, what) {
  * Builds build/kiln.node and build/kiln. Resolves to { cc, addon, cli, seconds }; rejects with
  * a BuildError naming what is missing or what failed.
  */
-async function build({ log = () => {}, jobs = os.availableParallelism ? os.availableParallelism() : os.cpus().length } = {}) {
+/** @param {{ log?: (line: string) => void, jobs?: number }} [options] */
+async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.availableParallelism() : os.cpus().length } = {}) {
   const engine = path.join(root, 'engine');
   const include = path.join(root, 'include');
   if (!fs.existsSync(path.join(engine, 'src')) || !fs.existsSync(path.join(include, 'kiln.h'))) {

@@ -12,16 +12,22 @@ const packageDir = path.join(__dirname, '..');
 /** The Node.js major version the package supports from (package.json's engines). */
 const NODE_FLOOR = 20;
 
+/** @returns {{ glibcVersionRuntime?: string } | null} the header of Node's diagnostic report */
+function reportHeader() {
+  const report = /** @type {any} */ (process.report && process.report.getReport());
+  return report ? report.header : null;
+}
+
 /** 'glibc', 'musl' or null (not Linux): prebuilds for Linux are per C library. */
 function libc() {
   if (process.platform !== 'linux') return null;
-  const header = process.report && process.report.getReport().header;
+  const header = reportHeader();
   return header && header.glibcVersionRuntime ? 'glibc' : 'musl';
 }
 
 function glibcVersion() {
   if (process.platform !== 'linux') return null;
-  const header = process.report && process.report.getReport().header;
+  const header = reportHeader();
   return (header && header.glibcVersionRuntime) || null;
 }
 

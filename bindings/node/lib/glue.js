@@ -85,9 +85,7 @@ class Heap {
 
 function toError(value) {
   if (value instanceof Error) return value;
-  const error = new Error(typeof value === 'string' ? value : String(value));
-  error.value = value;
-  return error;
+  return Object.assign(new Error(typeof value === 'string' ? value : String(value)), { value });
 }
 
 // Instances still open when the process exits are closed first: the addon aborts when it
@@ -311,7 +309,10 @@ function bind(desc) {
   // One instance of the guest with what its calls need: the memory views, the return area,
   // the heap of JS values, the queue of async calls.
   class Guest {
+    /** @param {any} module @param {Record<string, any>} [options] */
     constructor(module, options = {}) {
+      /** @type {WeakRef<Guest> | null} */
+      this.ref = null;
       this.heap = ABI === 'rust' ? new Heap(WBG.heapOffset) : null;
       const imports = Object.assign({}, options.imports);
       for (const [name, fields] of Object.entries(intrinsics(this))) imports[name] = Object.assign({}, fields, imports[name]);
@@ -367,9 +368,7 @@ function bind(desc) {
           const error = new kiln.MemoryLimitError(
             `out of memory: copying ${size} bytes into the guest needs ${(requested / 1048576).toFixed(1)} MiB of ` +
               `linear memory, over the instance's limit of ${(limit / 1048576).toFixed(1)} MiB (limits.memory)`);
-          error.limit = limit;
-          error.requested = requested;
-          throw error;
+          throw Object.assign(error, { limit, requested });
         }
         throw new RangeError(`the guest could not allocate ${size} bytes`);
       }
@@ -965,8 +964,7 @@ function bind(desc) {
   // spec as a JS function on guest g, with its .async form.
   function callable(spec, g, name) {
     const f = { [name](...args) { return spec.sync(g, args); } }[name];
-    f.async = (...args) => spec.async(g, args);
-    return f;
+    return Object.assign(f, { async: (...args) => spec.async(g, args) });
   }
 
   // The guest's functions and the classes of its structs. onPool: the module's own functions,
@@ -979,8 +977,8 @@ function bind(desc) {
       if (spec.class) continue;
       const f = exports[spec.name] = callable(spec, guest, spec.name);
       if (onPool) {
-        f.async = (...args) =>
-          (args.some((a) => a instanceof RustObject) ? spec.async(guest, args) : asyncPool()[spec.name](...args));
+        Object.assign(f, { async: (...args) =>
+          (args.some((a) => a instanceof RustObject) ? spec.async(guest, args) : asyncPool()[spec.name](...args)) });
       }
     }
     return Object.assign(exports, classesOf(guest));
@@ -998,6 +996,7 @@ function bind(desc) {
     const members = SPECS.filter((spec) => spec.class === name);
     const make = members.find((spec) => spec.member === 'constructor');
     const Class = { [name]: class extends RustObject {
+      // @ts-expect-error: returns the object the guest's constructor made instead of `this`
       constructor(...args) {
         if (!make) throw new TypeError(`${name} has no #[wasm_bindgen(constructor)]: its objects come from the functions that return them`);
         const object = make.sync(new.target[GUEST], args);
@@ -1017,7 +1016,7 @@ function bind(desc) {
             if (!(GUEST in this)) return undefined; // the prototype itself
             const self = this;
             const f = { [spec.prop](...args) { return spec.sync(self[GUEST], [self, ...args]); } }[spec.prop];
-            f.async = (...args) => spec.async(self[GUEST], [self, ...args]);
+            Object.assign(f, { async: (...args) => spec.async(self[GUEST], [self, ...args]) });
             Object.defineProperty(this, spec.prop, { value: f, configurable: true });
             return f;
           },
@@ -1056,6 +1055,7 @@ function bind(desc) {
 
   // The functions on `size` instances of their own, each call on an idle one (a call given
   // objects on the instance that made them): kiln.Pool over the glue's instances.
+  /** @param {Record<string, any>} [options] */
   function createPool(options = {}) {
     const size = options.size ?? os.availableParallelism();
     if (!Number.isInteger(size) || size < 1) throw new TypeError(`options.size must be a positive integer, got ${size}`);

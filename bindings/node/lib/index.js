@@ -48,6 +48,12 @@ const native = loadAddon();
 // tests `e instanceof WebAssembly.RuntimeError` against the global still recognises them.
 const standard = globalThis.WebAssembly || {};
 
+/**
+ * @template {new (...args: any[]) => Error} B
+ * @param {string} name
+ * @param {B} Base
+ * @returns {B}
+ */
 function errorClass(name, Base) {
   const cls = {
     [name]: class extends Base {},
