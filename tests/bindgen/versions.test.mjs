@@ -163,10 +163,13 @@ function moduleOf(m, version = `0.2.${m}`, schema = `0.2.${schemaOf(m)}`) {
   (func (export "__wbindgen_free") (param i32 i32 i32) (call $dealloc (local.get 0) (local.get 1) (local.get 2)))`
     : `(func (export "__wbindgen_malloc") (param i32) (result i32) (call $alloc (local.get 0) (i32.const 8)))
   (func (export "__wbindgen_free") (param i32 i32) (call $dealloc (local.get 0) (local.get 1) (i32.const 0)))`}
-  ${casts ? `(func $cast_str (param $a i32) (param $b i32) (result i32)
+  ${casts ? `(func $cast_str (param $a i32) (param $b i32) (result i32) (local $ret i32)
     ${fnDesc([['REF', 'STRING']], ['EXTERNREF'])}
     (i32.store (i32.const 64) (local.get $a)) (i32.store (i32.const 68) (local.get $b))
-    (i32.load (call $dcast (i32.const 1) (i32.const 64))))` : ''}
+    ;; the result is read from memory the glue owns (at 4096 or above, where the allocator starts)
+    (local.set $ret (call $dcast (i32.const 1) (i32.const 64)))
+    (if (i32.lt_u (local.get $ret) (i32.const 4096)) (then unreachable))
+    (i32.load (local.get $ret)))` : ''}
 
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
   (func (export "__wbindgen_describe_add") ${fnDesc([['U32'], ['U32']], ['U32'])})

@@ -157,6 +157,12 @@ class RustObject {
   free() {
     whenIdle(this[GUEST], () => freeObject(this));
   }
+
+  /** console.log and util.inspect: the struct and its state, not the glue's internals. */
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    const state = this[PTR] ? `at 0x${this[PTR].toString(16)} in its instance's memory` : `${this[GONE]}`;
+    return `${this[STRUCT]} { ${state} }`;
+  }
 }
 if (typeof Symbol.dispose === 'symbol') RustObject.prototype[Symbol.dispose] = RustObject.prototype.free;
 
@@ -342,7 +348,7 @@ function bind(desc) {
       if (this.raw._initialize) this.raw._initialize();
       if (this.raw.__kiln_install_panic_hook) this.raw.__kiln_install_panic_hook();
       // the return area of casts: allocated now, as an async call's host functions cannot call in
-      if (WBG && WBG.casts) this.castArea = this.malloc(16, 8);
+      if (WBG && WBG.minor >= 102) this.castArea = this.malloc(16, 8);
       if (START !== null) this.raw[START]();
       this.flush();
       // Between calls the guest's C stack is back at its base; a call that fails (a trap,
@@ -511,6 +517,7 @@ function bind(desc) {
     const words = g.describing;
     g.describing = [];
     let run = g.casts.get(func);
+    if (g.castArea === 0) throw new Error(`a wasm-bindgen cast in a module of wasm-bindgen ${WBG.version}, which has none`);
     if (run === undefined) {
       // FUNCTION, 0, 1 (one argument), the source, the target, the target again
       const at = { i: 0 };
