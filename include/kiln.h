@@ -386,6 +386,13 @@ void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes);
 void kiln_store_interrupt(kiln_store *store);
 void kiln_store_clear_interrupt(kiln_store *store);
 
+/* Have kiln_store_interrupt() also call callback(user), on the thread that interrupts: for
+ * host functions that block outside wasm (an inference, a wait) and can be told to stop
+ * (they then return kiln_caller_interrupted()). The callback must be quick and, if interrupts
+ * come from a signal handler, async-signal-safe (an atomic store). Registrations last as long
+ * as the store; KILN_ERR_LIMIT after four. */
+kiln_status kiln_store_on_interrupt(kiln_store *store, void (*callback)(void *user), void *user);
+
 /* Give the store a fuel budget: each function entry and each loop iteration costs one unit
  * (plus one per 1024 cells of compiled code of the function or loop body, and per 16 KiB of
  * locals, so that a unit is a bounded amount of work); memory.fill/copy/init and
@@ -485,6 +492,9 @@ kiln_status kiln_caller_trap(kiln_caller *caller, const char *format, ...)
 #endif
     ;
 kiln_status kiln_caller_exit(kiln_caller *caller, int32_t code);
+/* End the call as kiln_store_interrupt() would (KILN_TRAP_INTERRUPTED): for a host function
+ * that stopped its work because the store was interrupted. */
+kiln_status kiln_caller_interrupted(kiln_caller *caller);
 
 /* ---------------------------------------------------------------- memories */
 
@@ -596,6 +606,70 @@ kiln_status kiln_wasi_imports(kiln_wasi *wasi, const kiln_module *module,
  * a module without "_start" gives KILN_ERR_NOT_FOUND. */
 kiln_status kiln_wasi_run(kiln_wasi *wasi, kiln_instance *instance, int32_t *exit_code,
                           kiln_error *err);
+
+/* ---------------------------------------------------------------- WASI-NN */
+/*
+ * The host module wasi_ephemeral_nn: machine-learning inference for guests, in the witx ABI of
+ * wasi-nn that WasmEdge and Wasmtime implement (load, load_by_name, load_by_name_with_config,
+ * init_execution_context, set_input, compute, get_output, and WasmEdge's unload and
+ * finalize_execution_context). Models are ONNX (graph encoding 1; autodetect 5 is taken as
+ * ONNX) run on the CPU (targets cpu 0 and WasmEdge's auto 3; gpu and tpu get
+ * unsupported_operation) by ONNX Runtime, whose library (libonnxruntime.so.1) is loaded at
+ * run time with dlopen: kiln links nothing of it, and where it is missing only load fails.
+ * Tensor types as WasmEdge (0.15+) and Wasmtime number them: f16 0, f32 1, f64 2, u8 3, i32 4,
+ * i64 5. Every guest pointer and length is checked and tensors are copied, so bad input gets an
+ * error code (invalid_argument, too_large, not_found, busy at a limit), never a crash;
+ * kiln_nn_last_error says why. kiln_store_interrupt() (a timeout) stops a compute under way,
+ * and the call traps with KILN_TRAP_INTERRUPTED.
+ *
+ *   kiln_nn_config *cfg = kiln_nn_config_new();
+ *   kiln_nn_config_preload_spec(cfg, "det:onnx:cpu:det.onnx", &err);
+ *   kiln_nn *nn;  kiln_nn_new(store, cfg, &nn, &err);  kiln_nn_config_free(cfg);
+ *   const kiln_import *imports; size_t n;  kiln_nn_imports(nn, module, &imports, &n);
+ *   (merged with kiln_wasi_imports' array, then kiln_instantiate)
+ */
+
+typedef struct kiln_nn_config kiln_nn_config;
+typedef struct kiln_nn kiln_nn;
+
+/* A configuration: no preloaded models, ONNX Runtime's default threads, at most 16 graphs
+ * and 64 execution contexts per instance. NULL only when out of memory. */
+kiln_nn_config *kiln_nn_config_new(void);
+void kiln_nn_config_free(kiln_nn_config *config);
+
+/* Where ONNX Runtime's library is: a file, or a directory holding libonnxruntime.so.1.
+ * Without it: $KILN_ONNXRUNTIME, then the dynamic loader's search (LD_LIBRARY_PATH, ...). */
+kiln_status kiln_nn_config_set_onnxruntime(kiln_nn_config *config, const char *path);
+/* Intra-op threads of each model's session (0: ONNX Runtime's default, one per core). */
+void kiln_nn_config_set_threads(kiln_nn_config *config, uint32_t threads);
+/* The graphs and execution contexts one instance may hold at once (beyond: busy). */
+void kiln_nn_config_set_limits(kiln_nn_config *config, uint32_t max_graphs, uint32_t max_contexts);
+
+/* A model load_by_name finds under name: encoding "onnx" (or "autodetect"), target "cpu" (or
+ * "auto"), case-insensitive, and the path of the .onnx file (read at the guest's first
+ * load_by_name of it; later ones get the same graph). KILN_ERR_ARGUMENT for another encoding
+ * or target, KILN_ERR_NOT_FOUND when the file is not there; err names it. */
+kiln_status kiln_nn_config_preload(kiln_nn_config *config, const char *name, const char *encoding,
+                                   const char *target, const char *path, kiln_error *err);
+/* The same from WasmEdge's spelling NAME:ENCODING:TARGET:PATH (--nn-preload). */
+kiln_status kiln_nn_config_preload_spec(kiln_nn_config *config, const char *spec, kiln_error *err);
+
+/* Load ONNX Runtime now (config may be NULL): KILN_ERR_NOT_FOUND, err saying where it was
+ * looked for and how to get it, when it cannot be loaded. */
+kiln_status kiln_nn_check(const kiln_nn_config *config, kiln_error *err);
+
+/* Create the module's state in store from config (which may be freed right after; NULL for
+ * the defaults). Freed with the store. */
+kiln_status kiln_nn_new(kiln_store *store, const kiln_nn_config *config, kiln_nn **out, kiln_error *err);
+
+/* The host functions for module's imports from "wasi_ephemeral_nn", as kiln_wasi_imports
+ * gives WASI's (owned by nn, valid until the next call). */
+kiln_status kiln_nn_imports(kiln_nn *nn, const kiln_module *module, const kiln_import **imports,
+                            size_t *count);
+
+/* Why the last WASI-NN call that failed failed ("set_input: input 0 ('x') has the shape
+ * [1, 3], given [1, 4]"), or "". */
+const char *kiln_nn_last_error(const kiln_nn *nn);
 
 /* Whether an interrupt is pending for store (kiln_store_interrupt() since the last
  * clear). Host functions that block (WASI's poll_oneoff sleeps) poll it to stop early. */

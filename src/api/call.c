@@ -152,6 +152,11 @@ kiln_status kiln_caller_trap(kiln_caller *caller, const char *format, ...) {
   return KILN_ERR_TRAP;
 }
 
+kiln_status kiln_caller_interrupted(kiln_caller *caller) {
+  error_trap(caller->err, KILN_TRAP_INTERRUPTED, "%s", "interrupted");
+  return KILN_ERR_TRAP;
+}
+
 kiln_status kiln_caller_exit(kiln_caller *caller, int32_t code) {
   error_trap(caller->err, KILN_TRAP_EXIT, "exit with code %d", code);
   caller->err->exit_code = code;

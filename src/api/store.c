@@ -16,6 +16,11 @@ void kiln_store_interrupt(kiln_store *store) { store_interrupt(store); }
 
 void kiln_store_clear_interrupt(kiln_store *store) { store_clear_interrupt(store); }
 
+kiln_status kiln_store_on_interrupt(kiln_store *store, void (*callback)(void *user), void *user) {
+  if (!store || !callback) return KILN_ERR_ARGUMENT;
+  return store_on_interrupt(store, callback, user) ? KILN_OK : KILN_ERR_LIMIT;
+}
+
 bool kiln_store_interrupt_pending(const kiln_store *store) {
   return atomic_load(&((kiln_store *)store)->interrupt) != 0;
 }

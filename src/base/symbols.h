@@ -113,6 +113,18 @@
 #define native_fault_landing kiln__native_fault_landing
 #define native_helpers kiln__native_helpers
 #define object_list_push kiln__object_list_push
+#define onnx_available kiln__onnx_available
+#define onnx_compute kiln__onnx_compute
+#define onnx_context_free kiln__onnx_context_free
+#define onnx_context_new kiln__onnx_context_new
+#define onnx_get_output kiln__onnx_get_output
+#define onnx_graph_free kiln__onnx_graph_free
+#define onnx_graph_inputs kiln__onnx_graph_inputs
+#define onnx_graph_new kiln__onnx_graph_new
+#define onnx_graph_outputs kiln__onnx_graph_outputs
+#define onnx_reset_terminate kiln__onnx_reset_terminate
+#define onnx_set_input kiln__onnx_set_input
+#define onnx_terminate kiln__onnx_terminate
 #define op_infos kiln__op_infos
 #define path_close_parent kiln__path_close_parent
 #define path_open_beneath kiln__path_open_beneath
@@ -144,6 +156,7 @@
 #define store_destroy kiln__store_destroy
 #define store_interrupt kiln__store_interrupt
 #define store_note_memory_refusal kiln__store_note_memory_refusal
+#define store_on_interrupt kiln__store_on_interrupt
 #define store_set_stack_floor kiln__store_set_stack_floor
 #define table_create kiln__table_create
 #define table_destroy kiln__table_destroy

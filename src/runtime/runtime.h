@@ -260,6 +260,12 @@ struct kiln_store {
                                  * (UINTPTR_MAX while an interrupt is pending) */
   kiln_engine *engine;
   object_list instances, funcs, memories, tables, globals;
+  /* kiln_store_on_interrupt: called by store_interrupt (any thread); filled slots first */
+  struct {
+    void (*callback)(void *user);
+    void *user;
+  } interrupt_hooks[4];
+  atomic_int interrupt_hook_count;
   /* execution */
   uint8_t *stack;            /* value stack; it and frames share one mapping */
   size_t stack_mapping;      /* bytes mapped for stack and frames */
@@ -368,6 +374,9 @@ kiln_store *store_create(kiln_engine *engine);
  * every function entry raised out of reach, so the next entry traps. Async-signal-safe. */
 void store_interrupt(kiln_store *store);
 void store_clear_interrupt(kiln_store *store);
+/* Have store_interrupt call callback(user) too (kiln_store_on_interrupt); false when the
+ * store's four slots are taken. */
+bool store_on_interrupt(kiln_store *store, void (*callback)(void *user), void *user);
 /* Set the stack limit compiled code checks to floor, or out of reach while an interrupt is
  * pending. */
 void store_set_stack_floor(kiln_store *store, uintptr_t floor);

@@ -44,6 +44,7 @@ kiln_store *store_create(kiln_engine *engine) {
   s->stack_end = s->stack + bytes;
   s->stack_top = s->stack;
   atomic_init(&s->interrupt, 0);
+  atomic_init(&s->interrupt_hook_count, 0);
   s->fuel = INT64_MAX;
   return s;
 }
@@ -51,6 +52,18 @@ kiln_store *store_create(kiln_engine *engine) {
 void store_interrupt(kiln_store *store) {
   atomic_store(&store->interrupt, 1);
   __atomic_store_n(&store->native_stack_limit, UINTPTR_MAX, __ATOMIC_SEQ_CST);
+  /* then what host functions run outside wasm (an inference) and can be stopped */
+  int hooks = atomic_load_explicit(&store->interrupt_hook_count, memory_order_acquire);
+  for (int i = 0; i < hooks; i++) store->interrupt_hooks[i].callback(store->interrupt_hooks[i].user);
+}
+
+bool store_on_interrupt(kiln_store *store, void (*callback)(void *user), void *user) {
+  int n = atomic_load_explicit(&store->interrupt_hook_count, memory_order_relaxed);
+  if (n >= (int)(sizeof store->interrupt_hooks / sizeof store->interrupt_hooks[0])) return false;
+  store->interrupt_hooks[n].callback = callback;
+  store->interrupt_hooks[n].user = user;
+  atomic_store_explicit(&store->interrupt_hook_count, n + 1, memory_order_release);
+  return true;
 }
 
 void store_clear_interrupt(kiln_store *store) {

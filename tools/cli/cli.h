@@ -75,4 +75,7 @@ int cli_bindgen_module(const char *path, const char *out_dir, const char *name, 
  * npm package (bindings/node/lib/glue.js, FORMAT) reads: both change together. */
 #define BINDGEN_GLUE_FORMAT 2
 
+/* The process's argv, as main() got it (for re-executing the dynamically linked twin). */
+extern char **cli_argv;
+
 #endif /* KILN_CLI_H */

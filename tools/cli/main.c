@@ -80,6 +80,14 @@ static const char run_help[] =
     "                          else ~/.cache/kiln): the next run of the same module with\n"
     "                          the same kiln on the same CPU loads it instead of compiling\n"
     "  --no-cache              neither read nor write the compiled-code cache\n"
+    "  --nn-preload NAME:ENCODING:TARGET:PATH\n"
+    "                          WASI-NN (wasi_ephemeral_nn): a model the guest loads with\n"
+    "                          load_by_name(NAME), as WasmEdge spells it: encoding onnx,\n"
+    "                          target cpu or auto (e.g. det:onnx:cpu:det.onnx); repeatable\n"
+    "  --nn-onnxruntime PATH   ONNX Runtime's library (libonnxruntime.so.1, or its directory;\n"
+    "                          default: $KILN_ONNXRUNTIME, then the loader's search path);\n"
+    "                          the npm package onnxruntime-node has it\n"
+    "  --nn-threads N          threads per model's inference (default: one per core)\n"
     "  --stats                 after the run, print to stderr: tier, wall, compile,\n"
     "                          instantiate and run times, where the native code came from\n"
     "                          (cache hit or miss, precompiled), peak RSS, linear memory, fuel\n"
@@ -350,7 +358,10 @@ static int help_command(int argc, char **argv) {
   return 0;
 }
 
+char **cli_argv;
+
 int main(int argc, char **argv) {
+  cli_argv = argv;
   if (argc < 2) {
     cli_help(stderr, NULL);
     return CLI_EXIT_USAGE;

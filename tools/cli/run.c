@@ -2,6 +2,7 @@
  * the --timeout watchdog, trap reports with backtraces, exit statuses and --stats. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -28,6 +29,10 @@ typedef struct run_options {
   char **listens;      /* --tcplisten values, ADDRESS:PORT */
   size_t listen_count;
   char **envs;         /* --env values, NAME=VALUE or NAME */
+  char **nn_preloads;  /* --nn-preload values, NAME:ENCODING:TARGET:PATH */
+  size_t nn_preload_count;
+  const char *nn_onnxruntime; /* --nn-onnxruntime PATH */
+  uint32_t nn_threads; /* --nn-threads; 0: ONNX Runtime's default */
   size_t env_count;
   bool inherit_env;
   uint64_t max_memory; /* 0: no --max-memory */
@@ -96,7 +101,8 @@ static bool parse_count(const char *text, uint64_t *out) {
 /* ---------------------------------------------------------------- options */
 
 enum { OPT_INVOKE = 256, OPT_DIR, OPT_DIR_RO, OPT_ENV, OPT_INHERIT_ENV, OPT_MAX_MEMORY, OPT_TIMEOUT,
-       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER, OPT_BOUNDS_CHECKS, OPT_CACHE_DIR, OPT_NO_CACHE };
+       OPT_FUEL, OPT_STATS, OPT_TCPLISTEN, OPT_TIER, OPT_BOUNDS_CHECKS, OPT_CACHE_DIR, OPT_NO_CACHE,
+       OPT_NN_PRELOAD, OPT_NN_ONNXRUNTIME, OPT_NN_THREADS };
 
 static const struct option run_long_options[] = {
     {"invoke", required_argument, NULL, OPT_INVOKE},
@@ -113,6 +119,9 @@ static const struct option run_long_options[] = {
     {"bounds-checks", no_argument, NULL, OPT_BOUNDS_CHECKS},
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+    {"nn-preload", required_argument, NULL, OPT_NN_PRELOAD},
+    {"nn-onnxruntime", required_argument, NULL, OPT_NN_ONNXRUNTIME},
+    {"nn-threads", required_argument, NULL, OPT_NN_THREADS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -144,7 +153,8 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
   o->dir_readonly = calloc((size_t)argc, sizeof *o->dir_readonly);
   o->envs = calloc((size_t)argc, sizeof *o->envs);
   o->listens = calloc((size_t)argc, sizeof *o->listens);
-  if (!o->dirs || !o->dir_readonly || !o->envs || !o->listens) {
+  o->nn_preloads = calloc((size_t)argc, sizeof *o->nn_preloads);
+  if (!o->dirs || !o->dir_readonly || !o->envs || !o->listens || !o->nn_preloads) {
     cli_error("out of memory");
     return CLI_EXIT_ERROR;
   }
@@ -162,6 +172,20 @@ static int parse_run_options(run_options *o, int argc, char **argv) {
         if (!optarg[0]) return cli_usage_error(label, "--invoke needs a function name (e.g. --invoke main)");
         o->invoke = optarg;
         break;
+      case OPT_NN_PRELOAD:
+        o->nn_preloads[o->nn_preload_count++] = optarg;
+        break;
+      case OPT_NN_ONNXRUNTIME:
+        o->nn_onnxruntime = optarg;
+        break;
+      case OPT_NN_THREADS: {
+        char *end;
+        unsigned long n = strtoul(optarg, &end, 10);
+        if (*optarg < '0' || *optarg > '9' || *end || n > 1024)
+          return cli_usage_error(label, "bad --nn-threads value '%s' (a number of threads, 0 for ONNX Runtime's default)", optarg);
+        o->nn_threads = (uint32_t)n;
+        break;
+      }
       case OPT_DIR:
       case OPT_DIR_RO:
         if (!dir_syntax_ok(optarg))
@@ -696,6 +720,80 @@ static bool add_guest_imports(kiln_store *store, const kiln_module *module, cons
   return true;
 }
 
+/* WASI-NN (wasi_ephemeral_nn) for a module that imports it: appended to *all (made from
+ * imports when NULL). -1 to go on, else the exit status (after an error). */
+static int add_nn_imports(const run_options *o, kiln_store *store, const kiln_module *module, kiln_import **all,
+                          size_t *all_count, const kiln_import *imports, kiln_nn **out) {
+  bool wanted = o->nn_preload_count > 0;
+  for (uint32_t i = 0; !wanted && i < kiln_module_import_count(module); i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    wanted = kiln_module_import(module, i, &mod, &name, &type) == KILN_OK && strcmp(mod, "wasi_ephemeral_nn") == 0;
+  }
+  if (!wanted) return -1;
+#ifdef KILN_CLI_STATIC_BUILD
+  /* A static executable cannot load ONNX Runtime (a C++ shared library needing the shared
+   * libc): the dynamically linked twin built beside it runs the program instead. */
+  char self[PATH_MAX], twin[PATH_MAX + 16];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = 0;
+    snprintf(twin, sizeof twin, "%s/kiln-dynamic", self);
+    fflush(NULL);
+    execv(twin, cli_argv);
+  }
+  cli_error("WASI-NN: this kiln is statically linked (for its start-up time) and cannot load ONNX Runtime, a "
+            "shared library, and its dynamically linked twin kiln-dynamic is not beside it (%s); build kiln from "
+            "source (make), or use WASI-NN from Node.js", n > 0 ? strerror(errno) : "cannot find this executable");
+  (void)store;
+  (void)all;
+  (void)all_count;
+  (void)imports;
+  (void)out;
+  return CLI_EXIT_ERROR;
+#else
+  kiln_nn_config *config = kiln_nn_config_new();
+  if (!config) {
+    cli_error("out of memory");
+    return CLI_EXIT_ERROR;
+  }
+  kiln_error err;
+  kiln_status s = o->nn_onnxruntime ? kiln_nn_config_set_onnxruntime(config, o->nn_onnxruntime) : KILN_OK;
+  kiln_nn_config_set_threads(config, o->nn_threads);
+  for (size_t i = 0; s == KILN_OK && i < o->nn_preload_count; i++) {
+    s = kiln_nn_config_preload_spec(config, o->nn_preloads[i], &err);
+    if (s != KILN_OK) {
+      cli_error("--nn-preload: %s", err.message);
+      kiln_nn_config_free(config);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  /* preloaded models need ONNX Runtime: say so now rather than when the guest loads one */
+  if (s == KILN_OK && o->nn_preload_count && kiln_nn_check(config, &err) != KILN_OK) {
+    cli_error("%s", err.message);
+    kiln_nn_config_free(config);
+    return CLI_EXIT_ERROR;
+  }
+  if (s == KILN_OK) s = kiln_nn_new(store, config, out, &err);
+  kiln_nn_config_free(config);
+  const kiln_import *nn_imports;
+  size_t nn_count = 0;
+  if (s == KILN_OK) s = kiln_nn_imports(*out, module, &nn_imports, &nn_count);
+  kiln_import *grown = s == KILN_OK ? realloc(*all, (*all_count + nn_count + 1) * sizeof *grown) : NULL;
+  if (!grown) {
+    cli_error("WASI-NN: %s", s == KILN_OK ? "out of memory" : err.message);
+    return CLI_EXIT_ERROR;
+  }
+  if (!*all && *all_count) memcpy(grown, imports, *all_count * sizeof *grown);
+  memcpy(grown + *all_count, nn_imports, nn_count * sizeof *grown);
+  *all = grown;
+  *all_count += nn_count;
+  return -1;
+#endif
+}
+
 /* ---------------------------------------------------------------- kiln run */
 
 /* Instantiate the module with WASI (and kiln's guest imports) and run it; the exit status. */
@@ -716,6 +814,11 @@ static int run_module(const run_options *o, kiln_store *store, kiln_module *modu
     free(all);
     cli_error("out of memory");
     return CLI_EXIT_ERROR;
+  }
+  kiln_nn *nn = NULL;
+  if ((status = add_nn_imports(o, store, module, &all, &all_count, imports, &nn)) >= 0) {
+    free(all);
+    return status;
   }
   watchdog dog;
   if (o->timeout > 0 && !watchdog_start(&dog, store, o->timeout, o->timeout_text)) {
@@ -740,6 +843,8 @@ static int run_module(const run_options *o, kiln_store *store, kiln_module *modu
   }
   bool timed_out = o->timeout > 0 && watchdog_stop(&dog);
   fflush(stdout);
+  /* the guest saw only an error code: what WASI-NN's last failure was */
+  if (s != KILN_OK && nn && kiln_nn_last_error(nn)[0]) cli_error("note: the last WASI-NN error: %s", kiln_nn_last_error(nn));
   return outcome(o, s, &err, timed_out, what);
 }
 
