@@ -173,6 +173,20 @@ export interface WasiOptions {
   stderr?: number | null;
 }
 
+/** WASI-NN (wasi_ephemeral_nn): ONNX models run by ONNX Runtime (loaded at run time). */
+export interface NnOptions {
+  /** Models the guest loads with load_by_name(NAME): name -> path of the .onnx file. */
+  preload?: Record<string, string>;
+  /** libonnxruntime.so.1 (or its directory); default: the onnxruntime-node package the
+   * application has, then $KILN_ONNXRUNTIME and the dynamic loader's search. */
+  onnxruntime?: string;
+  /** Threads per model's inference; 0 (the default): one per core. */
+  threads?: number;
+  /** Graphs and execution contexts the instance may hold at once (default 16 and 64). */
+  maxGraphs?: number;
+  maxContexts?: number;
+}
+
 export interface Limits {
   /** The most bytes of linear memory (memory.grow beyond returns -1). */
   memory?: number;
@@ -186,6 +200,8 @@ export interface InstanceOptions {
   imports?: Imports;
   /** WASI preview 1 with these settings (true: the defaults). */
   wasi?: WasiOptions | boolean;
+  /** WASI-NN with these settings (true: the defaults). */
+  nn?: NnOptions | boolean;
   limits?: Limits;
 }
 

@@ -214,3 +214,31 @@ test('without ONNX Runtime, kiln says how to get it', () => {
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /the encoding 'tensorflow' is not supported/);
 });
+
+test('Node.js: instantiate({ nn }) gives the guest WASI-NN, ONNX Runtime found next to onnxruntime-node', async () => {
+  const kilnNode = require(path.join(root, 'bindings', 'node'));
+  const module = kilnNode.compile(fs.readFileSync(guest));
+  const input = new Float32Array([1, 2, 3, 4, 5, 6]);
+  fs.writeFileSync(path.join(work, 'in.bin'), Buffer.from(input.buffer));
+  const stdout = path.join(work, 'stdout.txt');
+  const fd = fs.openSync(stdout, 'w');
+  try {
+    // no onnxruntime path: the one of the onnxruntime-node package this repository has
+    const instance = kilnNode.instantiate(module, {
+      wasi: { args: ['guest', 'run', 'add', '1', '2', '3'], preopens: { '/data': work }, stdout: fd },
+      nn: { preload: { add: path.join(work, 'add.onnx') }, threads: 1 },
+    });
+    assert.equal(instance.runWasi(), 0);
+    instance.close();
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.match(fs.readFileSync(stdout, 'utf8'), /compute 0/);
+  const out = fs.readFileSync(path.join(work, 'out.bin'));
+  assert.deepEqual([...new Float32Array(out.buffer, out.byteOffset, 6)], [11, 22, 33, 14, 25, 36]);
+  // without options.nn the module's WASI-NN imports are missing, as any import would be
+  assert.throws(() => kilnNode.instantiate(module, { wasi: {} }), /wasi_ephemeral_nn\.load_by_name .* missing/);
+  assert.throws(() => kilnNode.instantiate(module, { wasi: {}, nn: { preload: { x: 42 } } }), TypeError);
+  assert.throws(() => kilnNode.instantiate(module, { wasi: {}, nn: { preload: { x: '/no/such/model.onnx' } } }),
+    /cannot read the model '\/no\/such\/model\.onnx'/);
+});

@@ -227,7 +227,7 @@ function wasiOptions(where, wasi) {
 // The options of kiln.instantiate / new Instance / new Pool as the addon takes them.
 function nativeOptions(where, options, extraKeys = []) {
   options = optionalObject(where, 'options', options);
-  checkKeys(where, 'options', options, ['imports', 'wasi', 'limits', ...extraKeys]);
+  checkKeys(where, 'options', options, ['imports', 'wasi', 'nn', 'limits', ...extraKeys]);
   const imports = optionalObject(where, 'options.imports', options.imports);
   for (const [name, fields] of Object.entries(imports)) {
     if (!isPlainObject(fields) && typeof fields !== 'function') {
@@ -239,6 +239,8 @@ function nativeOptions(where, options, extraKeys = []) {
   const out = {};
   const wasi = wasiOptions(where, options.wasi);
   if (wasi) out.wasi = wasi;
+  const nn = nnOptions(where, options.nn);
+  if (nn) out.nn = nn;
   if (limits.memory !== undefined) out.memoryLimit = nonNegative(where, 'options.limits.memory', limits.memory, { integer: true });
   if (out.memoryLimit === Infinity) delete out.memoryLimit;
   const timeoutMs = timeoutOption(where, 'options.limits.timeoutMs', limits.timeoutMs);
@@ -247,6 +249,49 @@ function nativeOptions(where, options, extraKeys = []) {
     out.fuel = nonNegative(where, 'options.limits.fuel', limits.fuel, { integer: true, bigint: true });
   }
   return { imports, options: out };
+}
+
+// WASI-NN (wasi_ephemeral_nn): options.nn is true or { preload: { NAME: 'model.onnx' },
+// onnxruntime: 'libonnxruntime.so.1', threads, maxGraphs, maxContexts }. ONNX Runtime's
+// library is found next to the onnxruntime-node package the application has, unless given.
+function nnOptions(where, nn) {
+  if (nn === undefined || nn === null || nn === false) return undefined;
+  if (nn === true) nn = {};
+  nn = optionalObject(where, 'options.nn', nn);
+  checkKeys(where, 'options.nn', nn, ['preload', 'onnxruntime', 'threads', 'maxGraphs', 'maxContexts']);
+  const preload = optionalObject(where, 'options.nn.preload', nn.preload);
+  const out = { preload: [], threads: 0, maxGraphs: 16, maxContexts: 64 };
+  for (const [name, file] of Object.entries(preload)) {
+    if (typeof file !== 'string') throw typeError(where, `options.nn.preload[${JSON.stringify(name)}] must be the path of an .onnx file`, file);
+    out.preload.push([name, file]);
+  }
+  for (const key of ['threads', 'maxGraphs', 'maxContexts']) {
+    if (nn[key] !== undefined) out[key] = nonNegative(where, `options.nn.${key}`, nn[key], { integer: true });
+  }
+  if (nn.onnxruntime !== undefined && typeof nn.onnxruntime !== 'string') {
+    throw typeError(where, 'options.nn.onnxruntime must be the path of libonnxruntime.so.1 (or its directory)', nn.onnxruntime);
+  }
+  out.onnxruntime = nn.onnxruntime ?? onnxRuntimeNextToPackage();
+  return out;
+}
+
+// libonnxruntime.so.1 of the onnxruntime-node package the application can require, if any.
+let onnxRuntimeFound;
+function onnxRuntimeNextToPackage() {
+  if (onnxRuntimeFound !== undefined) return onnxRuntimeFound;
+  onnxRuntimeFound = null;
+  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
+  const bases = [process.cwd(), ...(require.main ? [path.dirname(require.main.filename)] : [])];
+  for (const base of bases) {
+    try {
+      const pkg = require.resolve('onnxruntime-node/package.json', { paths: [base] });
+      const file = path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, arch || process.arch, 'libonnxruntime.so.1');
+      if (fs.existsSync(file)) return (onnxRuntimeFound = file);
+    } catch {
+      // not installed where this base resolves from
+    }
+  }
+  return onnxRuntimeFound;
 }
 
 function signalOption(where, signal) {

@@ -677,6 +677,7 @@ typedef struct node_instance {
   node_store *s;
   kiln_instance *instance;
   kiln_wasi *wasi;
+  kiln_nn *nn;      /* WASI-NN (options.nn), or NULL */
   bool counts_fuel; /* its code counts fuel (addon_module_counts_fuel) */
 } node_instance;
 
@@ -734,6 +735,50 @@ static bool string_prop(napi_env env, napi_value v, char **out, const char *what
   *out = malloc(len + 1);
   if (!*out) return addon_throw_error(env, "kiln: out of memory"), false;
   napi_get_value_string_utf8(env, v, *out, len + 1, &len);
+  return true;
+}
+
+/* Fill a WASI-NN configuration from options.nn, as lib/index.js normalized it:
+ * {preload: [[name, path]], onnxruntime: path|null, threads, maxGraphs, maxContexts}. */
+static bool nn_config_from(napi_env env, napi_value nn, kiln_nn_config *cfg) {
+  napi_value lib = addon_get(env, nn, "onnxruntime");
+  if (addon_is(env, lib, napi_string)) {
+    char *path;
+    if (!string_prop(env, lib, &path, "options.nn.onnxruntime")) return false;
+    kiln_status s = kiln_nn_config_set_onnxruntime(cfg, path);
+    free(path);
+    if (s != KILN_OK) return addon_throw_error(env, "kiln: out of memory"), false;
+  }
+  double threads = 0, graphs = 16, contexts = 64;
+  bool present;
+  if (!option_number(env, nn, "threads", 1024, &threads, &present) ||
+      !option_number(env, nn, "maxGraphs", 1e6, &graphs, &present) ||
+      !option_number(env, nn, "maxContexts", 1e6, &contexts, &present))
+    return false;
+  kiln_nn_config_set_threads(cfg, (uint32_t)threads);
+  kiln_nn_config_set_limits(cfg, (uint32_t)graphs, (uint32_t)contexts);
+  napi_value list = addon_get(env, nn, "preload");
+  uint32_t n = 0;
+  bool is_array = false;
+  napi_is_array(env, list, &is_array);
+  if (is_array) napi_get_array_length(env, list, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value pair, name_v, path_v;
+    napi_get_element(env, list, i, &pair);
+    napi_get_element(env, pair, 0, &name_v);
+    napi_get_element(env, pair, 1, &path_v);
+    char *name = NULL, *path = NULL;
+    bool ok = string_prop(env, name_v, &name, "options.nn.preload's name") &&
+              string_prop(env, path_v, &path, "options.nn.preload's path");
+    kiln_error err;
+    if (ok && kiln_nn_config_preload(cfg, name, "onnx", "cpu", path, &err) != KILN_OK) {
+      addon_throw_type(env, "options.nn.preload: %s", err.message);
+      ok = false;
+    }
+    free(name);
+    free(path);
+    if (!ok) return false;
+  }
   return true;
 }
 
@@ -897,7 +942,7 @@ static node_store *pick_store(napi_env env, addon *a, napi_value imports, kiln_e
 
 /* Resolve each import of module from the JS imports object into list. */
 static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *module, napi_value imports,
-                            bool have_wasi, napi_value hosts, import_list *list) {
+                            bool have_wasi, bool have_nn, napi_value hosts, import_list *list) {
   uint32_t n = kiln_module_import_count(module), host_count = 0;
   for (uint32_t i = 0; i < n; i++) {
     const char *mod, *name;
@@ -907,6 +952,7 @@ static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *
     napi_value v = ns && addon_is(env, ns, napi_object) ? addon_get(env, ns, name) : NULL;
     if (!v || addon_is(env, v, napi_undefined)) {
       if (have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) continue; /* WASI provides it */
+      if (have_nn && strcmp(mod, "wasi_ephemeral_nn") == 0) continue;      /* and WASI-NN these */
       link_error(env, a, "import %s.%s (%s) is missing from the imports object", mod, name,
                  addon_kind_name(type.kind));
       return false;
@@ -983,6 +1029,8 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     return NULL;
   napi_value wasi_opt = addon_get(env, options, "wasi");
   bool have_wasi = !addon_is(env, wasi_opt, napi_undefined) && !addon_is(env, wasi_opt, napi_null);
+  napi_value nn_opt = addon_get(env, options, "nn");
+  bool have_nn = addon_is(env, nn_opt, napi_object);
   bool lenient = false;
   napi_get_value_bool(env, addon_get(env, options, "jsApi"), &lenient);
 
@@ -1009,7 +1057,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     if (has_memory) kiln_store_set_memory_limit(s->store, (uint64_t)memory_limit);
     if (has_fuel) kiln_store_set_fuel(s->store, (uint64_t)fuel);
     if (has_timeout) s->timeout_ms = (uint64_t)timeout;
-    ok = resolve_imports(env, a, s, module, imports, have_wasi, hosts, &list);
+    ok = resolve_imports(env, a, s, module, imports, have_wasi, have_nn, hosts, &list);
   }
   if (ok && have_wasi) {
     cfg = kiln_wasi_config_new();
@@ -1023,6 +1071,22 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     size_t wasi_count;
     if (ok && kiln_wasi_imports(inst->wasi, module, &wasi_imports, &wasi_count) == KILN_OK) {
       for (size_t i = 0; ok && i < wasi_count; i++) ok = import_add(&list, wasi_imports[i]);
+    }
+  }
+  if (ok && have_nn) {
+    kiln_nn_config *nn_cfg = kiln_nn_config_new();
+    kiln_error err;
+    ok = nn_cfg && nn_config_from(env, nn_opt, nn_cfg);
+    if (!nn_cfg) addon_throw_error(env, "kiln: out of memory");
+    if (ok && kiln_nn_new(s->store, nn_cfg, &inst->nn, &err) != KILN_OK) {
+      addon_throw_kiln(env, a, &err, 0);
+      ok = false;
+    }
+    kiln_nn_config_free(nn_cfg);
+    const kiln_import *nn_imports;
+    size_t nn_count;
+    if (ok && kiln_nn_imports(inst->nn, module, &nn_imports, &nn_count) == KILN_OK) {
+      for (size_t i = 0; ok && i < nn_count; i++) ok = import_add(&list, nn_imports[i]);
     }
   }
   if (ok) {
