@@ -242,3 +242,15 @@ test('Node.js: instantiate({ nn }) gives the guest WASI-NN, ONNX Runtime found n
   assert.throws(() => kilnNode.instantiate(module, { wasi: {}, nn: { preload: { x: '/no/such/model.onnx' } } }),
     /cannot read the model '\/no\/such\/model\.onnx'/);
 });
+
+const rustc = '/usr/bin/rustc';
+const rustWasi = fs.existsSync(rustc) && fs.existsSync('/usr/lib/rustlib/wasm32-wasi');
+test('Rust: include/kiln/wasi_nn.rs runs a model and reports errors', { skip: !rustWasi && 'Debian\'s rustc for wasm32-wasi is missing' }, () => {
+  const wasm = path.join(work, 'rust-guest.wasm');
+  const built = spawnSync(rustc, ['--edition', '2021', '--target', 'wasm32-wasi', '-O', '-D', 'warnings',
+    path.join(here, 'guest.rs'), '-o', wasm], { encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+  const r = kilnRun([wasm]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]\nWASI-NN: invalid argument (1)\nWASI-NN: not found (8)\n');
+});
