@@ -275,6 +275,7 @@ static void free_run_options(run_options *o) {
   free(o->listens);
   free(o->dir_readonly);
   free(o->envs);
+  free(o->nn_preloads);
 }
 
 /* ---------------------------------------------------------------- the watchdog */
