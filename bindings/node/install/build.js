@@ -133,8 +133,8 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
   for (const file of listC(path.join(engine, 'src'))) {
     const rel = path.relative(path.join(engine, 'src'), file).split(path.sep);
     if (rel[0] === 'llvm') continue;
-    if (rel[0] === 'wasi') {
-      add('core', file, [...symbols, '-I', include]); // WASI sees the public header only
+    if (rel[0] === 'wasi' || rel[0] === 'nn') {
+      add('core', file, [...symbols, '-I', include]); // WASI and WASI-NN see the public header only
     } else if (rel.join('/') === 'native/native.c') {
       // traps in compiled code read the frame-pointer chain (as CMakeLists.txt builds it)
       add('core', file, [...symbols, '-I', include, '-I', path.join(engine, 'src'),
