@@ -207,10 +207,13 @@ static void write_u32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)(v >> 24);
 }
 
-#define NN_OUT(caller, ptr, name)                                                                   \
-  uint8_t *name = guest_bytes(caller, ptr, 4);                                                      \
-  if (!name) return nn_fail(nn, NN_INVALID_ARGUMENT, "%s: the result pointer %#x is outside the guest's memory", \
-                            __func__ + 3, ptr)
+/* Where a call writes its result (a handle, a size): 4 bytes of guest memory, or NULL after
+ * recording why (the call then returns invalid_argument). */
+static uint8_t *result_at(kiln_nn *nn, kiln_caller *caller, uint32_t ptr, const char *call) {
+  uint8_t *at = guest_bytes(caller, ptr, 4);
+  if (!at) nn_fail(nn, NN_INVALID_ARGUMENT, "%s: the result pointer %#x is outside the guest's memory", call, ptr);
+  return at;
+}
 
 static int32_t add_graph(kiln_nn *nn, const uint8_t *model, size_t size, uint32_t *id) {
   if (nn->live_graphs >= nn->config.max_graphs)
@@ -261,7 +264,8 @@ static int32_t check_target(kiln_nn *nn, uint32_t encoding, uint32_t target) {
 static int32_t nn_load(kiln_nn *nn, kiln_caller *caller, const uint32_t *a) {
   int32_t code = check_target(nn, a[2], a[3]);
   if (code != NN_SUCCESS) return code;
-  NN_OUT(caller, a[4], out);
+  uint8_t *out = result_at(nn, caller, a[4], "load");
+  if (!out) return NN_INVALID_ARGUMENT;
   if (a[1] != 1)
     return nn_fail(nn, NN_INVALID_ARGUMENT, "load: an ONNX model is one builder (the .onnx file's bytes), given %u", a[1]);
   const uint8_t *pair = guest_bytes(caller, a[0], 8);
@@ -277,7 +281,8 @@ static int32_t nn_load(kiln_nn *nn, kiln_caller *caller, const uint32_t *a) {
 }
 
 static int32_t load_named(kiln_nn *nn, kiln_caller *caller, uint32_t name_ptr, uint32_t name_len, uint32_t out_ptr) {
-  NN_OUT(caller, out_ptr, out);
+  uint8_t *out = result_at(nn, caller, out_ptr, "load_by_name");
+  if (!out) return NN_INVALID_ARGUMENT;
   const uint8_t *name = guest_bytes(caller, name_ptr, name_len);
   if (!name) return nn_fail(nn, NN_INVALID_ARGUMENT, "load_by_name: the name at %#x is outside the guest's memory", name_ptr);
   for (size_t i = 0; i < nn->config.preload_count; i++) {
@@ -335,7 +340,8 @@ static onnx_context *context_of(kiln_nn *nn, uint32_t id) {
 static int32_t nn_init_execution_context(kiln_nn *nn, kiln_caller *caller, const uint32_t *a) {
   onnx_graph *graph = graph_of(nn, a[0]);
   if (!graph) return nn_fail(nn, NN_INVALID_ARGUMENT, "init_execution_context: no graph %u", a[0]);
-  NN_OUT(caller, a[1], out);
+  uint8_t *out = result_at(nn, caller, a[1], "init_execution_context");
+  if (!out) return NN_INVALID_ARGUMENT;
   if (nn->live_contexts >= nn->config.max_contexts)
     return nn_fail(nn, NN_BUSY, "init_execution_context: the instance holds %u contexts already, its limit",
                    nn->live_contexts);
@@ -410,16 +416,15 @@ static void nn_interrupted(void *user) {
 static int32_t nn_compute(kiln_nn *nn, kiln_caller *caller, const uint32_t *a, bool *interrupted) {
   onnx_context *context = context_of(nn, a[0]);
   if (!context) return nn_fail(nn, NN_INVALID_ARGUMENT, "compute: no execution context %u", a[0]);
+  kiln_store *store = kiln_caller_store(caller);
   onnx_reset_terminate(context);
   atomic_store(&nn->running, context);
-  bool terminated = false;
   char why[800];
-  int code = NN_SUCCESS;
-  if (kiln_store_interrupt_pending(kiln_caller_store(caller))) terminated = true; /* before it began */
-  else code = onnx_compute(context, &terminated, why, sizeof why);
+  /* an interrupt before it began, or during it (the hook set ONNX Runtime's terminate flag) */
+  int code = kiln_store_interrupt_pending(store) ? NN_RUNTIME_ERROR : onnx_compute(context, why, sizeof why);
   atomic_store(&nn->running, NULL);
   while (atomic_load(&nn->in_hook)) sched_yield(); /* a hook that saw it is done with it */
-  if (terminated || kiln_store_interrupt_pending(kiln_caller_store(caller))) {
+  if (kiln_store_interrupt_pending(store)) {
     *interrupted = true;
     return nn_fail(nn, NN_RUNTIME_ERROR, "compute: interrupted");
   }
@@ -430,7 +435,8 @@ static int32_t nn_compute(kiln_nn *nn, kiln_caller *caller, const uint32_t *a, b
 static int32_t nn_get_output(kiln_nn *nn, kiln_caller *caller, const uint32_t *a) {
   onnx_context *context = context_of(nn, a[0]);
   if (!context) return nn_fail(nn, NN_INVALID_ARGUMENT, "get_output: no execution context %u", a[0]);
-  NN_OUT(caller, a[4], written);
+  uint8_t *written = result_at(nn, caller, a[4], "get_output");
+  if (!written) return NN_INVALID_ARGUMENT;
   const void *data;
   size_t size;
   char why[600];

@@ -49,9 +49,8 @@ void onnx_context_free(onnx_context *context);
 int onnx_set_input(onnx_context *context, uint32_t index, int type, const int64_t *dims, uint32_t dim_count,
                    const void *data, size_t size, char *why, size_t why_size);
 
-/* Run the graph on the inputs set. Returns NN_RUNTIME_ERROR, with *terminated set, when
- * onnx_terminate stopped it. */
-int onnx_compute(onnx_context *context, bool *terminated, char *why, size_t why_size);
+/* Run the graph on the inputs set (NN_RUNTIME_ERROR too when onnx_terminate stopped it). */
+int onnx_compute(onnx_context *context, char *why, size_t why_size);
 
 /* Stop a compute under way on context (any thread): it, and any compute started before
  * onnx_reset_terminate, fails with *terminated set. */

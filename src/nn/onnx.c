@@ -403,9 +403,8 @@ void onnx_terminate(onnx_context *c) {
   if (st) ORT_FN(ORT_RELEASE_STATUS, void (*)(OrtStatus *))(st);
 }
 
-int onnx_compute(onnx_context *c, bool *terminated, char *why, size_t why_size) {
+int onnx_compute(onnx_context *c, char *why, size_t why_size) {
   onnx_graph *g = c->graph;
-  *terminated = false;
   for (uint32_t i = 0; i < g->input_count; i++) {
     if (!c->inputs[i]) {
       snprintf(why, why_size, "input %u ('%s') is not set (set_input)", i, g->inputs[i].name);
@@ -431,8 +430,6 @@ int onnx_compute(onnx_context *c, bool *terminated, char *why, size_t why_size) 
   free(in_names);
   free(out_names);
   if (st) {
-    const char *message = ORT_FN(ORT_GET_ERROR_MESSAGE, const char *(*)(const OrtStatus *))(st);
-    *terminated = message && strstr(message, "terminate") != NULL;
     release_outputs(c);
     return failed(st, NN_RUNTIME_ERROR, why, why_size, "the inference failed");
   }

@@ -467,19 +467,9 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
   return ok;
 }
 
-/* Whether the module imports a function of that name (an import's description is skipped:
- * 0.2.102+ names imports __wbg_get_<hash> too, like the getters of fields). */
-static bool is_import(const kiln_module *module, const char *name) {
-  for (uint32_t i = 0; i < kiln_module_import_count(module); i++) {
-    const char *mod, *import;
-    kiln_externtype type;
-    if (kiln_module_import(module, i, &mod, &import, &type) == KILN_OK && strcmp(import, name) == 0) return true;
-  }
-  return false;
-}
-
 /* __wbg_NAME_<16 hex digits>: the shim of an import (whose description stays when the
- * linker dropped an unused import), not an export such as a field's getter. */
+ * linker dropped an unused import; 0.2.102+ names some __wbg_get_<hash>), not an export such
+ * as a field's getter. */
 static bool is_hashed_shim(const char *name) {
   size_t n = strlen(name);
   if (n < 6 + 17 || name[n - 17] != '_') return false;
@@ -558,8 +548,7 @@ static bool describe_rust(interface *in, kiln_engine *engine, kiln_module *modul
     kiln_instance_export_at(instance, i, &name, &ext);
     if (strncmp(name, DESCRIBE_PREFIX, strlen(DESCRIBE_PREFIX)) != 0 || ext.kind != KILN_EXTERN_FUNC) continue;
     const char *target = name + strlen(DESCRIBE_PREFIX);
-    bool field = strncmp(target, FIELD_GETTER_PREFIX, strlen(FIELD_GETTER_PREFIX)) == 0 && !is_import(module, target) &&
-                 !is_hashed_shim(target);
+    bool field = strncmp(target, FIELD_GETTER_PREFIX, strlen(FIELD_GETTER_PREFIX)) == 0 && !is_hashed_shim(target);
     if (strncmp(target, "__wbg_", 6) == 0 && !field) continue; /* describes an import (refused above) */
     described++;
     memset(&func, 0, sizeof func);
@@ -789,9 +778,9 @@ static void write_table(FILE *out, const interface *in, const char *wasm_name, c
     fputs("const WASM_BINDGEN = {\n  version: ", out);
     put_js_string(out, p->version);
     fprintf(out, ", minor: %u, heapOffset: %" PRIu32 ", mallocAlign: %s, freeDelayed: %s, optionSentinel: %.17g, boolNone: %" PRIu32
-                 ",\n",
+                 ",\n  copiesBack: %s, casts: %s,\n",
             p->minor, p->heap_offset, p->malloc_align ? "true" : "false", p->free_delayed ? "true" : "false", p->option_sentinel,
-            p->bool_none);
+            p->bool_none, p->copies_back ? "true" : "false", p->casts ? "true" : "false");
     /* the intrinsics' hashed imports, and the describe words (the glue decodes casts) */
     fputs("  intrinsics: {", out);
     for (size_t i = 0; i < in->shim_count; i++) {

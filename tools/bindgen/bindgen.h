@@ -47,6 +47,8 @@ typedef struct bg_protocol {
   uint32_t heap_offset;  /* the reserved slots of the heap of JS values: 32, 128 or 1024 */
   bool malloc_align;     /* 0.2.87+: __wbindgen_malloc(size, align), free(ptr, size, align) */
   bool free_delayed;     /* 0.2.93+: __wbg_STRUCT_free(ptr, allow_delayed) */
+  bool copies_back;      /* 0.2.84+: a &mut [T] also passes its JS typed array, which Rust
+                          * copies the slice back into before freeing it */
   double option_sentinel; /* 0.2.96+: Option<i32|u32|f32> is one f64, None this value; 0: (is_some, value) */
   bool casts;            /* 0.2.102+: intrinsics are hashed imports the section names, and
                           * conversions to JsValue go through __wbindgen_describe_cast */
@@ -106,8 +108,8 @@ typedef struct bg_func {
   char doc[BG_DOC_MAX];                /* the doc comment, first lines ("" if none) */
   bool start;                   /* #[wasm_bindgen(start)]: called once per instance, not bound */
   int8_t result;                /* node index */
-  uint16_t wbg_minor;           /* the wasm-bindgen protocol decoded (0.2.<minor>); 0 for C */
   double option_sentinel;       /* bg_protocol.option_sentinel of it */
+  bool copies_back;             /* bg_protocol.copies_back of it */
   uint32_t node_count;
   bg_node nodes[BG_MAX_NODES];
 } bg_func;

@@ -213,8 +213,8 @@ static void start_func(const bg_protocol *protocol, bg_func *func) {
   func->param_count = 0;
   func->node_count = 0;
   func->result = -1;
-  func->wbg_minor = (uint16_t)protocol->minor;
   func->option_sentinel = protocol->option_sentinel;
+  func->copies_back = protocol->copies_back;
 }
 
 bool bg_decode_descriptor(const bg_protocol *protocol, const uint32_t *words, size_t count,
@@ -463,7 +463,7 @@ static void flatten(const bg_func *f, int i, values *vs) {
     push(vs, KILN_I32);
     /* 0.2.84+: a &mut [T] also passes its JS typed array, which Rust copies the slice back
      * into (__wbindgen_copy_to_typed_array) before it frees the slice */
-    if (n->kind == BG_REFMUT && f->wbg_minor >= 84) push(vs, KILN_I32);
+    if (n->kind == BG_REFMUT && f->copies_back) push(vs, KILN_I32);
     return;
   case BG_OPTION: {
     const bg_node *in = node_at(f, n->inner);
@@ -1067,6 +1067,7 @@ bool bg_protocol_of(const char *version, const char *schema, bg_protocol *p, cha
   p->heap_offset = minor < 84 ? 32 : minor < 109 ? 128 : 1024;
   p->malloc_align = minor >= 87;
   p->free_delayed = minor >= 93;
+  p->copies_back = minor >= 84;
   p->option_sentinel = minor < 96 ? 0 : minor < 119 ? 4294967297.0 : 9007199254740991.0;
   p->casts = minor >= 102;
   p->bool_none = minor >= 102 ? 0xFFFFFF : 2;

@@ -41,6 +41,8 @@ export interface GlueTable {
     freeDelayed: boolean;
     optionSentinel: number;
     boolNone: number;
+    copiesBack: boolean;
+    casts: boolean;
     intrinsics: Readonly<Record<string, string>>;
     words: ReadonlyArray<string>;
   } | null;

@@ -24,7 +24,7 @@ const FORMAT = 2;
 // and conversions through casts (0.2.102).
 const WASM_BINDGEN_0_2_83 = {
   version: '0.2.83', minor: 83, heapOffset: 32, mallocAlign: false, freeDelayed: false, optionSentinel: 0, boolNone: 2,
-  intrinsics: {}, words: null,
+  copiesBack: false, casts: false, intrinsics: {}, words: null,
 };
 
 const encoder = new TextEncoder();
@@ -348,7 +348,7 @@ function bind(desc) {
       if (this.raw._initialize) this.raw._initialize();
       if (this.raw.__kiln_install_panic_hook) this.raw.__kiln_install_panic_hook();
       // the return area of casts: allocated now, as an async call's host functions cannot call in
-      if (WBG && WBG.minor >= 102) this.castArea = this.malloc(16, 8);
+      if (WBG && WBG.casts) this.castArea = this.malloc(16, 8);
       if (START !== null) this.raw[START]();
       this.flush();
       // Between calls the guest's C stack is back at its base; a call that fails (a trap,
@@ -427,10 +427,9 @@ function bind(desc) {
     switch (tag) {
     case 'REF': case 'REFMUT': case 'LONGREF': case 'SLICE': case 'VECTOR': case 'OPTIONAL': case 'RESULT': case 'CLAMPED':
       return { tag, inner: decodeType(words, at) };
-    case 'ENUM': { const enumName = name(); word(); return { tag, name: enumName }; }
+    case 'ENUM': case 'STRING_ENUM': { const enumName = name(); word(); return { tag, name: enumName }; } // hole, count
     case 'RUST_STRUCT': case 'NAMED_EXTERNREF':
       return { tag, name: name() };
-    case 'STRING_ENUM': { const enumName = name(); word(); return { tag, name: enumName }; }
     case undefined:
       throw new Error(`unknown describe word ${words[at.i - 1]}`);
     default:
@@ -675,7 +674,7 @@ function bind(desc) {
         const ptr = passSequence(g, array, size);
         out.push(ptr, array.length);
         if (c) after.push(() => g.free(ptr, array.length * size, size));
-        else if (t.kind === 'mutslice' && WBG.minor >= 84) {
+        else if (t.kind === 'mutslice' && WBG.copiesBack) {
           // 0.2.84+: Rust copies the slice back into the typed array it is given and frees it
           const index = g.heap.add(array);
           out.push(index);

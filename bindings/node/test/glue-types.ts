@@ -8,7 +8,7 @@ const table: GlueTable = {
   structs: [], retptrSize: 16, imports: [],
   wasmBindgen: {
     version: '0.2.100', minor: 100, heapOffset: 128, mallocAlign: true, freeDelayed: true, optionSentinel: 4294967297,
-    boolNone: 2, intrinsics: {}, words: ['I8'],
+    boolNone: 2, copiesBack: true, casts: false, intrinsics: {}, words: ['I8'],
   },
 };
 const bound: Record<string, unknown> = bind(table);
