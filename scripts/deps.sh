@@ -31,6 +31,9 @@ required=(
   "librust-regex+default-dev -"   #   aho-corasick, which this one brings
   "librust-serde-json-dev -"
   "librust-pulldown-cmark-dev -"
+  "librust-png-dev -"             # examples/ocr: the Rust guest decodes PNG and JPEG images
+  "librust-jpeg-decoder-dev -"
+  "fonts-dejavu-core -"           # examples/ocr's tests render text in DejaVu Sans
   "llvm-19-dev llvm-config-19"    # the compiled tier (src/llvm/): LLVM's C API, code generation
   "libzstd-dev -"                 #   and, for a static link of LLVM into the CLI, zstd,
   "zlib1g-dev -"                  #   zlib and the C++ runtime (g++)

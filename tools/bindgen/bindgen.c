@@ -53,6 +53,7 @@ typedef struct interface {
   size_t count, cap;
   bg_abi abi;
   bool uses_wasi;
+  bool uses_nn;         /* imports wasi_ephemeral_nn: the glue instantiates it with WASI-NN */
   bool failed;          /* an error was printed */
   bool skip_unsupported;
   const char *path;
@@ -444,6 +445,10 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
       in->uses_wasi = true; /* a wasm32-wasi build: the glue instantiates it with kiln's WASI */
       continue;
     }
+    if (strcmp(mod, "wasi_ephemeral_nn") == 0 && type.kind == KILN_EXTERN_FUNC) {
+      in->uses_nn = true; /* WASI-NN (include/kiln/wasi_nn.rs): kiln's, given nn options */
+      continue;
+    }
     const char *intrinsic = strcmp(mod, "__wbindgen_placeholder__") == 0 ? intrinsic_of(in, name) : name;
     if (strcmp(mod, "__wbindgen_placeholder__") == 0 && type.kind == KILN_EXTERN_FUNC &&
         is_supported_intrinsic(intrinsic))
@@ -461,7 +466,7 @@ static bool check_rust_imports(interface *in, const kiln_module *module) {
                 in->path, mod, name);
     else
       cli_error("%s: imports %s.%s, which kiln bindgen does not provide (only wasm-bindgen's "
-                "__wbindgen_placeholder__ intrinsics and WASI)", in->path, mod, name);
+                "__wbindgen_placeholder__ intrinsics, WASI and WASI-NN)", in->path, mod, name);
     ok = false;
   }
   return ok;
@@ -649,6 +654,7 @@ static bool describe_c(interface *in, const kiln_module *module) {
     const char *mod, *name;
     kiln_module_import(module, i, &mod, &name, &type);
     if (strcmp(mod, "wasi_snapshot_preview1") == 0) in->uses_wasi = true;
+    else if (strcmp(mod, "wasi_ephemeral_nn") == 0) in->uses_nn = true;
     else if (strcmp(mod, "kiln") != 0 || strcmp(name, "fail") != 0)
       fprintf(stderr, "kiln: note: %s imports %s.%s: pass it in instantiate({imports})\n", in->path, mod, name);
   }
@@ -687,6 +693,7 @@ static void source_type_name(const bg_func *f, int node, char *buf, size_t size)
 static void write_table(FILE *out, const interface *in, const char *wasm_name, const kiln_module *module) {
   fprintf(out, "const ABI = '%s';\n", in->abi == BG_ABI_KILN_C ? "c" : "rust");
   fprintf(out, "const USES_WASI = %s;\n", in->uses_wasi ? "true" : "false");
+  fprintf(out, "const USES_NN = %s;\n", in->uses_nn ? "true" : "false");
   fputs("const START = ", out);
   if (in->start[0]) put_js_string(out, in->start);
   else fputs("null", out);
@@ -1046,8 +1053,8 @@ static void write_js(FILE *out, const interface *in, const char *base, const kil
   snprintf(wasm_name, sizeof wasm_name, "%s.wasm", base);
   write_table(out, in, wasm_name, module);
   fprintf(out, "\nmodule.exports = glue.bind({\n"
-               "  format: %d, file: __filename, abi: ABI, usesWasi: USES_WASI, start: START, wasm: WASM_FILE,\n"
-               "  cwasm: CWASM_FILE, functions: FUNCTIONS, structs: STRUCTS, retptrSize: RETPTR_SIZE, imports: IMPORTS,\n"
+               "  format: %d, file: __filename, abi: ABI, usesWasi: USES_WASI, usesNn: USES_NN, start: START,\n"
+               "  wasm: WASM_FILE, cwasm: CWASM_FILE, functions: FUNCTIONS, structs: STRUCTS, retptrSize: RETPTR_SIZE, imports: IMPORTS,\n"
                "  wasmBindgen: WASM_BINDGEN,\n"
                "});\n", BINDGEN_GLUE_FORMAT);
 }

@@ -13,6 +13,8 @@ export interface GlueTable {
   file: string;
   abi: 'rust' | 'c';
   usesWasi: boolean;
+  /** imports wasi_ephemeral_nn: instances get WASI-NN (options.nn, else one without preloads) */
+  usesNn?: boolean;
   /** the #[wasm_bindgen(start)] function, called once per instance */
   start: string | null;
   /** the module and its precompiled form beside the generated file */

@@ -291,7 +291,7 @@ function layout(kinds) {
 
 /**
  * The functions, classes, module and pools of one generated glue file, from its tables
- * (desc: { format, file, abi, usesWasi, start, wasm, cwasm, functions, structs, retptrSize,
+ * (desc: { format, file, abi, usesWasi, usesNn, start, wasm, cwasm, functions, structs, retptrSize,
  * imports }).
  */
 function bind(desc) {
@@ -303,6 +303,7 @@ function bind(desc) {
   }
   const ABI = desc.abi;
   const USES_WASI = desc.usesWasi;
+  const USES_NN = desc.usesNn === true; // (absent before kiln 0.1.0's WASI-NN)
   const START = desc.start;
   const WASM_FILE = desc.wasm;
   const CWASM_FILE = desc.cwasm;
@@ -324,6 +325,8 @@ function bind(desc) {
       for (const [name, fields] of Object.entries(intrinsics(this))) imports[name] = Object.assign({}, fields, imports[name]);
       const settings = Object.assign({}, options, { imports });
       if (USES_WASI && settings.wasi === undefined) settings.wasi = true;
+      // WASI-NN without preloaded models: load() works, load_by_name() finds nothing
+      if (USES_NN && settings.nn === undefined) settings.nn = true;
       this.instance = kiln.instantiate(module, settings);
       this.memoryLimit = options.limits && options.limits.memory;
       track(this);
