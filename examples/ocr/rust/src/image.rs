@@ -48,6 +48,12 @@ fn over_white(v: u8, a: u8) -> u8 {
 }
 
 fn decode_png(bytes: &[u8]) -> Result<Image, String> {
+    // the size first, from the header chunk (which comes first), for a clearer error than the
+    // decoder's "limits are exceeded"
+    if bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
+        let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+        check_size("PNG", be(&bytes[16..20]), be(&bytes[20..24]))?;
+    }
     let mut decoder = png::Decoder::new_with_limits(bytes, png::Limits { bytes: MAX_PIXELS * 8 });
     // 16-bit samples to 8, palettes and low bit depths to whole bytes
     decoder.set_transformations(png::Transformations::normalize_to_color8());
