@@ -87,6 +87,8 @@ bench: build
 	KILN=$(CURDIR)/build/kiln node examples/image/bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/image.txt
 	@echo "== examples/crates: Rust crates (sha2, miniz_oxide, pulldown-cmark, serde_json, regex) on kiln vs V8's WebAssembly vs Node's own"
 	KILN=$(CURDIR)/build/kiln node examples/crates/bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/crates.txt
+	@echo "== examples/ocr: reading text in pictures, the Rust guest on kiln (WASI-NN) vs the same pipeline in Node (onnxruntime-node)"
+	KILN=$(CURDIR)/build/kiln node examples/ocr/bench.mjs $(if $(filter-out 0,$(QUICK)),--quick) | tee bench/results/ocr.txt
 
 # libFuzzer targets (fuzz/NAME.c -> build-fuzz/NAME), each run FUZZ_SECONDS on build-fuzz/corpus-NAME
 # with fuzz/NAME.dict (or fuzz/wasm.dict when it has none). fuzz_diff (compiled tier against

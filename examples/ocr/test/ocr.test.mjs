@@ -194,3 +194,41 @@ test('bad pictures and missing models are errors that say what', () => {
     bare.close();
   }
 });
+
+test('the HTTP service reads uploads and answers /health meanwhile; bad uploads are 4xx', async () => {
+  const { start, stop } = await import('../server.mjs');
+  const port = await start(0);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const upload = (body, query = '') => fetch(`${base}/ocr${query}`, { method: 'POST', body });
+    const reading = upload(render(PAGES[0]));
+    const health = await fetch(`${base}/health`);
+    assert.equal(health.status, 200);
+    const res = await reading;
+    assert.equal(res.status, 200);
+    assert.deepEqual(texts(await res.json()), PAGES[0].map(squeeze));
+    const bad = await upload(Buffer.from('not a picture'));
+    assert.equal(bad.status, 422);
+    assert.match((await bad.json()).error, /not a PNG or JPEG image/);
+    assert.equal((await upload(render(PAGES[0]), '?maxSide=-3')).status, 400);
+    assert.equal((await fetch(`${base}/nowhere`)).status, 404);
+  } finally {
+    await stop();
+  }
+});
+
+test('main.mjs prints the lines of a picture', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-ocr-'));
+  try {
+    writeFileSync(join(dir, 'page.png'), render(PAGES[1]));
+    const out = execFileSync(process.execPath, [new URL('../main.mjs', import.meta.url).pathname, join(dir, 'page.png')], { encoding: 'utf8' });
+    assert.match(out, /page\.png: 2 lines in \d+ ms/);
+    assert.match(out.replace(/ /g, ''), /Invoice4711/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
