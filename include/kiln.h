@@ -459,6 +459,10 @@ kiln_func *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host
 /* The function's type; the arrays are owned by the function's store. */
 kiln_functype kiln_func_type(const kiln_func *func);
 
+/* A wasm function's index in its module's function index space (imports first), as the
+ * WebAssembly JS API names exported functions; UINT32_MAX for a host function. */
+uint32_t kiln_func_index(const kiln_func *func);
+
 /* Call func with args (types must match the parameters) and receive its results. On a trap
  * returns KILN_ERR_TRAP with err->trap, the message and a backtrace. Re-entrant: a host
  * callback may call back into wasm of the same store. Each such nesting takes native stack;

@@ -20,6 +20,8 @@ kiln_func *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host
   return store_add_host_func(store, type, callback, user_data, finalizer);
 }
 
+uint32_t kiln_func_index(const kiln_func *func) { return func->instance ? func->index : UINT32_MAX; }
+
 kiln_functype kiln_func_type(const kiln_func *func) {
   if (!func->callback) { /* a wasm function */
     const kiln_module *m = func->instance->module;

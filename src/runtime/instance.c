@@ -148,6 +148,7 @@ kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_i
     f->type = t;
     f->type_id = t->type_id;
     f->instance = inst;
+    f->index = m->imported_func_count + i;
     /* whole-module native code (compiled tier, precompiled); the auto tier's comes to each
      * kiln_func when the interpreter first finds it installed (interp.c, adopt_native) */
     if (module->native && whole_native && module->native->funcs[i]) {

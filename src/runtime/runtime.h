@@ -193,6 +193,7 @@ struct kiln_func {
   void (*finalizer)(void *);
   functype host_type;        /* host functions: owned type */
   kiln_valtype *host_valtypes;
+  uint32_t index;            /* wasm functions: index in the module's function index space */
 };
 
 struct kiln_memory {

@@ -999,28 +999,70 @@ async function responseBytes(where, source) {
   return response.arrayBuffer();
 }
 
-const WebAssembly = Object.freeze({
-  Module,
-  Instance: WasmInstance,
-  Memory: native.Memory,
-  Table: native.Table,
-  Global: native.Global,
-  CompileError,
-  LinkError,
-  RuntimeError,
+
+// The standard's shapes (WebIDL) for the classes the facade shares with kiln's own API:
+// operations writable, enumerable and configurable, with their lengths; accessors enumerable
+// and configurable, getters named "get x"; Symbol.toStringTag on each prototype.
+function conform(cls, tag, { length, operations = {}, accessors = [] }) {
+  Object.defineProperty(cls, 'length', { value: length, configurable: true });
+  const proto = cls.prototype;
+  for (const [name, arity] of Object.entries(operations)) {
+    const fn = proto[name];
+    Object.defineProperty(fn, 'length', { value: arity, configurable: true });
+    Object.defineProperty(fn, 'name', { value: name, configurable: true });
+    Object.defineProperty(proto, name, { value: fn, writable: true, enumerable: true, configurable: true });
+  }
+  for (const name of accessors) {
+    const { get, set } = Object.getOwnPropertyDescriptor(proto, name);
+    Object.defineProperty(get, 'name', { value: `get ${name}`, configurable: true });
+    if (set) {
+      Object.defineProperty(set, 'name', { value: `set ${name}`, configurable: true });
+      Object.defineProperty(set, 'length', { value: 1, configurable: true });
+    }
+    Object.defineProperty(proto, name, { get, set, enumerable: true, configurable: true });
+  }
+  Object.defineProperty(proto, Symbol.toStringTag, { value: tag, configurable: true });
+}
+
+conform(Module, 'WebAssembly.Module', { length: 1 });
+for (const [name, arity] of [['exports', 1], ['imports', 1], ['customSections', 2]]) {
+  Object.defineProperty(Module[name], 'length', { value: arity, configurable: true });
+  Object.defineProperty(Module, name, { value: Module[name], writable: true, enumerable: true, configurable: true });
+}
+conform(WasmInstance, 'WebAssembly.Instance', { length: 1, accessors: ['exports'] });
+conform(native.Memory, 'WebAssembly.Memory', { length: 1, operations: { grow: 1 }, accessors: ['buffer'] });
+conform(native.Table, 'WebAssembly.Table', { length: 1, operations: { grow: 1, get: 1, set: 1 }, accessors: ['length'] });
+conform(native.Global, 'WebAssembly.Global', { length: 1, operations: { valueOf: 0 }, accessors: ['value'] });
+
+// The namespace: its interfaces writable and configurable, not enumerable; its operations
+// writable, enumerable and configurable (WebIDL's namespace members).
+const WebAssembly = {};
+for (const [name, value] of Object.entries({
+  Module, Instance: WasmInstance, Memory: native.Memory, Table: native.Table, Global: native.Global, CompileError, LinkError, RuntimeError,
+})) {
+  Object.defineProperty(WebAssembly, name, { value, writable: true, configurable: true });
+}
+const operations = {
   validate(bytes) {
     return native.validate(bufferSource('WebAssembly.validate(bytes)', bytes));
   },
-  compile: wasmCompile,
-  instantiate: wasmInstantiate,
+  compile(bytes) {
+    return wasmCompile(bytes);
+  },
+  instantiate(source, importObject = undefined) {
+    return wasmInstantiate(source, importObject);
+  },
   async compileStreaming(source) {
     return wasmCompile(await responseBytes('WebAssembly.compileStreaming(source)', source));
   },
-  async instantiateStreaming(source, imports) {
-    return wasmInstantiate(await responseBytes('WebAssembly.instantiateStreaming(source, importObject)', source), imports);
+  async instantiateStreaming(source, importObject = undefined) {
+    return wasmInstantiate(await responseBytes('WebAssembly.instantiateStreaming(source, importObject)', source), importObject);
   },
-  [Symbol.toStringTag]: 'WebAssembly',
-});
+};
+for (const [name, value] of Object.entries(operations)) {
+  Object.defineProperty(WebAssembly, name, { value, writable: true, enumerable: true, configurable: true });
+}
+Object.defineProperty(WebAssembly, Symbol.toStringTag, { value: 'WebAssembly', configurable: true });
 
 module.exports = {
   compile,

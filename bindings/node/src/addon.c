@@ -1,6 +1,7 @@
 /* addon.c - the entry point of kiln's Node-API addon: module registration, the shared
  * engine, errors as JS exceptions of the classes lib/index.js gives to init(), small
  * helpers, validate(), bareAdd() and the watchdog thread that enforces timeouts. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,35 @@ void addon_throw_type(napi_env env, const char *fmt, ...) {
   va_start(ap, fmt);
   throw_with(env, napi_create_type_error, fmt, ap);
   va_end(ap);
+}
+
+bool addon_enforce_u32(napi_env env, napi_value v, const char *what, uint32_t *out) {
+  napi_value number;
+  double d;
+  if (!v) napi_get_undefined(env, &v);
+  if (napi_coerce_to_number(env, v, &number) != napi_ok) return false; /* valueOf threw */
+  napi_get_value_double(env, number, &d);
+  d = trunc(d);
+  if (!(d >= 0 && d <= 4294967295.0)) {
+    addon_throw_type(env, "%s: the index must be an integer from 0 to 2^32-1", what);
+    return false;
+  }
+  *out = (uint32_t)d;
+  return true;
+}
+
+void addon_throw_range(napi_env env, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  throw_with(env, napi_create_range_error, fmt, ap);
+  va_end(ap);
+}
+
+bool addon_require_new(napi_env env, napi_callback_info info, const char *class_name) {
+  napi_value target = NULL;
+  if (napi_get_new_target(env, info, &target) == napi_ok && target) return true;
+  addon_throw_type(env, "%s: a constructor, to be called with new", class_name);
+  return false;
 }
 
 void addon_throw_error(napi_env env, const char *fmt, ...) {

@@ -162,6 +162,12 @@ napi_value addon_memory_error(napi_env env, addon *a, const kiln_error *err, nap
 napi_value addon_error_value(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms);
 void addon_throw_kiln(napi_env env, addon *a, const kiln_error *err, uint64_t timed_out_ms);
 void addon_throw_type(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v converted as WebIDL's [EnforceRange] unsigned long (ToNumber, which may throw; a
+ * TypeError naming what for NaN, infinities and values outside 0..2^32-1). */
+bool addon_enforce_u32(napi_env env, napi_value v, const char *what, uint32_t *out);
+void addon_throw_range(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether a constructor was called with new; throws the standard's TypeError when not. */
+bool addon_require_new(napi_env env, napi_callback_info info, const char *class_name);
 void addon_throw_error(napi_env env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Bytes of an ArrayBuffer or ArrayBufferView; false after throwing a TypeError naming what. */

@@ -651,6 +651,14 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   snprintf(nf->name, sizeof nf->name, "%s", name && *name ? name : "wasm function");
   napi_value fn, async_fn;
   napi_callback sync = func_call_sync_by_arity[nf->type.param_count < 4 ? nf->type.param_count : 4];
+  /* The facade names a wasm function by its index, as the standard does; kiln's own API by
+   * its export name */
+  char index_name[16];
+  uint32_t index = kiln_func_index(f);
+  if (s->lenient && index != UINT32_MAX) {
+    snprintf(index_name, sizeof index_name, "%u", index);
+    name = index_name;
+  }
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, sync, nf, &fn) != napi_ok ||
       napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_async, nf, &async_fn) != napi_ok) {
     free(nf);
@@ -664,8 +672,10 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   napi_create_uint32(env, nf->type.param_count, &length);
   napi_property_descriptor props[] = {
       {.utf8name = "async", .value = async_fn, .attributes = napi_default},
+      /* the parameter count, as the standard's exported functions have */
+      {.utf8name = "length", .value = length, .attributes = napi_configurable},
   };
-  napi_define_properties(env, fn, 1, props);
+  napi_define_properties(env, fn, 2, props);
   addon_set_owner(env, a, async_fn, fn);
   if (owner) addon_set_owner(env, a, fn, owner);
   return fn;
@@ -940,19 +950,36 @@ static node_store *pick_store(napi_env env, addon *a, napi_value imports, kiln_e
   return s;
 }
 
+/* Whether v is an Object in the standard's sense (functions too). */
+static bool is_object(napi_env env, napi_value v) {
+  return addon_is(env, v, napi_object) || addon_is(env, v, napi_function);
+}
+
 /* Resolve each import of module from the JS imports object into list. */
 static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *module, napi_value imports,
-                            bool have_wasi, bool have_nn, napi_value hosts, import_list *list) {
+                            bool have_wasi, bool have_nn, bool js_api, napi_value hosts, import_list *list) {
   uint32_t n = kiln_module_import_count(module), host_count = 0;
   for (uint32_t i = 0; i < n; i++) {
     const char *mod, *name;
     kiln_externtype type;
     kiln_module_import(module, i, &mod, &name, &type);
+    if ((have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) || (have_nn && strcmp(mod, "wasi_ephemeral_nn") == 0)) {
+      /* WASI and WASI-NN provide these, unless the imports object does */
+      napi_value ns = addon_is(env, imports, napi_object) ? addon_get(env, imports, mod) : NULL;
+      napi_value v = ns && is_object(env, ns) ? addon_get(env, ns, name) : NULL;
+      if (!v || addon_is(env, v, napi_undefined)) continue;
+    }
+    /* importObject[module] is read anew for each import; a missing field is a LinkError. The
+     * facade (js_api) throws the standard's TypeError when importObject[module] is not an
+     * object; kiln's own API a LinkError, as for any import missing. */
     napi_value ns = addon_is(env, imports, napi_object) ? addon_get(env, imports, mod) : NULL;
-    napi_value v = ns && addon_is(env, ns, napi_object) ? addon_get(env, ns, name) : NULL;
+    if (js_api && (!ns || !is_object(env, ns))) {
+      addon_throw_type(env, "import %s.%s (%s): the imports object has no module '%s' (importObject.%s must be an "
+                            "object)", mod, name, addon_kind_name(type.kind), mod, mod);
+      return false;
+    }
+    napi_value v = ns && is_object(env, ns) ? addon_get(env, ns, name) : NULL;
     if (!v || addon_is(env, v, napi_undefined)) {
-      if (have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) continue; /* WASI provides it */
-      if (have_nn && strcmp(mod, "wasi_ephemeral_nn") == 0) continue;      /* and WASI-NN these */
       link_error(env, a, "import %s.%s (%s) is missing from the imports object", mod, name,
                  addon_kind_name(type.kind));
       return false;
@@ -1057,7 +1084,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     if (has_memory) kiln_store_set_memory_limit(s->store, (uint64_t)memory_limit);
     if (has_fuel) kiln_store_set_fuel(s->store, (uint64_t)fuel);
     if (has_timeout) s->timeout_ms = (uint64_t)timeout;
-    ok = resolve_imports(env, a, s, module, imports, have_wasi, have_nn, hosts, &list);
+    ok = resolve_imports(env, a, s, module, imports, have_wasi, have_nn, lenient, hosts, &list);
   }
   if (ok && have_wasi) {
     cfg = kiln_wasi_config_new();
@@ -1126,8 +1153,13 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   addon_set_owner(env, a, self, hosts); /* the JS host functions live as long as the instance */
   if (!s->owner) napi_create_reference(env, self, 0, &s->owner);
 
-  napi_value exports;
-  napi_create_object(env, &exports);
+  /* exports: a frozen object with a null prototype, as the standard's */
+  napi_value exports, global, object, create, null_value;
+  napi_get_global(env, &global);
+  napi_get_named_property(env, global, "Object", &object);
+  napi_get_named_property(env, object, "create", &create);
+  napi_get_null(env, &null_value);
+  if (napi_call_function(env, object, create, 1, &null_value, &exports) != napi_ok) return NULL;
   uint32_t n = kiln_instance_export_count(inst->instance);
   for (uint32_t i = 0; i < n; i++) {
     const char *name;

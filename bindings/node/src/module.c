@@ -57,6 +57,7 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2], self;
   napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  if (!addon_require_new(env, info, "Module")) return NULL;
   /* compileAsync's result: an external holding the compiled module */
   if (argc == 1 && addon_is(env, args[0], napi_external)) {
     void *data = NULL;

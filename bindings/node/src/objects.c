@@ -148,6 +148,7 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value args[1], self;
   napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  if (!addon_require_new(env, info, "Memory")) return NULL;
   node_memory *m = calloc(1, sizeof *m);
   void *existing;
   if (!m) return addon_throw_error(env, "kiln: out of memory"), NULL;
@@ -264,6 +265,7 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2], self;
   napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  if (!addon_require_new(env, info, "Table")) return NULL;
   node_table *t = calloc(1, sizeof *t);
   void *existing;
   if (!t) return addon_throw_error(env, "kiln: out of memory"), NULL;
@@ -299,13 +301,14 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
   return self;
 }
 
+/* A table index as the standard converts it ([EnforceRange] unsigned long: ToNumber, then a
+ * TypeError for NaN, infinities and values outside 0..2^32-1), then a RangeError past the end. */
 static bool table_index(napi_env env, node_table *t, napi_value v, uint32_t *out, const char *what) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d >= kiln_table_size(t->table)) {
-    napi_throw_range_error(env, NULL, what);
+  if (!addon_enforce_u32(env, v, what, out)) return false;
+  if (*out >= kiln_table_size(t->table)) {
+    addon_throw_range(env, "%s: index %u out of range (the table has %u elements)", what, *out, kiln_table_size(t->table));
     return false;
   }
-  *out = (uint32_t)d;
   return true;
 }
 
@@ -314,7 +317,7 @@ static napi_value table_get(napi_env env, napi_callback_info info) {
   napi_value arg;
   node_table *t = this_object(env, info, &table_tag, &argc, &arg, "Table");
   uint32_t i;
-  if (!t || !table_index(env, t, argc ? arg : NULL, &i, "Table.get(index): index out of range")) return NULL;
+  if (!t || !table_index(env, t, argc ? arg : NULL, &i, "Table.get(index)")) return NULL;
   kiln_val v;
   kiln_table_get(t->table, i, &v);
   return value_from_wasm(env, addon_of(env), t->s, &v);
@@ -325,7 +328,7 @@ static napi_value table_set(napi_env env, napi_callback_info info) {
   napi_value args[2];
   node_table *t = this_object(env, info, &table_tag, &argc, args, "Table");
   uint32_t i;
-  if (!t || !table_index(env, t, argc ? args[0] : NULL, &i, "Table.set(index, value): index out of range"))
+  if (!t || !table_index(env, t, argc ? args[0] : NULL, &i, "Table.set(index, value)"))
     return NULL;
   kiln_val v = {.type = kiln_table_elem_type(t->table)};
   if (argc >= 2 && !value_to_wasm(env, addon_of(env), t->s, args[1], v.type, &v, "Table.set", 1)) return NULL;
@@ -402,6 +405,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2], self;
   napi_get_cb_info(env, info, &argc, args, &self, NULL);
+  if (!addon_require_new(env, info, "Global")) return NULL;
   node_global *g = calloc(1, sizeof *g);
   void *existing;
   if (!g) return addon_throw_error(env, "kiln: out of memory"), NULL;
