@@ -506,9 +506,10 @@ for (const [name, fn] of Object.entries(memoryHelpers)) {
   }
 }
 if (!('valueOf' in native.Global.prototype) || native.Global.prototype.valueOf === Object.prototype.valueOf) {
+  const getValue = Object.getOwnPropertyDescriptor(native.Global.prototype, 'value').get;
   Object.defineProperty(native.Global.prototype, 'valueOf', {
     value: function valueOf() {
-      return this.value;
+      return getValue.call(this); // (a TypeError when this is not a Global)
     },
     writable: true,
     configurable: true,

@@ -415,18 +415,30 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
   } else {
     const char *what = "new Global(descriptor, value)";
     kiln_valtype type;
-    if (argc < 1 || !addon_is(env, args[0], napi_object) || !value_type(env, args[0], &type, what))
+    if (argc < 1 || !(addon_is(env, args[0], napi_object) || addon_is(env, args[0], napi_function))) {
+      addon_throw_type(env, "%s: descriptor must be an object ({ value: 'i32', mutable: true })", what);
       return free(g), NULL;
+    }
+    /* as the standard: descriptor.mutable (any value, as a boolean) before descriptor.value */
+    napi_value mutable_value;
     bool is_mutable = false;
-    napi_get_value_bool(env, addon_get(env, args[0], "mutable"), &is_mutable);
+    if (napi_coerce_to_bool(env, addon_get(env, args[0], "mutable"), &mutable_value) != napi_ok)
+      return free(g), NULL;
+    napi_get_value_bool(env, mutable_value, &is_mutable);
+    if (!value_type(env, args[0], &type, what)) return free(g), NULL;
     g->s = store_loose(env);
     if (!g->s) return free(g), addon_throw_error(env, "kiln: out of memory"), NULL;
     kiln_val v = {.type = type};
     napi_valuetype vt = napi_undefined;
-    if (argc >= 2) napi_typeof(env, args[1], &vt);
+    napi_value initial;
+    if (argc >= 2) initial = args[1];
+    else napi_get_undefined(env, &initial);
+    napi_typeof(env, initial, &vt);
     bool saved = g->s->lenient;
     g->s->lenient = true; /* the standard coerces the initial value */
-    bool ok = vt == napi_undefined || value_to_wasm(env, addon_of(env), g->s, args[1], type, &v, what, 1);
+    /* a missing value is the type's default: 0, null for funcref, undefined for externref */
+    bool ok = (vt == napi_undefined && type != KILN_EXTERNREF) ||
+              value_to_wasm(env, addon_of(env), g->s, initial, type, &v, what, 1);
     g->s->lenient = saved;
     if (!ok) {
       store_unref(env, g->s);

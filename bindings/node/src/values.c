@@ -18,6 +18,44 @@ static bool type_error(napi_env env, const char *fn, uint32_t index, kiln_valtyp
   return false;
 }
 
+/* The standard's ToBigInt for i64 in the facade: an object is first made a primitive
+ * (valueOf, then toString, as ToPrimitive with hint number), then a string goes through
+ * BigInt(), which parses it as StringToBigInt does (a SyntaxError if it is not an integer).
+ * Numbers, null, undefined and symbols stay as they are, for the caller's TypeError. False
+ * when an exception is pending. */
+static bool lenient_bigint(napi_env env, napi_value *v, napi_valuetype *t) {
+  if (*t == napi_object || *t == napi_function) {
+    static const char *const methods[] = {"valueOf", "toString"};
+    bool done = false;
+    for (int i = 0; i < 2 && !done; i++) {
+      napi_value method, result;
+      napi_valuetype mt, rt;
+      if (napi_get_named_property(env, *v, methods[i], &method) != napi_ok) return false;
+      napi_typeof(env, method, &mt);
+      if (mt != napi_function) continue;
+      if (napi_call_function(env, *v, method, 0, NULL, &result) != napi_ok) return false;
+      napi_typeof(env, result, &rt);
+      if (rt != napi_object && rt != napi_function) {
+        *v = result;
+        *t = rt;
+        done = true;
+      }
+    }
+    if (!done) {
+      napi_throw_type_error(env, NULL, "cannot convert the object to a primitive value");
+      return false;
+    }
+  }
+  if (*t == napi_string) {
+    napi_value global, bigint;
+    napi_get_global(env, &global);
+    napi_get_named_property(env, global, "BigInt", &bigint);
+    if (napi_call_function(env, global, bigint, 1, v, v) != napi_ok) return false;
+    napi_typeof(env, *v, t);
+  }
+  return true;
+}
+
 bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_valtype type,
                    kiln_val *out, const char *fn, uint32_t index) {
   (void)a;
@@ -58,6 +96,7 @@ bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_val
         out->of.i64 = b;
         return true;
       }
+      if (t != napi_bigint && s->lenient && !lenient_bigint(env, &v, &t)) return false;
       if (t != napi_bigint)
         return type_error(env, fn, index, type, "must be a BigInt (e.g. 5n or BigInt(x))");
       bool lossless;

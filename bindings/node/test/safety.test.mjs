@@ -52,6 +52,7 @@ test('a memory limit stops memory.grow and memory bombs', async () => {
 });
 
 test('a trap inside a host call, and a host call that calls a trapping guest', async () => {
+  let bigResult = 1.5;
   const inner = instantiate(basic);
   const host = compile(wasm('host.wat'));
   const instance = instantiate(host, {
@@ -62,7 +63,7 @@ test('a trap inside a host call, and a host call that calls a trapping guest', a
         fail() {
           throw new RangeError('host failure');
         },
-        big: () => 'not a bigint',
+        big: () => bigResult,
         base: 0,
       },
     },
@@ -72,6 +73,14 @@ test('a trap inside a host call, and a host call that calls a trapping guest', a
   assert.throws(() => instance.exports.callFail(), RangeError);
   assert.throws(() => instance.exports.bigTimes2(1n), TypeError, 'a host result of the wrong type');
   await assert.rejects(instance.exports.bigTimes2.async(1n), TypeError);
+  // i64 host results convert as the standard's ToBigInt64: a string is parsed (a SyntaxError
+  // when it is not an integer), an object made a primitive first
+  bigResult = '21';
+  assert.equal(instance.exports.bigTimes2(1n), 42n);
+  bigResult = { valueOf: () => 5n };
+  assert.equal(instance.exports.bigTimes2(1n), 10n);
+  bigResult = 'not a bigint';
+  assert.throws(() => instance.exports.bigTimes2(1n), SyntaxError);
   assert.equal(inner.exports.add(1, 1), 2);
 });
 
