@@ -987,7 +987,8 @@ function wasmInstantiate(source, imports) {
       return;
     }
     const module = new Module(bufferSource('WebAssembly.instantiate(source, importObject)', source));
-    resolve({ module, instance: new WasmInstance(module, imports) });
+    // as the standard: the imports object is read once the compilation is done, in a later job
+    resolve(Promise.resolve().then(() => ({ module, instance: new WasmInstance(module, imports) })));
   });
 }
 
@@ -1006,6 +1007,7 @@ async function responseBytes(where, source) {
 // and configurable, getters named "get x"; Symbol.toStringTag on each prototype.
 function conform(cls, tag, { length, operations = {}, accessors = [] }) {
   Object.defineProperty(cls, 'length', { value: length, configurable: true });
+  Object.defineProperty(cls, 'prototype', { writable: false });
   const proto = cls.prototype;
   for (const [name, arity] of Object.entries(operations)) {
     const fn = proto[name];

@@ -894,45 +894,30 @@ static void link_error(napi_env env, addon *a, const char *fmt, const char *m, c
   addon_throw_kiln(env, a, &err, 0);
 }
 
-/* Choose the store: the one of any Memory, Table or Global given as an import (all must
- * share it, and be of the module's engine), else a new one. */
-static node_store *pick_store(napi_env env, addon *a, napi_value imports, kiln_engine *engine) {
+/* Choose the store: the one of any Memory, Table, Global or wasm function given as an import
+ * (values: one per import of the module, NULL where none is given; all must share it, and
+ * be of the module's engine), else a new one. */
+static node_store *pick_store(napi_env env, addon *a, const napi_value *values, uint32_t count, kiln_engine *engine) {
   node_store *found = NULL;
-  if (addon_is(env, imports, napi_object)) {
-    napi_value modules;
-    napi_get_property_names(env, imports, &modules);
-    uint32_t nm;
-    napi_get_array_length(env, modules, &nm);
-    for (uint32_t i = 0; i < nm; i++) {
-      napi_value k, obj, fields;
-      napi_get_element(env, modules, i, &k);
-      napi_get_property(env, imports, k, &obj);
-      if (!addon_is(env, obj, napi_object)) continue;
-      napi_get_property_names(env, obj, &fields);
-      uint32_t nf;
-      napi_get_array_length(env, fields, &nf);
-      for (uint32_t j = 0; j < nf; j++) {
-        napi_value f, v;
-        napi_get_element(env, fields, j, &f);
-        napi_get_property(env, obj, f, &v);
-        kiln_extern e;
-        node_store *s = NULL;
-        if (!extern_from_js(env, v, &e, &s)) {
-          kiln_func *fn = addon_is(env, v, napi_function) ? function_unwrap(env, v, &s) : NULL;
-          if (!fn) continue;
-        }
-        if (!s->store) {
-          link_error(env, a, "an imported object (%s%s%s) belongs to a closed instance", "", "", "");
-          return NULL;
-        }
-        if (found && s != found) {
-          link_error(env, a, "imported memories, tables, globals and functions come from different "
-                             "instances' stores%s%s%s; kiln links objects of one store only", "", "", "");
-          return NULL;
-        }
-        found = s;
-      }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value v = values[i];
+    if (!v) continue;
+    kiln_extern e;
+    node_store *s = NULL;
+    if (!extern_from_js(env, v, &e, &s)) {
+      kiln_func *fn = addon_is(env, v, napi_function) ? function_unwrap(env, v, &s) : NULL;
+      if (!fn) continue;
     }
+    if (!s->store) {
+      link_error(env, a, "an imported object (%s%s%s) belongs to a closed instance", "", "", "");
+      return NULL;
+    }
+    if (found && s != found) {
+      link_error(env, a, "imported memories, tables, globals and functions come from different "
+                         "instances' stores%s%s%s; kiln links objects of one store only", "", "", "");
+      return NULL;
+    }
+    found = s;
   }
   if (found && found->engine != engine) {
     link_error(env, a, "the module runs in the %s tier, but its imported memories, tables, globals or "
@@ -955,31 +940,52 @@ static bool is_object(napi_env env, napi_value v) {
   return addon_is(env, v, napi_object) || addon_is(env, v, napi_function);
 }
 
-/* Resolve each import of module from the JS imports object into list. */
-static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *module, napi_value imports,
+/* Whether WASI or WASI-NN provides imports of module mod (when the imports object does not). */
+static bool provided(const char *mod, bool have_wasi, bool have_nn) {
+  return (have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) || (have_nn && strcmp(mod, "wasi_ephemeral_nn") == 0);
+}
+
+/* The imports object's value for each import of module, read once each, in order, as the
+ * standard reads them: importObject[module], then its field. values[i] is NULL where no value
+ * is given (undefined). The facade (js_api) throws the standard's TypeError when
+ * importObject[module] is not an object (unless WASI or WASI-NN provides that module); kiln's
+ * own API leaves it to resolve_imports' LinkError. False with an exception pending (a getter
+ * that threw, too). */
+static bool read_imports(napi_env env, kiln_module *module, napi_value imports, bool have_wasi, bool have_nn,
+                         bool js_api, napi_value *values) {
+  uint32_t n = kiln_module_import_count(module);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *mod, *name;
+    kiln_externtype type;
+    kiln_module_import(module, i, &mod, &name, &type);
+    values[i] = NULL;
+    napi_value ns = NULL, v;
+    if (is_object(env, imports) && napi_get_named_property(env, imports, mod, &ns) != napi_ok) return false;
+    if (!ns || !is_object(env, ns)) {
+      if (js_api && !provided(mod, have_wasi, have_nn)) {
+        addon_throw_type(env, "import %s.%s (%s): the imports object has no module '%s' (importObject.%s must be "
+                              "an object)", mod, name, addon_kind_name(type.kind), mod, mod);
+        return false;
+      }
+      continue;
+    }
+    if (napi_get_named_property(env, ns, name, &v) != napi_ok) return false;
+    if (!addon_is(env, v, napi_undefined)) values[i] = v;
+  }
+  return true;
+}
+
+/* Resolve each import of module from its value (read_imports) into list. */
+static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *module, const napi_value *values,
                             bool have_wasi, bool have_nn, bool js_api, napi_value hosts, import_list *list) {
   uint32_t n = kiln_module_import_count(module), host_count = 0;
   for (uint32_t i = 0; i < n; i++) {
     const char *mod, *name;
     kiln_externtype type;
     kiln_module_import(module, i, &mod, &name, &type);
-    if ((have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) || (have_nn && strcmp(mod, "wasi_ephemeral_nn") == 0)) {
-      /* WASI and WASI-NN provide these, unless the imports object does */
-      napi_value ns = addon_is(env, imports, napi_object) ? addon_get(env, imports, mod) : NULL;
-      napi_value v = ns && is_object(env, ns) ? addon_get(env, ns, name) : NULL;
-      if (!v || addon_is(env, v, napi_undefined)) continue;
-    }
-    /* importObject[module] is read anew for each import; a missing field is a LinkError. The
-     * facade (js_api) throws the standard's TypeError when importObject[module] is not an
-     * object; kiln's own API a LinkError, as for any import missing. */
-    napi_value ns = addon_is(env, imports, napi_object) ? addon_get(env, imports, mod) : NULL;
-    if (js_api && (!ns || !is_object(env, ns))) {
-      addon_throw_type(env, "import %s.%s (%s): the imports object has no module '%s' (importObject.%s must be an "
-                            "object)", mod, name, addon_kind_name(type.kind), mod, mod);
-      return false;
-    }
-    napi_value v = ns && is_object(env, ns) ? addon_get(env, ns, name) : NULL;
-    if (!v || addon_is(env, v, napi_undefined)) {
+    napi_value v = values[i];
+    if (!v) {
+      if (provided(mod, have_wasi, have_nn)) continue; /* WASI and WASI-NN provide these */
       link_error(env, a, "import %s.%s (%s) is missing from the imports object", mod, name,
                  addon_kind_name(type.kind));
       return false;
@@ -1011,6 +1017,11 @@ static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *
       item.value = e;
     } else if (type.kind == KILN_EXTERN_GLOBAL && !type.global_mutable &&
                (addon_is(env, v, napi_number) || addon_is(env, v, napi_bigint))) {
+      if (js_api && (type.global_type == KILN_I64) != addon_is(env, v, napi_bigint)) {
+        link_error(env, a, "import %s.%s must be a %s", mod, name,
+                   type.global_type == KILN_I64 ? "BigInt (an i64 global)" : "Number (an i32, f32 or f64 global)");
+        return false;
+      }
       kiln_val val;
       char what[300];
       snprintf(what, sizeof what, "global import %s.%s", mod, name);
@@ -1039,7 +1050,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   kiln_module *module = module_unwrap(env, args[0], &engine);
   if (!module) return NULL;
   napi_value imports = args[1], options = args[2];
-  if (!addon_is(env, imports, napi_undefined) && !addon_is(env, imports, napi_object)) {
+  if (!addon_is(env, imports, napi_undefined) && !is_object(env, imports)) {
     addon_throw_type(env, "new Instance(module, imports, options): imports must be an object");
     return NULL;
   }
@@ -1068,8 +1079,12 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
                           "use the .wasm)");
     return NULL;
   }
-  node_store *s = pick_store(env, a, imports, engine);
-  if (!s) return NULL;
+  uint32_t import_count = kiln_module_import_count(module);
+  napi_value *values = calloc(import_count + 1, sizeof *values);
+  if (!values) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  if (!read_imports(env, module, imports, have_wasi, have_nn, lenient, values)) return free(values), NULL;
+  node_store *s = pick_store(env, a, values, import_count, engine);
+  if (!s) return free(values), NULL;
   node_instance *inst = calloc(1, sizeof *inst);
   if (inst) inst->counts_fuel = counts_fuel;
   import_list list = {0};
@@ -1084,7 +1099,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     if (has_memory) kiln_store_set_memory_limit(s->store, (uint64_t)memory_limit);
     if (has_fuel) kiln_store_set_fuel(s->store, (uint64_t)fuel);
     if (has_timeout) s->timeout_ms = (uint64_t)timeout;
-    ok = resolve_imports(env, a, s, module, imports, have_wasi, have_nn, lenient, hosts, &list);
+    ok = resolve_imports(env, a, s, module, values, have_wasi, have_nn, lenient, hosts, &list);
   }
   if (ok && have_wasi) {
     cfg = kiln_wasi_config_new();
@@ -1142,6 +1157,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     }
   }
   free(list.items);
+  free(values);
   kiln_wasi_config_free(cfg);
   if (!ok) {
     free(inst);
