@@ -377,7 +377,10 @@ Object.defineProperties(Module, {
       if (sectionName === undefined) {
         throw new TypeError('Module.customSections(module, sectionName): sectionName is missing');
       }
-      return module.customSections(String(sectionName));
+      sectionName = String(sectionName);
+      // a name with a lone surrogate equals no section's (their names are valid UTF-8)
+      if (!sectionName.isWellFormed()) return [];
+      return module.customSections(sectionName);
     },
     writable: true,
     configurable: true,

@@ -117,11 +117,9 @@ void addon_set(napi_env env, napi_value obj, const char *key, napi_value value) 
 }
 
 napi_value addon_get(napi_env env, napi_value obj, const char *key) {
+  /* [[Get]] alone, as the standard reads dictionaries (no [[HasProperty]] before it) */
   napi_value v;
-  bool has = false;
-  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has ||
-      napi_get_named_property(env, obj, key, &v) != napi_ok)
-    napi_get_undefined(env, &v);
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok) napi_get_undefined(env, &v);
   return v;
 }
 
@@ -161,7 +159,7 @@ bool addon_enforce_u32(napi_env env, napi_value v, const char *what, uint32_t *o
   napi_get_value_double(env, number, &d);
   d = trunc(d);
   if (!(d >= 0 && d <= 4294967295.0)) {
-    addon_throw_type(env, "%s: the index must be an integer from 0 to 2^32-1", what);
+    addon_throw_type(env, "%s must be an integer from 0 to 2^32-1", what);
     return false;
   }
   *out = (uint32_t)d;

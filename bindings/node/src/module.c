@@ -231,12 +231,15 @@ static napi_value module_custom_sections(napi_env env, napi_callback_info info) 
   napi_value arg;
   kiln_module *m = this_module(env, info, &argc, &arg);
   if (!m) return NULL;
-  char wanted[1024];
   size_t wanted_len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, arg, wanted, sizeof wanted, &wanted_len) != napi_ok) {
+  if (argc < 1 || napi_get_value_string_utf8(env, arg, NULL, 0, &wanted_len) != napi_ok) {
     addon_throw_type(env, "customSections(name): name must be a string");
     return NULL;
   }
+  /* the whole name, NULs and all, compared byte for byte */
+  char *wanted = malloc(wanted_len + 1);
+  if (!wanted) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  napi_get_value_string_utf8(env, arg, wanted, wanted_len + 1, &wanted_len);
   napi_value list;
   napi_create_array(env, &list);
   uint32_t found = 0, n = kiln_module_custom_section_count(m);
@@ -245,13 +248,14 @@ static napi_value module_custom_sections(napi_env env, napi_callback_info info) 
     const uint8_t *data;
     size_t size;
     kiln_module_custom_section(m, i, &name, &data, &size);
-    if (strcmp(name, wanted) != 0) continue;
+    if (strlen(name) != wanted_len || memcmp(name, wanted, wanted_len) != 0) continue;
     void *copy;
     napi_value buffer;
-    if (napi_create_arraybuffer(env, size, &copy, &buffer) != napi_ok) return NULL;
+    if (napi_create_arraybuffer(env, size, &copy, &buffer) != napi_ok) return free(wanted), NULL;
     if (size) memcpy(copy, data, size);
     napi_set_element(env, list, found++, buffer);
   }
+  free(wanted);
   return list;
 }
 

@@ -3,6 +3,7 @@
  * buffer is an ArrayBuffer over linear memory itself, no copy: after the memory grows the
  * next read of .buffer gives a new one and the old one is detached, as in the WebAssembly
  * JS API; closing the store detaches them all. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,17 +204,20 @@ static napi_value memory_grow(napi_env env, napi_callback_info info) {
   napi_value arg, result;
   node_memory *m = this_object(env, info, &memory_tag, &argc, &arg, "Memory");
   if (!m) return NULL;
-  double delta;
-  if (argc < 1 || napi_get_value_double(env, arg, &delta) != napi_ok || !(delta >= 0) || delta > 65536) {
-    addon_throw_type(env, "Memory.grow(delta): delta must be a number of 64 KiB pages, 0 to 65536");
+  uint32_t delta;
+  if (!addon_enforce_u32(env, argc ? arg : NULL, "Memory.grow(delta): delta, a number of 64 KiB pages,", &delta))
     return NULL;
-  }
   uint64_t old_pages;
-  if (kiln_memory_grow(m->memory, (uint64_t)delta, &old_pages) != KILN_OK) {
+  if (kiln_memory_grow(m->memory, delta, &old_pages) != KILN_OK) {
     napi_throw_range_error(env, NULL, "Memory.grow: the memory cannot grow that much (its maximum or the memory limit)");
     return NULL;
   }
-  if (delta > 0) memories_detach(env, m->s, true); /* the standard detaches on every grow */
+  /* the standard detaches on every grow: the memories that grew, and this one even by 0 */
+  memories_detach(env, m->s, true);
+  if (m->buffer) {
+    detach_buffer(env, m);
+    memory_unlist(m);
+  }
   napi_create_double(env, (double)old_pages, &result);
   return result;
 }
@@ -304,7 +308,9 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
 /* A table index as the standard converts it ([EnforceRange] unsigned long: ToNumber, then a
  * TypeError for NaN, infinities and values outside 0..2^32-1), then a RangeError past the end. */
 static bool table_index(napi_env env, node_table *t, napi_value v, uint32_t *out, const char *what) {
-  if (!addon_enforce_u32(env, v, what, out)) return false;
+  char name[96];
+  snprintf(name, sizeof name, "%s: index", what);
+  if (!addon_enforce_u32(env, v, name, out)) return false;
   if (*out >= kiln_table_size(t->table)) {
     addon_throw_range(env, "%s: index %u out of range (the table has %u elements)", what, *out, kiln_table_size(t->table));
     return false;
@@ -341,15 +347,13 @@ static napi_value table_grow(napi_env env, napi_callback_info info) {
   napi_value args[2], result;
   node_table *t = this_object(env, info, &table_tag, &argc, args, "Table");
   if (!t) return NULL;
-  double delta;
-  if (argc < 1 || napi_get_value_double(env, args[0], &delta) != napi_ok || !(delta >= 0) || delta > 4294967295.0) {
-    addon_throw_type(env, "Table.grow(delta, value): delta must be a number of elements");
+  uint32_t delta;
+  if (!addon_enforce_u32(env, argc ? args[0] : NULL, "Table.grow(delta, value): delta, a number of elements,", &delta))
     return NULL;
-  }
   kiln_val v = {.type = kiln_table_elem_type(t->table)};
   if (argc >= 2 && !value_to_wasm(env, addon_of(env), t->s, args[1], v.type, &v, "Table.grow", 1)) return NULL;
   uint32_t old_size;
-  if (kiln_table_grow(t->table, (uint32_t)delta, v, &old_size) != KILN_OK) {
+  if (kiln_table_grow(t->table, delta, v, &old_size) != KILN_OK) {
     napi_throw_range_error(env, NULL, "Table.grow: the table cannot grow that much");
     return NULL;
   }

@@ -24,6 +24,50 @@ test('the facade has the standard names', () => {
   assert.equal(Object.prototype.toString.call(K), '[object WebAssembly]');
 });
 
+// Issue 15's differences from V8, each checked against V8 on the same module.
+test('shapes and conversions as the standard: exports, functions, imports, tables, memories', () => {
+  const ours = new K.Instance(new K.Module(basicBytes), {});
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(basicBytes), {});
+  // exports: frozen, with a null prototype
+  assert.equal(Object.getPrototypeOf(ours.exports), null);
+  assert.ok(Object.isFrozen(ours.exports));
+  // an exported function: its length the parameter count, its name the function index
+  assert.equal(ours.exports.add.length, v8.exports.add.length);
+  assert.equal(ours.exports.add.name, v8.exports.add.name);
+  // i64 arguments through ToBigInt64: strings parse
+  assert.equal(ours.exports.add64('12', 1n), v8.exports.add64('12', 1n));
+  assert.throws(() => ours.exports.add64('x', 1n), SyntaxError);
+  // importObject[module] missing: TypeError; present without the field: LinkError
+  const host = readFileSync(wasm('host.wat'));
+  assert.throws(() => new K.Instance(new K.Module(host), {}), TypeError);
+  assert.throws(() => new WebAssembly.Instance(new WebAssembly.Module(host), {}), TypeError);
+  assert.throws(() => new K.Instance(new K.Module(host), { env: {} }), K.LinkError);
+  // Memory, Table, Module and Global need new; toStringTag
+  for (const name of ['Module', 'Memory', 'Table', 'Global']) {
+    assert.throws(() => K[name]({}), TypeError, name);
+    assert.equal(K[name].prototype[Symbol.toStringTag], `WebAssembly.${name}`);
+  }
+  // table indexes: [EnforceRange] first (TypeError), then the length (RangeError)
+  const table = new K.Table({ element: 'anyfunc', initial: 1 });
+  assert.throws(() => table.get(-1), TypeError);
+  assert.throws(() => table.get(2 ** 32), TypeError);
+  assert.throws(() => table.get(1), RangeError);
+  assert.equal(table.get('0'), null);
+  // Memory.grow(0) detaches the old buffer, as V8 does
+  for (const memory of [new K.Memory({ initial: 1 }), new WebAssembly.Memory({ initial: 1 })]) {
+    const before = memory.buffer;
+    assert.equal(memory.grow(0), 1);
+    assert.equal(before.byteLength, 0, 'detached');
+    assert.equal(memory.buffer.byteLength, 65536);
+  }
+  // Global: mutable read as a truth value; i64 from strings
+  const global = new K.Global({ value: 'i64', mutable: 1 }, '7');
+  assert.equal(global.value, 7n);
+  global.value = 8n;
+  assert.equal(global.valueOf(), 8n);
+  assert.equal(new K.Global({ value: 'externref' }).value, undefined);
+});
+
 test('it answers like the global WebAssembly for the same module', async () => {
   const ours = new K.Instance(new K.Module(basicBytes), {});
   const v8 = new WebAssembly.Instance(new WebAssembly.Module(basicBytes), {});
