@@ -172,10 +172,19 @@ static bool call_js_host(napi_env env, host_import *h, const kiln_val *args, kil
   } else if (ok && h->type.result_count > 1) {
     bool is_array = false;
     napi_is_array(env, ret, &is_array);
+    if (!is_array && (addon_is(env, ret, napi_object) || addon_is(env, ret, napi_function))) {
+      /* any iterable, as the standard allows: its values through Array.from */
+      napi_value global, array, from;
+      napi_get_global(env, &global);
+      napi_get_named_property(env, global, "Array", &array);
+      napi_get_named_property(env, array, "from", &from);
+      ok = napi_call_function(env, array, from, 1, &ret, &ret) == napi_ok;
+      if (ok) napi_is_array(env, ret, &is_array);
+    }
     uint32_t len = 0;
     if (is_array) napi_get_array_length(env, ret, &len);
-    if (!is_array || len != h->type.result_count) {
-      addon_throw_type(env, "%s must return an array of %u values", h->name, h->type.result_count);
+    if (ok && (!is_array || len != h->type.result_count)) {
+      addon_throw_type(env, "%s must return an array or an iterable of %u values", h->name, h->type.result_count);
       ok = false;
     }
     for (uint32_t i = 0; ok && i < h->type.result_count; i++) {

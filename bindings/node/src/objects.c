@@ -252,10 +252,21 @@ static void table_finalize(napi_env env, void *data, void *hint) {
   free(t);
 }
 
+/* args[i], or undefined when fewer arguments were given. */
+static napi_value optional_arg(napi_env env, size_t argc, napi_value *args, size_t i) {
+  napi_value v;
+  if (i < argc) return args[i];
+  napi_get_undefined(env, &v);
+  return v;
+}
+
 static bool elem_type(napi_env env, napi_value desc, kiln_valtype *out, const char *what) {
   char name[16];
   size_t len;
   napi_value v = addon_get(env, desc, "element");
+  /* an enumeration member: ToString first (an object's toString may throw) */
+  if (!addon_is(env, v, napi_string) && !addon_is(env, v, napi_symbol) && napi_coerce_to_string(env, v, &v) != napi_ok)
+    return false;
   if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok ||
       (strcmp(name, "anyfunc") && strcmp(name, "funcref") && strcmp(name, "externref"))) {
     addon_throw_type(env, "%s: descriptor.element must be \"funcref\" or \"externref\"", what);
@@ -288,7 +299,9 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
     kiln_val init = {.type = type};
     napi_valuetype vt = napi_undefined;
     if (argc >= 2) napi_typeof(env, args[1], &vt);
-    if (vt != napi_undefined && !value_to_wasm(env, addon_of(env), t->s, args[1], type, &init, what, 1)) {
+    /* a missing value is the default: null for funcref, undefined for externref */
+    if ((vt != napi_undefined || type == KILN_EXTERNREF) &&
+        !value_to_wasm(env, addon_of(env), t->s, optional_arg(env, argc, args, 1), type, &init, what, 1)) {
       store_unref(env, t->s);
       return free(t), NULL;
     }
@@ -337,7 +350,9 @@ static napi_value table_set(napi_env env, napi_callback_info info) {
   if (!t || !table_index(env, t, argc ? args[0] : NULL, &i, "Table.set(index, value)"))
     return NULL;
   kiln_val v = {.type = kiln_table_elem_type(t->table)};
-  if (argc >= 2 && !value_to_wasm(env, addon_of(env), t->s, args[1], v.type, &v, "Table.set", 1)) return NULL;
+  if ((argc >= 2 || v.type == KILN_EXTERNREF) &&
+      !value_to_wasm(env, addon_of(env), t->s, optional_arg(env, argc, args, 1), v.type, &v, "Table.set", 1))
+    return NULL;
   kiln_table_set(t->table, i, v);
   return NULL;
 }
@@ -351,7 +366,9 @@ static napi_value table_grow(napi_env env, napi_callback_info info) {
   if (!addon_enforce_u32(env, argc ? args[0] : NULL, "Table.grow(delta, value): delta, a number of elements,", &delta))
     return NULL;
   kiln_val v = {.type = kiln_table_elem_type(t->table)};
-  if (argc >= 2 && !value_to_wasm(env, addon_of(env), t->s, args[1], v.type, &v, "Table.grow", 1)) return NULL;
+  if ((argc >= 2 || v.type == KILN_EXTERNREF) &&
+      !value_to_wasm(env, addon_of(env), t->s, optional_arg(env, argc, args, 1), v.type, &v, "Table.grow", 1))
+    return NULL;
   uint32_t old_size;
   if (kiln_table_grow(t->table, delta, v, &old_size) != KILN_OK) {
     napi_throw_range_error(env, NULL, "Table.grow: the table cannot grow that much");
@@ -397,6 +414,8 @@ static bool value_type(napi_env env, napi_value desc, kiln_valtype *out, const c
   char name[16];
   size_t len;
   napi_value v = addon_get(env, desc, "value");
+  if (!addon_is(env, v, napi_string) && !addon_is(env, v, napi_symbol) && napi_coerce_to_string(env, v, &v) != napi_ok)
+    return false;
   if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) == napi_ok)
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
       if (strcmp(name, types[i].name) == 0) return *out = types[i].type, true;
@@ -473,8 +492,12 @@ static napi_value global_set_value(napi_env env, napi_callback_info info) {
     return NULL;
   }
   kiln_val v;
-  if (!value_to_wasm(env, addon_of(env), g->s, argc ? arg : NULL, kiln_global_type(g->global), &v, "Global.value", 0))
-    return NULL;
+  bool saved = g->s->lenient;
+  g->s->lenient = true; /* the standard coerces the value (ToBigInt64 for i64, ToNumber else) */
+  bool ok = value_to_wasm(env, addon_of(env), g->s, optional_arg(env, argc, &arg, 0), kiln_global_type(g->global), &v,
+                          "Global.value", 0);
+  g->s->lenient = saved;
+  if (!ok) return NULL;
   kiln_global_set(g->global, v);
   return NULL;
 }
