@@ -359,6 +359,13 @@ kiln_status kiln_module_import(const kiln_module *module, uint32_t i, const char
 uint32_t kiln_module_export_count(const kiln_module *module);
 kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char **name,
                                kiln_externtype *type);
+/* Whether the module is within the implementation limits the WebAssembly JavaScript API
+ * sets for every JS embedding (types, functions, imports, exports and globals 1,000,000
+ * each; data segments 100,000; element segments 10,000,000; tables 100,000; one memory;
+ * function bodies 7,654,321 bytes; 50,000 locals, params included; 1,000 params and 1,000
+ * results per type): KILN_OK, or KILN_ERR_INVALID with err naming the first limit exceeded.
+ * The Node.js package applies them to every module, as V8 does. */
+kiln_status kiln_module_check_js_limits(const kiln_module *module, kiln_error *err);
 /* Custom sections, in order, by name; data points into the module. */
 uint32_t kiln_module_custom_section_count(const kiln_module *module);
 kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, const char **name,

@@ -65,6 +65,42 @@ kiln_status kiln_module_export(const kiln_module *module, uint32_t i, const char
   return KILN_OK;
 }
 
+kiln_status kiln_module_check_js_limits(const kiln_module *module, kiln_error *err) {
+  const module_decl *m = &module->decl;
+  static const char *const what = "the module is over the WebAssembly JS API's limit of";
+#define JS_LIMIT(count, max, name)                                                                         \
+  if ((uint64_t)(count) > (max))                                                                         \
+    return error_set(err, KILN_ERR_INVALID, "%s %llu %s (it has %llu)", what, (unsigned long long)(max), name, \
+                     (unsigned long long)(count));
+  JS_LIMIT(m->type_count, 1000000, "types")
+  JS_LIMIT(m->func_count, 1000000, "functions")
+  JS_LIMIT(m->import_count, 1000000, "imports")
+  JS_LIMIT(m->export_count, 1000000, "exports")
+  JS_LIMIT(m->global_count, 1000000, "globals")
+  JS_LIMIT(m->data_segment_count, 100000, "data segments")
+  JS_LIMIT(m->elem_count, 10000000, "element segments")
+  JS_LIMIT(m->table_count, 100000, "tables")
+  JS_LIMIT(m->memory_count, 1, "memory")
+  for (uint32_t i = 0; i < m->type_count; i++) {
+    JS_LIMIT(m->types[i].param_count, 1000, "params per function type")
+    JS_LIMIT(m->types[i].result_count, 1000, "results per function type")
+  }
+  for (uint32_t i = 0; i < m->body_count; i++) {
+    const func_body *b = &m->bodies[i];
+    /* the body's size, as its size field says (an unsigned LEB128 at body_start) */
+    uint64_t size = 0;
+    for (uint32_t at = b->body_start, shift = 0; at < m->size && shift < 35; at++, shift += 7) {
+      size |= (uint64_t)(m->bytes[at] & 0x7f) << shift;
+      if (!(m->bytes[at] & 0x80)) break;
+    }
+    const functype *t = &m->types[m->func_types[m->imported_func_count + i]];
+    JS_LIMIT(size, 7654321, "bytes per function body")
+    JS_LIMIT(b->local_count + t->param_count, 50000, "locals (params included) per function")
+  }
+#undef JS_LIMIT
+  return KILN_OK;
+}
+
 uint32_t kiln_module_custom_section_count(const kiln_module *module) { return module->decl.custom_count; }
 
 kiln_status kiln_module_custom_section(const kiln_module *module, uint32_t i, const char **name,

@@ -562,6 +562,7 @@ static napi_value js_validate(napi_env env, napi_callback_info info) {
   if (argc < 1 || !addon_get_bytes(env, arg, "validate(bytes): bytes", &bytes, &size)) return NULL;
   kiln_module *m = NULL;
   kiln_status status = kiln_module_new(addon_engine(KILN_TIER_INTERP, false, false), bytes, size, &m, NULL);
+  if (status == KILN_OK) status = kiln_module_check_js_limits(m, NULL);
   if (m) kiln_module_free(m);
   napi_get_boolean(env, status == KILN_OK, &result);
   return result;

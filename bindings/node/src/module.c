@@ -74,7 +74,12 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   node_module *m = module_args(env, "new Module(bytes)", argc, args, &bytes, &size);
   if (!m) return NULL;
   kiln_error err;
-  if (kiln_module_new(m->engine, bytes, size, &m->module, &err) != KILN_OK) {
+  /* the JS API's limits, as V8 applies them to every module (kiln_module_check_js_limits) */
+  kiln_status status = kiln_module_new(m->engine, bytes, size, &m->module, &err);
+  if (status == KILN_OK && (status = kiln_module_check_js_limits(m->module, &err)) != KILN_OK) {
+    kiln_module_free(m->module);
+  }
+  if (status != KILN_OK) {
     free(m);
     addon_throw_kiln(env, addon_of(env), &err, 0);
     return NULL;
@@ -101,6 +106,10 @@ static void compile_execute(napi_env env, void *data) {
   job->status = kiln_module_new_borrowed(job->m->engine, job->bytes, job->size, free, job->bytes, &job->m->module,
                                          &job->err);
   job->bytes = NULL; /* the module owns (or has freed) them */
+  if (job->status == KILN_OK && (job->status = kiln_module_check_js_limits(job->m->module, &job->err)) != KILN_OK) {
+    kiln_module_free(job->m->module);
+    job->m->module = NULL;
+  }
 }
 
 static void compile_complete(napi_env env, napi_status status, void *data) {
