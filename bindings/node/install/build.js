@@ -144,7 +144,7 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
     }
   }
   for (const file of listC(path.join(root, 'src'))) {
-    add('addon', file, ['-I', include, '-I', napi, '-DNAPI_VERSION=8']);
+    add('addon', file, ['-I', include, '-I', napi, '-DNAPI_VERSION=2147483647', '-DNAPI_EXPERIMENTAL']);
   }
   for (const dir of ['cli', 'bindgen']) {
     for (const file of listC(path.join(engine, 'tools', dir))) {

@@ -684,6 +684,30 @@ void addon_async_ended(addon *a, node_store *s) {
   if (a->running_count == 0 && a->sentry) uv_timer_stop(a->sentry->timer);
 }
 
+void addon_release_ref(addon *a, napi_ref ref) {
+  if (!ref) return;
+  if (a->graveyard_count == a->graveyard_cap) {
+    size_t cap = a->graveyard_cap ? a->graveyard_cap * 2 : 64;
+    napi_ref *grown = realloc(a->graveyard, cap * sizeof *grown);
+    if (!grown) return; /* out of memory: the reference stays (a few bytes) */
+    a->graveyard = grown;
+    a->graveyard_cap = cap;
+  }
+  a->graveyard[a->graveyard_count++] = ref;
+}
+
+void addon_release_external(addon *a, int64_t bytes) { a->external_released += bytes; }
+
+void addon_drain(napi_env env, addon *a) {
+  for (size_t i = 0; i < a->graveyard_count; i++) napi_delete_reference(env, a->graveyard[i]);
+  a->graveyard_count = 0;
+  if (a->external_released) {
+    int64_t total;
+    napi_adjust_external_memory(env, -a->external_released, &total);
+    a->external_released = 0;
+  }
+}
+
 static void addon_free(napi_env env, void *data, void *hint) {
   (void)hint;
   addon *a = data;
@@ -692,6 +716,7 @@ static void addon_free(napi_env env, void *data, void *hint) {
   napi_delete_reference(env, a->owner_key);
   if (a->module_ctor) napi_delete_reference(env, a->module_ctor);
   free(a->running);
+  free(a->graveyard); /* (the environment is going: its references with it) */
   if (a->sentry) a->sentry->a = NULL; /* sentry_cleanup frees it */
   free(a);
 }

@@ -120,7 +120,21 @@ typedef struct addon {
   size_t running_count, running_cap;
   struct sentry *sentry;
   bool stopping;
+  /* What finalizers release: they run during garbage collection (Node-API's pure
+   * finalizers) and may not touch JavaScript, so the references they drop and the external
+   * memory they give back wait here until the addon's next entry (addon_drain). */
+  napi_ref *graveyard;
+  size_t graveyard_count, graveyard_cap;
+  int64_t external_released;
 } addon;
+
+/* From a finalizer (or anywhere): delete ref at the next addon_drain. */
+void addon_release_ref(addon *a, napi_ref ref);
+/* From a finalizer: tell V8 at the next addon_drain that bytes of external memory are gone. */
+void addon_release_external(addon *a, int64_t bytes);
+/* Apply what finalizers released; called where JavaScript makes modules, instances and
+ * objects, so that a loop that never yields drains as it goes. */
+void addon_drain(napi_env env, addon *a);
 
 /* An async call of s started on, or came back from, a worker thread. */
 bool addon_async_started(napi_env env, addon *a, struct node_store *s);

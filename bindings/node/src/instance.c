@@ -47,6 +47,7 @@ node_store *store_new(napi_env env, kiln_engine *engine) {
   s->env = env;
   s->a = addon_of(env);
   s->refs = 1;
+  addon_drain(env, s->a);
   /* Tell V8 what a store costs outside its heap, so that garbage collection comes in time
    * for programs that drop instances without close(). */
   int64_t total;
@@ -80,16 +81,18 @@ void store_close(napi_env env, node_store *s) {
     s->tsfn = NULL;
     s->tsfn_link = NULL;
   }
-  if (s->pending_exception) napi_delete_reference(env, s->pending_exception), s->pending_exception = NULL;
-  if (s->owner) napi_delete_reference(env, s->owner), s->owner = NULL;
+  /* (store_close runs in finalizers too: references go through the graveyard) */
+  addon_release_ref(s->a, s->pending_exception);
+  s->pending_exception = NULL;
+  addon_release_ref(s->a, s->owner);
+  s->owner = NULL;
 }
 
 void store_unref(napi_env env, node_store *s) {
   if (--s->refs > 0) return;
   store_close(env, s);
   if (s->a && s->a->loose == s) s->a->loose = NULL;
-  int64_t total;
-  napi_adjust_external_memory(env, -STORE_EXTERNAL_COST, &total);
+  addon_release_external(s->a, STORE_EXTERNAL_COST);
   free(s);
 }
 
@@ -143,7 +146,7 @@ typedef struct host_request {
 
 static void host_import_free(void *user) {
   host_import *h = user;
-  napi_delete_reference(h->s->env, h->fn);
+  addon_release_ref(h->s->a, h->fn); /* (kiln_store_free calls this, in a finalizer too) */
   free(h);
 }
 
@@ -264,7 +267,7 @@ static const napi_type_tag func_tag = {0x6b696c6e66756e63ULL, 0x0000000000000001
 static void func_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_func *nf = data;
-  napi_delete_reference(env, nf->self);
+  addon_release_ref(nf->s->a, nf->self);
   store_unref(env, nf->s);
   free(nf);
 }
@@ -1052,6 +1055,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   napi_value args[3], self;
   napi_get_cb_info(env, info, &argc, args, &self, NULL);
   addon *a = addon_of(env);
+  addon_drain(env, a);
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   for (size_t i = argc; i < 3; i++) args[i] = undefined;

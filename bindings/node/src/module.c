@@ -10,19 +10,32 @@ typedef struct node_module {
   kiln_module *module; /* NULL after close() */
   kiln_engine *engine; /* of its tier: its instances' stores are made from it */
   kiln_tier tier;
+  size_t cost_bytes;   /* the binary's size, for module_cost */
+  addon *a;            /* whose drain takes module_cost back */
 } node_module;
 
 static const napi_type_tag module_tag = {0x6b696c6e6d6f6475ULL, 0x6c65000000000001ULL};
 
+/* What a compiled module costs outside V8's heap, as V8 is told (napi_adjust_external_memory),
+ * so that it collects dropped modules in time: a fixed part and the binary's size. */
+static int64_t module_cost(const node_module *m) { return 64 * 1024 + (int64_t)m->cost_bytes; }
+
+/* (a pure finalizer: it runs during garbage collection and touches no JavaScript) */
 static void module_finalize(napi_env env, void *data, void *hint) {
-  (void)env, (void)hint;
+  (void)hint;
   node_module *m = data;
+  (void)env;
+  addon_release_external(m->a, module_cost(m));
   if (m->module) kiln_module_free(m->module);
   free(m);
 }
 
 static void wrap(napi_env env, napi_value self, node_module *m) {
   napi_type_tag_object(env, self, &module_tag);
+  m->a = addon_of(env);
+  addon_drain(env, m->a);
+  int64_t total;
+  napi_adjust_external_memory(env, module_cost(m), &total);
   napi_wrap(env, self, m, module_finalize, NULL, NULL);
 }
 
@@ -73,6 +86,7 @@ static napi_value module_new(napi_env env, napi_callback_info info) {
   size_t size;
   node_module *m = module_args(env, "new Module(bytes)", argc, args, &bytes, &size);
   if (!m) return NULL;
+  m->cost_bytes = size;
   kiln_error err;
   /* the JS API's limits, as V8 applies them to every module (kiln_module_check_js_limits) */
   kiln_status status = kiln_module_new(m->engine, bytes, size, &m->module, &err);
@@ -103,6 +117,7 @@ typedef struct compile_job {
 static void compile_execute(napi_env env, void *data) {
   (void)env;
   compile_job *job = data;
+  job->m->cost_bytes = job->size;
   job->status = kiln_module_new_borrowed(job->m->engine, job->bytes, job->size, free, job->bytes, &job->m->module,
                                          &job->err);
   job->bytes = NULL; /* the module owns (or has freed) them */

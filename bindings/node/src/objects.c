@@ -139,7 +139,7 @@ void memories_detach(napi_env env, node_store *s, bool only_grown) {
 static void memory_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_memory *m = data;
-  if (m->buffer) napi_delete_reference(env, m->buffer);
+  addon_release_ref(m->s->a, m->buffer);
   memory_unlist(m);
   store_unref(env, m->s);
   free(m);
@@ -176,6 +176,12 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
   return self;
 }
 
+/* A memory's ArrayBuffer was collected: the reference it held on its store goes. */
+static void buffer_released(napi_env env, void *data, void *hint) {
+  (void)data;
+  store_unref(env, hint);
+}
+
 static napi_value memory_buffer(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   node_memory *m = this_object(env, info, &memory_tag, &argc, NULL, "Memory");
@@ -187,8 +193,13 @@ static napi_value memory_buffer(napi_env env, napi_callback_info info) {
       return buffer;
     detach_buffer(env, m);
   }
-  if (napi_create_external_arraybuffer(env, kiln_memory_data(m->memory), (size_t)size, NULL, NULL, &buffer) != napi_ok)
+  /* The buffer keeps the store, and so the memory, alive until it is collected: a store
+   * freed by the garbage collector (whose finalizers cannot touch JavaScript) never has a
+   * live buffer to detach. close() detaches them. */
+  if (napi_create_external_arraybuffer(env, kiln_memory_data(m->memory), (size_t)size, buffer_released, m->s,
+                                       &buffer) != napi_ok)
     return NULL;
+  store_ref(m->s);
   napi_create_reference(env, buffer, 0, &m->buffer);
   m->buffer_size = size;
   if (!m->listed) {

@@ -172,10 +172,11 @@ napi_value value_from_wasm(napi_env env, addon *a, node_store *s, const kiln_val
 }
 
 void externrefs_free(napi_env env, node_store *s) {
+  (void)env;
   while (s->externrefs) {
     externref_box *box = s->externrefs;
     s->externrefs = box->next;
-    napi_delete_reference(env, box->value);
+    addon_release_ref(s->a, box->value); /* (in a finalizer too) */
     free(box);
   }
 }
