@@ -466,6 +466,10 @@ kiln_func *kiln_func_new(kiln_store *store, const kiln_functype *type, kiln_host
 /* The function's type; the arrays are owned by the function's store. */
 kiln_functype kiln_func_type(const kiln_func *func);
 
+/* The function types the engine holds now: one per distinct signature among its live
+ * modules and host functions (those of freed ones are given back). */
+uint32_t kiln_engine_type_count(const kiln_engine *engine);
+
 /* A wasm function's index in its module's function index space (imports first), as the
  * WebAssembly JS API names exported functions; UINT32_MAX for a host function. */
 uint32_t kiln_func_index(const kiln_func *func);

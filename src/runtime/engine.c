@@ -65,6 +65,8 @@ void engine_destroy(kiln_engine *engine) {
   pthread_mutex_destroy(&engine->memories.lock);
   for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);
   free(engine->types.types);
+  free(engine->types.refs);
+  free(engine->types.free_ids);
   free(engine->types.index);
   pthread_mutex_destroy(&engine->types.lock);
   free(engine);
@@ -85,25 +87,32 @@ static uint64_t type_hash(const functype *t) {
   return h;
 }
 
+#define INDEX_GONE UINT32_MAX /* an index slot whose type was released */
+
 /* Put id in the index (which has room). */
 static void index_insert(type_registry *r, uint32_t id) {
   uint32_t mask = r->index_size - 1;
   uint32_t i = (uint32_t)type_hash(&r->types[id]) & mask;
-  while (r->index[i]) i = (i + 1) & mask;
+  while (r->index[i] && r->index[i] != INDEX_GONE) i = (i + 1) & mask;
+  if (!r->index[i]) r->index_used++;
   r->index[i] = id + 1;
 }
 
-/* Keep the index at most half full, so that lookups stay short. */
-static bool index_reserve(type_registry *r, uint32_t count) {
-  if ((uint64_t)count * 2 < r->index_size) return true;
-  uint32_t size = r->index_size ? r->index_size * 2 : 64;
-  while ((uint64_t)count * 2 >= size) size *= 2;
+/* Keep the index at most half full (live and removed slots), so that lookups stay short.
+ * When it fills, it is rebuilt without its removed slots at a size that leaves it at most a
+ * quarter full: at least as many insertions again before the next rebuild. */
+static bool index_reserve(type_registry *r, uint32_t adding) {
+  if ((uint64_t)(r->index_used + adding) * 2 < r->index_size) return true;
+  uint32_t size = 64;
+  while ((uint64_t)(r->live + adding) * 4 > size) size *= 2;
   uint32_t *index = calloc(size, sizeof *index);
   if (!index) return false;
   free(r->index);
   r->index = index;
   r->index_size = size;
-  for (uint32_t id = 0; id < r->count; id++) index_insert(r, id);
+  r->index_used = 0;
+  for (uint32_t id = 0; id < r->count; id++)
+    if (r->types[id].types) index_insert(r, id);
   return true;
 }
 
@@ -113,29 +122,73 @@ kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id) {
   if (r->index_size) {
     uint32_t mask = r->index_size - 1;
     for (uint32_t i = (uint32_t)type_hash(t) & mask; r->index[i]; i = (i + 1) & mask)
-      if (same_type(&r->types[r->index[i] - 1], t)) {
+      if (r->index[i] != INDEX_GONE && same_type(&r->types[r->index[i] - 1], t)) {
         *id = r->index[i] - 1;
+        r->refs[*id]++;
         goto out;
       }
   }
-  if (!index_reserve(r, r->count + 1)) { st = KILN_ERR_NOMEM; goto out; }
-  if (r->count == r->capacity) {
-    uint32_t cap = r->capacity ? r->capacity * 2 : 32;
-    functype *n = realloc(r->types, cap * sizeof *n);
-    if (!n) { st = KILN_ERR_NOMEM; goto out; }
-    r->types = n;
-    r->capacity = cap;
+  if (!index_reserve(r, 1)) { st = KILN_ERR_NOMEM; goto out; }
+  uint32_t new_id;
+  if (r->free_count) {
+    new_id = r->free_ids[--r->free_count];
+  } else {
+    if (r->count == UINT32_MAX - 1) { st = KILN_ERR_LIMIT; goto out; }
+    if (r->count == r->capacity) {
+      uint32_t cap = r->capacity ? r->capacity * 2 : 32;
+      functype *n = realloc(r->types, cap * sizeof *n);
+      if (n) r->types = n;
+      uint32_t *refs = n ? realloc(r->refs, cap * sizeof *refs) : NULL;
+      if (refs) r->refs = refs;
+      uint32_t *free_ids = refs ? realloc(r->free_ids, cap * sizeof *free_ids) : NULL;
+      if (free_ids) r->free_ids = free_ids;
+      if (!free_ids) { st = KILN_ERR_NOMEM; goto out; }
+      r->capacity = cap;
+    }
+    new_id = r->count++;
+    r->types[new_id].types = NULL;
   }
   size_t n = (size_t)t->param_count + t->result_count;
-  functype *copy = &r->types[r->count];
+  functype *copy = &r->types[new_id];
   *copy = *t;
   copy->types = malloc(n ? n : 1);
-  if (!copy->types) { st = KILN_ERR_NOMEM; goto out; }
+  if (!copy->types) {
+    r->free_ids[r->free_count++] = new_id; /* (room: one slot per id) */
+    st = KILN_ERR_NOMEM;
+    goto out;
+  }
   if (n) memcpy(copy->types, t->types, n);
-  copy->type_id = r->count;
-  *id = r->count++;
-  index_insert(r, *id);
+  copy->type_id = new_id;
+  r->refs[new_id] = 1;
+  r->live++;
+  *id = new_id;
+  index_insert(r, new_id);
 out:
   pthread_mutex_unlock(&r->lock);
   return st;
+}
+
+void registry_release(type_registry *r, uint32_t id) {
+  pthread_mutex_lock(&r->lock);
+  if (id < r->count && r->types[id].types && --r->refs[id] == 0) {
+    uint32_t mask = r->index_size - 1;
+    for (uint32_t i = (uint32_t)type_hash(&r->types[id]) & mask; r->index[i]; i = (i + 1) & mask)
+      if (r->index[i] == id + 1) {
+        r->index[i] = INDEX_GONE;
+        break;
+      }
+    free(r->types[id].types);
+    r->types[id].types = NULL;
+    r->free_ids[r->free_count++] = id;
+    r->live--;
+  }
+  pthread_mutex_unlock(&r->lock);
+}
+
+uint32_t kiln_engine_type_count(const kiln_engine *engine) {
+  type_registry *r = (type_registry *)&engine->types;
+  pthread_mutex_lock(&r->lock);
+  uint32_t live = r->live;
+  pthread_mutex_unlock(&r->lock);
+  return live;
 }

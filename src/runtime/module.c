@@ -24,6 +24,7 @@ static void module_destroy(kiln_module *m) {
   if (m->funcs)
     for (uint32_t i = 0; i < m->decl.body_count; i++) compiled_func_free(&m->funcs[i]);
   free(m->funcs);
+  for (uint32_t i = 0; i < m->interned_types; i++) registry_release(&m->engine->types, m->type_ids[i]);
   free(m->type_ids);
   free(m->declared_refs);
   free(m->valtype_pool);
@@ -439,6 +440,7 @@ static kiln_status module_prepare(kiln_module *m, const uint8_t *bytes, size_t s
   for (uint32_t i = 0; i < d->type_count; i++) {
     if ((st = registry_intern(&m->engine->types, &d->types[i], &m->type_ids[i])))
       return error_set(err, st, "out of memory");
+    m->interned_types = i + 1;
     d->types[i].type_id = m->type_ids[i];
   }
   if (!build_pool(m)) return error_set(err, KILN_ERR_NOMEM, "out of memory");

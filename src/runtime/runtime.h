@@ -93,12 +93,20 @@ static inline void (*compiled_func_native(const compiled_func *f))(kiln_instance
 
 /* Canonical function types shared by every module of an engine, so that type checks of
  * call_indirect across modules are one integer comparison. */
+/* The engine's canonical function types, shared by its modules and host functions, each
+ * counted: a type whose last module or host function is freed gives its id back for reuse,
+ * so a long-running process compiling a stream of modules keeps it bounded. */
 typedef struct type_registry {
   pthread_mutex_t lock;
-  uint32_t count, capacity;
-  functype *types;           /* owned copies */
-  uint32_t *index;           /* hash table of id + 1 (0: empty), at most half full */
+  uint32_t count, capacity;  /* ids handed out (live or free), slots allocated */
+  functype *types;           /* owned copies; types[id].types is NULL for a free id */
+  uint32_t *refs;            /* per id: its modules' type indexes and host functions */
+  uint32_t *free_ids;        /* ids given back, to reuse */
+  uint32_t free_count;
+  uint32_t live;             /* ids in use */
+  uint32_t *index;           /* hash table of id + 1 (0: empty, INDEX_GONE: removed) */
   uint32_t index_size;       /* a power of two, or 0 */
+  uint32_t index_used;       /* slots not empty (live and removed), at most half of them */
 } type_registry;
 
 /* Address-space reservations of freed memories, kept for reuse: creating a memory then
@@ -155,6 +163,7 @@ struct kiln_module {
   kiln_engine *engine;
   module_decl decl;
   uint32_t *type_ids;        /* canonical id of each type index */
+  uint32_t interned_types;   /* type_ids[0..interned_types) hold a registry reference */
   compiled_func *funcs;      /* one per defined function */
   atomic_uint refcount;      /* the embedder's reference plus one per instance */
   bool *declared_refs;       /* per function: may be named by ref.func in bodies */
@@ -295,8 +304,9 @@ struct kiln_caller {
 };
 
 /* Internal helpers shared by runtime/ and exec/. */
+/* The canonical id of t, counted once more (registry_release gives it back). */
 kiln_status registry_intern(type_registry *r, const functype *t, uint32_t *id);
-const functype *registry_type(type_registry *r, uint32_t id);
+void registry_release(type_registry *r, uint32_t id);
 
 /* Run func with its arguments already in slots at store->stack_top; results replace them. */
 kiln_status interp_call(kiln_store *store, kiln_func *func, kiln_error *err);

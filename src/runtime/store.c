@@ -88,6 +88,7 @@ void store_destroy(kiln_store *store) {
   for (uint32_t i = 0; i < store->funcs.count; i++) {
     kiln_func *f = store->funcs.items[i];
     if (f->finalizer) f->finalizer(f->user_data);
+    if (f->host_type.types) registry_release(&store->engine->types, f->type_id); /* a host function's */
     free(f->host_valtypes);
     free(f->host_type.types);
     free(f);
@@ -162,7 +163,10 @@ kiln_func *store_add_host_func(kiln_store *store, const kiln_functype *type, kil
   f->callback = callback;
   f->user_data = user_data;
   f->finalizer = finalizer;
-  if (!object_list_push(&store->funcs, f)) goto fail;
+  if (!object_list_push(&store->funcs, f)) {
+    registry_release(&store->engine->types, f->type_id);
+    goto fail;
+  }
   return f;
 fail:
   free(f->host_type.types);

@@ -1667,6 +1667,75 @@ out:
   kiln_engine_free(e);
 }
 
+/* A module of one function type, params of i32, i64, f32 and f64 chosen by i: a different
+ * type for each i below 4^11 / 3. */
+static size_t type_module(uint32_t i, uint8_t *out) {
+  static const uint8_t kinds[4] = {0x7f, 0x7e, 0x7d, 0x7c};
+  uint8_t params[12];
+  /* the i-th sequence, shortest first: n params, then the n base-4 digits of what is left */
+  uint32_t n = 0, count = 1;
+  while (i >= count) {
+    i -= count;
+    count *= 4;
+    n++;
+  }
+  for (uint32_t k = 0; k < n; k++, i /= 4) params[k] = kinds[i % 4];
+  static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+  memcpy(out, header, 8);
+  size_t at = 8;
+  out[at++] = 1;             /* type section */
+  out[at++] = (uint8_t)(4 + n);
+  out[at++] = 1;             /* one type */
+  out[at++] = 0x60;
+  out[at++] = (uint8_t)n;
+  memcpy(out + at, params, n);
+  at += n;
+  out[at++] = 0;             /* no results */
+  return at;
+}
+
+static void test_type_registry(void) {
+  group("the engine's function types: counted, given back when modules and host functions go");
+  kiln_engine *e = test_engine_new(NULL);
+  uint32_t base = kiln_engine_type_count(e);
+  uint8_t bytes[32];
+  kiln_error err = {0};
+  /* 20,000 modules with distinct types, one alive at a time: the count stays put */
+  bool steady = true;
+  for (uint32_t i = 0; i < 20000; i++) {
+    kiln_module *m = NULL;
+    size_t size = type_module(i, bytes);
+    if (kiln_module_new(e, bytes, size, &m, &err) != KILN_OK) {
+      CHECK_STATUS(KILN_ERR_MALFORMED, KILN_OK, err);
+      break;
+    }
+    steady = steady && kiln_engine_type_count(e) == base + 1;
+    kiln_module_free(m);
+  }
+  CHECK(steady);
+  CHECK(kiln_engine_type_count(e) == base);
+  /* two modules of one type share it; it goes with the second */
+  kiln_module *a = NULL, *b = NULL;
+  size_t size = type_module(7, bytes);
+  CHECK_STATUS(kiln_module_new(e, bytes, size, &a, &err), KILN_OK, err);
+  CHECK_STATUS(kiln_module_new(e, bytes, size, &b, &err), KILN_OK, err);
+  CHECK(kiln_engine_type_count(e) == base + 1);
+  kiln_module_free(a);
+  CHECK(kiln_engine_type_count(e) == base + 1);
+  /* a host function of the same type holds it too, until its store goes */
+  kiln_store *s = kiln_store_new(e);
+  kiln_valtype params[2] = {KILN_F32, KILN_I32}; /* type_module(7): 7 = 1 + 4 + 2, the 2 digits of 2 */
+  CHECK(kiln_func_new(s, &(kiln_functype){params, 2, NULL, 0}, host_add, NULL, NULL) != NULL);
+  kiln_valtype other = KILN_F64;
+  CHECK(kiln_func_new(s, &(kiln_functype){&other, 1, &other, 1}, host_add, NULL, NULL) != NULL);
+  CHECK(kiln_engine_type_count(e) == base + 2);
+  kiln_module_free(b);
+  CHECK(kiln_engine_type_count(e) == base + 2);
+  kiln_store_free(s);
+  CHECK(kiln_engine_type_count(e) == base);
+  kiln_engine_free(e);
+}
+
 int main(void) {
   test_engine_config();
   test_module_errors();
@@ -1686,6 +1755,7 @@ int main(void) {
   test_memory_limit();
   test_memory_refusal();
   test_threads();
+  test_type_registry();
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
