@@ -259,6 +259,7 @@ typedef struct node_func {
   kiln_func *f;
   kiln_functype type;
   uint32_t raw_slots; /* kiln_func_raw_slots: > 0 when the call can go through kiln_func_call_raw */
+  bool has_v128;      /* a v128 param or result: JavaScript cannot call it (a TypeError first) */
   char name[128];
 } node_func;
 
@@ -285,6 +286,10 @@ kiln_func *function_unwrap(napi_env env, napi_value v, node_store **store) {
 /* A call with another number of arguments than the function has params is an error, except
  * in the lenient mode of the WebAssembly facade (missing ones are undefined). */
 static bool arity_ok(napi_env env, node_func *nf, size_t argc) {
+  if (nf->has_v128) { /* as the standard: before any argument is converted or anything runs */
+    addon_throw_type(env, "%s has a v128 parameter or result, which JavaScript cannot pass or receive", nf->name);
+    return false;
+  }
   if (argc == nf->type.param_count || nf->s->lenient) return true;
   addon_throw_type(env, "%s expects %u argument%s, got %zu", nf->name, nf->type.param_count,
                    nf->type.param_count == 1 ? "" : "s", argc);
@@ -660,6 +665,8 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   nf->f = f;
   nf->type = kiln_func_type(f);
   nf->raw_slots = kiln_func_raw_slots(f);
+  for (uint32_t i = 0; i < nf->type.param_count; i++) nf->has_v128 |= nf->type.params[i] == KILN_V128;
+  for (uint32_t i = 0; i < nf->type.result_count; i++) nf->has_v128 |= nf->type.results[i] == KILN_V128;
   snprintf(nf->name, sizeof nf->name, "%s", name && *name ? name : "wasm function");
   napi_value fn, async_fn;
   napi_callback sync = func_call_sync_by_arity[nf->type.param_count < 4 ? nf->type.param_count : 4];

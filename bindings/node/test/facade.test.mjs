@@ -68,6 +68,20 @@ test('shapes and conversions as the standard: exports, functions, imports, table
   assert.equal(new K.Global({ value: 'externref' }).value, undefined);
 });
 
+test('a function with a v128 param or result throws a TypeError before it runs, as on V8', async () => {
+  const bytes = readFileSync(wasm('v128.wat'));
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+  const facade = new K.Instance(new K.Module(bytes), {}).exports;
+  const own = kiln.instantiate(kiln.compile(bytes)).exports;
+  for (const exports of [v8, facade, own]) {
+    assert.throws(() => exports.bump(), TypeError);
+    assert.throws(() => exports.take(0), TypeError);
+    assert.equal(exports.count.value, 0, 'nothing ran');
+  }
+  await assert.rejects(own.bump.async(), TypeError);
+  assert.equal(own.count.value, 0);
+});
+
 test('it answers like the global WebAssembly for the same module', async () => {
   const ours = new K.Instance(new K.Module(basicBytes), {});
   const v8 = new WebAssembly.Instance(new WebAssembly.Module(basicBytes), {});
