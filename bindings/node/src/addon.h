@@ -226,9 +226,21 @@ typedef struct node_store {
   napi_ref pending_exception;    /* a JS exception thrown by a host function */
   node_memory *memories;   /* memory objects with an ArrayBuffer handed out */
   externref_box *externrefs; /* JS values passed into wasm as externref */
+  /* The JS object standing for each kiln function, memory, table and global handed out, so
+   * that one read back (from another instance's exports, a table, a funcref global) is the
+   * same object: an open-addressed table of weak references (wrapper_find). */
+  struct wrapper_entry *wrappers;
+  uint32_t wrappers_size, wrappers_used;
   uint64_t timeout_ms;     /* the instance's default per-call timeout (0: none) */
   atomic_bool timed_out;   /* the watchdog interrupted the current call */
 } node_store;
+
+/* The live JS object of s standing for the kiln object key, or NULL. */
+napi_value wrapper_find(napi_env env, node_store *s, const void *key);
+/* obj (whose native side is wrapper) stands for key from now on. */
+void wrapper_remember(napi_env env, node_store *s, const void *key, const void *wrapper, napi_value obj);
+/* From wrapper's finalizer: key's entry goes, if it is still wrapper's. */
+void wrapper_forget(node_store *s, const void *key, const void *wrapper);
 
 node_store *store_new(napi_env env, kiln_engine *engine);
 /* The store for Memory, Table and Global objects made from JavaScript (new Memory(...)):

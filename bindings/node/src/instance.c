@@ -55,6 +55,90 @@ node_store *store_new(napi_env env, kiln_engine *engine) {
   return s;
 }
 
+/* ---------------------------------------------------------------- wrappers */
+
+typedef struct wrapper_entry {
+  const void *key;     /* NULL: empty; WRAPPER_GONE: removed */
+  const void *wrapper; /* the native side of the object (node_func, node_memory, ...) */
+  napi_ref ref;        /* weak: the object */
+} wrapper_entry;
+
+#define WRAPPER_GONE ((const void *)1)
+
+static uint32_t wrapper_slot(const node_store *s, const void *key) {
+  uint64_t h = (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
+  return (uint32_t)(h >> 32) & (s->wrappers_size - 1);
+}
+
+static wrapper_entry *wrapper_lookup(node_store *s, const void *key) {
+  if (!s->wrappers_size) return NULL;
+  uint32_t mask = s->wrappers_size - 1;
+  for (uint32_t i = wrapper_slot(s, key); s->wrappers[i].key; i = (i + 1) & mask)
+    if (s->wrappers[i].key == key) return &s->wrappers[i];
+  return NULL;
+}
+
+napi_value wrapper_find(napi_env env, node_store *s, const void *key) {
+  wrapper_entry *e = wrapper_lookup(s, key);
+  napi_value obj = NULL;
+  if (e && napi_get_reference_value(env, e->ref, &obj) != napi_ok) obj = NULL;
+  return obj;
+}
+
+void wrapper_remember(napi_env env, node_store *s, const void *key, const void *wrapper, napi_value obj) {
+  wrapper_entry *e = wrapper_lookup(s, key);
+  if (!e) {
+    if ((uint64_t)(s->wrappers_used + 1) * 2 >= s->wrappers_size) { /* rebuild, without removed slots */
+      uint32_t live = 0;
+      for (uint32_t i = 0; i < s->wrappers_size; i++) live += s->wrappers[i].key > WRAPPER_GONE;
+      uint32_t size = 16;
+      while ((uint64_t)(live + 1) * 4 > size) size *= 2;
+      wrapper_entry *table = calloc(size, sizeof *table);
+      if (!table) return; /* out of memory: this object is just not found again */
+      wrapper_entry *old = s->wrappers;
+      uint32_t old_size = s->wrappers_size;
+      s->wrappers = table;
+      s->wrappers_size = size;
+      s->wrappers_used = 0;
+      for (uint32_t i = 0; i < old_size; i++) {
+        if (old[i].key <= WRAPPER_GONE) continue;
+        uint32_t j = wrapper_slot(s, old[i].key);
+        while (table[j].key) j = (j + 1) & (size - 1);
+        table[j] = old[i];
+        s->wrappers_used++;
+      }
+      free(old);
+    }
+    uint32_t i = wrapper_slot(s, key);
+    while (s->wrappers[i].key > WRAPPER_GONE) i = (i + 1) & (s->wrappers_size - 1);
+    if (!s->wrappers[i].key) s->wrappers_used++;
+    e = &s->wrappers[i];
+    e->key = key;
+  } else {
+    addon_release_ref(s->a, e->ref); /* a newer object for the same key (the old one died) */
+  }
+  e->wrapper = wrapper;
+  e->ref = NULL;
+  napi_create_reference(env, obj, 0, &e->ref);
+}
+
+void wrapper_forget(node_store *s, const void *key, const void *wrapper) {
+  wrapper_entry *e = wrapper_lookup(s, key);
+  if (!e || e->wrapper != wrapper) return;
+  addon_release_ref(s->a, e->ref);
+  e->key = WRAPPER_GONE;
+  e->wrapper = NULL;
+  e->ref = NULL;
+}
+
+static void wrappers_free(node_store *s) {
+  for (uint32_t i = 0; i < s->wrappers_size; i++)
+    if (s->wrappers[i].key > WRAPPER_GONE) addon_release_ref(s->a, s->wrappers[i].ref);
+  free(s->wrappers);
+  s->wrappers = NULL;
+  s->wrappers_size = s->wrappers_used = 0;
+}
+
 node_store *store_loose(napi_env env) {
   addon *a = addon_of(env);
   if (a->loose) {
@@ -93,6 +177,7 @@ void store_unref(napi_env env, node_store *s) {
   store_close(env, s);
   if (s->a && s->a->loose == s) s->a->loose = NULL;
   addon_release_external(s->a, STORE_EXTERNAL_COST);
+  wrappers_free(s);
   free(s);
 }
 
@@ -269,6 +354,7 @@ static void func_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_func *nf = data;
   addon_release_ref(nf->s->a, nf->self);
+  wrapper_forget(nf->s, nf->f, nf);
   store_unref(env, nf->s);
   free(nf);
 }
@@ -659,6 +745,8 @@ static napi_value func_call_async(napi_env env, napi_callback_info info) {
 }
 
 napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f, const char *name) {
+  napi_value known = wrapper_find(env, s, f);
+  if (known) return known; /* the function already handed out: the same object */
   node_func *nf = calloc(1, sizeof *nf);
   if (!nf) return addon_throw_error(env, "kiln: out of memory"), NULL;
   nf->s = s;
@@ -697,6 +785,7 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   napi_define_properties(env, fn, 2, props);
   addon_set_owner(env, a, async_fn, fn);
   if (owner) addon_set_owner(env, a, fn, owner);
+  wrapper_remember(env, s, f, nf, fn);
   return fn;
 }
 

@@ -140,6 +140,7 @@ static void memory_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_memory *m = data;
   addon_release_ref(m->s->a, m->buffer);
+  wrapper_forget(m->s, m->memory, m);
   memory_unlist(m);
   store_unref(env, m->s);
   free(m);
@@ -173,6 +174,7 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
   }
   napi_type_tag_object(env, self, &memory_tag);
   napi_wrap(env, self, m, memory_finalize, NULL, NULL);
+  wrapper_remember(env, m->s, m->memory, m, self); /* (read back later: this object) */
   return self;
 }
 
@@ -259,6 +261,7 @@ napi_value memory_class(napi_env env, addon *a) {
 static void table_finalize(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   node_table *t = data;
+  wrapper_forget(t->s, t->table, t);
   store_unref(env, t->s);
   free(t);
 }
@@ -326,6 +329,7 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
   }
   napi_type_tag_object(env, self, &table_tag);
   napi_wrap(env, self, t, table_finalize, NULL, NULL);
+  wrapper_remember(env, t->s, t->table, t, self); /* (read back later: this object) */
   return self;
 }
 
@@ -413,6 +417,7 @@ napi_value table_class(napi_env env, addon *a) {
 static void global_finalize(napi_env env, void *data, void *hint) {
   (void)env, (void)hint;
   node_global *g = data;
+  wrapper_forget(g->s, g->global, g);
   store_unref(env, g->s);
   free(g);
 }
@@ -482,6 +487,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
   }
   napi_type_tag_object(env, self, &global_tag);
   napi_wrap(env, self, g, global_finalize, NULL, NULL);
+  wrapper_remember(env, g->s, g->global, g, self); /* (read back later: this object) */
   return self;
 }
 
@@ -538,6 +544,11 @@ static napi_value wrap_existing(napi_env env, napi_ref ctor_ref, void *existing)
 napi_value extern_to_js(napi_env env, addon *a, node_store *s, napi_value owner, const kiln_extern *e,
                         const char *name) {
   napi_value obj = NULL;
+  if (e->kind != KILN_EXTERN_FUNC) { /* one handed out before: the same object */
+    obj = wrapper_find(env, s, e->kind == KILN_EXTERN_MEMORY ? (const void *)e->of.memory
+                               : e->kind == KILN_EXTERN_TABLE ? (const void *)e->of.table : (const void *)e->of.global);
+    if (obj) return obj;
+  }
   switch (e->kind) {
     case KILN_EXTERN_FUNC: return function_to_js(env, a, s, owner, e->of.func, name);
     case KILN_EXTERN_MEMORY: {

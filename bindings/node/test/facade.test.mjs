@@ -66,6 +66,12 @@ test('shapes and conversions as the standard: exports, functions, imports, table
   global.value = 8n;
   assert.equal(global.valueOf(), 8n);
   assert.equal(new K.Global({ value: 'externref' }).value, undefined);
+  // one object per function, memory, table and global: re-exported or read back, the same
+  const js = { mem: new K.Memory({ initial: 1 }), g: new K.Global({ value: 'i32', mutable: true }, 0), tbl: new K.Table({ element: 'anyfunc', initial: 2 }) };
+  const linked = new K.Instance(new K.Module(readFileSync(wasm('imports.wat'))), { js });
+  linked.exports.setSlot(0); // puts the exported function peek in the imported table
+  assert.equal(js.tbl.get(0), linked.exports.peek);
+  assert.equal(js.tbl.get(0), js.tbl.get(0));
 });
 
 test('a function with a v128 param or result throws a TypeError before it runs, as on V8', async () => {
