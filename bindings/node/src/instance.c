@@ -537,6 +537,13 @@ static inline napi_value func_call_sync(napi_env env, napi_callback_info info, s
   node_func *nf = c.data;
   node_store *s = nf->s;
   napi_value result = NULL;
+  if (s->lenient) { /* the standard's exported functions are not constructors */
+    napi_value target = NULL;
+    if (napi_get_new_target(env, info, &target) == napi_ok && target) {
+      free_call_args(&c);
+      return addon_throw_type(env, "%s is a WebAssembly function, not a constructor", nf->name), NULL;
+    }
+  }
   uint32_t np = nf->type.param_count, nr = nf->type.result_count;
   bool raw = nf->raw_slots && nf->raw_slots <= 16;
   uint64_t slots[16];

@@ -34,6 +34,8 @@ test('shapes and conversions as the standard: exports, functions, imports, table
   // an exported function: its length the parameter count, its name the function index
   assert.equal(ours.exports.add.length, v8.exports.add.length);
   assert.equal(ours.exports.add.name, v8.exports.add.name);
+  assert.throws(() => new ours.exports.add(1, 2), TypeError);
+  assert.throws(() => new v8.exports.add(1, 2), TypeError);
   // i64 arguments through ToBigInt64: strings parse
   assert.equal(ours.exports.add64('12', 1n), v8.exports.add64('12', 1n));
   assert.throws(() => ours.exports.add64('x', 1n), SyntaxError);
