@@ -281,7 +281,7 @@ static bool elem_type(napi_env env, napi_value desc, kiln_valtype *out, const ch
   /* an enumeration member: ToString first (an object's toString may throw) */
   if (!addon_is(env, v, napi_string) && !addon_is(env, v, napi_symbol) && napi_coerce_to_string(env, v, &v) != napi_ok)
     return false;
-  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok ||
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok || len != strlen(name) ||
       (strcmp(name, "anyfunc") && strcmp(name, "funcref") && strcmp(name, "externref"))) {
     addon_throw_type(env, "%s: descriptor.element must be \"funcref\" or \"externref\"", what);
     return false;
@@ -433,8 +433,8 @@ static bool value_type(napi_env env, napi_value desc, kiln_valtype *out, const c
   if (!addon_is(env, v, napi_string) && !addon_is(env, v, napi_symbol) && napi_coerce_to_string(env, v, &v) != napi_ok)
     return false;
   if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) == napi_ok)
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-      if (strcmp(name, types[i].name) == 0) return *out = types[i].type, true;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) /* (the whole string: "i32\0" is not i32) */
+      if (len == strlen(types[i].name) && strcmp(name, types[i].name) == 0) return *out = types[i].type, true;
   addon_throw_type(env, "%s: descriptor.value must be \"i32\", \"i64\", \"f32\", \"f64\", \"externref\" or \"funcref\"",
                    what);
   return false;
