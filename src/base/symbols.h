@@ -132,6 +132,7 @@
 #define path_parent_beneath kiln__path_parent_beneath
 #define path_uses_openat2 kiln__path_uses_openat2
 #define registry_intern kiln__registry_intern
+#define registry_release kiln__registry_release
 #define sha256 kiln__sha256
 #define sha256_accelerated kiln__sha256_accelerated
 #define sha256_final kiln__sha256_final
