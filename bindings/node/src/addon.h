@@ -288,6 +288,9 @@ napi_value extern_to_js(napi_env env, addon *a, node_store *s, napi_value owner,
 bool extern_from_js(napi_env env, napi_value v, kiln_extern *out, node_store **store);
 /* The wasm function behind a JS function made by function_to_js (NULL if it is not one). */
 kiln_func *function_unwrap(napi_env env, napi_value v, node_store **store);
+/* f, a function of another store whose JS function is fn, made usable in s (a host function
+ * of s calling fn); NULL after throwing. */
+kiln_func *function_foreign(napi_env env, node_store *s, napi_value fn, kiln_func *f);
 /* A function of store s as a JS function: f(...) and f.async(...). */
 napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f,
                           const char *name);

@@ -751,6 +751,32 @@ static napi_value func_call_async(napi_env env, napi_callback_info info) {
   return rejected_if_thrown(env, r);
 }
 
+/* A function of another store (f, whose JS function is fn) made usable in s, for a table,
+ * a funcref global or an argument there: kiln's stores do not share functions, so it is a
+ * host function of s that calls fn through JavaScript, as a JS import would; read back, it is
+ * fn itself. One per foreign function and store; s holds fn (strongly) while it lives. NULL
+ * after throwing. */
+kiln_func *function_foreign(napi_env env, node_store *s, napi_value fn, kiln_func *f) {
+  wrapper_entry *known = wrapper_lookup(s, f);
+  if (known && known->wrapper) return (kiln_func *)known->wrapper;
+  host_import *h = calloc(1, sizeof *h);
+  if (!h) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  h->s = s;
+  snprintf(h->name, sizeof h->name, "a function of another instance");
+  napi_create_reference(env, fn, 1, &h->fn);
+  kiln_functype type = kiln_func_type(f);
+  kiln_func *hf = kiln_func_new(s->store, &type, host_callback, h, host_import_free);
+  if (!hf) {
+    napi_delete_reference(env, h->fn);
+    free(h);
+    return addon_throw_error(env, "kiln: out of memory"), NULL;
+  }
+  h->type = kiln_func_type(hf);
+  wrapper_remember(env, s, hf, h, fn); /* read back: fn */
+  wrapper_remember(env, s, f, hf, fn); /* set again: this host function */
+  return hf;
+}
+
 napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f, const char *name) {
   napi_value known = wrapper_find(env, s, f);
   if (known) return known; /* the function already handed out: the same object */

@@ -134,7 +134,11 @@ bool value_to_wasm(napi_env env, addon *a, node_store *s, napi_value v, kiln_val
       node_store *owner = NULL;
       kiln_func *f = t == napi_function ? function_unwrap(env, v, &owner) : NULL;
       if (!f) return type_error(env, fn, index, type, "must be null or a function exported by wasm");
-      if (owner != s) return type_error(env, fn, index, type, "is a function of another instance's store");
+      if (owner != s) { /* another instance's: through JavaScript (function_foreign) */
+        if (!owner->store) return type_error(env, fn, index, type, "is a function of a closed instance");
+        f = function_foreign(env, s, v, f);
+        if (!f) return false;
+      }
       out->of.funcref = f;
       return true;
     }

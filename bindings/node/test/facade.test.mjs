@@ -74,6 +74,18 @@ test('shapes and conversions as the standard: exports, functions, imports, table
   linked.exports.setSlot(0); // puts the exported function peek in the imported table
   assert.equal(js.tbl.get(0), linked.exports.peek);
   assert.equal(js.tbl.get(0), js.tbl.get(0));
+  // a function of another instance in a table, a global and as a grow value: it works and
+  // reads back as itself (kiln calls it through JavaScript: stores do not share functions)
+  const other = new K.Instance(new K.Module(basicBytes), {});
+  js.tbl.set(1, other.exports.add);
+  assert.equal(js.tbl.get(1), other.exports.add);
+  assert.equal(js.tbl.get(1)(2, 3), 5);
+  const seeded = new K.Table({ element: "anyfunc", initial: 1 }, other.exports.add);
+  assert.equal(seeded.get(0), other.exports.add);
+  seeded.grow(1, other.exports.add);
+  assert.equal(seeded.get(1), other.exports.add);
+  const fnGlobal = new K.Global({ value: 'anyfunc', mutable: true }, other.exports.add);
+  assert.equal(fnGlobal.value, other.exports.add);
 });
 
 test('a function with a v128 param or result throws a TypeError before it runs, as on V8', async () => {
