@@ -388,6 +388,14 @@ function byAspect(crops) {
 
 const resizedWidth = (img, h, max) => Math.min(Math.max(Math.ceil((h * img.width) / img.height), 1), max);
 
+/** The input tensor of a batch of crops (rust/src/lib.rs's batch_tensor) and its shape. */
+function batchTensor(crops, batch, height, width, table) {
+  const plane = height * width;
+  const tensor = new Float32Array(batch.length * 3 * plane);
+  batch.forEach((i, n) => resizeInto(crops[i], resizedWidth(crops[i], height, width), height, table, tensor, n * 3 * plane, width));
+  return [tensor, [batch.length, 3, height, width]];
+}
+
 function ctcDecode(probs, offset, steps, classes, keys) {
   let text = '';
   let sum = 0;
@@ -442,13 +450,10 @@ export async function createNodeOcr({ threads } = {}) {
     const quads = boxes(pred, width, height, img.width, img.height);
     const crops = quads.map((q) => crop(img, q));
     // orientation
-    const plane = CLS_HEIGHT * CLS_WIDTH;
     let sorted = byAspect(crops);
     for (let b = 0; b < sorted.length; b += BATCH) {
       const batch = sorted.slice(b, b + BATCH);
-      const input = new Float32Array(batch.length * 3 * plane);
-      batch.forEach((i, n) => resizeInto(crops[i], resizedWidth(crops[i], CLS_HEIGHT, CLS_WIDTH), CLS_HEIGHT, halfNorm, input, n * 3 * plane, CLS_WIDTH));
-      const scores = await infer(cls, input, [batch.length, 3, CLS_HEIGHT, CLS_WIDTH], timing, 'cls');
+      const scores = await infer(cls, ...batchTensor(crops, batch, CLS_HEIGHT, CLS_WIDTH, halfNorm), timing, 'cls');
       batch.forEach((i, n) => {
         if (scores[n * 2 + 1] > scores[n * 2] && scores[n * 2 + 1] > CLS_THRESHOLD) rotateHalf(crops[i]);
       });
@@ -461,10 +466,7 @@ export async function createNodeOcr({ threads } = {}) {
       const batch = sorted.slice(b, b + BATCH);
       const widest = Math.max(0, ...batch.map((i) => crops[i].width / crops[i].height));
       const recWidth = Math.trunc(REC_HEIGHT * Math.max(REC_WIDTH / REC_HEIGHT, widest));
-      const recPlane = REC_HEIGHT * recWidth;
-      const input = new Float32Array(batch.length * 3 * recPlane);
-      batch.forEach((i, n) => resizeInto(crops[i], resizedWidth(crops[i], REC_HEIGHT, recWidth), REC_HEIGHT, halfNorm, input, n * 3 * recPlane, recWidth));
-      const probs = await infer(rec, input, [batch.length, 3, REC_HEIGHT, recWidth], timing, 'rec');
+      const probs = await infer(rec, ...batchTensor(crops, batch, REC_HEIGHT, recWidth, halfNorm), timing, 'rec');
       const steps = probs.length / batch.length / classes;
       batch.forEach((i, n) => (read[i] = ctcDecode(probs, n * steps * classes, steps, classes, keys)));
     }

@@ -91,10 +91,8 @@ static inline void (*compiled_func_native(const compiled_func *f))(kiln_instance
   return __atomic_load_n(&f->native_entry, __ATOMIC_ACQUIRE);
 }
 
-/* Canonical function types shared by every module of an engine, so that type checks of
- * call_indirect across modules are one integer comparison. */
-/* The engine's canonical function types, shared by its modules and host functions, each
- * counted: a type whose last module or host function is freed gives its id back for reuse,
+/* The engine's canonical function types, shared by its modules and host functions, so that
+ * type checks of call_indirect across modules are one integer comparison; each counted: a type whose last module or host function is freed gives its id back for reuse,
  * so a long-running process compiling a stream of modules keeps it bounded. */
 typedef struct type_registry {
   pthread_mutex_t lock;

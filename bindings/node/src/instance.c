@@ -751,6 +751,26 @@ static napi_value func_call_async(napi_env env, napi_callback_info info) {
   return rejected_if_thrown(env, r);
 }
 
+/* A host function of s of type calling the JS function fn (named name in messages); the store
+ * holds fn weakly (a JS import: its instance's list of imports keeps it alive) or strongly.
+ * NULL after throwing. */
+static kiln_func *host_import_new(napi_env env, node_store *s, napi_value fn, const kiln_functype *type,
+                                  const char *name, bool strong) {
+  host_import *h = calloc(1, sizeof *h);
+  if (!h) return addon_throw_error(env, "kiln: out of memory"), NULL;
+  h->s = s;
+  snprintf(h->name, sizeof h->name, "%s", name);
+  napi_create_reference(env, fn, strong ? 1 : 0, &h->fn);
+  kiln_func *f = kiln_func_new(s->store, type, host_callback, h, host_import_free);
+  if (!f) {
+    napi_delete_reference(env, h->fn);
+    free(h);
+    return addon_throw_error(env, "kiln: out of memory"), NULL;
+  }
+  h->type = kiln_func_type(f);
+  return f;
+}
+
 /* A function of another store (f, whose JS function is fn) made usable in s, for a table,
  * a funcref global or an argument there: kiln's stores do not share functions, so it is a
  * host function of s that calls fn through JavaScript, as a JS import would; read back, it is
@@ -759,20 +779,10 @@ static napi_value func_call_async(napi_env env, napi_callback_info info) {
 kiln_func *function_foreign(napi_env env, node_store *s, napi_value fn, kiln_func *f) {
   wrapper_entry *known = wrapper_lookup(s, f);
   if (known && known->wrapper) return (kiln_func *)known->wrapper;
-  host_import *h = calloc(1, sizeof *h);
-  if (!h) return addon_throw_error(env, "kiln: out of memory"), NULL;
-  h->s = s;
-  snprintf(h->name, sizeof h->name, "a function of another instance");
-  napi_create_reference(env, fn, 1, &h->fn);
   kiln_functype type = kiln_func_type(f);
-  kiln_func *hf = kiln_func_new(s->store, &type, host_callback, h, host_import_free);
-  if (!hf) {
-    napi_delete_reference(env, h->fn);
-    free(h);
-    return addon_throw_error(env, "kiln: out of memory"), NULL;
-  }
-  h->type = kiln_func_type(hf);
-  wrapper_remember(env, s, hf, h, fn); /* read back: fn */
+  kiln_func *hf = host_import_new(env, s, fn, &type, "a function of another instance", true);
+  if (!hf) return NULL;
+  wrapper_remember(env, s, hf, hf, fn); /* read back: fn */
   wrapper_remember(env, s, f, hf, fn); /* set again: this host function */
   return hf;
 }
@@ -1139,19 +1149,11 @@ static bool resolve_imports(napi_env env, addon *a, node_store *s, kiln_module *
       if (wasm_fn) {
         item.value = (kiln_extern){.kind = KILN_EXTERN_FUNC, .of.func = wasm_fn};
       } else {
-        host_import *h = calloc(1, sizeof *h);
-        if (!h) return addon_throw_error(env, "kiln: out of memory"), false;
-        h->s = s;
-        snprintf(h->name, sizeof h->name, "%s.%s", mod, name);
+        char host_name[sizeof ((host_import *)0)->name];
+        snprintf(host_name, sizeof host_name, "%s.%s", mod, name);
         napi_set_element(env, hosts, host_count++, v);
-        napi_create_reference(env, v, 0, &h->fn);
-        kiln_func *f = kiln_func_new(s->store, &type.func, host_callback, h, host_import_free);
-        if (!f) {
-          napi_delete_reference(env, h->fn);
-          free(h);
-          return addon_throw_error(env, "kiln: out of memory"), false;
-        }
-        h->type = kiln_func_type(f);
+        kiln_func *f = host_import_new(env, s, v, &type.func, host_name, false);
+        if (!f) return false;
         item.value = (kiln_extern){.kind = KILN_EXTERN_FUNC, .of.func = f};
       }
     } else if (extern_from_js(env, v, &e, &owner) && e.kind == type.kind) {

@@ -176,18 +176,24 @@ fn resized_width(img: &Image, h: usize, max: usize) -> usize {
     ((h as f32 * img.width as f32 / img.height as f32).ceil() as usize).max(1).min(max)
 }
 
+/// The input tensor of a batch of crops: each resized to height (its width kept in proportion,
+/// at most width), normalised and zero-padded to width; and its shape.
+fn batch_tensor(crops: &[Image], batch: &[usize], height: usize, width: usize, norm: &Normalize) -> (Vec<f32>, [u32; 4]) {
+    let plane = height * width;
+    let mut tensor = vec![0f32; batch.len() * 3 * plane];
+    for (n, &i) in batch.iter().enumerate() {
+        let w = resized_width(&crops[i], height, width);
+        image::resize_into(&crops[i], w, height, norm, &mut tensor[n * 3 * plane..], width);
+    }
+    (tensor, [batch.len() as u32, 3, height as u32, width as u32])
+}
+
 /// Turns the crops the classifier finds upside down.
 fn orient(crops: &mut [Image], timing: &mut Timing) -> Result<(), String> {
     let norm = Normalize::new([0.5; 3], [0.5; 3]);
     let order = by_aspect(crops);
     for batch in order.chunks(BATCH) {
-        let plane = CLS_HEIGHT * CLS_WIDTH;
-        let mut tensor = vec![0f32; batch.len() * 3 * plane];
-        for (n, &i) in batch.iter().enumerate() {
-            let w = resized_width(&crops[i], CLS_HEIGHT, CLS_WIDTH);
-            image::resize_into(&crops[i], w, CLS_HEIGHT, &norm, &mut tensor[n * 3 * plane..], CLS_WIDTH);
-        }
-        let dims = [batch.len() as u32, 3, CLS_HEIGHT as u32, CLS_WIDTH as u32];
+        let (tensor, dims) = batch_tensor(crops, batch, CLS_HEIGHT, CLS_WIDTH, &norm);
         let scores = infer("cls", &dims, &tensor, &mut timing.cls)?;
         if scores.len() != batch.len() * 2 {
             return Err(format!("the 'cls' model gave {} values for {} crops (2 each)", scores.len(), batch.len()));
@@ -213,13 +219,7 @@ fn recognise(crops: &[Image], timing: &mut Timing) -> Result<Vec<(String, f32)>,
         for batch in order.chunks(BATCH) {
             let widest = batch.iter().map(|&i| crops[i].width as f32 / crops[i].height as f32).fold(0f32, f32::max);
             let width = (REC_HEIGHT as f32 * (REC_WIDTH as f32 / REC_HEIGHT as f32).max(widest)) as usize;
-            let plane = REC_HEIGHT * width;
-            let mut tensor = vec![0f32; batch.len() * 3 * plane];
-            for (n, &i) in batch.iter().enumerate() {
-                let w = resized_width(&crops[i], REC_HEIGHT, width);
-                image::resize_into(&crops[i], w, REC_HEIGHT, &norm, &mut tensor[n * 3 * plane..], width);
-            }
-            let dims = [batch.len() as u32, 3, REC_HEIGHT as u32, width as u32];
+            let (tensor, dims) = batch_tensor(crops, batch, REC_HEIGHT, width, &norm);
             let probs = infer("rec", &dims, &tensor, &mut timing.rec)?;
             if probs.len() % (batch.len() * classes) != 0 {
                 return Err(format!(
