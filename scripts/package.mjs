@@ -47,8 +47,9 @@ if (pkg.version !== kilnVersion) {
 }
 
 const addon = path.join(nodeDir, 'build', 'kiln.node');
+const gcAddon = path.join(nodeDir, 'build', 'kiln_gc.node'); // the environment of its finalizers (gc/gc.c)
 const cli = path.join(buildDir, 'kiln');
-for (const f of [addon, cli]) {
+for (const f of [addon, gcAddon, cli]) {
   if (!fs.existsSync(f)) die(`${f} is not built: run make first`);
 }
 
@@ -85,7 +86,7 @@ fs.rmSync(outDir, { recursive: true, force: true });
 fs.mkdirSync(stage, { recursive: true });
 
 for (const f of ['package.json', 'README.md', 'index.d.ts']) fs.copyFileSync(path.join(nodeDir, f), path.join(stage, f));
-for (const d of ['lib', 'bin', 'install', 'src']) copy(path.join(nodeDir, d), path.join(stage, d));
+for (const d of ['lib', 'bin', 'install', 'src', 'gc']) copy(path.join(nodeDir, d), path.join(stage, d));
 copy(path.join(repo, 'include'), path.join(stage, 'include'));
 copy(path.join(repo, 'src'), path.join(stage, 'engine', 'src'), (src) => !src.includes(`${path.sep}llvm`));
 copy(path.join(repo, 'tools', 'cli'), path.join(stage, 'engine', 'tools', 'cli'));
@@ -94,7 +95,7 @@ copy(path.join(repo, 'tools', 'bindgen'), path.join(stage, 'engine', 'tools', 'b
 const name = `linux-x64-glibc`;
 const prebuilds = path.join(stage, 'prebuilds', name);
 fs.mkdirSync(prebuilds, { recursive: true });
-for (const [from, to] of [[addon, 'kiln.node'], [cli, 'kiln']]) {
+for (const [from, to] of [[addon, 'kiln.node'], [gcAddon, 'kiln_gc.node'], [cli, 'kiln']]) {
   const dest = path.join(prebuilds, to);
   const strip = spawnSync('strip', ['--strip-unneeded', '-o', dest, from]);
   if (strip.status !== 0) fs.copyFileSync(from, dest);

@@ -46,6 +46,8 @@ npm install --offline --foreground-scripts "$tarball" "$work"/dev/*.tgz 2>&1 | t
 grep -q "kiln: using the prebuilt addon and CLI for linux-x64-glibc" "$work/install.log"
 # bin/kiln is the native CLI itself, not the script that runs it
 head -c 4 node_modules/kiln/bin/kiln | grep -q ELF
+# beside the addon, the environment of its finalizers (bindings/node/gc/gc.c)
+test -f node_modules/kiln/prebuilds/linux-x64-glibc/kiln_gc.node
 
 check() { # $1: what is expected of kiln.tiers
   echo "== npx kiln --version: $(npx kiln --version)"
@@ -75,6 +77,7 @@ npm rebuild kiln --offline --foreground-scripts 2>&1 | tee "$work/rebuild.log"
 grep -q "kiln: no prebuilt binaries for linux-x64-glibc" "$work/rebuild.log"
 grep -q "kiln: built the addon and CLI from source" "$work/rebuild.log"
 head -c 4 node_modules/kiln/bin/kiln | grep -q ELF
+test -f node_modules/kiln/build/kiln_gc.node
 check "interp"
 
 echo "== no prebuild and no C compiler: the install names what is missing"

@@ -123,7 +123,7 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
     '-ffp-contract=off', '-fno-strict-aliasing', '-w'];
   const symbols = ['-include', path.join(engine, 'src', 'base', 'symbols.h')];
   const jobsList = [];
-  const objects = { core: [], addon: [], cli: [] };
+  const objects = { core: [], addon: [], gc: [], cli: [] };
   const add = (group, file, flags) => {
     const rel = path.relative(root, file);
     const obj = path.join(objDir, rel.replace(/[\\/]/g, '_').replace(/\.c$/, '.o'));
@@ -144,8 +144,10 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
     }
   }
   for (const file of listC(path.join(root, 'src'))) {
-    add('addon', file, ['-I', include, '-I', napi, '-DNAPI_VERSION=2147483647', '-DNAPI_EXPERIMENTAL']);
+    add('addon', file, ['-I', include, '-I', napi, '-DNAPI_VERSION=8']);
   }
+  // kiln_gc.node: the environment of the addon's finalizers (gc/gc.c says why)
+  add('gc', path.join(root, 'gc', 'gc.c'), ['-I', napi, '-DNAPI_VERSION=2147483647', '-DNAPI_EXPERIMENTAL']);
   for (const dir of ['cli', 'bindgen']) {
     for (const file of listC(path.join(engine, 'tools', dir))) {
       add('cli', file, ['-I', include, '-I', path.join(engine, 'tools')]);
@@ -156,6 +158,7 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
 
   const addon = path.join(out, 'kiln.node');
   run(cc, ['-shared', '-pthread', '-o', addon, ...objects.addon, ...objects.core, '-lm'], 'the addon');
+  run(cc, ['-shared', '-o', path.join(out, 'kiln_gc.node'), ...objects.gc], 'the addon (kiln_gc.node)');
   // The CLI statically where the C library allows it (start-up), else dynamically.
   const cli = path.join(out, 'kiln');
   const cliArgs = ['-pthread', '-o', cli, ...objects.cli, ...objects.core, '-lm'];

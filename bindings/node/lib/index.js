@@ -28,7 +28,7 @@ function loadAddon() {
   const failures = [];
   for (const file of candidates) {
     try {
-      return require(file);
+      return { native: require(file), gc: gcEnvironment(file) };
     } catch (cause) {
       failures.push({ file, cause });
     }
@@ -40,7 +40,18 @@ function loadAddon() {
   );
 }
 
-const native = loadAddon();
+// kiln_gc.node beside the addon: the Node-API environment in which the addon registers its
+// finalizers, so that they run during garbage collection (gc/gc.c says why); without it
+// they wait for the event loop to turn (a loop that never yields then holds what it drops).
+function gcEnvironment(addonFile) {
+  try {
+    return require(path.join(path.dirname(addonFile), 'kiln_gc.node')).env;
+  } catch {
+    return undefined;
+  }
+}
+
+const { native, gc: gcEnv } = loadAddon();
 
 // ---------------------------------------------------------------- errors
 
@@ -122,7 +133,7 @@ function environmentTier() {
   return tier;
 }
 
-native.init({ CompileError, LinkError, RuntimeError, TimeoutError, ExitError, MemoryLimitError }, { tier: environmentTier() });
+native.init({ CompileError, LinkError, RuntimeError, TimeoutError, ExitError, MemoryLimitError }, { tier: environmentTier() }, gcEnv);
 
 // ---------------------------------------------------------------- argument checks
 

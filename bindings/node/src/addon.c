@@ -529,8 +529,8 @@ addon *addon_of(napi_env env) {
 }
 
 static napi_value js_init(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value args[2];
+  size_t argc = 3;
+  napi_value args[3];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   napi_value classes = args[0];
   addon *a = addon_of(env);
@@ -550,6 +550,8 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
     napi_create_reference(env, cls, 1, &a->error_class[i]);
   }
   if (argc >= 2) addon_tier_option(env, args[1], &a->tier, &a->portable, NULL);
+  void *gc_env = NULL;
+  if (argc >= 3 && napi_get_value_external(env, args[2], &gc_env) == napi_ok) a->gc_env = gc_env;
   return NULL;
 }
 
@@ -696,6 +698,10 @@ void addon_release_ref(addon *a, napi_ref ref) {
   a->graveyard[a->graveyard_count++] = ref;
 }
 
+void addon_wrap(napi_env env, addon *a, napi_value obj, void *native, napi_finalize finalize) {
+  napi_wrap(a->gc_env ? a->gc_env : env, obj, native, finalize, NULL, NULL);
+}
+
 void addon_release_external(addon *a, int64_t bytes) { a->external_released += bytes; }
 
 void addon_drain(napi_env env, addon *a) {
@@ -715,6 +721,8 @@ static void addon_free(napi_env env, void *data, void *hint) {
     if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
   napi_delete_reference(env, a->owner_key);
   if (a->module_ctor) napi_delete_reference(env, a->module_ctor);
+  for (int i = 0; i < 7; i++)
+    if (a->function_makers[i]) napi_delete_reference(env, a->function_makers[i]);
   free(a->running);
   free(a->graveyard); /* (the environment is going: its references with it) */
   if (a->sentry) a->sentry->a = NULL; /* sentry_cleanup frees it */
@@ -735,6 +743,7 @@ NAPI_MODULE_INIT() {
   napi_create_symbol(env, addon_string(env, "kiln.owner"), &key);
   napi_create_reference(env, key, 1, &a->owner_key);
 
+  if (!function_makers_init(env, a)) return NULL;
   napi_value fn;
   napi_create_function(env, "init", NAPI_AUTO_LENGTH, js_init, NULL, &fn);
   addon_set(env, exports, "init", fn);

@@ -108,6 +108,7 @@ typedef struct addon {
   napi_ref error_class[ERR_CLASS_COUNT];
   napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
   napi_ref memory_ctor, table_ctor, global_ctor, module_ctor;
+  napi_ref function_makers[7]; /* see function_makers_init */
   pthread_t js_thread;
   kiln_tier tier;     /* the default tier (init's): modules, and objects made from JS */
   bool portable;
@@ -120,9 +121,13 @@ typedef struct addon {
   size_t running_count, running_cap;
   struct sentry *sentry;
   bool stopping;
-  /* What finalizers release: they run during garbage collection (Node-API's pure
-   * finalizers) and may not touch JavaScript, so the references they drop and the external
-   * memory they give back wait here until the addon's next entry (addon_drain). */
+  /* The environment of kiln_gc.node (gc/gc.c), given to init: objects are wrapped there so
+   * that their finalizers run during garbage collection; NULL without it (then in this
+   * environment, on a later turn of the event loop). */
+  napi_env gc_env;
+  /* What finalizers release: they run during garbage collection and may not touch
+   * JavaScript, so the references they drop and the external memory they give back wait
+   * here until the addon's next entry (addon_drain). */
   napi_ref *graveyard;
   size_t graveyard_count, graveyard_cap;
   int64_t external_released;
@@ -135,6 +140,11 @@ void addon_release_external(addon *a, int64_t bytes);
 /* Apply what finalizers released; called where JavaScript makes modules, instances and
  * objects, so that a loop that never yields drains as it goes. */
 void addon_drain(napi_env env, addon *a);
+
+/* napi_wrap(obj, native) with finalize, in the environment whose finalizers run during
+ * garbage collection (a->gc_env) where there is one. finalize may not touch JavaScript,
+ * allocate on V8's heap or delete references (addon_release_ref); its env is that one. */
+void addon_wrap(napi_env env, addon *a, napi_value obj, void *native, napi_finalize finalize);
 
 /* An async call of s started on, or came back from, a worker thread. */
 bool addon_async_started(napi_env env, addon *a, struct node_store *s);
@@ -294,5 +304,7 @@ kiln_func *function_foreign(napi_env env, node_store *s, napi_value fn, kiln_fun
 /* A function of store s as a JS function: f(...) and f.async(...). */
 napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f,
                           const char *name);
+/* Make the JavaScript makers of exported functions (once per environment, at load). */
+bool function_makers_init(napi_env env, addon *a);
 
 #endif /* KILN_NODE_ADDON_H */

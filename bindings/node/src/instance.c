@@ -420,33 +420,43 @@ static napi_value results_to_js(napi_env env, node_func *nf, const kiln_val *res
   return r;
 }
 
-/* Gather the call's arguments: up to 16 on the stack, more on the heap. */
+/* Gather a call's arguments. An exported function is a JavaScript method made once per
+ * function (function_to_js) that calls one of the addon's callbacks with (handle, argument
+ * count, arguments...), the handle an External of its node_func: up to 16 arguments on the
+ * stack, more on the heap. */
 typedef struct call_args {
-  size_t argc;
-  napi_value stack[16], *argv;
-  void *data;
+  node_func *nf;
+  size_t argc;                    /* how many arguments the function was called with */
+  napi_value stack[18], *all, *argv; /* argv: the arguments (all + 2) */
 } call_args;
 
 static bool get_call_args(napi_env env, napi_callback_info info, call_args *c, size_t want) {
-  /* Ask for `want` first (the function's param count, at most 4): Node pads the slots asked
-   * for beyond the arguments given with undefined, which costs on every call. */
-  c->argc = want;
-  c->argv = c->stack;
-  napi_get_cb_info(env, info, &c->argc, c->argv, NULL, &c->data);
-  if (c->argc > want && c->argc <= 16) {
-    size_t n = c->argc;
-    napi_get_cb_info(env, info, &n, c->argv, NULL, &c->data);
-  } else if (c->argc > 16) {
-    c->argv = malloc(c->argc * sizeof *c->argv);
-    if (!c->argv) return addon_throw_error(env, "kiln: out of memory"), false;
-    size_t n = c->argc;
-    napi_get_cb_info(env, info, &n, c->argv, NULL, &c->data);
+  /* Ask for exactly what the method passes (Node pads what is asked beyond it, at a cost) */
+  size_t n = want + 2;
+  c->all = c->stack;
+  napi_get_cb_info(env, info, &n, c->all, NULL, NULL);
+  if (n > want + 2) { /* a method passing all its arguments (rest) */
+    if (n > sizeof c->stack / sizeof c->stack[0]) {
+      c->all = malloc(n * sizeof *c->all);
+      if (!c->all) return addon_throw_error(env, "kiln: out of memory"), false;
+    }
+    napi_get_cb_info(env, info, &n, c->all, NULL, NULL);
   }
+  void *nf = NULL;
+  uint32_t argc = 0;
+  if (n < 2 || napi_get_value_external(env, c->all[0], &nf) != napi_ok || !nf ||
+      napi_get_value_uint32(env, c->all[1], &argc) != napi_ok) {
+    if (c->all != c->stack) free(c->all);
+    return addon_throw_type(env, "kiln: not a call of an exported function"), false;
+  }
+  c->nf = nf;
+  c->argc = argc;
+  c->argv = c->all + 2;
   return true;
 }
 
 static void free_call_args(call_args *c) {
-  if (c->argv != c->stack) free(c->argv);
+  if (c->all != c->stack) free(c->all);
 }
 
 /* A kiln_val of a numeric type into the untagged slots of kiln_func_call_raw; the number of
@@ -534,16 +544,9 @@ static kiln_status call_sync(node_store *s, node_func *nf, kiln_val *vals, uint6
 static inline napi_value func_call_sync(napi_env env, napi_callback_info info, size_t want) {
   call_args c;
   if (!get_call_args(env, info, &c, want)) return NULL;
-  node_func *nf = c.data;
+  node_func *nf = c.nf;
   node_store *s = nf->s;
   napi_value result = NULL;
-  if (s->lenient) { /* the standard's exported functions are not constructors */
-    napi_value target = NULL;
-    if (napi_get_new_target(env, info, &target) == napi_ok && target) {
-      free_call_args(&c);
-      return addon_throw_type(env, "%s is a WebAssembly function, not a constructor", nf->name), NULL;
-    }
-  }
   uint32_t np = nf->type.param_count, nr = nf->type.result_count;
   bool raw = nf->raw_slots && nf->raw_slots <= 16;
   uint64_t slots[16];
@@ -566,15 +569,14 @@ static inline napi_value func_call_sync(napi_env env, napi_callback_info info, s
   return result;
 }
 
-/* One callback per param count up to 4 (each asks Node for exactly that many arguments),
- * and one for the rest. */
+/* One callback per param count up to 4 (each asks Node for exactly what its method passes),
+ * and one for more. */
 static napi_value func_call_sync0(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 0); }
 static napi_value func_call_sync1(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 1); }
 static napi_value func_call_sync2(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 2); }
 static napi_value func_call_sync3(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 3); }
 static napi_value func_call_sync4(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 4); }
-static const napi_callback func_call_sync_by_arity[5] = {func_call_sync0, func_call_sync1, func_call_sync2,
-                                                         func_call_sync3, func_call_sync4};
+static napi_value func_call_sync_rest(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 16); }
 
 /* ---------------------------------------------------------------- async calls */
 
@@ -740,8 +742,8 @@ static napi_value rejected_if_thrown(napi_env env, napi_value promise) {
 
 static napi_value func_call_async(napi_env env, napi_callback_info info) {
   call_args c;
-  if (!get_call_args(env, info, &c, 4)) return NULL;
-  node_func *nf = c.data;
+  if (!get_call_args(env, info, &c, 16)) return NULL;
+  node_func *nf = c.nf;
   /* The sync function (which owns f.async and nf) is alive: the async one, being called,
    * holds it. The job keeps it so while the call runs, however f.async was called. */
   napi_value fn = NULL;
@@ -799,8 +801,6 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   for (uint32_t i = 0; i < nf->type.param_count; i++) nf->has_v128 |= nf->type.params[i] == KILN_V128;
   for (uint32_t i = 0; i < nf->type.result_count; i++) nf->has_v128 |= nf->type.results[i] == KILN_V128;
   snprintf(nf->name, sizeof nf->name, "%s", name && *name ? name : "wasm function");
-  napi_value fn, async_fn;
-  napi_callback sync = func_call_sync_by_arity[nf->type.param_count < 4 ? nf->type.param_count : 4];
   /* The facade names a wasm function by its index, as the standard does; kiln's own API by
    * its export name */
   char index_name[16];
@@ -809,27 +809,70 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
     snprintf(index_name, sizeof index_name, "%u", index);
     name = index_name;
   }
-  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, sync, nf, &fn) != napi_ok ||
-      napi_create_function(env, name, NAPI_AUTO_LENGTH, func_call_async, nf, &async_fn) != napi_ok) {
+  napi_value handle, fn, async_fn, maker;
+  uint32_t np = nf->type.param_count;
+  if (napi_create_external(env, nf, NULL, NULL, &handle) != napi_ok ||
+      napi_get_reference_value(env, a->function_makers[np <= 4 ? np : 5], &maker) != napi_ok ||
+      napi_call_function(env, maker, maker, 1, &handle, &fn) != napi_ok ||
+      napi_get_reference_value(env, a->function_makers[6], &maker) != napi_ok ||
+      napi_call_function(env, maker, maker, 1, &handle, &async_fn) != napi_ok) {
     free(nf);
     return NULL;
   }
   store_ref(s);
   napi_create_reference(env, fn, 0, &nf->self);
   napi_type_tag_object(env, fn, &func_tag);
-  napi_wrap(env, fn, nf, func_finalize, NULL, NULL);
-  napi_value length;
+  addon_wrap(env, a, fn, nf, func_finalize);
+  napi_value length, name_value = addon_string(env, name ? name : "");
   napi_create_uint32(env, nf->type.param_count, &length);
   napi_property_descriptor props[] = {
       {.utf8name = "async", .value = async_fn, .attributes = napi_default},
-      /* the parameter count, as the standard's exported functions have */
+      /* the parameter count and the name, as the standard's exported functions have */
       {.utf8name = "length", .value = length, .attributes = napi_configurable},
+      {.utf8name = "name", .value = name_value, .attributes = napi_configurable},
   };
-  napi_define_properties(env, fn, 2, props);
+  napi_define_properties(env, fn, 3, props);
+  napi_define_properties(env, async_fn, 2, props + 1);
   addon_set_owner(env, a, async_fn, fn);
   if (owner) addon_set_owner(env, a, fn, owner);
   wrapper_remember(env, s, f, nf, fn);
   return fn;
+}
+
+/* The makers of exported functions, made once per environment. An exported function is a
+ * JavaScript method (not a constructor, as the standard's exported functions are not) that
+ * passes its node_func's handle, its argument count and its arguments to one of the addon's
+ * callbacks: per function, no Node-API function (whose internal data Node frees only on a
+ * later turn of the event loop) and nothing to free but what its own finalizer frees. */
+bool function_makers_init(napi_env env, addon *a) {
+  static const char source[] =
+      "'use strict';"
+      "(function (t0, t1, t2, t3, t4, tn, ta) { return ["
+      "(h) => ({ f() { return t0(h, arguments.length); } }).f,"
+      "(h) => ({ f(a) { return t1(h, arguments.length, a); } }).f,"
+      "(h) => ({ f(a, b) { return t2(h, arguments.length, a, b); } }).f,"
+      "(h) => ({ f(a, b, c) { return t3(h, arguments.length, a, b, c); } }).f,"
+      "(h) => ({ f(a, b, c, d) { return t4(h, arguments.length, a, b, c, d); } }).f,"
+      "(h) => ({ f() { return tn(h, arguments.length, ...arguments); } }).f,"
+      "(h) => ({ f() { return ta(h, arguments.length, ...arguments); } }).f,"
+      "]; })";
+  static const napi_callback callbacks[7] = {func_call_sync0, func_call_sync1, func_call_sync2, func_call_sync3,
+                                             func_call_sync4, func_call_sync_rest, func_call_async};
+  napi_value script, outer, list, targets[7];
+  if (napi_create_string_utf8(env, source, sizeof source - 1, &script) != napi_ok ||
+      napi_run_script(env, script, &outer) != napi_ok)
+    return false;
+  for (int i = 0; i < 7; i++)
+    if (napi_create_function(env, "wasm function", NAPI_AUTO_LENGTH, callbacks[i], NULL, &targets[i]) != napi_ok)
+      return false;
+  if (napi_call_function(env, outer, outer, 7, targets, &list) != napi_ok) return false;
+  for (uint32_t i = 0; i < 7; i++) {
+    napi_value maker;
+    if (napi_get_element(env, list, i, &maker) != napi_ok ||
+        napi_create_reference(env, maker, 1, &a->function_makers[i]) != napi_ok)
+      return false;
+  }
+  return true;
 }
 
 /* ---------------------------------------------------------------- instances */
@@ -1309,7 +1352,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_type_tag_object(env, self, &instance_tag);
-  napi_wrap(env, self, inst, instance_finalize, NULL, NULL);
+  addon_wrap(env, a, self, inst, instance_finalize);
   addon_set_owner(env, a, self, hosts); /* the JS host functions live as long as the instance */
   if (!s->owner) napi_create_reference(env, self, 0, &s->owner);
 

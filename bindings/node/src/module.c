@@ -20,7 +20,7 @@ static const napi_type_tag module_tag = {0x6b696c6e6d6f6475ULL, 0x6c650000000000
  * so that it collects dropped modules in time: a fixed part and the binary's size. */
 static int64_t module_cost(const node_module *m) { return 64 * 1024 + (int64_t)m->cost_bytes; }
 
-/* (a pure finalizer: it runs during garbage collection and touches no JavaScript) */
+/* (it runs during garbage collection, addon_wrap: it touches no JavaScript) */
 static void module_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_module *m = data;
@@ -36,7 +36,7 @@ static void wrap(napi_env env, napi_value self, node_module *m) {
   addon_drain(env, m->a);
   int64_t total;
   napi_adjust_external_memory(env, module_cost(m), &total);
-  napi_wrap(env, self, m, module_finalize, NULL, NULL);
+  addon_wrap(env, m->a, self, m, module_finalize);
 }
 
 /* Read new Module's or compileAsync's (bytes, options): the node_module to fill (engine and

@@ -173,7 +173,7 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
     }
   }
   napi_type_tag_object(env, self, &memory_tag);
-  napi_wrap(env, self, m, memory_finalize, NULL, NULL);
+  addon_wrap(env, addon_of(env), self, m, memory_finalize);
   wrapper_remember(env, m->s, m->memory, m, self); /* (read back later: this object) */
   return self;
 }
@@ -328,7 +328,7 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
     }
   }
   napi_type_tag_object(env, self, &table_tag);
-  napi_wrap(env, self, t, table_finalize, NULL, NULL);
+  addon_wrap(env, addon_of(env), self, t, table_finalize);
   wrapper_remember(env, t->s, t->table, t, self); /* (read back later: this object) */
   return self;
 }
@@ -486,7 +486,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
     g->global = kiln_global_new(g->s->store, type, is_mutable, v);
   }
   napi_type_tag_object(env, self, &global_tag);
-  napi_wrap(env, self, g, global_finalize, NULL, NULL);
+  addon_wrap(env, addon_of(env), self, g, global_finalize);
   wrapper_remember(env, g->s, g->global, g, self); /* (read back later: this object) */
   return self;
 }

@@ -41,7 +41,7 @@ test('the package declares what it ships and where it runs', () => {
   assert.equal(pkg.scripts.install, 'node install/install.js');
   assert.ok(pkg.bundleDependencies.includes('node-api-headers'));
   assert.ok(pkg.dependencies['node-api-headers']);
-  for (const f of ['lib', 'bin', 'install', 'index.d.ts', 'src', 'include', 'engine', 'prebuilds']) {
+  for (const f of ['lib', 'bin', 'install', 'index.d.ts', 'src', 'gc', 'include', 'engine', 'prebuilds']) {
     assert.ok(pkg.files.includes(f), `files lists ${f}`);
   }
   assert.equal(pkg.peerDependenciesMeta['@types/node'].optional, true);
