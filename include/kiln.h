@@ -249,6 +249,7 @@ typedef struct kiln_limits {
   uint64_t min;
   uint64_t max;      /* valid when has_max */
   bool has_max;
+  bool shared;       /* memories: a shared memory (the threads proposal; always has a max) */
 } kiln_limits;
 
 /* A function type. Arrays are owned by whoever produced the descriptor and stay valid as

@@ -223,21 +223,26 @@ static bool get_reftype(decoder *d, reader *r, uint8_t *out) {
   return MALFORMED(d, at, "malformed reference type 0x%02x", *out);
 }
 
-/* Limits: flags 0x00 (min) or 0x01 (min, max); both u32. The flags are a one-bit LEB128,
- * so 0x02.. is "integer too large" and a continuation bit "integer representation too
- * long" (0x02/0x03, shared memories of the threads proposal, are not WebAssembly 2.0). */
-static bool get_limits(decoder *d, reader *r, limits *out) {
+/* Limits: flags 0x00 (min) or 0x01 (min, max); both u32. For a memory also 0x03, a shared
+ * memory of the threads proposal (min, max), as Node's V8 and other engines accept it;
+ * 0x02, shared without a maximum, is invalid there and malformed in WebAssembly 2.0. Other
+ * flags are "integer too large" (the flags were a one-bit LEB128), a continuation bit
+ * "integer representation too long". */
+static bool get_limits(decoder *d, reader *r, limits *out, bool memory) {
   size_t at = r->pos;
   uint8_t flags;
   if (!get_u8(d, r, &flags)) return false;
-  if (flags > 1) {
+  out->shared = memory && flags == 0x03;
+  if (flags > 1 && !out->shared) {
     if (flags & 0x80) return MALFORMED(d, at, "malformed limits flags 0x%02x: integer representation too long", flags);
+    if (memory && flags == 0x02)
+      return MALFORMED(d, at, "malformed limits flags 0x02: integer too large (a shared memory needs a maximum)");
     return MALFORMED(d, at, "malformed limits flags 0x%02x: integer too large", flags);
   }
   uint32_t v;
   if (!get_u32(d, r, &v)) return false;
   out->min = v;
-  out->has_max = flags == 1;
+  out->has_max = flags & 1;
   out->max = 0;
   if (out->has_max) {
     if (!get_u32(d, r, &v)) return false;
@@ -247,7 +252,7 @@ static bool get_limits(decoder *d, reader *r, limits *out) {
 }
 
 static bool get_tabletype(decoder *d, reader *r, tabletype *out) {
-  return get_reftype(d, r, &out->elem_type) && get_limits(d, r, &out->lim);
+  return get_reftype(d, r, &out->elem_type) && get_limits(d, r, &out->lim, false);
 }
 
 static bool get_globaltype(decoder *d, reader *r, globaltype *out) {
@@ -504,7 +509,7 @@ static bool sec_import(decoder *d, reader *r) {
         m->imported_table_count++;
         break;
       case KILN_EXTERN_MEMORY:
-        if (!get_limits(d, r, &im->memory)) return false;
+        if (!get_limits(d, r, &im->memory, true)) return false;
         m->imported_memory_count++;
         break;
       case KILN_EXTERN_GLOBAL:
@@ -550,7 +555,7 @@ static bool sec_memory(decoder *d, reader *r) {
   if (!get_count(d, r, &n, 2)) return false;
   if (!build_space(d, KILN_EXTERN_MEMORY, n, at)) return false;
   for (uint32_t i = 0; i < n; i++) {
-    if (!get_limits(d, r, &m->memories[m->imported_memory_count + i])) return false;
+    if (!get_limits(d, r, &m->memories[m->imported_memory_count + i], true)) return false;
   }
   return true;
 }

@@ -62,6 +62,7 @@ typedef struct limits {
   uint64_t min;
   uint64_t max;
   bool has_max;
+  bool shared; /* a shared memory (flags 0x03) */
 } limits;
 
 typedef struct tabletype {

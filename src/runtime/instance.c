@@ -76,7 +76,9 @@ static kiln_status link_import(kiln_instance *inst, const import_desc *im, uint3
     }
     case KILN_EXTERN_MEMORY: {
       const kiln_memory *mem = v->of.memory;
-      ok = mem && limits_match(mem->size / KILN_PAGE_SIZE, mem->limits.has_max, mem->limits.max, &im->memory);
+      /* shared only for shared (the threads proposal) */
+      ok = mem && mem->limits.shared == im->memory.shared &&
+           limits_match(mem->size / KILN_PAGE_SIZE, mem->limits.has_max, mem->limits.max, &im->memory);
       break;
     }
     case KILN_EXTERN_GLOBAL:
@@ -160,7 +162,7 @@ kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_i
     inst->funcs[m->imported_func_count + i] = f;
   }
   for (uint32_t i = m->imported_table_count; i < m->table_count; i++) {
-    kiln_limits l = {m->tables[i].lim.min, m->tables[i].lim.max, m->tables[i].lim.has_max};
+    kiln_limits l = {m->tables[i].lim.min, m->tables[i].lim.max, m->tables[i].lim.has_max, false};
     kiln_table *t = table_create(store->engine, m->tables[i].elem_type, l, NULL, err);
     if (!t) return err->status;
     if (!object_list_push(&store->tables, t)) {
@@ -171,7 +173,7 @@ kiln_status instance_create(kiln_store *store, kiln_module *module, const kiln_i
   }
   if (m->memory_count > m->imported_memory_count) {
     const limits *ml = &m->memories[0];
-    kiln_limits l = {ml->min, ml->max, ml->has_max};
+    kiln_limits l = {ml->min, ml->max, ml->has_max, ml->shared};
     kiln_memory *mem = memory_create(store->engine, store->memory_limit_pages, l, err);
     if (!mem) return err->status;
     mem->owner = store;

@@ -58,6 +58,10 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
     error_set(err, KILN_ERR_ARGUMENT, "memory limits out of range");
     return NULL;
   }
+  if (limits.shared && !limits.has_max) {
+    error_set(err, KILN_ERR_ARGUMENT, "a shared memory needs a maximum");
+    return NULL;
+  }
   if (limits.min > cap) {
     error_set(err, KILN_ERR_LIMIT, "memory of %llu pages exceeds the configured limit of %llu pages",
               (unsigned long long)limits.min, (unsigned long long)cap);

@@ -558,6 +558,7 @@ void module_describe(const kiln_module *m, uint8_t kind, uint32_t index, kiln_ex
       t->limits.min = d->memories[index].min;
       t->limits.max = d->memories[index].max;
       t->limits.has_max = d->memories[index].has_max;
+      t->limits.shared = d->memories[index].shared;
       break;
     case KILN_EXTERN_GLOBAL:
       t->global_type = (kiln_valtype)d->global_types[index].type;

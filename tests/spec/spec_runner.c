@@ -635,12 +635,12 @@ static void spectest_create(file_ctx *f) {
   memset(&null_ref, 0, sizeof null_ref);
   null_ref.type = KILN_FUNCREF;
   null_ref.of.funcref = NULL;
-  kiln_limits table_limits = {10, 20, true};
+  kiln_limits table_limits = {10, 20, true, false};
   kiln_table *table = kiln_table_new(f->store, KILN_FUNCREF, table_limits, null_ref, &err);
   spectest_add(f, "table", KILN_EXTERN_TABLE, table);
 
   error_clear(&err);
-  kiln_limits memory_limits = {1, 2, true};
+  kiln_limits memory_limits = {1, 2, true, false};
   kiln_memory *memory = kiln_memory_new(f->store, memory_limits, &err);
   spectest_add(f, "memory", KILN_EXTERN_MEMORY, memory);
   f->cmd_type = saved_type;

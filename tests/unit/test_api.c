@@ -802,8 +802,8 @@ static void test_linking(void) {
 
   const kiln_valtype p[] = {KILN_I32, KILN_F64}, r64 = KILN_I64;
   kiln_func *f = kiln_func_new(s, &(kiln_functype){p, 2, &r64, 1}, host_i64, NULL, NULL);
-  kiln_memory *mem = kiln_memory_new(s, (kiln_limits){1, 2, true}, &err);
-  kiln_table *tab = kiln_table_new(s, KILN_EXTERNREF, (kiln_limits){2, 10, true}, val_ref(KILN_EXTERNREF, NULL), &err);
+  kiln_memory *mem = kiln_memory_new(s, (kiln_limits){1, 2, true, false}, &err);
+  kiln_table *tab = kiln_table_new(s, KILN_EXTERNREF, (kiln_limits){2, 10, true, false}, val_ref(KILN_EXTERNREF, NULL), &err);
   kiln_global *g = kiln_global_new(s, KILN_F32, true, kiln_val_f32(1.5f));
   CHECK(f && mem && tab && g);
   if (!m || !f || !mem || !tab || !g) goto out;
@@ -839,14 +839,14 @@ static void test_linking(void) {
   CHECK_CONTAINS(err.message, "\"env\" \"f\"");
   /* a memory without a maximum where one of at most 2 pages is due */
   memcpy(imports, good, sizeof good);
-  imports[2].value.of.memory = kiln_memory_new(s, (kiln_limits){1, 0, false}, &err);
+  imports[2].value.of.memory = kiln_memory_new(s, (kiln_limits){1, 0, false, false}, &err);
   CHECK_STATUS(kiln_instantiate(s, m, imports, 4, &inst, &err), KILN_ERR_LINK, err);
   CHECK_CONTAINS(err.message, "\"env\" \"m\"");
   /* a table that is too small, and one of funcref */
   memcpy(imports, good, sizeof good);
-  imports[1].value.of.table = kiln_table_new(s, KILN_EXTERNREF, (kiln_limits){1, 10, true}, val_ref(KILN_EXTERNREF, NULL), &err);
+  imports[1].value.of.table = kiln_table_new(s, KILN_EXTERNREF, (kiln_limits){1, 10, true, false}, val_ref(KILN_EXTERNREF, NULL), &err);
   CHECK_STATUS(kiln_instantiate(s, m, imports, 4, &inst, &err), KILN_ERR_LINK, err);
-  imports[1].value.of.table = kiln_table_new(s, KILN_FUNCREF, (kiln_limits){2, 10, true}, val_ref(KILN_FUNCREF, NULL), &err);
+  imports[1].value.of.table = kiln_table_new(s, KILN_FUNCREF, (kiln_limits){2, 10, true, false}, val_ref(KILN_FUNCREF, NULL), &err);
   CHECK_STATUS(kiln_instantiate(s, m, imports, 4, &inst, &err), KILN_ERR_LINK, err);
   CHECK_CONTAINS(err.message, "\"env\" \"t\"");
   /* an immutable global, and a mutable one of another type */
@@ -1049,6 +1049,73 @@ out:
 
 /* ---------------------------------------------------------------- memory, table, global */
 
+/* Shared memories (the threads proposal's memory type, flags 0x03): decoded, reflected,
+ * created, grown in place, and linked only to shared imports. */
+static void test_shared_memory(void) {
+  group("shared memories");
+#define HDR8 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00
+  /* (memory (export "mem") 1 2 shared) (func (export "size") (result i32) memory.size) */
+  static const uint8_t defines[] = {HDR8, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00,
+                                    0x05, 0x04, 0x01, 0x03, 0x01, 0x02, 0x07, 0x0e, 0x02, 0x03, 'm', 'e', 'm',
+                                    0x02, 0x00, 0x04, 's', 'i', 'z', 'e', 0x00, 0x00, 0x0a, 0x06, 0x01, 0x04,
+                                    0x00, 0x3f, 0x00, 0x0b};
+  /* (import "env" "mem" (memory 1 2 shared)), and the same unshared */
+  static const uint8_t imports_shared[] = {HDR8, 0x02, 0x0d, 0x01, 0x03, 'e', 'n', 'v', 0x03, 'm', 'e', 'm', 0x02,
+                                           0x03, 0x01, 0x02};
+  static const uint8_t imports_unshared[] = {HDR8, 0x02, 0x0d, 0x01, 0x03, 'e', 'n', 'v', 0x03, 'm', 'e', 'm', 0x02,
+                                             0x01, 0x01, 0x02};
+#undef HDR8
+  kiln_engine *e = test_engine_new(NULL);
+  kiln_module *md = load(e, defines, sizeof defines);
+  kiln_module *mi = load(e, imports_shared, sizeof imports_shared);
+  kiln_module *mu = load(e, imports_unshared, sizeof imports_unshared);
+  kiln_store *s = kiln_store_new(e);
+  kiln_error err = {0};
+  kiln_instance *inst = NULL, *other = NULL;
+  if (!md || !mi || !mu || !s) goto out;
+  const char *name, *module_name;
+  kiln_externtype t;
+  CHECK(kiln_module_export(md, 0, &name, &t) == KILN_OK && t.kind == KILN_EXTERN_MEMORY && t.limits.shared &&
+        t.limits.has_max && t.limits.max == 2);
+  CHECK(kiln_module_import(mi, 0, &module_name, &name, &t) == KILN_OK && t.limits.shared);
+  CHECK(kiln_module_import(mu, 0, &module_name, &name, &t) == KILN_OK && !t.limits.shared);
+
+  CHECK_STATUS(kiln_instantiate(s, md, NULL, 0, &inst, &err), KILN_OK, err);
+  kiln_extern x;
+  if (!inst || kiln_instance_export(inst, "mem", &x) != KILN_OK) goto out;
+  kiln_memory *mem = x.of.memory;
+  CHECK(kiln_memory_limits(mem).shared);
+  uint8_t *base = kiln_memory_data(mem);
+  uint64_t old;
+  CHECK(kiln_memory_grow(mem, 1, &old) == KILN_OK && old == 1 && kiln_memory_size(mem) == 2 * KILN_PAGE_SIZE);
+  CHECK(kiln_memory_data(mem) == base); /* in place: what another thread reads stays valid */
+  CHECK(kiln_memory_grow(mem, 1, &old) == KILN_ERR_LIMIT);
+  kiln_val r;
+  CHECK(call(s, inst, "size", NULL, 0, &r, 1, &err) == KILN_OK && r.of.i32 == 2);
+
+  /* linking: shared to shared only */
+  kiln_import imp = {"env", "mem", x};
+  CHECK_STATUS(kiln_instantiate(s, mi, &imp, 1, &other, &err), KILN_OK, err);
+  CHECK(kiln_instantiate(s, mu, &imp, 1, &other, &err) == KILN_ERR_LINK && strstr(err.message, "incompatible import type"));
+  kiln_memory *plain = kiln_memory_new(s, (kiln_limits){.min = 1, .max = 2, .has_max = true}, &err);
+  CHECK(plain && !kiln_memory_limits(plain).shared);
+  imp.value.of.memory = plain;
+  CHECK(kiln_instantiate(s, mi, &imp, 1, &other, &err) == KILN_ERR_LINK);
+  kiln_memory *made = kiln_memory_new(s, (kiln_limits){.min = 1, .max = 2, .has_max = true, .shared = true}, &err);
+  CHECK(made && kiln_memory_limits(made).shared);
+  imp.value.of.memory = made;
+  CHECK_STATUS(kiln_instantiate(s, mi, &imp, 1, &other, &err), KILN_OK, err);
+  /* a shared memory needs a maximum */
+  CHECK(kiln_memory_new(s, (kiln_limits){.min = 1, .shared = true}, &err) == NULL && err.status == KILN_ERR_ARGUMENT &&
+        strstr(err.message, "maximum"));
+out:
+  kiln_store_free(s);
+  kiln_module_free(md);
+  kiln_module_free(mi);
+  kiln_module_free(mu);
+  kiln_engine_free(e);
+}
+
 static void test_memory_table_global(void) {
   group("memory, table and global access and growth from the host");
   kiln_engine *e = test_engine_new(NULL);
@@ -1155,9 +1222,9 @@ static void test_memory_table_global(void) {
   CHECK(strcmp(kiln_instance_func_name(inst, 100000), "") == 0);
 
   /* host-made objects: checks on their arguments */
-  CHECK(kiln_memory_new(s, (kiln_limits){2, 1, true}, &err) == NULL && err.status == KILN_ERR_ARGUMENT);
-  CHECK(kiln_memory_new(s, (kiln_limits){70000, 0, false}, &err) == NULL);
-  CHECK(kiln_table_new(s, KILN_I32, (kiln_limits){1, 0, false}, kiln_val_i32(0), &err) == NULL &&
+  CHECK(kiln_memory_new(s, (kiln_limits){2, 1, true, false}, &err) == NULL && err.status == KILN_ERR_ARGUMENT);
+  CHECK(kiln_memory_new(s, (kiln_limits){70000, 0, false, false}, &err) == NULL);
+  CHECK(kiln_table_new(s, KILN_I32, (kiln_limits){1, 0, false, false}, kiln_val_i32(0), &err) == NULL &&
         err.status == KILN_ERR_ARGUMENT);
   CHECK(kiln_global_new(s, KILN_I32, true, kiln_val_i64(0)) == NULL);
   kiln_global *vg = kiln_global_new(s, KILN_V128, true, (kiln_val){.type = KILN_V128});
@@ -1493,8 +1560,8 @@ static void test_memory_limit(void) {
   CHECK_STATUS(kiln_instantiate(s, big, NULL, 0, &inst, &err), KILN_ERR_LIMIT, err);
   CHECK(inst == NULL && err.status == KILN_ERR_LIMIT);
   CHECK_CONTAINS(err.message, "limit");
-  CHECK(kiln_memory_new(s, (kiln_limits){4, 0, false}, &err) == NULL && err.status == KILN_ERR_LIMIT);
-  CHECK(kiln_memory_new(s, (kiln_limits){3, 0, false}, &err) != NULL);
+  CHECK(kiln_memory_new(s, (kiln_limits){4, 0, false, false}, &err) == NULL && err.status == KILN_ERR_LIMIT);
+  CHECK(kiln_memory_new(s, (kiln_limits){3, 0, false, false}, &err) != NULL);
   kiln_store_free(s);
   kiln_module_free(big);
   kiln_module_free(m);
@@ -1747,6 +1814,7 @@ int main(void) {
   test_raw_calls();
   test_argument_errors();
   test_memory_table_global();
+  test_shared_memory();
   test_traps();
   test_recursion();
   test_reentrancy();

@@ -378,9 +378,20 @@ static void test_tables_memories(void) {
     CHECK(m.memories[2].min == 0xffffffffu);
     module_decl_free(&m);
   }
-  /* shared memory flags (threads) and other flags are malformed */
-  MALFORMED("integer too large", "memory section, offset 0xb", HDR, 0x05, 0x04, 0x01, 0x02, 0x01, 0x01);
-  MALFORMED("integer too large", "memory section", HDR, 0x05, 0x04, 0x01, 0x03, 0x01, 0x01);
+  /* a shared memory (threads: flags 0x03, min 1, max 2), defined and imported */
+  if (DECODE_OK(&m, HDR, 0x02, 0x07, 0x01, 0x00, 0x00, 0x02, 0x03, 0x01, 0x02, 0x05, 0x04, 0x01, 0x03, 0x01, 0x02)) {
+    CHECK(m.memory_count == 2 && m.imported_memory_count == 1);
+    CHECK(m.imports[0].memory.shared && m.imports[0].memory.has_max && m.imports[0].memory.max == 2);
+    CHECK(m.memories[1].shared && m.memories[1].min == 1 && m.memories[1].has_max && m.memories[1].max == 2);
+    module_decl_free(&m);
+  }
+  if (DECODE_OK(&m, HDR, 0x05, 0x04, 0x01, 0x01, 0x01, 0x02)) {
+    CHECK(!m.memories[0].shared && m.memories[0].has_max);
+    module_decl_free(&m);
+  }
+  /* shared without a maximum, a shared table, other flags: malformed */
+  MALFORMED("a shared memory needs a maximum", "memory section, offset 0xb", HDR, 0x05, 0x04, 0x01, 0x02, 0x01, 0x01);
+  MALFORMED("integer too large", "table section", HDR, 0x04, 0x05, 0x01, 0x70, 0x03, 0x01, 0x01);
   MALFORMED("integer representation too long", "memory section", HDR, 0x05, 0x05, 0x01, 0x81, 0x00, 0x00, 0x00);
   MALFORMED("integer too large", "table section", HDR, 0x04, 0x05, 0x01, 0x70, 0x02, 0x01, 0x01);
   MALFORMED("integer too large", "memory section", HDR, 0x05, 0x07, 0x01, 0x00, 0x82, 0x80, 0x80, 0x80, 0x10);

@@ -142,7 +142,8 @@ static void print_sections(const cli_file *file, section_walk *walk) {
 
 static void format_limits(char *buf, size_t size, kiln_limits limits, const char *unit) {
   if (limits.has_max)
-    snprintf(buf, size, "min %" PRIu64 " %s, max %" PRIu64, limits.min, unit, limits.max);
+    snprintf(buf, size, "min %" PRIu64 " %s, max %" PRIu64 "%s", limits.min, unit, limits.max,
+             limits.shared ? ", shared" : "");
   else
     snprintf(buf, size, "min %" PRIu64 " %s, no max", limits.min, unit);
 }
@@ -152,6 +153,7 @@ static kiln_limits read_limits(reader *r) {
   uint8_t flags = read_byte(r);
   limits.min = read_uleb(r);
   limits.has_max = flags & 1;
+  limits.shared = flags == 0x03;
   if (limits.has_max) limits.max = read_uleb(r);
   return limits;
 }

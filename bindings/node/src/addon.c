@@ -305,6 +305,10 @@ static void set_limits(napi_env env, napi_value obj, kiln_limits limits) {
     napi_create_double(env, (double)limits.max, &v);
     addon_set(env, obj, "maximum", v);
   }
+  if (limits.shared) {
+    napi_get_boolean(env, true, &v);
+    addon_set(env, obj, "shared", v);
+  }
 }
 
 napi_value addon_externtype(napi_env env, const kiln_externtype *t) {

@@ -85,7 +85,7 @@ static bool get_u32_prop(napi_env env, napi_value obj, const char *key, bool req
   return true;
 }
 
-static bool get_limits(napi_env env, napi_value desc, kiln_limits *limits, const char *what) {
+static bool get_limits(napi_env env, napi_value desc, kiln_limits *limits, const char *what, bool memory) {
   if (!addon_is(env, desc, napi_object)) {
     addon_throw_type(env, "%s: the descriptor must be an object like {initial: 1, maximum: 10}", what);
     return false;
@@ -95,8 +95,17 @@ static bool get_limits(napi_env env, napi_value desc, kiln_limits *limits, const
   if (!get_u32_prop(env, desc, "initial", true, &limits->min, &present, what) ||
       !get_u32_prop(env, desc, "maximum", false, &limits->max, &limits->has_max, what))
     return false;
+  if (memory) { /* a shared memory (the threads proposal): ToBoolean, and it needs a maximum */
+    napi_value shared = addon_get(env, desc, "shared");
+    if (napi_coerce_to_bool(env, shared, &shared) != napi_ok || napi_get_value_bool(env, shared, &limits->shared) != napi_ok)
+      return false;
+  }
   if (limits->has_max && limits->max < limits->min) {
     napi_throw_range_error(env, NULL, "the maximum is below the initial size");
+    return false;
+  }
+  if (limits->shared && !limits->has_max) {
+    addon_throw_type(env, "%s: a shared memory needs a maximum", what);
     return false;
   }
   return true;
@@ -115,19 +124,24 @@ static void memory_unlist(node_memory *m) {
   m->listed = false;
 }
 
-static void detach_buffer(napi_env env, node_memory *m) {
+/* Detach m's buffer; or, for a shared memory that grew (keep: its old buffers stay valid,
+ * as the standard's shared memories' do: the memory never moves), only forget it. */
+static void detach_buffer(napi_env env, node_memory *m, bool keep) {
   if (!m->buffer) return;
   napi_value buffer;
-  if (napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer) napi_detach_arraybuffer(env, buffer);
+  if (!keep && napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer)
+    napi_detach_arraybuffer(env, buffer);
   napi_delete_reference(env, m->buffer);
   m->buffer = NULL;
 }
+
+static bool memory_shared(const node_memory *m) { return kiln_memory_limits(m->memory).shared; }
 
 void memories_detach(napi_env env, node_store *s, bool only_grown) {
   for (node_memory **link = &s->memories; *link;) {
     node_memory *m = *link;
     if (!only_grown || !s->store || kiln_memory_size(m->memory) != m->buffer_size) {
-      detach_buffer(env, m);
+      detach_buffer(env, m, only_grown && s->store && memory_shared(m));
       *link = m->next;
       m->listed = false;
     } else {
@@ -161,7 +175,7 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
     store_ref(m->s);
   } else {
     kiln_limits limits;
-    if (!get_limits(env, argc ? args[0] : NULL, &limits, "new Memory(descriptor)")) return free(m), NULL;
+    if (!get_limits(env, argc ? args[0] : NULL, &limits, "new Memory(descriptor)", true)) return free(m), NULL;
     m->s = store_loose(env); /* the reference is this object's */
     if (!m->s) return free(m), addon_throw_error(env, "kiln: out of memory"), NULL;
     kiln_error err;
@@ -193,7 +207,7 @@ static napi_value memory_buffer(napi_env env, napi_callback_info info) {
   if (m->buffer) {
     if (napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer && m->buffer_size == size)
       return buffer;
-    detach_buffer(env, m);
+    detach_buffer(env, m, memory_shared(m));
   }
   /* The buffer keeps the store, and so the memory, alive until it is collected: a store
    * freed by the garbage collector (whose finalizers cannot touch JavaScript) never has a
@@ -202,6 +216,10 @@ static napi_value memory_buffer(napi_env env, napi_callback_info info) {
                                        &buffer) != napi_ok)
     return NULL;
   store_ref(m->s);
+  /* A shared memory's buffers are frozen, as the standard's are. (They are ArrayBuffers, not
+   * SharedArrayBuffers: Node-API cannot make a SharedArrayBuffer over memory it did not
+   * allocate.) */
+  if (memory_shared(m)) napi_object_freeze(env, buffer);
   napi_create_reference(env, buffer, 0, &m->buffer);
   m->buffer_size = size;
   if (!m->listed) {
@@ -225,10 +243,11 @@ static napi_value memory_grow(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "Memory.grow: the memory cannot grow that much (its maximum or the memory limit)");
     return NULL;
   }
-  /* the standard detaches on every grow: the memories that grew, and this one even by 0 */
+  /* the standard detaches on every grow: the memories that grew, and this one even by 0
+   * (but for a shared memory, whose buffers stay valid: the next is a new one) */
   memories_detach(env, m->s, true);
   if (m->buffer) {
-    detach_buffer(env, m);
+    detach_buffer(env, m, memory_shared(m));
     memory_unlist(m);
   }
   napi_create_double(env, (double)old_pages, &result);
@@ -306,7 +325,7 @@ static napi_value table_new(napi_env env, napi_callback_info info) {
     const char *what = "new Table(descriptor, value)";
     kiln_limits limits;
     kiln_valtype type;
-    if (!get_limits(env, argc ? args[0] : NULL, &limits, what) || !elem_type(env, args[0], &type, what))
+    if (!get_limits(env, argc ? args[0] : NULL, &limits, what, false) || !elem_type(env, args[0], &type, what))
       return free(t), NULL;
     t->s = store_loose(env);
     if (!t->s) return free(t), addon_throw_error(env, "kiln: out of memory"), NULL;

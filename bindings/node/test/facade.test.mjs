@@ -165,6 +165,51 @@ test('Memory, Table and Global made in JavaScript and imported', () => {
   assert.equal(table.get(1)(), 106, 'a function stored into an imported table by wasm');
 });
 
+// Shared memories (the threads proposal's memory type, which V8 accepts): a maximum required,
+// buffers never detached by growth (the memory never moves), only shared to shared imports.
+// Their buffers are frozen ArrayBuffers, not SharedArrayBuffers: Node-API cannot make a
+// SharedArrayBuffer over memory it did not allocate.
+test('shared memories: made in JavaScript, defined by a module, grown, linked', () => {
+  assert.throws(() => new K.Memory({ initial: 1, shared: true }), TypeError);
+  assert.throws(() => new WebAssembly.Memory({ initial: 1, shared: true }), TypeError);
+  const memory = new K.Memory({ initial: 1, maximum: 2, shared: true });
+  const old = memory.buffer;
+  assert.ok(Object.isFrozen(old));
+  new Uint8Array(old)[7] = 42;
+  assert.equal(memory.grow(1), 1);
+  assert.equal(old.byteLength, 65536, 'the old buffer stays valid');
+  const now = memory.buffer;
+  assert.notEqual(now, old);
+  assert.equal(now.byteLength, 2 * 65536);
+  assert.equal(new Uint8Array(now)[7], 42);
+  new Uint8Array(now)[8] = 43;
+  assert.equal(new Uint8Array(old)[8], 43, 'old and new buffers share the bytes');
+  assert.throws(() => memory.grow(1), RangeError);
+  assert.equal(memory.grow(0), 2);
+  assert.equal(old.byteLength, 65536);
+  assert.notEqual(memory.buffer, now, 'grow(0) refreshes the buffer');
+
+  // (memory (export "mem") 1 2 shared), and modules importing (memory 1 2 shared) / (memory 1 2)
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const defines = new Uint8Array([...header, 0x05, 0x04, 0x01, 0x03, 0x01, 0x02, 0x07, 0x07, 0x01, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00]);
+  const importing = (flags) => new Uint8Array([...header, 0x02, 0x0d, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, flags, 0x01, 0x02]);
+  for (const bytes of [defines, importing(0x03)]) {
+    assert.equal(K.validate(bytes), true);
+    assert.equal(WebAssembly.validate(bytes), true);
+  }
+  assert.deepEqual(kiln.compile(defines).exports(), [{ name: 'mem', kind: 'memory', type: { initial: 1, maximum: 2, shared: true } }]);
+  const exported = new K.Instance(new K.Module(defines), {}).exports.mem;
+  assert.equal(exported.buffer.byteLength, 65536);
+  new K.Instance(new K.Module(importing(0x03)), { env: { mem: exported } });
+  new K.Instance(new K.Module(importing(0x03)), { env: { mem: memory } });
+  assert.throws(() => new K.Instance(new K.Module(importing(0x01)), { env: { mem: memory } }), K.LinkError);
+  assert.throws(() => new K.Instance(new K.Module(importing(0x03)), { env: { mem: new K.Memory({ initial: 1, maximum: 2 }) } }), K.LinkError);
+  // shared without a maximum: malformed
+  const noMax = new Uint8Array([...header, 0x05, 0x03, 0x01, 0x02, 0x01]);
+  assert.equal(K.validate(noMax), false);
+  assert.throws(() => new K.Module(noMax), (e) => e instanceof K.CompileError && /shared memory needs a maximum/.test(e.message));
+});
+
 test('a wasm-bindgen-style loader runs unchanged on kiln.WebAssembly', () => {
   const glue = copyFixture('bindgen_glue.js');
   copyFileSync(wasm('bindgen.c', { bare: true }), join(dirname(glue), 'bindgen_bg.wasm'));
