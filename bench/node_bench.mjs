@@ -117,6 +117,24 @@ for (const tier of kiln.tiers) {
   results.tiers[tier] = { sync_ns: nsPerCall(exports.add, n) };
 }
 
+// instantiating the add module, nothing closed (the garbage collector frees them): us each,
+// best of 5 rounds
+const usPerInstance = (make) => {
+  const count = Math.round(20_000 * scale);
+  let best = Infinity;
+  for (let round = 0; round < 6; round++) {
+    const start = performance.now();
+    for (let i = 0; i < count; i++) make();
+    if (round > 0) best = Math.min(best, ((performance.now() - start) * 1000) / count);
+  }
+  return best;
+};
+const v8AddModule = new WebAssembly.Module(addWasm);
+const facadeAddModule = new kiln.WebAssembly.Module(addWasm);
+results.kiln_instantiate_us = usPerInstance(() => kiln.instantiate(addModule));
+results.kiln_facade_instantiate_us = usPerInstance(() => new kiln.WebAssembly.Instance(facadeAddModule, {}));
+results.v8_instantiate_us = usPerInstance(() => new WebAssembly.Instance(v8AddModule, {}));
+
 const asyncN = Math.round(20_000 * scale);
 results.kiln_async_us = await usPerAsyncCall(instance.exports.add.async, asyncN);
 results.kiln_call_async_us = await usPerAsyncCall((a, b) => instance.callAsync('add', [a, b]), asyncN);
@@ -175,6 +193,10 @@ if (opts.json) {
   for (const [tier, r] of Object.entries(results.tiers)) {
     console.log(`  kiln export, ${tier.padEnd(9)} ${f(r.sync_ns).padStart(7)}   ${f(r.sync_ns / results.bare_napi_ns, 2)}x bare`);
   }
+  console.log('instantiate the add module, us each (best of 5, left to the garbage collector):');
+  console.log(`  kiln.instantiate        ${f(results.kiln_instantiate_us, 2).padStart(7)}   ${f(results.kiln_instantiate_us / results.v8_instantiate_us, 1)}x V8`);
+  console.log(`  kiln.WebAssembly        ${f(results.kiln_facade_instantiate_us, 2).padStart(7)}`);
+  console.log(`  V8 WebAssembly          ${f(results.v8_instantiate_us, 2).padStart(7)}`);
   console.log(`one CPU-bound call burn(${results.burn_steps}), ms (best of 5):`);
   for (const [tier, r] of Object.entries(results.tiers)) {
     console.log(`  kiln, ${tier.padEnd(17)} ${f(r.burn_ms, 2).padStart(7)}   ${f(r.burn_ms / results.v8_burn_ms, 2)}x V8`);

@@ -386,6 +386,9 @@ void kiln_store_free(kiln_store *store);
  * and instantiating a module whose memory needs more fails with KILN_ERR_LIMIT. 0 means the
  * engine's limit (kiln_config.max_memory_bytes). */
 void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes);
+/* The bytes the store's linear memories span now (the sum of their sizes): what they may
+ * hold resident, for embedders that account memory to a garbage collector. */
+uint64_t kiln_store_memory_bytes(const kiln_store *store);
 
 /* Stop the call running in this store as soon as it reaches a loop back-edge or a function
  * entry: it traps with KILN_TRAP_INTERRUPTED. Safe to call from any thread (and from a

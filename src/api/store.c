@@ -7,6 +7,12 @@ void kiln_store_free(kiln_store *store) {
   if (store) store_destroy(store);
 }
 
+uint64_t kiln_store_memory_bytes(const kiln_store *store) {
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < store->memories.count; i++) bytes += ((const kiln_memory *)store->memories.items[i])->size;
+  return bytes;
+}
+
 void kiln_store_set_memory_limit(kiln_store *store, uint64_t max_bytes) {
   store->memory_limit_pages = max_bytes / KILN_PAGE_SIZE;
   if (max_bytes && !store->memory_limit_pages) store->memory_limit_pages = 1;

@@ -1090,6 +1090,7 @@ static void test_shared_memory(void) {
   CHECK(kiln_memory_grow(mem, 1, &old) == KILN_OK && old == 1 && kiln_memory_size(mem) == 2 * KILN_PAGE_SIZE);
   CHECK(kiln_memory_data(mem) == base); /* in place: what another thread reads stays valid */
   CHECK(kiln_memory_grow(mem, 1, &old) == KILN_ERR_LIMIT);
+  CHECK(kiln_store_memory_bytes(s) == 2 * KILN_PAGE_SIZE);
   kiln_val r;
   CHECK(call(s, inst, "size", NULL, 0, &r, 1, &err) == KILN_OK && r.of.i32 == 2);
 
@@ -1103,6 +1104,7 @@ static void test_shared_memory(void) {
   CHECK(kiln_instantiate(s, mi, &imp, 1, &other, &err) == KILN_ERR_LINK);
   kiln_memory *made = kiln_memory_new(s, (kiln_limits){.min = 1, .max = 2, .has_max = true, .shared = true}, &err);
   CHECK(made && kiln_memory_limits(made).shared);
+  CHECK(kiln_store_memory_bytes(s) == 4 * KILN_PAGE_SIZE); /* mem, plain and made */
   imp.value.of.memory = made;
   CHECK_STATUS(kiln_instantiate(s, mi, &imp, 1, &other, &err), KILN_OK, err);
   /* a shared memory needs a maximum */

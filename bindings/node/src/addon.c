@@ -725,7 +725,7 @@ static void addon_free(napi_env env, void *data, void *hint) {
     if (a->error_class[i]) napi_delete_reference(env, a->error_class[i]);
   napi_delete_reference(env, a->owner_key);
   if (a->module_ctor) napi_delete_reference(env, a->module_ctor);
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < 6; i++)
     if (a->function_makers[i]) napi_delete_reference(env, a->function_makers[i]);
   free(a->running);
   free(a->graveyard); /* (the environment is going: its references with it) */

@@ -108,7 +108,7 @@ typedef struct addon {
   napi_ref error_class[ERR_CLASS_COUNT];
   napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
   napi_ref memory_ctor, table_ctor, global_ctor, module_ctor;
-  napi_ref function_makers[7]; /* see function_makers_init */
+  napi_ref function_makers[6]; /* see function_makers_init */
   pthread_t js_thread;
   kiln_tier tier;     /* the default tier (init's): modules, and objects made from JS */
   bool portable;
@@ -225,6 +225,7 @@ typedef struct node_store {
   kiln_store *store;       /* NULL once closed */
   bool loose;              /* holds objects made from JS: shared, so close() leaves it */
   int refs;                /* JS objects and buffers that point here */
+  int64_t external;        /* what V8 was told the store costs outside its heap (store_account) */
   bool lenient;            /* WebAssembly JS API argument coercion (the facade) */
   async_call *queue_head, *queue_tail; /* async calls waiting; head is running if running */
   bool running;            /* an async call is on a worker thread */
@@ -260,6 +261,10 @@ node_store *store_new(napi_env env, kiln_engine *engine);
 node_store *store_loose(napi_env env);
 void store_ref(node_store *s);
 void store_unref(napi_env env, node_store *s);
+/* Tell V8 what s costs outside its heap now (a fixed part and its memories' sizes), so that
+ * garbage collection comes in time for programs that drop instances without close(). Where
+ * JavaScript makes or grows what a store holds (instances, memories). */
+void store_account(napi_env env, node_store *s);
 /* Free the kiln store now (everything in it becomes unusable; buffers are detached). */
 void store_close(napi_env env, node_store *s);
 /* Detach the ArrayBuffers handed out for the store's memories: all of them, or those of

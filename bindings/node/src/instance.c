@@ -31,9 +31,10 @@ static void tsfn_finalized(napi_env env, void *data, void *hint) {
 }
 
 
-/* What one store holds outside the JS heap at least: its value stack and frames as touched,
- * and a memory's first pages. */
-enum { STORE_EXTERNAL_COST = 1 << 20 };
+/* What one store holds outside the JS heap besides its memories: its value stack and frames
+ * as touched, instances and functions (about 9 KB measured for an instance of a one-function
+ * module, called once). */
+enum { STORE_BASE_COST = 32 << 10 };
 
 node_store *store_new(napi_env env, kiln_engine *engine) {
   node_store *s = calloc(1, sizeof *s);
@@ -48,11 +49,14 @@ node_store *store_new(napi_env env, kiln_engine *engine) {
   s->a = addon_of(env);
   s->refs = 1;
   addon_drain(env, s->a);
-  /* Tell V8 what a store costs outside its heap, so that garbage collection comes in time
-   * for programs that drop instances without close(). */
-  int64_t total;
-  napi_adjust_external_memory(env, STORE_EXTERNAL_COST, &total);
+  store_account(env, s);
   return s;
+}
+
+void store_account(napi_env env, node_store *s) {
+  int64_t now = s->store ? STORE_BASE_COST + (int64_t)kiln_store_memory_bytes(s->store) : 0, total;
+  if (now != s->external) napi_adjust_external_memory(env, now - s->external, &total);
+  s->external = now;
 }
 
 /* ---------------------------------------------------------------- wrappers */
@@ -158,6 +162,8 @@ void store_close(napi_env env, node_store *s) {
   memories_detach(env, s, false);
   kiln_store_free(s->store); /* host functions' finalizers release their JS functions */
   s->store = NULL;
+  addon_release_external(s->a, s->external); /* (in a finalizer too) */
+  s->external = 0;
   externrefs_free(env, s);
   if (s->tsfn) {
     s->tsfn_link->store = NULL;
@@ -176,7 +182,6 @@ void store_unref(napi_env env, node_store *s) {
   if (--s->refs > 0) return;
   store_close(env, s);
   if (s->a && s->a->loose == s) s->a->loose = NULL;
-  addon_release_external(s->a, STORE_EXTERNAL_COST);
   wrappers_free(s);
   free(s);
 }
@@ -809,13 +814,15 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
     snprintf(index_name, sizeof index_name, "%u", index);
     name = index_name;
   }
-  napi_value handle, fn, async_fn, maker;
+  napi_value args[4], fn, maker;
   uint32_t np = nf->type.param_count;
-  if (napi_create_external(env, nf, NULL, NULL, &handle) != napi_ok ||
+  args[1] = addon_string(env, name ? name : "");
+  napi_create_uint32(env, np, &args[2]);
+  if (owner) args[3] = owner;
+  else napi_get_undefined(env, &args[3]);
+  if (napi_create_external(env, nf, NULL, NULL, &args[0]) != napi_ok ||
       napi_get_reference_value(env, a->function_makers[np <= 4 ? np : 5], &maker) != napi_ok ||
-      napi_call_function(env, maker, maker, 1, &handle, &fn) != napi_ok ||
-      napi_get_reference_value(env, a->function_makers[6], &maker) != napi_ok ||
-      napi_call_function(env, maker, maker, 1, &handle, &async_fn) != napi_ok) {
+      napi_call_function(env, maker, maker, 4, args, &fn) != napi_ok) {
     free(nf);
     return NULL;
   }
@@ -823,18 +830,6 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   napi_create_reference(env, fn, 0, &nf->self);
   napi_type_tag_object(env, fn, &func_tag);
   addon_wrap(env, a, fn, nf, func_finalize);
-  napi_value length, name_value = addon_string(env, name ? name : "");
-  napi_create_uint32(env, nf->type.param_count, &length);
-  napi_property_descriptor props[] = {
-      {.utf8name = "async", .value = async_fn, .attributes = napi_default},
-      /* the parameter count and the name, as the standard's exported functions have */
-      {.utf8name = "length", .value = length, .attributes = napi_configurable},
-      {.utf8name = "name", .value = name_value, .attributes = napi_configurable},
-  };
-  napi_define_properties(env, fn, 3, props);
-  napi_define_properties(env, async_fn, 2, props + 1);
-  addon_set_owner(env, a, async_fn, fn);
-  if (owner) addon_set_owner(env, a, fn, owner);
   wrapper_remember(env, s, f, nf, fn);
   return fn;
 }
@@ -843,30 +838,45 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
  * JavaScript method (not a constructor, as the standard's exported functions are not) that
  * passes its node_func's handle, its argument count and its arguments to one of the addon's
  * callbacks: per function, no Node-API function (whose internal data Node frees only on a
- * later turn of the event loop) and nothing to free but what its own finalizer frees. */
+ * later turn of the event loop) and nothing to free but what its own finalizer frees.
+ * maker(handle, name, length, owner) -> f, named and sized as the standard's exported
+ * functions are, with f.async (the same call on the thread pool); the owner (an instance,
+ * if any) is kept alive by f, and f by f.async, under the addon's owner key. */
 bool function_makers_init(napi_env env, addon *a) {
+  /* (the name comes from the method's computed key and the length from its parameters: a
+   * function whose name or length is redefined afterwards is a slow dictionary object) */
   static const char source[] =
       "'use strict';"
-      "(function (t0, t1, t2, t3, t4, tn, ta) { return ["
-      "(h) => ({ f() { return t0(h, arguments.length); } }).f,"
-      "(h) => ({ f(a) { return t1(h, arguments.length, a); } }).f,"
-      "(h) => ({ f(a, b) { return t2(h, arguments.length, a, b); } }).f,"
-      "(h) => ({ f(a, b, c) { return t3(h, arguments.length, a, b, c); } }).f,"
-      "(h) => ({ f(a, b, c, d) { return t4(h, arguments.length, a, b, c, d); } }).f,"
-      "(h) => ({ f() { return tn(h, arguments.length, ...arguments); } }).f,"
-      "(h) => ({ f() { return ta(h, arguments.length, ...arguments); } }).f,"
-      "]; })";
+      "(function (t0, t1, t2, t3, t4, tn, ta, key) {"
+      "  const dress = (f, h, name, length, owner) => {"
+      "    const g = ({ [name]() { return ta(h, arguments.length, ...arguments); } })[name];"
+      "    Object.defineProperty(g, key, { value: f });"
+      "    if (f.length !== length) Object.defineProperty(f, 'length', { value: length });"
+      "    Object.defineProperty(f, 'async', { value: g });"
+      "    if (owner !== undefined) Object.defineProperty(f, key, { value: owner });"
+      "    return f;"
+      "  };"
+      "  return ["
+      "    (h, n, ...d) => dress(({ [n]() { return t0(h, arguments.length); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a) { return t1(h, arguments.length, a); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a, b) { return t2(h, arguments.length, a, b); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a, b, c) { return t3(h, arguments.length, a, b, c); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a, b, c, d) { return t4(h, arguments.length, a, b, c, d); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n]() { return tn(h, arguments.length, ...arguments); } })[n], h, n, ...d),"
+      "  ];"
+      "})";
   static const napi_callback callbacks[7] = {func_call_sync0, func_call_sync1, func_call_sync2, func_call_sync3,
                                              func_call_sync4, func_call_sync_rest, func_call_async};
-  napi_value script, outer, list, targets[7];
+  napi_value script, outer, list, targets[8];
   if (napi_create_string_utf8(env, source, sizeof source - 1, &script) != napi_ok ||
-      napi_run_script(env, script, &outer) != napi_ok)
+      napi_run_script(env, script, &outer) != napi_ok ||
+      napi_get_reference_value(env, a->owner_key, &targets[7]) != napi_ok)
     return false;
   for (int i = 0; i < 7; i++)
     if (napi_create_function(env, "wasm function", NAPI_AUTO_LENGTH, callbacks[i], NULL, &targets[i]) != napi_ok)
       return false;
-  if (napi_call_function(env, outer, outer, 7, targets, &list) != napi_ok) return false;
-  for (uint32_t i = 0; i < 7; i++) {
+  if (napi_call_function(env, outer, outer, 8, targets, &list) != napi_ok) return false;
+  for (uint32_t i = 0; i < 6; i++) {
     napi_value maker;
     if (napi_get_element(env, list, i, &maker) != napi_ok ||
         napi_create_reference(env, maker, 1, &a->function_makers[i]) != napi_ok)
@@ -1351,6 +1361,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
     store_unref(env, s);
     return NULL;
   }
+  store_account(env, s); /* its memories */
   napi_type_tag_object(env, self, &instance_tag);
   addon_wrap(env, a, self, inst, instance_finalize);
   addon_set_owner(env, a, self, hosts); /* the JS host functions live as long as the instance */

@@ -186,6 +186,7 @@ static napi_value memory_new(napi_env env, napi_callback_info info) {
       return free(m), NULL;
     }
   }
+  store_account(env, m->s);
   napi_type_tag_object(env, self, &memory_tag);
   addon_wrap(env, addon_of(env), self, m, memory_finalize);
   wrapper_remember(env, m->s, m->memory, m, self); /* (read back later: this object) */
@@ -243,6 +244,7 @@ static napi_value memory_grow(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "Memory.grow: the memory cannot grow that much (its maximum or the memory limit)");
     return NULL;
   }
+  store_account(env, m->s);
   /* the standard detaches on every grow: the memories that grew, and this one even by 0
    * (but for a shared memory, whose buffers stay valid: the next is a new one) */
   memories_detach(env, m->s, true);
