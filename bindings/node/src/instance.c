@@ -426,37 +426,38 @@ static napi_value results_to_js(napi_env env, node_func *nf, const kiln_val *res
 }
 
 /* Gather a call's arguments. An exported function is a JavaScript method made once per
- * function (function_to_js) that calls one of the addon's callbacks with (handle, argument
- * count, arguments...), the handle an External of its node_func: up to 16 arguments on the
- * stack, more on the heap. */
+ * function (function_to_js) that calls one of the addon's callbacks with its handle (its
+ * node_func's address, a Number) and its arguments when it was given as many as it has
+ * parameters (want: 0 to 4), else (and for more parameters, and f.async) with its handle,
+ * the argument count and the arguments (counted): up to 16 on the stack, more on the heap. */
 typedef struct call_args {
   node_func *nf;
-  size_t argc;                    /* how many arguments the function was called with */
-  napi_value stack[18], *all, *argv; /* argv: the arguments (all + 2) */
+  size_t argc;                       /* how many arguments the function was called with */
+  napi_value stack[18], *all, *argv; /* argv: the arguments */
 } call_args;
 
-static bool get_call_args(napi_env env, napi_callback_info info, call_args *c, size_t want) {
+static bool get_call_args(napi_env env, napi_callback_info info, call_args *c, size_t want, bool counted) {
   /* Ask for exactly what the method passes (Node pads what is asked beyond it, at a cost) */
-  size_t n = want + 2;
+  size_t head = counted ? 2 : 1, n = want + head;
   c->all = c->stack;
   napi_get_cb_info(env, info, &n, c->all, NULL, NULL);
-  if (n > want + 2) { /* a method passing all its arguments (rest) */
+  if (n > want + head) { /* a method passing more arguments */
     if (n > sizeof c->stack / sizeof c->stack[0]) {
       c->all = malloc(n * sizeof *c->all);
       if (!c->all) return addon_throw_error(env, "kiln: out of memory"), false;
     }
     napi_get_cb_info(env, info, &n, c->all, NULL, NULL);
   }
-  void *nf = NULL;
-  uint32_t argc = 0;
-  if (n < 2 || napi_get_value_external(env, c->all[0], &nf) != napi_ok || !nf ||
-      napi_get_value_uint32(env, c->all[1], &argc) != napi_ok) {
+  double handle = 0;
+  uint32_t argc = (uint32_t)want;
+  if (n < head || napi_get_value_double(env, c->all[0], &handle) != napi_ok || !(handle > 0) ||
+      (counted && napi_get_value_uint32(env, c->all[1], &argc) != napi_ok)) {
     if (c->all != c->stack) free(c->all);
     return addon_throw_type(env, "kiln: not a call of an exported function"), false;
   }
-  c->nf = nf;
+  c->nf = (node_func *)(uintptr_t)handle;
   c->argc = argc;
-  c->argv = c->all + 2;
+  c->argv = c->all + head;
   return true;
 }
 
@@ -546,9 +547,9 @@ static kiln_status call_sync(node_store *s, node_func *nf, kiln_val *vals, uint6
   return status;
 }
 
-static inline napi_value func_call_sync(napi_env env, napi_callback_info info, size_t want) {
+static inline napi_value func_call_sync(napi_env env, napi_callback_info info, size_t want, bool counted) {
   call_args c;
-  if (!get_call_args(env, info, &c, want)) return NULL;
+  if (!get_call_args(env, info, &c, want, counted)) return NULL;
   node_func *nf = c.nf;
   node_store *s = nf->s;
   napi_value result = NULL;
@@ -574,14 +575,16 @@ static inline napi_value func_call_sync(napi_env env, napi_callback_info info, s
   return result;
 }
 
-/* One callback per param count up to 4 (each asks Node for exactly what its method passes),
- * and one for more. */
-static napi_value func_call_sync0(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 0); }
-static napi_value func_call_sync1(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 1); }
-static napi_value func_call_sync2(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 2); }
-static napi_value func_call_sync3(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 3); }
-static napi_value func_call_sync4(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 4); }
-static napi_value func_call_sync_rest(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 16); }
+/* One callback per param count up to 4, called with as many arguments (each asks Node for
+ * exactly that many), and one for the others, counted. */
+static napi_value func_call_sync0(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 0, false); }
+static napi_value func_call_sync1(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 1, false); }
+static napi_value func_call_sync2(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 2, false); }
+static napi_value func_call_sync3(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 3, false); }
+static napi_value func_call_sync4(napi_env env, napi_callback_info info) { return func_call_sync(env, info, 4, false); }
+static napi_value func_call_sync_counted(napi_env env, napi_callback_info info) {
+  return func_call_sync(env, info, 16, true);
+}
 
 /* ---------------------------------------------------------------- async calls */
 
@@ -747,7 +750,7 @@ static napi_value rejected_if_thrown(napi_env env, napi_value promise) {
 
 static napi_value func_call_async(napi_env env, napi_callback_info info) {
   call_args c;
-  if (!get_call_args(env, info, &c, 16)) return NULL;
+  if (!get_call_args(env, info, &c, 16, true)) return NULL;
   node_func *nf = c.nf;
   /* The sync function (which owns f.async and nf) is alive: the async one, being called,
    * holds it. The job keeps it so while the call runs, however f.async was called. */
@@ -820,7 +823,12 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   napi_create_uint32(env, np, &args[2]);
   if (owner) args[3] = owner;
   else napi_get_undefined(env, &args[3]);
-  if (napi_create_external(env, nf, NULL, NULL, &args[0]) != napi_ok ||
+  /* the handle: nf's address as a Number (exact below 2^53; user space addresses are) */
+  if ((uintptr_t)nf >= ((uintptr_t)1 << 52)) {
+    free(nf);
+    return addon_throw_error(env, "kiln: an address beyond 2^52"), NULL;
+  }
+  if (napi_create_double(env, (double)(uintptr_t)nf, &args[0]) != napi_ok ||
       napi_get_reference_value(env, a->function_makers[np <= 4 ? np : 5], &maker) != napi_ok ||
       napi_call_function(env, maker, maker, 4, args, &fn) != napi_ok) {
     free(nf);
@@ -857,16 +865,21 @@ bool function_makers_init(napi_env env, addon *a) {
       "    return f;"
       "  };"
       "  return ["
-      "    (h, n, ...d) => dress(({ [n]() { return t0(h, arguments.length); } })[n], h, n, ...d),"
-      "    (h, n, ...d) => dress(({ [n](a) { return t1(h, arguments.length, a); } })[n], h, n, ...d),"
-      "    (h, n, ...d) => dress(({ [n](a, b) { return t2(h, arguments.length, a, b); } })[n], h, n, ...d),"
-      "    (h, n, ...d) => dress(({ [n](a, b, c) { return t3(h, arguments.length, a, b, c); } })[n], h, n, ...d),"
-      "    (h, n, ...d) => dress(({ [n](a, b, c, d) { return t4(h, arguments.length, a, b, c, d); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n]() {"
+      "      return arguments.length === 0 ? t0(h) : tn(h, arguments.length); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a) {"
+      "      return arguments.length === 1 ? t1(h, a) : tn(h, arguments.length, a); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a, b) {"
+      "      return arguments.length === 2 ? t2(h, a, b) : tn(h, arguments.length, a, b); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a, b, c) {"
+      "      return arguments.length === 3 ? t3(h, a, b, c) : tn(h, arguments.length, a, b, c); } })[n], h, n, ...d),"
+      "    (h, n, ...d) => dress(({ [n](a, b, c, d) {"
+      "      return arguments.length === 4 ? t4(h, a, b, c, d) : tn(h, arguments.length, a, b, c, d); } })[n], h, n, ...d),"
       "    (h, n, ...d) => dress(({ [n]() { return tn(h, arguments.length, ...arguments); } })[n], h, n, ...d),"
       "  ];"
       "})";
   static const napi_callback callbacks[7] = {func_call_sync0, func_call_sync1, func_call_sync2, func_call_sync3,
-                                             func_call_sync4, func_call_sync_rest, func_call_async};
+                                             func_call_sync4, func_call_sync_counted, func_call_async};
   napi_value script, outer, list, targets[8];
   if (napi_create_string_utf8(env, source, sizeof source - 1, &script) != napi_ok ||
       napi_run_script(env, script, &outer) != napi_ok ||

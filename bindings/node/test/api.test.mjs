@@ -149,6 +149,8 @@ test('wrong arguments from JavaScript are TypeErrors naming the argument', () =>
   const cases = [
     [() => exports.add('x', 1), /add: argument 1 \(i32\) must be a number/],
     [() => exports.add(1), /add expects 2 arguments, got 1/],
+    [() => exports.add(1, 2, 3), /add expects 2 arguments, got 3/],
+    [() => exports.add(), /add expects 2 arguments, got 0/],
     [() => exports.add64(1, 2n), /argument 1 \(i64\) must be a BigInt/],
     [() => exports.add(1n, 2), /argument 1 \(i32\) must be a Number, not a BigInt/],
     [() => compile(42), /kiln.compile\(bytesOrPath\): bytesOrPath must be .*got a number \(42\)/],
@@ -172,6 +174,24 @@ test('wrong arguments from JavaScript are TypeErrors naming the argument', () =>
     [() => instance.setFuel(-1), /fuel must be a non-negative integer/],
   ];
   for (const [fn, message] of cases) assert.throws(fn, { name: 'TypeError', message }, String(fn));
+});
+
+test('functions of any arity: called with as many arguments, fewer or more, sync and async', async () => {
+  const bytes = readFileSync(wasm('params.wat'));
+  const { sum6 } = instantiate(compile(bytes)).exports;
+  assert.equal(sum6.length, 6);
+  assert.equal(sum6(1, 2, 3, 4, 5, 6), 21);
+  assert.equal(await sum6.async(1, 2, 3, 4, 5, 6), 21);
+  assert.throws(() => sum6(1, 2), { name: 'TypeError', message: /sum6 expects 6 arguments, got 2/ });
+  assert.throws(() => sum6(1, 2, 3, 4, 5, 6, 7), { name: 'TypeError', message: /got 7/ });
+  // the standard's: missing arguments are undefined (0), extra ones ignored
+  const standard = new kiln.WebAssembly.Instance(new kiln.WebAssembly.Module(bytes), {}).exports.sum6;
+  assert.equal(standard.length, 6);
+  assert.equal(standard(1, 2), 3);
+  assert.equal(standard(1, 2, 3, 4, 5, 6, 100), 21);
+  const { add } = new kiln.WebAssembly.Instance(new kiln.WebAssembly.Module(readFileSync(wasm('basic.wat'))), {}).exports;
+  assert.equal(add(5), 5);
+  assert.equal(add(5, 6, 7), 11);
 });
 
 test('async arguments are checked too: the Promise rejects with a TypeError', async () => {
