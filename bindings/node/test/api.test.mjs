@@ -227,3 +227,18 @@ test('fuel: a budget stops a long computation with trap "out of fuel"', () => {
   assert.equal(instance.fuel, Infinity);
   assert.equal(typeof instance.exports.burn(1000), 'number');
 });
+
+test('exported functions are made as before when the program has replaced Object.defineProperty or polluted Object.prototype', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    const kiln = require('kiln');
+    const define = Object.defineProperty;
+    Object.defineProperty = () => { throw new Error('replaced'); };
+    define(Object.prototype, 'get', { value: () => 1, configurable: true });
+    const { add } = kiln.instantiate(kiln.compile(require('node:fs').readFileSync(${JSON.stringify(wasm('basic.wat'))}))).exports;
+    console.log(add(2, 3), add.name, add.length, typeof add.async);
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '5 add 2 function\n');
+});
