@@ -20,6 +20,8 @@ export interface MemoryType {
   /** In pages of 64 KiB. */
   initial: number;
   maximum?: number;
+  /** A shared memory (the threads proposal's memory type; it always has a maximum). */
+  shared?: boolean;
 }
 export interface TableType {
   element: 'funcref' | 'externref';
@@ -114,8 +116,9 @@ export class Module {
 
 /** A linear memory. */
 export class Memory {
-  constructor(descriptor: { initial: number; maximum?: number });
-  /** Linear memory without a copy; replaced (the old one detached) when memory grows. */
+  constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
+  /** Linear memory without a copy; replaced (the old one detached) when memory grows. A
+   * shared memory's are frozen and stay valid (not detached) when it grows. */
   readonly buffer: ArrayBuffer;
   /** Size in pages. */
   readonly size: number;
