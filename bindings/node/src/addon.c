@@ -128,6 +128,11 @@ bool addon_is(napi_env env, napi_value v, napi_valuetype type) {
   return napi_typeof(env, v, &t) == napi_ok && t == type;
 }
 
+bool addon_is_object(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && (t == napi_object || t == napi_function);
+}
+
 void addon_set_owner(napi_env env, addon *a, napi_value obj, napi_value owner) {
   napi_value key;
   if (napi_get_reference_value(env, a->owner_key, &key) != napi_ok) return;
@@ -727,6 +732,8 @@ static void addon_free(napi_env env, void *data, void *hint) {
   if (a->module_ctor) napi_delete_reference(env, a->module_ctor);
   for (int i = 0; i < 6; i++)
     if (a->function_makers[i]) napi_delete_reference(env, a->function_makers[i]);
+  if (a->null_object) napi_delete_reference(env, a->null_object);
+  if (a->array_from) napi_delete_reference(env, a->array_from);
   free(a->running);
   free(a->graveyard); /* (the environment is going: its references with it) */
   if (a->sentry) a->sentry->a = NULL; /* sentry_cleanup frees it */
@@ -747,7 +754,7 @@ NAPI_MODULE_INIT() {
   napi_create_symbol(env, addon_string(env, "kiln.owner"), &key);
   napi_create_reference(env, key, 1, &a->owner_key);
 
-  if (!function_makers_init(env, a)) return NULL;
+  if (!js_helpers_init(env, a)) return NULL;
   napi_value fn;
   napi_create_function(env, "init", NAPI_AUTO_LENGTH, js_init, NULL, &fn);
   addon_set(env, exports, "init", fn);

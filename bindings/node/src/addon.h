@@ -108,7 +108,8 @@ typedef struct addon {
   napi_ref error_class[ERR_CLASS_COUNT];
   napi_ref owner_key; /* a symbol: the property by which exports keep their instance alive */
   napi_ref memory_ctor, table_ctor, global_ctor, module_ctor;
-  napi_ref function_makers[6]; /* see function_makers_init */
+  napi_ref function_makers[6]; /* see js_helpers_init */
+  napi_ref null_object, array_from; /* () => Object.create(null), (x) => Array.from(x), as at load */
   pthread_t js_thread;
   kiln_tier tier;     /* the default tier (init's): modules, and objects made from JS */
   bool portable;
@@ -203,6 +204,8 @@ napi_value addon_u32(napi_env env, uint32_t v);
 void addon_set(napi_env env, napi_value obj, const char *key, napi_value value);
 napi_value addon_get(napi_env env, napi_value obj, const char *key); /* undefined if absent */
 bool addon_is(napi_env env, napi_value v, napi_valuetype type);
+/* Whether v is an Object in the standard's sense (functions too). */
+bool addon_is_object(napi_env env, napi_value v);
 /* Keep owner alive as long as obj is (a hidden symbol property: collectable cycles). */
 void addon_set_owner(napi_env env, addon *a, napi_value obj, napi_value owner);
 
@@ -309,7 +312,8 @@ kiln_func *function_foreign(napi_env env, node_store *s, napi_value fn, kiln_fun
 /* A function of store s as a JS function: f(...) and f.async(...). */
 napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owner, kiln_func *f,
                           const char *name);
-/* Make the JavaScript makers of exported functions (once per environment, at load). */
-bool function_makers_init(napi_env env, addon *a);
+/* Make the JavaScript the addon calls: the makers of exported functions, null-prototype
+ * objects, Array.from (once per environment, at load, from the built-ins as they are then). */
+bool js_helpers_init(napi_env env, addon *a);
 
 #endif /* KILN_NODE_ADDON_H */

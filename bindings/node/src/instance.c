@@ -265,13 +265,11 @@ static bool call_js_host(napi_env env, host_import *h, const kiln_val *args, kil
   } else if (ok && h->type.result_count > 1) {
     bool is_array = false;
     napi_is_array(env, ret, &is_array);
-    if (!is_array && (addon_is(env, ret, napi_object) || addon_is(env, ret, napi_function))) {
+    if (!is_array && addon_is_object(env, ret)) {
       /* any iterable, as the standard allows: its values through Array.from */
-      napi_value global, array, from;
-      napi_get_global(env, &global);
-      napi_get_named_property(env, global, "Array", &array);
-      napi_get_named_property(env, array, "from", &from);
-      ok = napi_call_function(env, array, from, 1, &ret, &ret) == napi_ok;
+      napi_value from;
+      ok = napi_get_reference_value(env, s->a->array_from, &from) == napi_ok &&
+           napi_call_function(env, from, from, 1, &ret, &ret) == napi_ok;
       if (ok) napi_is_array(env, ret, &is_array);
     }
     uint32_t len = 0;
@@ -825,8 +823,10 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
   else napi_get_undefined(env, &args[3]);
   /* the handle: nf's address as a Number (exact below 2^53; user space addresses are) */
   if ((uintptr_t)nf >= ((uintptr_t)1 << 52)) {
+    addon_throw_error(env, "kiln: cannot hand out the function %s: its native address does not fit a JavaScript "
+                           "Number", nf->name);
     free(nf);
-    return addon_throw_error(env, "kiln: an address beyond 2^52"), NULL;
+    return NULL;
   }
   if (napi_create_double(env, (double)(uintptr_t)nf, &args[0]) != napi_ok ||
       napi_get_reference_value(env, a->function_makers[np <= 4 ? np : 5], &maker) != napi_ok ||
@@ -849,14 +849,16 @@ napi_value function_to_js(napi_env env, addon *a, node_store *s, napi_value owne
  * later turn of the event loop) and nothing to free but what its own finalizer frees.
  * maker(handle, name, length, owner) -> f, named and sized as the standard's exported
  * functions are, with f.async (the same call on the thread pool); the owner (an instance,
- * if any) is kept alive by f, and f by f.async, under the addon's owner key. */
-bool function_makers_init(napi_env env, addon *a) {
+ * if any) is kept alive by f, and f by f.async, under the addon's owner key. Then two more
+ * helpers: a null-prototype object (instance exports) and Array.from (multi-value results). */
+bool js_helpers_init(napi_env env, addon *a) {
   /* (the name comes from the method's computed key and the length from its parameters: a
    * function whose name or length is redefined afterwards is a slow dictionary object) */
   static const char source[] =
       "'use strict';"
       "(function (t0, t1, t2, t3, t4, tn, ta, key) {"
-      "  const define = Object.defineProperty;" /* (as it is now: a program may replace it later) */
+      /* (the built-ins as they are now: a program may replace them later) */
+      "  const define = Object.defineProperty, create = Object.create, from = Array.from;"
       "  const dress = (f, h, name, length, owner) => {"
       "    const g = ({ [name]() { return ta(h, arguments.length, ...arguments); } })[name];"
       "    define(g, key, { __proto__: null, value: f });"
@@ -877,6 +879,8 @@ bool function_makers_init(napi_env env, addon *a) {
       "    (h, n, l, o) => dress(({ [n](a, b, c, d) {"
       "      return arguments.length === 4 ? t4(h, a, b, c, d) : tn(h, arguments.length, a, b, c, d); } })[n], h, n, l, o),"
       "    (h, n, l, o) => dress(({ [n]() { return tn(h, arguments.length, ...arguments); } })[n], h, n, l, o),"
+      "    () => create(null),"
+      "    (x) => from(x),"
       "  ];"
       "})";
   static const napi_callback callbacks[7] = {func_call_sync0, func_call_sync1, func_call_sync2, func_call_sync3,
@@ -890,10 +894,12 @@ bool function_makers_init(napi_env env, addon *a) {
     if (napi_create_function(env, "wasm function", NAPI_AUTO_LENGTH, callbacks[i], NULL, &targets[i]) != napi_ok)
       return false;
   if (napi_call_function(env, outer, outer, 8, targets, &list) != napi_ok) return false;
-  for (uint32_t i = 0; i < 6; i++) {
-    napi_value maker;
-    if (napi_get_element(env, list, i, &maker) != napi_ok ||
-        napi_create_reference(env, maker, 1, &a->function_makers[i]) != napi_ok)
+  napi_ref *refs[8] = {&a->function_makers[0], &a->function_makers[1], &a->function_makers[2],
+                       &a->function_makers[3], &a->function_makers[4], &a->function_makers[5],
+                       &a->null_object,         &a->array_from};
+  for (uint32_t i = 0; i < 8; i++) {
+    napi_value helper;
+    if (napi_get_element(env, list, i, &helper) != napi_ok || napi_create_reference(env, helper, 1, refs[i]) != napi_ok)
       return false;
   }
   return true;
@@ -1153,11 +1159,6 @@ static node_store *pick_store(napi_env env, addon *a, const napi_value *values, 
   return s;
 }
 
-/* Whether v is an Object in the standard's sense (functions too). */
-static bool is_object(napi_env env, napi_value v) {
-  return addon_is(env, v, napi_object) || addon_is(env, v, napi_function);
-}
-
 /* Whether WASI or WASI-NN provides imports of module mod (when the imports object does not). */
 static bool provided(const char *mod, bool have_wasi, bool have_nn) {
   return (have_wasi && strcmp(mod, "wasi_snapshot_preview1") == 0) || (have_nn && strcmp(mod, "wasi_ephemeral_nn") == 0);
@@ -1178,8 +1179,8 @@ static bool read_imports(napi_env env, kiln_module *module, napi_value imports, 
     kiln_module_import(module, i, &mod, &name, &type);
     values[i] = NULL;
     napi_value ns = NULL, v;
-    if (is_object(env, imports) && napi_get_named_property(env, imports, mod, &ns) != napi_ok) return false;
-    if (!ns || !is_object(env, ns)) {
+    if (addon_is_object(env, imports) && napi_get_named_property(env, imports, mod, &ns) != napi_ok) return false;
+    if (!ns || !addon_is_object(env, ns)) {
       if (js_api && !provided(mod, have_wasi, have_nn)) {
         addon_throw_type(env, "import %s.%s (%s): the imports object has no module '%s' (importObject.%s must be "
                               "an object)", mod, name, addon_kind_name(type.kind), mod, mod);
@@ -1261,7 +1262,7 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   kiln_module *module = module_unwrap(env, args[0], &engine);
   if (!module) return NULL;
   napi_value imports = args[1], options = args[2];
-  if (!addon_is(env, imports, napi_undefined) && !is_object(env, imports)) {
+  if (!addon_is(env, imports, napi_undefined) && !addon_is_object(env, imports)) {
     addon_throw_type(env, "new Instance(module, imports, options): imports must be an object");
     return NULL;
   }
@@ -1382,12 +1383,10 @@ static napi_value instance_new(napi_env env, napi_callback_info info) {
   if (!s->owner) napi_create_reference(env, self, 0, &s->owner);
 
   /* exports: a frozen object with a null prototype, as the standard's */
-  napi_value exports, global, object, create, null_value;
-  napi_get_global(env, &global);
-  napi_get_named_property(env, global, "Object", &object);
-  napi_get_named_property(env, object, "create", &create);
-  napi_get_null(env, &null_value);
-  if (napi_call_function(env, object, create, 1, &null_value, &exports) != napi_ok) return NULL;
+  napi_value exports, make;
+  if (napi_get_reference_value(env, a->null_object, &make) != napi_ok ||
+      napi_call_function(env, make, make, 0, NULL, &exports) != napi_ok)
+    return NULL;
   uint32_t n = kiln_instance_export_count(inst->instance);
   for (uint32_t i = 0; i < n; i++) {
     const char *name;

@@ -20,11 +20,10 @@ static const napi_type_tag module_tag = {0x6b696c6e6d6f6475ULL, 0x6c650000000000
  * so that it collects dropped modules in time: a fixed part and the binary's size. */
 static int64_t module_cost(const node_module *m) { return 64 * 1024 + (int64_t)m->cost_bytes; }
 
-/* (it runs during garbage collection, addon_wrap: it touches no JavaScript) */
+/* (it runs during garbage collection (addon_wrap), so it touches no JavaScript) */
 static void module_finalize(napi_env env, void *data, void *hint) {
-  (void)hint;
+  (void)env, (void)hint;
   node_module *m = data;
-  (void)env;
   addon_release_external(m->a, module_cost(m));
   if (m->module) kiln_module_free(m->module);
   free(m);

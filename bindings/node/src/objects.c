@@ -475,7 +475,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
   } else {
     const char *what = "new Global(descriptor, value)";
     kiln_valtype type;
-    if (argc < 1 || !(addon_is(env, args[0], napi_object) || addon_is(env, args[0], napi_function))) {
+    if (argc < 1 || !addon_is_object(env, args[0])) {
       addon_throw_type(env, "%s: descriptor must be an object ({ value: 'i32', mutable: true })", what);
       return free(g), NULL;
     }
@@ -490,9 +490,7 @@ static napi_value global_new(napi_env env, napi_callback_info info) {
     if (!g->s) return free(g), addon_throw_error(env, "kiln: out of memory"), NULL;
     kiln_val v = {.type = type};
     napi_valuetype vt = napi_undefined;
-    napi_value initial;
-    if (argc >= 2) initial = args[1];
-    else napi_get_undefined(env, &initial);
+    napi_value initial = optional_arg(env, argc, args, 1);
     napi_typeof(env, initial, &vt);
     bool saved = g->s->lenient;
     g->s->lenient = true; /* the standard coerces the initial value */
