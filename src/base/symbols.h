@@ -94,6 +94,7 @@
 #define memory_create kiln__memory_create
 #define memory_destroy kiln__memory_destroy
 #define memory_grow kiln__memory_grow
+#define memory_alias kiln__memory_alias
 #define memory_pool_drain kiln__memory_pool_drain
 #define module_create kiln__module_create
 #define module_decl_free kiln__module_decl_free

@@ -1,6 +1,8 @@
 /* memory.c - linear memories (a virtual-memory reservation that grows in place) and tables. */
+#define _GNU_SOURCE /* memfd_create */
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "native/signals.h"
@@ -51,6 +53,43 @@ void memory_pool_drain(kiln_engine *engine) {
   pool->count = 0;
 }
 
+/* A shared memory's storage: a memfd of its maximum's bytes mapped (inaccessible, like the
+ * rest of the reservation) over the start of its reservation, so that the same bytes can be
+ * shown at other addresses (memory_alias). Where that is impossible the memory keeps its
+ * anonymous pages and cannot be aliased (fd -1). */
+static void share_storage(kiln_memory *m) {
+  m->fd = -1;
+#if defined(__linux__) && defined(MFD_CLOEXEC)
+  uint64_t bytes = m->max_pages * KILN_PAGE_SIZE;
+  if (!bytes) return;
+  int fd = memfd_create("kiln shared memory", MFD_CLOEXEC);
+  if (fd < 0) return;
+  if (ftruncate(fd, (off_t)bytes) != 0 ||
+      mmap(m->base, bytes, PROT_NONE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+    close(fd);
+    return;
+  }
+  m->fd = fd;
+  m->fd_bytes = bytes;
+#endif
+}
+
+/* Give the reservation back its anonymous pages (a shared memory's storage leaves with its
+ * descriptor), or unmap it. */
+static void release_reservation(kiln_memory *m, uint64_t used) {
+  if (m->fd < 0) {
+    unreserve(m->engine, m->base, m->reserved, used);
+    return;
+  }
+  close(m->fd);
+  m->fd = -1;
+  if (mmap(m->base, m->fd_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
+      MAP_FAILED)
+    munmap(m->base, m->reserved);
+  else
+    unreserve(m->engine, m->base, m->reserved, 0);
+}
+
 kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err) {
   uint64_t cap = engine_max_pages(engine);
   if (cap_pages && cap_pages < cap) cap = cap_pages;
@@ -88,8 +127,10 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
   }
   m->base = p;
   m->size = 0;
+  m->fd = -1;
+  if (limits.shared) share_storage(m);
   if (engine->guarded && !signals_add(SIGNALS_MEMORY, (uintptr_t)p, (uintptr_t)p + m->reserved)) {
-    unreserve(engine, m->base, m->reserved, 0);
+    release_reservation(m, 0);
     free(m);
     error_set(err, KILN_ERR_LIMIT, "too many guarded memories at once (kiln_config.explicit_bounds_checks has no limit)");
     return NULL;
@@ -97,7 +138,7 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
   uint64_t old;
   if (limits.min && memory_grow(m, limits.min, &old) != KILN_OK) {
     if (engine->guarded) signals_remove(SIGNALS_MEMORY, (uintptr_t)m->base);
-    unreserve(engine, m->base, m->reserved, 0);
+    release_reservation(m, 0);
     free(m);
     error_set(err, KILN_ERR_NOMEM, "cannot commit %llu pages of memory", (unsigned long long)limits.min);
     return NULL;
@@ -108,8 +149,35 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
 void memory_destroy(kiln_memory *m) {
   if (!m) return;
   if (m->engine->guarded) signals_remove(SIGNALS_MEMORY, (uintptr_t)m->base);
-  unreserve(m->engine, m->base, m->reserved, m->size);
+  release_reservation(m, m->size);
   free(m);
+}
+
+kiln_status memory_alias(kiln_memory *m, void *at, uint64_t length, kiln_error *err) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (!m->limits.shared) {
+    error_set(err, KILN_ERR_ARGUMENT, "kiln_memory_alias: only a shared memory's bytes can be shown elsewhere");
+    return KILN_ERR_ARGUMENT;
+  }
+  if (!at || page <= 0 || (uintptr_t)at % (uintptr_t)page || length % (uint64_t)page) {
+    error_set(err, KILN_ERR_ARGUMENT, "kiln_memory_alias: the address and length must be page-aligned");
+    return KILN_ERR_ARGUMENT;
+  }
+  if (length > m->fd_bytes) length = m->fd_bytes;
+  if (m->fd < 0) {
+    error_set(err, KILN_ERR_LIMIT, "kiln_memory_alias: this memory's storage cannot be mapped twice here "
+              "(no memfd_create)");
+    return KILN_ERR_LIMIT;
+  }
+  if (!length) return KILN_OK;
+  uint64_t open = m->size < length ? m->size : length;
+  if (mmap(at, length, PROT_NONE, MAP_SHARED | MAP_FIXED, m->fd, 0) == MAP_FAILED ||
+      (open && mprotect(at, open, PROT_READ | PROT_WRITE) != 0)) {
+    error_set(err, KILN_ERR_NOMEM, "kiln_memory_alias: cannot map %llu bytes of the memory",
+              (unsigned long long)length);
+    return KILN_ERR_NOMEM;
+  }
+  return KILN_OK;
 }
 
 kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages) {

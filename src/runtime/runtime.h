@@ -211,6 +211,9 @@ struct kiln_memory {
   uint64_t max_pages;        /* effective maximum: declared max, capped by the engine limit */
   kiln_limits limits;        /* as declared */
   kiln_store *owner;         /* told when a limit refuses a grow (NULL: nobody is) */
+  int fd;                    /* a shared memory's storage, a memfd mapped over the reservation
+                              * (so that kiln_memory_alias can show it elsewhere too); or -1 */
+  uint64_t fd_bytes;         /* its size: max_pages pages */
 };
 
 struct kiln_table {
@@ -418,6 +421,8 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
 void memory_destroy(kiln_memory *m);
 /* Grow by delta pages in place; KILN_ERR_LIMIT beyond the maximum. */
 kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages);
+/* kiln_memory_alias (kiln.h) */
+kiln_status memory_alias(kiln_memory *memory, void *at, uint64_t length, kiln_error *err);
 /* Give back every cached memory reservation (engine teardown). */
 void memory_pool_drain(kiln_engine *engine);
 kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);

@@ -6,6 +6,7 @@
  * Uses kiln.h only. The modules are embedded as byte arrays, each made from the .wat source
  * in the comment above it (wat2wasm 1.0.32). Prints one line per group of checks and one
  * per failed check, ends with "N passed, N failed" and exits non-zero if any check failed. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "kiln.h"
@@ -1110,6 +1112,33 @@ static void test_shared_memory(void) {
   /* a shared memory needs a maximum */
   CHECK(kiln_memory_new(s, (kiln_limits){.min = 1, .shared = true}, &err) == NULL && err.status == KILN_ERR_ARGUMENT &&
         strstr(err.message, "maximum"));
+
+  /* kiln_memory_alias: the same bytes at a second address, accessible as far as the size */
+  uint8_t *at = mmap(NULL, 2 * KILN_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(at != MAP_FAILED);
+  if (at == MAP_FAILED) goto out;
+  uint8_t *d = kiln_memory_data(made);
+  d[5] = 42;
+  CHECK_STATUS(kiln_memory_alias(made, at, 2 * KILN_PAGE_SIZE, &err), KILN_OK, err);
+  CHECK(at[5] == 42);
+  at[KILN_PAGE_SIZE - 1] = 7;
+  CHECK(d[KILN_PAGE_SIZE - 1] == 7);
+  CHECK(kiln_memory_grow(made, 1, &old) == KILN_OK && old == 1);
+  d[KILN_PAGE_SIZE + 3] = 9;
+  CHECK(mprotect(at + KILN_PAGE_SIZE, KILN_PAGE_SIZE, PROT_READ | PROT_WRITE) == 0 && at[KILN_PAGE_SIZE + 3] == 9);
+  CHECK(kiln_memory_alias(plain, at, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT && strstr(err.message, "shared"));
+  CHECK(kiln_memory_alias(made, at + 1, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT &&
+        strstr(err.message, "page-aligned"));
+  kiln_store_free(s);
+  s = NULL;
+  CHECK(at[5] == 42 && at[KILN_PAGE_SIZE + 3] == 9); /* the storage outlives the memory */
+  munmap(at, 2 * KILN_PAGE_SIZE);
+  /* the reservations go back to the engine's pool as fresh anonymous pages */
+  s = kiln_store_new(e);
+  for (int i = 0; s && i < 4; i++) {
+    kiln_memory *again = kiln_memory_new(s, (kiln_limits){.min = 2, .max = 2, .has_max = true, .shared = i & 1}, &err);
+    CHECK(again && kiln_memory_data(again)[5] == 0 && kiln_memory_data(again)[KILN_PAGE_SIZE + 3] == 0);
+  }
 out:
   kiln_store_free(s);
   kiln_module_free(md);

@@ -734,6 +734,7 @@ static void addon_free(napi_env env, void *data, void *hint) {
     if (a->function_makers[i]) napi_delete_reference(env, a->function_makers[i]);
   if (a->null_object) napi_delete_reference(env, a->null_object);
   if (a->array_from) napi_delete_reference(env, a->array_from);
+  if (a->twin_helpers) napi_delete_reference(env, a->twin_helpers);
   free(a->running);
   free(a->graveyard); /* (the environment is going: its references with it) */
   if (a->sentry) a->sentry->a = NULL; /* sentry_cleanup frees it */
@@ -755,6 +756,7 @@ NAPI_MODULE_INIT() {
   napi_create_reference(env, key, 1, &a->owner_key);
 
   if (!js_helpers_init(env, a)) return NULL;
+  twin_helpers_init(env, a);
   napi_value fn;
   napi_create_function(env, "init", NAPI_AUTO_LENGTH, js_init, NULL, &fn);
   addon_set(env, exports, "init", fn);

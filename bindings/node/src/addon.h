@@ -110,6 +110,7 @@ typedef struct addon {
   napi_ref memory_ctor, table_ctor, global_ctor, module_ctor;
   napi_ref function_makers[6]; /* see js_helpers_init */
   napi_ref null_object, array_from; /* () => Object.create(null), (x) => Array.from(x), as at load */
+  napi_ref twin_helpers; /* shared memories' SharedArrayBuffers (objects.c, twin_helpers_init), or NULL */
   pthread_t js_thread;
   kiln_tier tier;     /* the default tier (init's): modules, and objects made from JS */
   bool portable;
@@ -293,6 +294,9 @@ napi_value module_class(napi_env env, addon *a);
 napi_value module_compile_async(napi_env env, napi_callback_info info);
 napi_value instance_class(napi_env env, addon *a);
 napi_value memory_class(napi_env env, addon *a);
+/* The JavaScript behind shared memories' SharedArrayBuffers (objects.c); without it (no
+ * WebAssembly or SharedArrayBuffer here) their buffers are frozen ArrayBuffers. */
+void twin_helpers_init(napi_env env, addon *a);
 napi_value table_class(napi_env env, addon *a);
 napi_value global_class(napi_env env, addon *a);
 

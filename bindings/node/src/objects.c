@@ -2,7 +2,8 @@
  * (its own store when made from JavaScript, an instance's when exported). A memory's
  * buffer is an ArrayBuffer over linear memory itself, no copy: after the memory grows the
  * next read of .buffer gives a new one and the old one is detached, as in the WebAssembly
- * JS API; closing the store detaches them all. */
+ * JS API; closing the store detaches them all. A shared memory's buffers are
+ * SharedArrayBuffers over its bytes, never detached (see twin_helpers_init). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@ struct node_memory {
   uint64_t buffer_size;
   node_memory *next;     /* in s->memories while a buffer is handed out */
   bool listed;
+  napi_ref twin;         /* strong: a shared memory's V8 twin (shared_buffer), once made */
+  bool no_twin;          /* making one failed: frozen ArrayBuffers instead */
+  bool refresh;          /* Memory.grow was called: the next buffer is a new one */
 };
 
 typedef struct node_table {
@@ -154,6 +158,7 @@ static void memory_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_memory *m = data;
   addon_release_ref(m->s->a, m->buffer);
+  addon_release_ref(m->s->a, m->twin);
   wrapper_forget(m->s, m->memory, m);
   memory_unlist(m);
   store_unref(env, m->s);
@@ -199,6 +204,94 @@ static void buffer_released(napi_env env, void *data, void *hint) {
   store_unref(env, hint);
 }
 
+/* Shared memories' buffers. Node-API cannot make a SharedArrayBuffer over memory it did not
+ * allocate (nodejs/node#62259), but V8 makes them for its own shared WebAssembly.Memory, and
+ * a Uint8Array over one tells Node-API where its bytes are. So a shared memory gets a twin:
+ * a V8 shared memory of its size and maximum whose pages kiln_memory_alias replaces with the
+ * kiln memory's own storage. V8 then hands out SharedArrayBuffers over kiln's bytes, as the
+ * standard wants them (frozen, never detached, an old one keeping its length while the new
+ * one is longer), and growing the twin as the kiln memory grew only opens pages that are
+ * already kiln's. The helpers use the built-ins as they were at load:
+ * [make(pages, maximum) -> [twin, Uint8Array over it], buffer(twin, pages, refresh) -> its
+ * SharedArrayBuffer grown to pages (a new one even if it had them, when refresh: Memory.grow(0)
+ * gives a new buffer), empty() -> a frozen empty SharedArrayBuffer]. */
+void twin_helpers_init(napi_env env, addon *a) {
+  static const char source[] =
+      "'use strict';"
+      "(function () {"
+      "  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Memory !== 'function' ||"
+      "      typeof SharedArrayBuffer !== 'function') return null;"
+      "  const Memory = WebAssembly.Memory, grow = Memory.prototype.grow;"
+      "  const buffer = Object.getOwnPropertyDescriptor(Memory.prototype, 'buffer').get;"
+      "  const apply = Reflect.apply, U8 = Uint8Array, freeze = Object.freeze, SAB = SharedArrayBuffer;"
+      "  return ["
+      "    (initial, maximum) => {"
+      "      const twin = new Memory({ __proto__: null, initial, maximum, shared: true });"
+      "      return [twin, new U8(apply(buffer, twin, []))];"
+      "    },"
+      "    (twin, pages, refresh) => {"
+      "      const have = apply(buffer, twin, []).byteLength / 65536;"
+      "      if (have < pages || refresh) apply(grow, twin, [pages - have]);"
+      "      return apply(buffer, twin, []);"
+      "    },"
+      "    () => freeze(new SAB(0)),"
+      "  ];"
+      "})()";
+  napi_value script, helpers, is_null;
+  napi_valuetype type;
+  if (napi_create_string_utf8(env, source, sizeof source - 1, &script) != napi_ok ||
+      napi_run_script(env, script, &helpers) != napi_ok || napi_typeof(env, helpers, &type) != napi_ok ||
+      type != napi_object) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &is_null);
+    return;
+  }
+  napi_create_reference(env, helpers, 1, &a->twin_helpers);
+}
+
+static bool twin_helper(napi_env env, addon *a, uint32_t which, size_t argc, napi_value *argv, napi_value *result) {
+  napi_value helpers, fn, undefined;
+  return napi_get_reference_value(env, a->twin_helpers, &helpers) == napi_ok &&
+         napi_get_element(env, helpers, which, &fn) == napi_ok && napi_get_undefined(env, &undefined) == napi_ok &&
+         napi_call_function(env, undefined, fn, argc, argv, result) == napi_ok;
+}
+
+/* A shared memory's SharedArrayBuffer of `size` bytes, from its twin (made on first use; a new
+ * buffer if `refresh`); NULL with nothing pending where there can be none (the caller falls
+ * back to ArrayBuffers). */
+static napi_value shared_buffer(napi_env env, node_memory *m, uint64_t size, bool refresh) {
+  addon *a = m->s->a;
+  napi_value result = NULL, twin, pair, view, pages;
+  if (!a->twin_helpers || m->no_twin) return NULL;
+  if (!size && !m->twin) return twin_helper(env, a, 2, 0, NULL, &result) ? result : NULL;
+  napi_create_double(env, (double)(size / KILN_PAGE_SIZE), &pages);
+  if (!m->twin) {
+    kiln_limits limits = kiln_memory_limits(m->memory);
+    napi_value args[2] = {pages, NULL};
+    napi_create_double(env, (double)limits.max, &args[1]);
+    void *data = NULL;
+    size_t length = 0;
+    napi_typedarray_type type;
+    kiln_error err;
+    if (!twin_helper(env, a, 0, 2, args, &pair) || napi_get_element(env, pair, 0, &twin) != napi_ok ||
+        napi_get_element(env, pair, 1, &view) != napi_ok ||
+        napi_get_typedarray_info(env, view, &type, &length, &data, NULL, NULL) != napi_ok || length != size ||
+        kiln_memory_alias(m->memory, data, limits.max * KILN_PAGE_SIZE, &err) != KILN_OK ||
+        napi_create_reference(env, twin, 1, &m->twin) != napi_ok)
+      goto fail;
+  }
+  if (napi_get_reference_value(env, m->twin, &twin) != napi_ok || !twin) goto fail;
+  napi_value args[3] = {twin, pages, NULL};
+  napi_get_boolean(env, refresh, &args[2]);
+  if (twin_helper(env, a, 1, 3, args, &result)) return result;
+fail:
+  /* (V8 refused: out of address space, say; the memory's buffers are ArrayBuffers then) */
+  m->no_twin = true;
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &view);
+  return NULL;
+}
+
 static napi_value memory_buffer(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   node_memory *m = this_object(env, info, &memory_tag, &argc, NULL, "Memory");
@@ -210,17 +303,20 @@ static napi_value memory_buffer(napi_env env, napi_callback_info info) {
       return buffer;
     detach_buffer(env, m, memory_shared(m));
   }
-  /* The buffer keeps the store, and so the memory, alive until it is collected: a store
-   * freed by the garbage collector (whose finalizers cannot touch JavaScript) never has a
-   * live buffer to detach. close() detaches them. */
-  if (napi_create_external_arraybuffer(env, kiln_memory_data(m->memory), (size_t)size, buffer_released, m->s,
-                                       &buffer) != napi_ok)
-    return NULL;
-  store_ref(m->s);
-  /* A shared memory's buffers are frozen, as the standard's are. (They are ArrayBuffers, not
-   * SharedArrayBuffers: Node-API cannot make a SharedArrayBuffer over memory it did not
-   * allocate.) */
-  if (memory_shared(m)) napi_object_freeze(env, buffer);
+  if (memory_shared(m) && (buffer = shared_buffer(env, m, size, m->refresh))) {
+    m->refresh = false;
+    /* (it holds kiln's storage, which outlives the memory: nothing to keep alive) */
+  } else {
+    /* The buffer keeps the store, and so the memory, alive until it is collected: a store
+     * freed by the garbage collector (whose finalizers cannot touch JavaScript) never has a
+     * live buffer to detach. close() detaches them. */
+    if (napi_create_external_arraybuffer(env, kiln_memory_data(m->memory), (size_t)size, buffer_released, m->s,
+                                         &buffer) != napi_ok)
+      return NULL;
+    store_ref(m->s);
+    /* (a shared memory without a twin: its buffers are frozen ArrayBuffers) */
+    if (memory_shared(m)) napi_object_freeze(env, buffer);
+  }
   napi_create_reference(env, buffer, 0, &m->buffer);
   m->buffer_size = size;
   if (!m->listed) {
@@ -252,6 +348,7 @@ static napi_value memory_grow(napi_env env, napi_callback_info info) {
     detach_buffer(env, m, memory_shared(m));
     memory_unlist(m);
   }
+  m->refresh = true;
   napi_create_double(env, (double)old_pages, &result);
   return result;
 }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import kiln from 'kiln';
 import { copyFixture, wasm } from './helpers.mjs';
 
@@ -167,14 +169,16 @@ test('Memory, Table and Global made in JavaScript and imported', () => {
 
 // Shared memories (the threads proposal's memory type, which V8 accepts): a maximum required,
 // buffers never detached by growth (the memory never moves), only shared to shared imports.
-// Their buffers are frozen ArrayBuffers, not SharedArrayBuffers: Node-API cannot make a
-// SharedArrayBuffer over memory it did not allocate.
+// Their buffers are frozen SharedArrayBuffers over the memory's own bytes (from a V8 twin whose
+// pages are kiln's: objects.c, twin_helpers_init).
 test('shared memories: made in JavaScript, defined by a module, grown, linked', () => {
   assert.throws(() => new K.Memory({ initial: 1, shared: true }), TypeError);
   assert.throws(() => new WebAssembly.Memory({ initial: 1, shared: true }), TypeError);
   const memory = new K.Memory({ initial: 1, maximum: 2, shared: true });
   const old = memory.buffer;
+  assert.ok(old instanceof SharedArrayBuffer);
   assert.ok(Object.isFrozen(old));
+  assert.equal(memory.buffer, old, 'the same buffer while the size is the same');
   new Uint8Array(old)[7] = 42;
   assert.equal(memory.grow(1), 1);
   assert.equal(old.byteLength, 65536, 'the old buffer stays valid');
@@ -200,6 +204,7 @@ test('shared memories: made in JavaScript, defined by a module, grown, linked', 
   assert.deepEqual(kiln.compile(defines).exports(), [{ name: 'mem', kind: 'memory', type: { initial: 1, maximum: 2, shared: true } }]);
   const exported = new K.Instance(new K.Module(defines), {}).exports.mem;
   assert.equal(exported.buffer.byteLength, 65536);
+  assert.ok(exported.buffer instanceof SharedArrayBuffer);
   new K.Instance(new K.Module(importing(0x03)), { env: { mem: exported } });
   new K.Instance(new K.Module(importing(0x03)), { env: { mem: memory } });
   assert.throws(() => new K.Instance(new K.Module(importing(0x01)), { env: { mem: memory } }), K.LinkError);
@@ -208,6 +213,49 @@ test('shared memories: made in JavaScript, defined by a module, grown, linked', 
   const noMax = new Uint8Array([...header, 0x05, 0x03, 0x01, 0x02, 0x01]);
   assert.equal(K.validate(noMax), false);
   assert.throws(() => new K.Module(noMax), (e) => e instanceof K.CompileError && /shared memory needs a maximum/.test(e.message));
+});
+
+// A shared memory's SharedArrayBuffer is the memory itself: wasm's writes and growth show in
+// it, in every tier; another thread sees the same bytes; it outlives the instance's close().
+test('shared memories: the SharedArrayBuffer is wasm memory, across tiers, threads and close()', async () => {
+  // (memory (export "mem") 1 3 shared); load(a) -> i32.load8_u a; store(a, v); grow(n) -> memory.grow n
+  const bytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0b, 0x02, 0x60, 0x01,
+    0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x00, 0x03, 0x04, 0x03, 0x00, 0x01,
+    0x00, 0x05, 0x04, 0x01, 0x03, 0x01, 0x03, 0x07, 0x1d, 0x04, 0x03, 0x6d, 0x65,
+    0x6d, 0x02, 0x00, 0x04, 0x6c, 0x6f, 0x61, 0x64, 0x00, 0x00, 0x05, 0x73, 0x74,
+    0x6f, 0x72, 0x65, 0x00, 0x01, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00, 0x02, 0x0a,
+    0x1a, 0x03, 0x07, 0x00, 0x20, 0x00, 0x2d, 0x00, 0x00, 0x0b, 0x09, 0x00, 0x20,
+    0x00, 0x20, 0x01, 0x3a, 0x00, 0x00, 0x0b, 0x06, 0x00, 0x20, 0x00, 0x40, 0x00,
+    0x0b]);
+  assert.equal(WebAssembly.validate(bytes), true);
+  for (const tier of kiln.tiers) {
+    const instance = kiln.instantiate(kiln.compile(bytes, { tier }));
+    const memory = instance.exports.mem;
+    const first = memory.buffer;
+    new Uint8Array(first)[10] = 77;
+    assert.equal(instance.exports.load(10), 77, tier);
+    instance.exports.store(11, 66);
+    assert.equal(new Uint8Array(first)[11], 66, tier);
+    assert.equal(instance.exports.grow(1), 1, tier);
+    instance.exports.store(70000, 9);
+    const grown = memory.buffer;
+    assert.ok(grown instanceof SharedArrayBuffer && grown.byteLength === 2 * 65536 && first.byteLength === 65536, tier);
+    assert.equal(new Uint8Array(grown)[70000], 9, tier);
+    assert.throws(() => instance.exports.load(2 * 65536), kiln.RuntimeError, tier);
+    // another thread reads and writes the same bytes
+    const worker = new Worker('const { parentPort } = require("worker_threads");' +
+      'parentPort.on("message", (b) => { const a = new Uint8Array(b); a[70001] = a[70000] + 1; parentPort.postMessage(a[11]); });',
+      { eval: true });
+    const [seen] = await Promise.all([once(worker, 'message'), worker.postMessage(grown)]);
+    await worker.terminate();
+    assert.equal(seen[0], 66, tier);
+    assert.equal(instance.exports.load(70001), 10, tier);
+    // the buffers keep the bytes after the instance is closed
+    instance.close();
+    assert.equal(new Uint8Array(grown)[70000], 9, tier);
+    assert.equal(new Uint8Array(first)[10], 77, tier);
+  }
 });
 
 test('a wasm-bindgen-style loader runs unchanged on kiln.WebAssembly', () => {
