@@ -118,8 +118,9 @@ export class Module {
 export class Memory {
   constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
   /** Linear memory without a copy; replaced (the old one detached) when memory grows. A
-   * shared memory's are frozen and stay valid (not detached) when it grows. */
-  readonly buffer: ArrayBuffer;
+   * shared memory's is a frozen SharedArrayBuffer, which stays valid (not detached, its length
+   * unchanged) when the memory grows. */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   /** Size in pages. */
   readonly size: number;
   /** Grow by `delta` pages; returns the old size in pages. */
