@@ -531,16 +531,15 @@ uint64_t kiln_memory_size(const kiln_memory *memory);
 kiln_status kiln_memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages);
 kiln_limits kiln_memory_limits(const kiln_memory *memory);
 /* Show a shared memory's bytes also at `at`, for another runtime that must hand them out as
- * its own (Node's SharedArrayBuffers: see bindings/node). The first `length` bytes from `at`
- * (page-aligned address space the caller owns, typically that runtime's reservation for a
- * memory of the same maximum) are replaced by a view of the memory's storage, up to its
- * maximum's bytes: what lies below the memory's current size is readable and writable, the
- * rest inaccessible until the caller makes it accessible (mprotect) as the memory grows. Both
- * views then read and write the same bytes, and the view stays valid after the memory is
- * freed (the storage lives while either is mapped). KILN_ERR_ARGUMENT for a memory that is
- * not shared or an unaligned range; KILN_ERR_LIMIT where the platform cannot map a memory
- * twice (Linux's memfd_create); KILN_ERR_NOMEM if the mapping fails. */
-kiln_status kiln_memory_alias(kiln_memory *memory, void *at, uint64_t length, kiln_error *err);
+ * its own (Node's SharedArrayBuffers: see bindings/node): the `length` bytes of address space
+ * from `at` (page-aligned, the caller's, such as that runtime's pages for a memory of the same
+ * size) are replaced by a readable and writable view of the memory's bytes from `offset`,
+ * which must lie below its current size (as it grows, alias the new part). Both views read
+ * and write the same bytes, and a view stays valid after the memory is freed (the storage
+ * lives while either is mapped). KILN_ERR_ARGUMENT for a memory that is not shared or a range
+ * that is unaligned or outside it; KILN_ERR_LIMIT where the platform cannot map a memory twice
+ * (it needs Linux's memfd_create); KILN_ERR_NOMEM if the mapping fails. */
+kiln_status kiln_memory_alias(kiln_memory *memory, void *at, uint64_t offset, uint64_t length, kiln_error *err);
 
 /* ---------------------------------------------------------------- tables */
 

@@ -26,12 +26,12 @@ kiln_status kiln_memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_
   return memory_grow(memory, delta, old_pages);
 }
 
-kiln_status kiln_memory_alias(kiln_memory *memory, void *at, uint64_t length, kiln_error *err) {
+kiln_status kiln_memory_alias(kiln_memory *memory, void *at, uint64_t offset, uint64_t length, kiln_error *err) {
   if (!memory) {
     error_set(err, KILN_ERR_ARGUMENT, "kiln_memory_alias: no memory");
     return KILN_ERR_ARGUMENT;
   }
-  return memory_alias(memory, at, length, err);
+  return memory_alias(memory, at, offset, length, err);
 }
 
 /* ------------------------------------------------------------------ tables */

@@ -153,26 +153,28 @@ void memory_destroy(kiln_memory *m) {
   free(m);
 }
 
-kiln_status memory_alias(kiln_memory *m, void *at, uint64_t length, kiln_error *err) {
+kiln_status memory_alias(kiln_memory *m, void *at, uint64_t offset, uint64_t length, kiln_error *err) {
   long page = sysconf(_SC_PAGESIZE);
   if (!m->limits.shared) {
     error_set(err, KILN_ERR_ARGUMENT, "kiln_memory_alias: only a shared memory's bytes can be shown elsewhere");
     return KILN_ERR_ARGUMENT;
   }
-  if (!at || page <= 0 || (uintptr_t)at % (uintptr_t)page || length % (uint64_t)page) {
-    error_set(err, KILN_ERR_ARGUMENT, "kiln_memory_alias: the address and length must be page-aligned");
+  if (!at || page <= 0 || (uintptr_t)at % (uintptr_t)page || offset % (uint64_t)page || length % (uint64_t)page) {
+    error_set(err, KILN_ERR_ARGUMENT, "kiln_memory_alias: the address, offset and length must be page-aligned");
     return KILN_ERR_ARGUMENT;
   }
-  if (length > m->fd_bytes) length = m->fd_bytes;
+  if (offset > m->size || length > m->size - offset) {
+    error_set(err, KILN_ERR_ARGUMENT,
+              "kiln_memory_alias: bytes %llu to %llu are outside the memory (%llu bytes)", (unsigned long long)offset,
+              (unsigned long long)(offset + length), (unsigned long long)m->size);
+    return KILN_ERR_ARGUMENT;
+  }
   if (m->fd < 0) {
     error_set(err, KILN_ERR_LIMIT, "kiln_memory_alias: this memory's storage cannot be mapped twice here "
               "(no memfd_create)");
     return KILN_ERR_LIMIT;
   }
-  if (!length) return KILN_OK;
-  uint64_t open = m->size < length ? m->size : length;
-  if (mmap(at, length, PROT_NONE, MAP_SHARED | MAP_FIXED, m->fd, 0) == MAP_FAILED ||
-      (open && mprotect(at, open, PROT_READ | PROT_WRITE) != 0)) {
+  if (length && mmap(at, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->fd, (off_t)offset) == MAP_FAILED) {
     error_set(err, KILN_ERR_NOMEM, "kiln_memory_alias: cannot map %llu bytes of the memory",
               (unsigned long long)length);
     return KILN_ERR_NOMEM;

@@ -422,7 +422,7 @@ void memory_destroy(kiln_memory *m);
 /* Grow by delta pages in place; KILN_ERR_LIMIT beyond the maximum. */
 kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages);
 /* kiln_memory_alias (kiln.h) */
-kiln_status memory_alias(kiln_memory *memory, void *at, uint64_t length, kiln_error *err);
+kiln_status memory_alias(kiln_memory *memory, void *at, uint64_t offset, uint64_t length, kiln_error *err);
 /* Give back every cached memory reservation (engine teardown). */
 void memory_pool_drain(kiln_engine *engine);
 kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);

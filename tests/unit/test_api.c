@@ -1113,21 +1113,26 @@ static void test_shared_memory(void) {
   CHECK(kiln_memory_new(s, (kiln_limits){.min = 1, .shared = true}, &err) == NULL && err.status == KILN_ERR_ARGUMENT &&
         strstr(err.message, "maximum"));
 
-  /* kiln_memory_alias: the same bytes at a second address, accessible as far as the size */
+  /* kiln_memory_alias: the same bytes at a second address, as far as they are mapped */
   uint8_t *at = mmap(NULL, 2 * KILN_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   CHECK(at != MAP_FAILED);
   if (at == MAP_FAILED) goto out;
   uint8_t *d = kiln_memory_data(made);
   d[5] = 42;
-  CHECK_STATUS(kiln_memory_alias(made, at, 2 * KILN_PAGE_SIZE, &err), KILN_OK, err);
+  CHECK_STATUS(kiln_memory_alias(made, at, 0, KILN_PAGE_SIZE, &err), KILN_OK, err);
   CHECK(at[5] == 42);
   at[KILN_PAGE_SIZE - 1] = 7;
   CHECK(d[KILN_PAGE_SIZE - 1] == 7);
+  CHECK(kiln_memory_alias(made, at + KILN_PAGE_SIZE, KILN_PAGE_SIZE, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT &&
+        strstr(err.message, "outside the memory"));
   CHECK(kiln_memory_grow(made, 1, &old) == KILN_OK && old == 1);
   d[KILN_PAGE_SIZE + 3] = 9;
-  CHECK(mprotect(at + KILN_PAGE_SIZE, KILN_PAGE_SIZE, PROT_READ | PROT_WRITE) == 0 && at[KILN_PAGE_SIZE + 3] == 9);
-  CHECK(kiln_memory_alias(plain, at, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT && strstr(err.message, "shared"));
-  CHECK(kiln_memory_alias(made, at + 1, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT &&
+  CHECK_STATUS(kiln_memory_alias(made, at + KILN_PAGE_SIZE, KILN_PAGE_SIZE, KILN_PAGE_SIZE, &err), KILN_OK, err);
+  CHECK(at[KILN_PAGE_SIZE + 3] == 9);
+  at[KILN_PAGE_SIZE + 4] = 10;
+  CHECK(d[KILN_PAGE_SIZE + 4] == 10);
+  CHECK(kiln_memory_alias(plain, at, 0, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT && strstr(err.message, "shared"));
+  CHECK(kiln_memory_alias(made, at + 1, 0, KILN_PAGE_SIZE, &err) == KILN_ERR_ARGUMENT &&
         strstr(err.message, "page-aligned"));
   kiln_store_free(s);
   s = NULL;

@@ -18,6 +18,8 @@ struct node_memory {
   node_memory *next;     /* in s->memories while a buffer is handed out */
   bool listed;
   napi_ref twin;         /* strong: a shared memory's V8 twin (shared_buffer), once made */
+  void *twin_data;       /* where its bytes are */
+  uint64_t twin_size;    /* how many of them are the memory's (aliased) */
   bool no_twin;          /* making one failed: frozen ArrayBuffers instead */
   bool refresh;          /* Memory.grow was called: the next buffer is a new one */
 };
@@ -208,13 +210,14 @@ static void buffer_released(napi_env env, void *data, void *hint) {
  * allocate (nodejs/node#62259), but V8 makes them for its own shared WebAssembly.Memory, and
  * a Uint8Array over one tells Node-API where its bytes are. So a shared memory gets a twin:
  * a V8 shared memory of its size and maximum whose pages kiln_memory_alias replaces with the
- * kiln memory's own storage. V8 then hands out SharedArrayBuffers over kiln's bytes, as the
- * standard wants them (frozen, never detached, an old one keeping its length while the new
- * one is longer), and growing the twin as the kiln memory grew only opens pages that are
- * already kiln's. The helpers use the built-ins as they were at load:
- * [make(pages, maximum) -> [twin, Uint8Array over it], buffer(twin, pages, refresh) -> its
- * SharedArrayBuffer grown to pages (a new one even if it had them, when refresh: Memory.grow(0)
- * gives a new buffer), empty() -> a frozen empty SharedArrayBuffer]. */
+ * kiln memory's own bytes, the new ones each time the twin grows after it (V8 grows a shared
+ * memory in place, so they are pages V8 reserved for it). V8 then hands out
+ * SharedArrayBuffers over kiln's bytes as the standard wants them: frozen, never detached, an
+ * old one keeping its length while the new one is longer. The helpers use the built-ins as
+ * they were at load: [make(pages, maximum) -> [twin, Uint8Array over it],
+ * grow(twin, pages, refresh) -> the twin's pages before it grew to `pages` (by 0 if it had
+ * them and `refresh`: after Memory.grow(0) the buffer is a new one), buffer(twin) -> its
+ * SharedArrayBuffer, empty() -> a frozen empty SharedArrayBuffer]. */
 void twin_helpers_init(napi_env env, addon *a) {
   static const char source[] =
       "'use strict';"
@@ -232,22 +235,25 @@ void twin_helpers_init(napi_env env, addon *a) {
       "    (twin, pages, refresh) => {"
       "      const have = apply(buffer, twin, []).byteLength / 65536;"
       "      if (have < pages || refresh) apply(grow, twin, [pages - have]);"
-      "      return apply(buffer, twin, []);"
+      "      return have;"
       "    },"
+      "    (twin) => apply(buffer, twin, []),"
       "    () => freeze(new SAB(0)),"
       "  ];"
       "})()";
-  napi_value script, helpers, is_null;
+  napi_value script, helpers, ignored;
   napi_valuetype type;
   if (napi_create_string_utf8(env, source, sizeof source - 1, &script) != napi_ok ||
       napi_run_script(env, script, &helpers) != napi_ok || napi_typeof(env, helpers, &type) != napi_ok ||
       type != napi_object) {
     bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &is_null);
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
     return;
   }
   napi_create_reference(env, helpers, 1, &a->twin_helpers);
 }
+
+enum { TWIN_MAKE, TWIN_GROW, TWIN_BUFFER, TWIN_EMPTY };
 
 static bool twin_helper(napi_env env, addon *a, uint32_t which, size_t argc, napi_value *argv, napi_value *result) {
   napi_value helpers, fn, undefined;
@@ -262,30 +268,41 @@ static bool twin_helper(napi_env env, addon *a, uint32_t which, size_t argc, nap
 static napi_value shared_buffer(napi_env env, node_memory *m, uint64_t size, bool refresh) {
   addon *a = m->s->a;
   napi_value result = NULL, twin, pair, view, pages;
+  kiln_error err;
   if (!a->twin_helpers || m->no_twin) return NULL;
-  if (!size && !m->twin) return twin_helper(env, a, 2, 0, NULL, &result) ? result : NULL;
+  if (!size && !m->twin) return twin_helper(env, a, TWIN_EMPTY, 0, NULL, &result) ? result : NULL;
   napi_create_double(env, (double)(size / KILN_PAGE_SIZE), &pages);
   if (!m->twin) {
-    kiln_limits limits = kiln_memory_limits(m->memory);
     napi_value args[2] = {pages, NULL};
-    napi_create_double(env, (double)limits.max, &args[1]);
-    void *data = NULL;
+    napi_create_double(env, (double)kiln_memory_limits(m->memory).max, &args[1]);
     size_t length = 0;
     napi_typedarray_type type;
-    kiln_error err;
-    if (!twin_helper(env, a, 0, 2, args, &pair) || napi_get_element(env, pair, 0, &twin) != napi_ok ||
+    if (!twin_helper(env, a, TWIN_MAKE, 2, args, &pair) || napi_get_element(env, pair, 0, &twin) != napi_ok ||
         napi_get_element(env, pair, 1, &view) != napi_ok ||
-        napi_get_typedarray_info(env, view, &type, &length, &data, NULL, NULL) != napi_ok || length != size ||
-        kiln_memory_alias(m->memory, data, limits.max * KILN_PAGE_SIZE, &err) != KILN_OK ||
+        napi_get_typedarray_info(env, view, &type, &length, &m->twin_data, NULL, NULL) != napi_ok ||
+        length != size || kiln_memory_alias(m->memory, m->twin_data, 0, size, &err) != KILN_OK ||
         napi_create_reference(env, twin, 1, &m->twin) != napi_ok)
       goto fail;
+    m->twin_size = size;
+  } else if (size != m->twin_size || refresh) {
+    napi_value args[3] = {NULL, pages, NULL}, had;
+    uint32_t had_pages;
+    if (napi_get_reference_value(env, m->twin, &args[0]) != napi_ok || !args[0]) goto fail;
+    napi_get_boolean(env, refresh, &args[2]);
+    if (!twin_helper(env, a, TWIN_GROW, 3, args, &had) || napi_get_value_uint32(env, had, &had_pages) != napi_ok ||
+        (uint64_t)had_pages * KILN_PAGE_SIZE != m->twin_size)
+      goto fail;
+    /* the pages V8 just opened become the memory's */
+    if (kiln_memory_alias(m->memory, (uint8_t *)m->twin_data + m->twin_size, m->twin_size, size - m->twin_size,
+                          &err) != KILN_OK)
+      goto fail;
+    m->twin_size = size;
   }
-  if (napi_get_reference_value(env, m->twin, &twin) != napi_ok || !twin) goto fail;
-  napi_value args[3] = {twin, pages, NULL};
-  napi_get_boolean(env, refresh, &args[2]);
-  if (twin_helper(env, a, 1, 3, args, &result)) return result;
+  if (napi_get_reference_value(env, m->twin, &twin) == napi_ok && twin &&
+      twin_helper(env, a, TWIN_BUFFER, 1, &twin, &result))
+    return result;
 fail:
-  /* (V8 refused: out of address space, say; the memory's buffers are ArrayBuffers then) */
+  /* (V8 refused: out of address space, say; the memory's buffers are ArrayBuffers from now) */
   m->no_twin = true;
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &view);
