@@ -4,7 +4,8 @@
 # offline and no registry reachable, then:
 #   - `npx kiln build` of a Rust and a C guest, their glue called from CommonJS, an ES module
 #     and TypeScript (tsc --strict, lib es2022 and @types/node only, no DOM);
-#   - `npx kiln run` of a WASI program with a granted directory;
+#   - `npx kiln run` of a WASI program with a granted directory, and tests/nn (WASI-NN
+#     programs) with the package's kiln;
 #   - the same again after removing the prebuilds: the install script builds from source;
 #   - without a C compiler and a prebuild, the install fails naming what is missing.
 # Exits 77 (CTest's skip) when npm or clang-19 for wasm32 is missing.
@@ -68,6 +69,11 @@ check() { # $1: what is expected of kiln.tiers
   echo "== TypeScript (tsc --strict)"
   node node_modules/typescript/bin/tsc -p tsconfig.json
   node typed.mjs
+  # WASI-NN programs (a static kiln runs them through its twin kiln-dynamic)
+  if [ -d "$root/node_modules/onnxruntime-node" ]; then
+    echo "== npx kiln run --nn-preload (tests/nn with the package's kiln)"
+    KILN_BIN="$project/node_modules/kiln/bin/kiln" node --test "$root/tests/nn/nn.test.mjs"
+  fi
 }
 check "interp, compiled, auto"
 
@@ -78,6 +84,7 @@ grep -q "kiln: no prebuilt binaries for linux-x64-glibc" "$work/rebuild.log"
 grep -q "kiln: built the addon and CLI from source" "$work/rebuild.log"
 head -c 4 node_modules/kiln/bin/kiln | grep -q ELF
 test -f node_modules/kiln/build/kiln_gc.node
+test -x node_modules/kiln/bin/kiln-dynamic # (the static CLI's twin, for WASI-NN)
 check "interp"
 
 echo "== no prebuild and no C compiler: the install names what is missing"

@@ -123,10 +123,10 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
     '-ffp-contract=off', '-fno-strict-aliasing', '-w'];
   const symbols = ['-include', path.join(engine, 'src', 'base', 'symbols.h')];
   const jobsList = [];
-  const objects = { core: [], addon: [], gc: [], cli: [] };
-  const add = (group, file, flags) => {
+  const objects = { core: [], addon: [], gc: [], cli: [], cliStatic: [] };
+  const add = (group, file, flags, tag = '') => {
     const rel = path.relative(root, file);
-    const obj = path.join(objDir, rel.replace(/[\\/]/g, '_').replace(/\.c$/, '.o'));
+    const obj = path.join(objDir, rel.replace(/[\\/]/g, '_').replace(/\.c$/, `${tag}.o`));
     jobsList.push({ what: rel, args: [...common, ...flags, '-c', file, '-o', obj] });
     objects[group].push(obj);
   };
@@ -150,7 +150,11 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
   add('gc', path.join(root, 'gc', 'gc.c'), ['-I', napi, '-DNAPI_VERSION=2147483647', '-DNAPI_EXPERIMENTAL']);
   for (const dir of ['cli', 'bindgen']) {
     for (const file of listC(path.join(engine, 'tools', dir))) {
-      add('cli', file, ['-I', include, '-I', path.join(engine, 'tools')]);
+      const flags = ['-I', include, '-I', path.join(engine, 'tools')];
+      add('cli', file, flags);
+      // a static kiln runs WASI-NN programs through its dynamically linked twin (run.c)
+      if (dir === 'cli' && path.basename(file) === 'run.c') add('cliStatic', file, [...flags, '-DKILN_CLI_STATIC_BUILD=1'], '_static');
+      else objects.cliStatic.push(objects.cli[objects.cli.length - 1]);
     }
   }
   log(`kiln: building the addon and the CLI from source with ${cc} (${jobsList.length} files, ${jobs} at a time)`);
@@ -159,11 +163,18 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
   const addon = path.join(out, 'kiln.node');
   run(cc, ['-shared', '-pthread', '-o', addon, ...objects.addon, ...objects.core, '-lm'], 'the addon');
   run(cc, ['-shared', '-o', path.join(out, 'kiln_gc.node'), ...objects.gc], 'the addon (kiln_gc.node)');
-  // The CLI statically where the C library allows it (start-up), else dynamically.
+  // The CLI statically where the C library allows it (start-up), with its dynamically linked
+  // twin kiln-dynamic for programs that use WASI-NN (ONNX Runtime cannot be loaded into a
+  // static executable); else dynamically.
   const cli = path.join(out, 'kiln');
-  const cliArgs = ['-pthread', '-o', cli, ...objects.cli, ...objects.core, '-lm'];
-  const statically = spawnSync(cc, ['-static', ...cliArgs], { encoding: 'utf8' });
-  if (statically.error || statically.status !== 0) run(cc, cliArgs, 'the kiln command');
+  const statically = spawnSync(cc, ['-static', '-pthread', '-o', cli, ...objects.cliStatic, ...objects.core, '-lm'],
+    { encoding: 'utf8' });
+  if (statically.error || statically.status !== 0) {
+    run(cc, ['-pthread', '-o', cli, ...objects.cli, ...objects.core, '-lm', '-ldl'], 'the kiln command');
+  } else {
+    run(cc, ['-pthread', '-o', path.join(out, 'kiln-dynamic'), ...objects.cli, ...objects.core, '-lm', '-ldl'],
+      'the kiln command (kiln-dynamic)');
+  }
   fs.rmSync(objDir, { recursive: true, force: true });
   return { cc, addon, cli, seconds: (Date.now() - began) / 1000 };
 }

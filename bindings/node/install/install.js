@@ -32,21 +32,34 @@ function check(addon, cli) {
   return null;
 }
 
-/** Puts `cli` in the place of bin/kiln (the file npm linked into node_modules/.bin). */
-function installBin(cli) {
-  const target = path.join(platform.packageDir, 'bin', 'kiln');
+/** Puts `from` at bin/NAME (a hard link, else a copy), atomically. */
+function placeBin(from, name) {
+  const target = path.join(platform.packageDir, 'bin', name);
   const tmp = `${target}.${process.pid}.tmp`;
   try {
     try {
-      fs.linkSync(cli, tmp);
+      fs.linkSync(from, tmp);
     } catch {
-      fs.copyFileSync(cli, tmp);
+      fs.copyFileSync(from, tmp);
     }
     fs.chmodSync(tmp, 0o755);
     fs.renameSync(tmp, target);
   } catch (e) {
-    // bin/kiln stays the script that runs the native CLI: slower to start, same behaviour
     fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Puts `cli` in the place of bin/kiln (the file npm linked into node_modules/.bin), with its
+ * twin kiln-dynamic beside it when it has one (the static CLI runs programs that use WASI-NN
+ * through it, looked for beside itself). */
+function installBin(cli) {
+  const twin = path.join(path.dirname(cli), 'kiln-dynamic');
+  try {
+    if (fs.existsSync(twin)) placeBin(twin, 'kiln-dynamic');
+    placeBin(cli, 'kiln');
+  } catch (e) {
+    // bin/kiln stays the script that runs the native CLI: slower to start, same behaviour
     log(`kiln: note: bin/kiln stays a Node.js script (${e.message})`);
   }
 }
