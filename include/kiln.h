@@ -676,8 +676,11 @@ void kiln_nn_config_set_limits(kiln_nn_config *config, uint32_t max_graphs, uint
 
 /* A model load_by_name finds under name: encoding "onnx" (or "autodetect"), target "cpu" (or
  * "auto"), case-insensitive, and the path of the .onnx file (read at the guest's first
- * load_by_name of it; later ones get the same graph). KILN_ERR_ARGUMENT for another encoding
- * or target, KILN_ERR_NOT_FOUND when the file is not there; err names it. */
+ * load_by_name of it; later ones get the same graph). Instances that load the same file (the
+ * same device, inode, size and modification time) with the same threads share one ONNX
+ * Runtime session, which runs their computes side by side: a pool holds each model once.
+ * KILN_ERR_ARGUMENT for another encoding or target, KILN_ERR_NOT_FOUND when the file is not
+ * there; err names it. */
 kiln_status kiln_nn_config_preload(kiln_nn_config *config, const char *name, const char *encoding,
                                    const char *target, const char *path, kiln_error *err);
 /* The same from WasmEdge's spelling NAME:ENCODING:TARGET:PATH (--nn-preload). */

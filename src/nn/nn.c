@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "kiln.h"
@@ -36,8 +37,26 @@ struct kiln_nn_config {
   size_t preload_count;
 };
 
+/* A preloaded model's graph, shared by every instance that loads the same file with the same
+ * number of threads (ONNX Runtime runs one session on several threads at once): a pool's
+ * instances hold one session per model, not one each. */
+typedef struct shared_graph {
+  struct shared_graph *next;
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  struct timespec mtime; /* (a file rewritten in place is another model) */
+  uint32_t threads;
+  onnx_graph *graph;
+  unsigned refs; /* the graph slots holding it; under shared_lock */
+} shared_graph;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_graph *shared_graphs;
+
 typedef struct nn_graph_slot {
-  onnx_graph *graph; /* NULL: a free id */
+  onnx_graph *graph;    /* NULL: a free id */
+  shared_graph *shared; /* a preloaded model's graph, released through shared_release */
 } nn_graph_slot;
 
 typedef struct nn_context_slot {
@@ -215,15 +234,40 @@ static uint8_t *result_at(kiln_nn *nn, kiln_caller *caller, uint32_t ptr, const 
   return at;
 }
 
-static int32_t add_graph(kiln_nn *nn, const uint8_t *model, size_t size, uint32_t *id) {
-  if (nn->live_graphs >= nn->config.max_graphs)
-    return nn_fail(nn, NN_BUSY, "load: the instance holds %u graphs already, its limit (unload one first)",
-                   nn->live_graphs);
-  char why[900];
-  if (!onnx_available(nn->config.onnxruntime, why, sizeof why)) return nn_fail(nn, NN_RUNTIME_ERROR, "load: %s", why);
-  onnx_graph *graph;
-  int code = onnx_graph_new(model, size, nn->config.threads, &graph, why, sizeof why);
-  if (code != NN_SUCCESS) return nn_fail(nn, code, "load: %s", why);
+static void shared_release(shared_graph *sg) {
+  pthread_mutex_lock(&shared_lock);
+  bool last = --sg->refs == 0;
+  if (last)
+    for (shared_graph **link = &shared_graphs; *link; link = &(*link)->next)
+      if (*link == sg) {
+        *link = sg->next;
+        break;
+      }
+  pthread_mutex_unlock(&shared_lock);
+  if (last) {
+    onnx_graph_free(sg->graph);
+    free(sg);
+  }
+}
+
+/* Let go of a graph slot's graph. */
+static void slot_release(nn_graph_slot *slot) {
+  if (slot->shared)
+    shared_release(slot->shared);
+  else
+    onnx_graph_free(slot->graph);
+  slot->graph = NULL;
+  slot->shared = NULL;
+}
+
+static bool graph_room(kiln_nn *nn) {
+  if (nn->live_graphs < nn->config.max_graphs) return true;
+  nn_fail(nn, NN_BUSY, "load: the instance holds %u graphs already, its limit (unload one first)", nn->live_graphs);
+  return false;
+}
+
+/* Give graph (or shared's) an id in nn; on failure the caller still owns it. */
+static int32_t place_graph(kiln_nn *nn, onnx_graph *graph, shared_graph *shared, uint32_t *id) {
   uint32_t slot = nn->graph_count;
   for (uint32_t i = 0; i < nn->graph_count; i++)
     if (!nn->graphs[i].graph) {
@@ -234,19 +278,104 @@ static int32_t add_graph(kiln_nn *nn, const uint8_t *model, size_t size, uint32_
     if (nn->graph_count == nn->graph_cap) {
       uint32_t cap = nn->graph_cap ? nn->graph_cap * 2 : 4;
       nn_graph_slot *grown = realloc(nn->graphs, cap * sizeof *grown);
-      if (!grown) {
-        onnx_graph_free(graph);
-        return nn_fail(nn, NN_RUNTIME_ERROR, "load: out of memory");
-      }
+      if (!grown) return nn_fail(nn, NN_RUNTIME_ERROR, "load: out of memory");
       nn->graphs = grown;
       nn->graph_cap = cap;
     }
     nn->graph_count++;
   }
   nn->graphs[slot].graph = graph;
+  nn->graphs[slot].shared = shared;
   nn->live_graphs++;
   *id = slot;
   return NN_SUCCESS;
+}
+
+static int32_t add_graph(kiln_nn *nn, const uint8_t *model, size_t size, uint32_t *id) {
+  if (!graph_room(nn)) return NN_BUSY;
+  char why[900];
+  if (!onnx_available(nn->config.onnxruntime, why, sizeof why)) return nn_fail(nn, NN_RUNTIME_ERROR, "load: %s", why);
+  onnx_graph *graph;
+  int code = onnx_graph_new(model, size, nn->config.threads, &graph, why, sizeof why);
+  if (code != NN_SUCCESS) return nn_fail(nn, code, "load: %s", why);
+  int32_t placed = place_graph(nn, graph, NULL, id);
+  if (placed != NN_SUCCESS) onnx_graph_free(graph);
+  return placed;
+}
+
+static bool same_file(const shared_graph *sg, const struct stat *st, uint32_t threads) {
+  return sg->dev == st->st_dev && sg->ino == st->st_ino && sg->size == st->st_size &&
+         sg->mtime.tv_sec == st->st_mtim.tv_sec && sg->mtime.tv_nsec == st->st_mtim.tv_nsec && sg->threads == threads;
+}
+
+/* A preloaded model's graph: the one another instance made from the same file, else a new one
+ * (read and made outside the lock: two instances loading the same model at once may both make
+ * it, and the second keeps the first's). */
+static int32_t add_preloaded_graph(kiln_nn *nn, const nn_preload *p, uint32_t *id) {
+  if (!graph_room(nn)) return NN_BUSY;
+  char why[900];
+  if (!onnx_available(nn->config.onnxruntime, why, sizeof why))
+    return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': %s", p->name, why);
+  struct stat st;
+  FILE *f = fopen(p->path, "rb");
+  if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (f) fclose(f);
+    return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': cannot read '%s'", p->name, p->path);
+  }
+  shared_graph *sg = NULL;
+  pthread_mutex_lock(&shared_lock);
+  for (sg = shared_graphs; sg && !same_file(sg, &st, nn->config.threads); sg = sg->next) {
+  }
+  if (sg) sg->refs++;
+  pthread_mutex_unlock(&shared_lock);
+  if (!sg) {
+    uint8_t *bytes = malloc(st.st_size ? (size_t)st.st_size : 1);
+    if (!bytes || fread(bytes, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+      free(bytes);
+      fclose(f);
+      return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': cannot read '%s'", p->name, p->path);
+    }
+    onnx_graph *graph;
+    int code = onnx_graph_new(bytes, (size_t)st.st_size, nn->config.threads, &graph, why, sizeof why);
+    free(bytes);
+    if (code != NN_SUCCESS) {
+      fclose(f);
+      return nn_fail(nn, code, "load_by_name '%s': %s", p->name, why);
+    }
+    shared_graph *made = calloc(1, sizeof *made);
+    if (!made) {
+      onnx_graph_free(graph);
+      fclose(f);
+      return nn_fail(nn, NN_RUNTIME_ERROR, "load: out of memory");
+    }
+    made->dev = st.st_dev;
+    made->ino = st.st_ino;
+    made->size = st.st_size;
+    made->mtime = st.st_mtim;
+    made->threads = nn->config.threads;
+    made->graph = graph;
+    made->refs = 1;
+    pthread_mutex_lock(&shared_lock);
+    for (sg = shared_graphs; sg && !same_file(sg, &st, nn->config.threads); sg = sg->next) {
+    }
+    if (sg) {
+      sg->refs++;
+    } else {
+      made->next = shared_graphs;
+      shared_graphs = made;
+      sg = made;
+      made = NULL;
+    }
+    pthread_mutex_unlock(&shared_lock);
+    if (made) {
+      onnx_graph_free(made->graph);
+      free(made);
+    }
+  }
+  fclose(f);
+  int32_t placed = place_graph(nn, sg->graph, sg, id);
+  if (placed != NN_SUCCESS) shared_release(sg);
+  return placed;
 }
 
 static int32_t check_target(kiln_nn *nn, uint32_t encoding, uint32_t target) {
@@ -293,21 +422,8 @@ static int32_t load_named(kiln_nn *nn, kiln_caller *caller, uint32_t name_ptr, u
       write_u32(out, loaded - 1);
       return NN_SUCCESS;
     }
-    FILE *f = fopen(p->path, "rb");
-    uint8_t *bytes = NULL;
-    long size = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-      bytes = malloc(size ? (size_t)size : 1);
-      if (bytes && fread(bytes, 1, (size_t)size, f) != (size_t)size) {
-        free(bytes);
-        bytes = NULL;
-      }
-    }
-    if (f) fclose(f);
-    if (!bytes) return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': cannot read '%s'", p->name, p->path);
     uint32_t id;
-    int32_t code = add_graph(nn, bytes, (size_t)size, &id);
-    free(bytes);
+    int32_t code = add_preloaded_graph(nn, p, &id);
     if (code != NN_SUCCESS) return code;
     nn->preload_graph[i] = id + 1;
     write_u32(out, id);
@@ -473,8 +589,7 @@ static int32_t nn_unload(kiln_nn *nn, kiln_caller *caller, const uint32_t *a) {
     nn->contexts[i].context = NULL;
     nn->live_contexts--;
   }
-  onnx_graph_free(graph);
-  nn->graphs[a[0]].graph = NULL;
+  slot_release(&nn->graphs[a[0]]);
   nn->live_graphs--;
   for (size_t i = 0; i < nn->config.preload_count; i++)
     if (nn->preload_graph[i] == a[0] + 1) nn->preload_graph[i] = 0;
@@ -529,7 +644,7 @@ static kiln_status nn_dispatch(kiln_caller *caller, void *user_data, const kiln_
 static void nn_free(void *user) {
   kiln_nn *nn = user;
   for (uint32_t i = 0; i < nn->context_count; i++) onnx_context_free(nn->contexts[i].context);
-  for (uint32_t i = 0; i < nn->graph_count; i++) onnx_graph_free(nn->graphs[i].graph);
+  for (uint32_t i = 0; i < nn->graph_count; i++) slot_release(&nn->graphs[i]);
   free(nn->contexts);
   free(nn->graphs);
   free(nn->preload_graph);
