@@ -96,6 +96,7 @@
 #define memory_grow kiln__memory_grow
 #define memory_alias kiln__memory_alias
 #define memory_pool_drain kiln__memory_pool_drain
+#define stack_pool_drain kiln__stack_pool_drain
 #define module_create kiln__module_create
 #define module_decl_free kiln__module_decl_free
 #define module_describe kiln__module_describe

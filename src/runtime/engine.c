@@ -52,6 +52,7 @@ kiln_engine *engine_create(const kiln_config *config) {
   e->config.cache_dir = e->cache_dir;
   pthread_mutex_init(&e->types.lock, NULL);
   pthread_mutex_init(&e->memories.lock, NULL);
+  pthread_mutex_init(&e->stacks.lock, NULL);
   pthread_mutex_init(&e->tierup_lock, NULL);
   e->handlers = interp_handlers();
   return e;
@@ -61,8 +62,10 @@ void engine_destroy(kiln_engine *engine) {
   tierup_stop(engine);
   pthread_mutex_destroy(&engine->tierup_lock);
   memory_pool_drain(engine);
+  stack_pool_drain(engine);
   free(engine->cache_dir);
   pthread_mutex_destroy(&engine->memories.lock);
+  pthread_mutex_destroy(&engine->stacks.lock);
   for (uint32_t i = 0; i < engine->types.count; i++) free(engine->types.types[i].types);
   free(engine->types.types);
   free(engine->types.refs);

@@ -110,16 +110,18 @@ typedef struct type_registry {
 /* Address-space reservations of freed memories, kept for reuse: creating a memory then
  * costs one mprotect instead of mmap + mprotect + fresh page tables. */
 #define MEMORY_POOL_SIZE 32
+#define STACK_POOL_SIZE 256
 typedef struct memory_pool {
   pthread_mutex_t lock;
   uint32_t count;
-  struct { uint8_t *base; uint64_t reserved; } items[MEMORY_POOL_SIZE];
+  struct { uint8_t *base; uint64_t reserved; } items[STACK_POOL_SIZE > MEMORY_POOL_SIZE ? STACK_POOL_SIZE : MEMORY_POOL_SIZE];
 } memory_pool;
 
 struct kiln_engine {
   kiln_config config;
   type_registry types;
   memory_pool memories;
+  memory_pool stacks; /* stores' value stacks and frames (store.c), each `reserved` bytes, empty */
   const void *const *handlers; /* interpreter handler addresses, indexed by iop */
   bool guarded;              /* memories are guarded for compiled code (native/signals.h) */
   char *cache_dir;           /* config.cache: the cache's directory (NULL: no home to put it in) */
@@ -425,6 +427,8 @@ kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages
 kiln_status memory_alias(kiln_memory *memory, void *at, uint64_t offset, uint64_t length, kiln_error *err);
 /* Give back every cached memory reservation (engine teardown). */
 void memory_pool_drain(kiln_engine *engine);
+/* Unmap the stores' stacks the engine keeps for reuse (store.c). */
+void stack_pool_drain(kiln_engine *engine);
 kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
 void table_destroy(kiln_table *t);
 /* Grow by delta elements set to init (a reference of the table's type). */

@@ -22,20 +22,52 @@ bool object_list_push(object_list *l, void *item) {
   return true;
 }
 
+/* The value stack and the frames are mapped, not malloc'd: pages are touched only as calls go
+ * deep, and freeing the store gives them back to the system at once (large malloc blocks may
+ * stay in the heap after free, so many short-lived stores grew RSS). The engine keeps a few
+ * mappings for the next stores, their pages given back (MADV_DONTNEED: they read as zeros
+ * again): mapping and unmapping 9 MiB took a third of a small module's instantiation. */
+static uint8_t *stack_take(kiln_engine *e, size_t bytes) {
+  memory_pool *pool = &e->stacks;
+  pthread_mutex_lock(&pool->lock);
+  uint8_t *base = pool->count ? pool->items[--pool->count].base : NULL;
+  pthread_mutex_unlock(&pool->lock);
+  if (base) return base;
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+static void stack_give(kiln_engine *e, uint8_t *base, size_t bytes) {
+  memory_pool *pool = &e->stacks;
+  if (madvise(base, bytes, MADV_DONTNEED) == 0) {
+    pthread_mutex_lock(&pool->lock);
+    if (pool->count < STACK_POOL_SIZE) {
+      pool->items[pool->count].base = base;
+      pool->items[pool->count].reserved = bytes;
+      pool->count++;
+      base = NULL;
+    }
+    pthread_mutex_unlock(&pool->lock);
+  }
+  if (base) munmap(base, bytes);
+}
+
+void stack_pool_drain(kiln_engine *engine) {
+  memory_pool *pool = &engine->stacks;
+  for (uint32_t i = 0; i < pool->count; i++) munmap(pool->items[i].base, pool->items[i].reserved);
+  pool->count = 0;
+}
+
 kiln_store *store_create(kiln_engine *engine) {
   kiln_store *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->engine = engine;
-  /* The value stack and the frames are mapped, not malloc'd: pages are touched only as
-   * calls go deep, and freeing the store gives them back to the system at once (large
-   * malloc blocks may stay in the heap after free, so many short-lived stores grew RSS). */
   size_t bytes = (engine->config.value_stack_bytes + 63) & ~(size_t)63;
   s->max_depth = engine->config.max_call_depth;
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   s->stack_mapping = (bytes + (size_t)s->max_depth * sizeof(frame) + page - 1) & ~(page - 1);
-  void *base = mmap(NULL, s->stack_mapping, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                    -1, 0);
-  if (base == MAP_FAILED) {
+  uint8_t *base = stack_take(engine, s->stack_mapping);
+  if (!base) {
     free(s);
     return NULL;
   }
@@ -101,7 +133,7 @@ void store_destroy(kiln_store *store) {
   free(store->memories.items);
   free(store->tables.items);
   free(store->globals.items);
-  munmap(store->stack, store->stack_mapping);
+  stack_give(store->engine, store->stack, store->stack_mapping);
   free(store);
 }
 
