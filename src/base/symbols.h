@@ -97,6 +97,8 @@
 #define memory_alias kiln__memory_alias
 #define memory_pool_drain kiln__memory_pool_drain
 #define stack_pool_drain kiln__stack_pool_drain
+#define pool_take kiln__pool_take
+#define pool_put kiln__pool_put
 #define module_create kiln__module_create
 #define module_decl_free kiln__module_decl_free
 #define module_describe kiln__module_describe

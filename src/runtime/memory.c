@@ -12,18 +12,36 @@
 
 static uint64_t engine_max_pages(const kiln_engine *e) { return e->config.max_memory_bytes / KILN_PAGE_SIZE; }
 
-/* Take a cached reservation of exactly `reserved` bytes, or make a new one. */
-static uint8_t *reserve(kiln_engine *e, uint64_t reserved) {
-  memory_pool *pool = &e->memories;
+uint8_t *pool_take(memory_pool *pool, uint64_t bytes) {
+  uint8_t *base = NULL;
   pthread_mutex_lock(&pool->lock);
   for (uint32_t i = pool->count; i-- > 0;)
-    if (pool->items[i].reserved == reserved) {
-      uint8_t *base = pool->items[i].base;
+    if (pool->items[i].reserved == bytes) {
+      base = pool->items[i].base;
       pool->items[i] = pool->items[--pool->count];
-      pthread_mutex_unlock(&pool->lock);
-      return base;
+      break;
     }
   pthread_mutex_unlock(&pool->lock);
+  return base;
+}
+
+bool pool_put(memory_pool *pool, uint32_t limit, uint8_t *base, uint64_t bytes) {
+  bool kept = false;
+  pthread_mutex_lock(&pool->lock);
+  if (pool->count < limit) {
+    pool->items[pool->count].base = base;
+    pool->items[pool->count].reserved = bytes;
+    pool->count++;
+    kept = true;
+  }
+  pthread_mutex_unlock(&pool->lock);
+  return kept;
+}
+
+/* Take a cached reservation of exactly `reserved` bytes, or make a new one. */
+static uint8_t *reserve(kiln_engine *e, uint64_t reserved) {
+  uint8_t *base = pool_take(&e->memories, reserved);
+  if (base) return base;
   void *p = mmap(NULL, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
@@ -31,20 +49,9 @@ static uint8_t *reserve(kiln_engine *e, uint64_t reserved) {
 /* Return a reservation whose first `used` bytes were accessible: zero and protect them and
  * keep the range for reuse, or unmap it when the pool is full. */
 static void unreserve(kiln_engine *e, uint8_t *base, uint64_t reserved, uint64_t used) {
-  memory_pool *pool = &e->memories;
-  if (used && (madvise(base, used, MADV_DONTNEED) != 0 || mprotect(base, used, PROT_NONE) != 0)) {
+  if ((used && (madvise(base, used, MADV_DONTNEED) != 0 || mprotect(base, used, PROT_NONE) != 0)) ||
+      !pool_put(&e->memories, MEMORY_POOL_SIZE, base, reserved))
     munmap(base, reserved);
-    return;
-  }
-  pthread_mutex_lock(&pool->lock);
-  if (pool->count < MEMORY_POOL_SIZE) {
-    pool->items[pool->count].base = base;
-    pool->items[pool->count].reserved = reserved;
-    pool->count++;
-    base = NULL;
-  }
-  pthread_mutex_unlock(&pool->lock);
-  if (base) munmap(base, reserved);
 }
 
 void memory_pool_drain(kiln_engine *engine) {

@@ -28,28 +28,15 @@ bool object_list_push(object_list *l, void *item) {
  * mappings for the next stores, their pages given back (MADV_DONTNEED: they read as zeros
  * again): mapping and unmapping 9 MiB took a third of a small module's instantiation. */
 static uint8_t *stack_take(kiln_engine *e, size_t bytes) {
-  memory_pool *pool = &e->stacks;
-  pthread_mutex_lock(&pool->lock);
-  uint8_t *base = pool->count ? pool->items[--pool->count].base : NULL;
-  pthread_mutex_unlock(&pool->lock);
+  uint8_t *base = pool_take(&e->stacks, bytes);
   if (base) return base;
   void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
 
 static void stack_give(kiln_engine *e, uint8_t *base, size_t bytes) {
-  memory_pool *pool = &e->stacks;
-  if (madvise(base, bytes, MADV_DONTNEED) == 0) {
-    pthread_mutex_lock(&pool->lock);
-    if (pool->count < STACK_POOL_SIZE) {
-      pool->items[pool->count].base = base;
-      pool->items[pool->count].reserved = bytes;
-      pool->count++;
-      base = NULL;
-    }
-    pthread_mutex_unlock(&pool->lock);
-  }
-  if (base) munmap(base, bytes);
+  if (madvise(base, bytes, MADV_DONTNEED) != 0 || !pool_put(&e->stacks, STACK_POOL_SIZE, base, bytes))
+    munmap(base, bytes);
 }
 
 void stack_pool_drain(kiln_engine *engine) {
