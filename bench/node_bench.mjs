@@ -134,6 +134,13 @@ const facadeAddModule = new kiln.WebAssembly.Module(addWasm);
 results.kiln_instantiate_us = usPerInstance(() => kiln.instantiate(addModule));
 results.kiln_facade_instantiate_us = usPerInstance(() => new kiln.WebAssembly.Instance(facadeAddModule, {}));
 results.v8_instantiate_us = usPerInstance(() => new WebAssembly.Instance(v8AddModule, {}));
+// a request's instance: made, called once and closed
+results.kiln_instance_request_us = usPerInstance(() => {
+  const made = kiln.instantiate(addModule);
+  made.exports.add(1, 2);
+  made.close();
+});
+results.v8_instance_request_us = usPerInstance(() => new WebAssembly.Instance(v8AddModule, {}).exports.add(1, 2));
 
 const asyncN = Math.round(20_000 * scale);
 results.kiln_async_us = await usPerAsyncCall(instance.exports.add.async, asyncN);
@@ -197,6 +204,9 @@ if (opts.json) {
   console.log(`  kiln.instantiate        ${f(results.kiln_instantiate_us, 2).padStart(7)}   ${f(results.kiln_instantiate_us / results.v8_instantiate_us, 1)}x V8`);
   console.log(`  kiln.WebAssembly        ${f(results.kiln_facade_instantiate_us, 2).padStart(7)}`);
   console.log(`  V8 WebAssembly          ${f(results.v8_instantiate_us, 2).padStart(7)}`);
+  console.log('instantiate, call add once, close(), us each (best of 5):');
+  console.log(`  kiln                    ${f(results.kiln_instance_request_us, 2).padStart(7)}   ${f(results.kiln_instance_request_us / results.v8_instance_request_us, 1)}x V8 (no close)`);
+  console.log(`  V8 WebAssembly          ${f(results.v8_instance_request_us, 2).padStart(7)}`);
   console.log(`one CPU-bound call burn(${results.burn_steps}), ms (best of 5):`);
   for (const [tier, r] of Object.entries(results.tiers)) {
     console.log(`  kiln, ${tier.padEnd(17)} ${f(r.burn_ms, 2).padStart(7)}   ${f(r.burn_ms / results.v8_burn_ms, 2)}x V8`);
