@@ -533,12 +533,14 @@ kiln_limits kiln_memory_limits(const kiln_memory *memory);
 /* Show a shared memory's bytes also at `at`, for another runtime that must hand them out as
  * its own (Node's SharedArrayBuffers: see bindings/node): the `length` bytes of address space
  * from `at` (page-aligned, the caller's, such as that runtime's pages for a memory of the same
- * size) are replaced by a readable and writable view of the memory's bytes from `offset`,
- * which must lie below its current size (as it grows, alias the new part). Both views read
- * and write the same bytes, and a view stays valid after the memory is freed (the storage
- * lives while either is mapped). KILN_ERR_ARGUMENT for a memory that is not shared or a range
- * that is unaligned or outside it; KILN_ERR_LIMIT where the platform cannot map a memory twice
- * (it needs Linux's memfd_create); KILN_ERR_NOMEM if the mapping fails. */
+ * size) are replaced by a readable and writable view of the memory's bytes from `offset`;
+ * [offset, offset + length) must lie within its current size (as it grows, alias the new
+ * part). Both views read and write the same bytes, and a view stays valid after the memory is
+ * freed (the pages live while either is mapped). A shared memory's pages are shared anonymous
+ * memory, so a process that forks shares them with its child, where other memories are copied.
+ * KILN_ERR_ARGUMENT for a memory that is not shared or a range that is unaligned or outside
+ * it; KILN_ERR_LIMIT where the platform cannot map pages twice (it needs Linux's mremap);
+ * KILN_ERR_NOMEM if the mapping fails (the range is then inaccessible). */
 kiln_status kiln_memory_alias(kiln_memory *memory, void *at, uint64_t offset, uint64_t length, kiln_error *err);
 
 /* ---------------------------------------------------------------- tables */

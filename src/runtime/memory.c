@@ -1,5 +1,5 @@
 /* memory.c - linear memories (a virtual-memory reservation that grows in place) and tables. */
-#define _GNU_SOURCE /* memfd_create */
+#define _GNU_SOURCE /* mremap */
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -60,41 +60,39 @@ void memory_pool_drain(kiln_engine *engine) {
   pool->count = 0;
 }
 
-/* A shared memory's storage: a memfd of its maximum's bytes mapped (inaccessible, like the
- * rest of the reservation) over the start of its reservation, so that the same bytes can be
- * shown at other addresses (memory_alias). Where that is impossible the memory keeps its
- * anonymous pages and cannot be aliased (fd -1). */
-static void share_storage(kiln_memory *m) {
-  m->fd = -1;
-#if defined(__linux__) && defined(MFD_CLOEXEC)
-  uint64_t bytes = m->max_pages * KILN_PAGE_SIZE;
-  if (!bytes) return;
-  int fd = memfd_create("kiln shared memory", MFD_CLOEXEC);
-  if (fd < 0) return;
-  if (ftruncate(fd, (off_t)bytes) != 0 ||
-      mmap(m->base, bytes, PROT_NONE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
-    close(fd);
-    return;
-  }
-  m->fd = fd;
-  m->fd_bytes = bytes;
-#endif
+/* Make [p, p + bytes) inaccessible private anonymous pages again (after a failed MAP_FIXED,
+ * which may have unmapped the range, or when a shared memory's storage leaves): false if even
+ * that fails, and the range must not be used. */
+static bool plug(uint8_t *p, uint64_t bytes) {
+  return mmap(p, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) != MAP_FAILED;
 }
 
-/* Give the reservation back its anonymous pages (a shared memory's storage leaves with its
- * descriptor), or unmap it. */
+/* A shared memory's storage: shared anonymous pages of its maximum's bytes mapped
+ * (inaccessible, like the rest of the reservation) over the start of its reservation, so that
+ * mremap can show the same pages at other addresses too (memory_alias), no descriptor held.
+ * Where that is impossible the memory keeps private pages and cannot be aliased (!shareable);
+ * false if the reservation could not even be restored. */
+static bool share_storage(kiln_memory *m) {
+  m->shareable = false;
+#if defined(__linux__) && defined(MREMAP_FIXED)
+  uint64_t bytes = m->max_pages * KILN_PAGE_SIZE;
+  if (!bytes) return true;
+  if (mmap(m->base, bytes, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+    return plug(m->base, bytes);
+  m->shareable = true;
+#endif
+  return true;
+}
+
+/* Give the reservation back, private anonymous pages again (a shared memory's storage lives on
+ * only in its aliases), or unmap it. */
 static void release_reservation(kiln_memory *m, uint64_t used) {
-  if (m->fd < 0) {
+  if (!m->shareable)
     unreserve(m->engine, m->base, m->reserved, used);
-    return;
-  }
-  close(m->fd);
-  m->fd = -1;
-  if (mmap(m->base, m->fd_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
-      MAP_FAILED)
-    munmap(m->base, m->reserved);
-  else
+  else if (plug(m->base, m->max_pages * KILN_PAGE_SIZE))
     unreserve(m->engine, m->base, m->reserved, 0);
+  else
+    munmap(m->base, m->reserved);
 }
 
 kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits limits, kiln_error *err) {
@@ -134,8 +132,12 @@ kiln_memory *memory_create(kiln_engine *engine, uint64_t cap_pages, kiln_limits 
   }
   m->base = p;
   m->size = 0;
-  m->fd = -1;
-  if (limits.shared) share_storage(m);
+  if (limits.shared && !share_storage(m)) {
+    munmap(p, m->reserved);
+    free(m);
+    error_set(err, KILN_ERR_NOMEM, "cannot map the storage of a shared memory");
+    return NULL;
+  }
   if (engine->guarded && !signals_add(SIGNALS_MEMORY, (uintptr_t)p, (uintptr_t)p + m->reserved)) {
     release_reservation(m, 0);
     free(m);
@@ -176,16 +178,20 @@ kiln_status memory_alias(kiln_memory *m, void *at, uint64_t offset, uint64_t len
               (unsigned long long)(offset + length), (unsigned long long)m->size);
     return KILN_ERR_ARGUMENT;
   }
-  if (m->fd < 0) {
-    error_set(err, KILN_ERR_LIMIT, "kiln_memory_alias: this memory's storage cannot be mapped twice here "
-              "(no memfd_create)");
+  if (!m->shareable) {
+    error_set(err, KILN_ERR_LIMIT, "kiln_memory_alias: this memory's pages cannot be mapped twice here "
+              "(it needs Linux's mremap)");
     return KILN_ERR_LIMIT;
   }
-  if (length && mmap(at, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->fd, (off_t)offset) == MAP_FAILED) {
+#if defined(__linux__) && defined(MREMAP_FIXED)
+  /* (mremap with no old size maps the same shared pages again, at `at`) */
+  if (length && mremap(m->base + offset, 0, length, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
+    plug(at, length);
     error_set(err, KILN_ERR_NOMEM, "kiln_memory_alias: cannot map %llu bytes of the memory",
               (unsigned long long)length);
     return KILN_ERR_NOMEM;
   }
+#endif
   return KILN_OK;
 }
 

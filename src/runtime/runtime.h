@@ -110,11 +110,11 @@ typedef struct type_registry {
 /* Address-space reservations of freed memories, kept for reuse: creating a memory then
  * costs one mprotect instead of mmap + mprotect + fresh page tables. */
 #define MEMORY_POOL_SIZE 32
-#define STACK_POOL_SIZE 256
+#define STACK_POOL_SIZE 16
 typedef struct memory_pool {
   pthread_mutex_t lock;
   uint32_t count;
-  struct { uint8_t *base; uint64_t reserved; } items[STACK_POOL_SIZE > MEMORY_POOL_SIZE ? STACK_POOL_SIZE : MEMORY_POOL_SIZE];
+  struct { uint8_t *base; uint64_t reserved; } items[MEMORY_POOL_SIZE]; /* (STACK_POOL_SIZE <= MEMORY_POOL_SIZE) */
 } memory_pool;
 
 struct kiln_engine {
@@ -213,9 +213,8 @@ struct kiln_memory {
   uint64_t max_pages;        /* effective maximum: declared max, capped by the engine limit */
   kiln_limits limits;        /* as declared */
   kiln_store *owner;         /* told when a limit refuses a grow (NULL: nobody is) */
-  int fd;                    /* a shared memory's storage, a memfd mapped over the reservation
-                              * (so that kiln_memory_alias can show it elsewhere too); or -1 */
-  uint64_t fd_bytes;         /* its size: max_pages pages */
+  bool shareable;            /* a shared memory whose pages (max_pages of them, shared anonymous
+                              * ones) kiln_memory_alias can map elsewhere too */
 };
 
 struct kiln_table {

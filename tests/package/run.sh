@@ -4,8 +4,8 @@
 # offline and no registry reachable, then:
 #   - `npx kiln build` of a Rust and a C guest, their glue called from CommonJS, an ES module
 #     and TypeScript (tsc --strict, lib es2022 and @types/node only, no DOM);
-#   - `npx kiln run` of a WASI program with a granted directory, and tests/nn (WASI-NN
-#     programs) with the package's kiln;
+#   - `npx kiln run` of a WASI program with a granted directory, and tests/nn's WASI-NN
+#     programs run by the package's kiln (its Node.js parts use the checkout's addon);
 #   - the same again after removing the prebuilds: the install script builds from source;
 #   - without a C compiler and a prebuild, the install fails naming what is missing.
 # Exits 77 (CTest's skip) when npm or clang-19 for wasm32 is missing.
@@ -71,7 +71,7 @@ check() { # $1: what is expected of kiln.tiers
   node typed.mjs
   # WASI-NN programs (a static kiln runs them through its twin kiln-dynamic)
   if [ -d "$root/node_modules/onnxruntime-node" ]; then
-    echo "== npx kiln run --nn-preload (tests/nn with the package's kiln)"
+    echo "== kiln run --nn-preload (tests/nn, its CLI runs with the package's kiln)"
     KILN_BIN="$project/node_modules/kiln/bin/kiln" node --test "$root/tests/nn/nn.test.mjs"
   fi
 }

@@ -70,6 +70,7 @@ int main(void) {
 
   group("a freed store's stack is the next store's, its pages zero again");
   kiln_store *a = kiln_store_new(e);
+  if (!CHECK(a != NULL)) return 1;
   uint8_t *stack = a->stack;
   size_t mapping = a->stack_mapping;
   memset(a->stack, 0xa5, 4096);
@@ -78,6 +79,7 @@ int main(void) {
   kiln_store_free(a);
   CHECK(e->stacks.count == 1);
   kiln_store *b = kiln_store_new(e);
+  if (!CHECK(b != NULL)) return 1;
   CHECK(b->stack == stack && b->stack_mapping == mapping && e->stacks.count == 0);
   CHECK(all_zero(b->stack, 4096) && all_zero((const uint8_t *)b->frames, 4096) && all_zero(b->stack_end - 4096, 4096));
   kiln_store_free(b);

@@ -170,6 +170,7 @@ async function build({ log = (line) => {}, jobs = os.availableParallelism ? os.a
   const statically = spawnSync(cc, ['-static', '-pthread', '-o', cli, ...objects.cliStatic, ...objects.core, '-lm'],
     { encoding: 'utf8' });
   if (statically.error || statically.status !== 0) {
+    fs.rmSync(path.join(out, 'kiln-dynamic'), { force: true }); // (a dynamic kiln needs no twin)
     run(cc, ['-pthread', '-o', cli, ...objects.cli, ...objects.core, '-lm', '-ldl'], 'the kiln command');
   } else {
     run(cc, ['-pthread', '-o', path.join(out, 'kiln-dynamic'), ...objects.cli, ...objects.core, '-lm', '-ldl'],

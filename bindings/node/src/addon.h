@@ -240,6 +240,8 @@ typedef struct node_store {
   struct tsfn_link *tsfn_link;   /* tells each side when the other is gone (see instance.c) */
   napi_ref pending_exception;    /* a JS exception thrown by a host function */
   node_memory *memories;   /* memory objects with an ArrayBuffer handed out */
+  struct memory_twin *twins; /* the V8 twins of its shared memories (objects.c, shared_buffer) */
+  uint32_t twin_count;
   externref_box *externrefs; /* JS values passed into wasm as externref */
   /* The JS object standing for each kiln function, memory, table and global handed out, so
    * that one read back (from another instance's exports, a table, a funcref global) is the
@@ -297,6 +299,8 @@ napi_value memory_class(napi_env env, addon *a);
 /* The JavaScript behind shared memories' SharedArrayBuffers (objects.c); without it (no
  * WebAssembly or SharedArrayBuffer here) their buffers are frozen ArrayBuffers. */
 void twin_helpers_init(napi_env env, addon *a);
+/* Let go of s's twins (store_close; in a finalizer too). */
+void twins_free(node_store *s);
 napi_value table_class(napi_env env, addon *a);
 napi_value global_class(napi_env env, addon *a);
 

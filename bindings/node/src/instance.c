@@ -160,6 +160,7 @@ void store_ref(node_store *s) { s->refs++; }
 void store_close(napi_env env, node_store *s) {
   if (!s->store) return;
   memories_detach(env, s, false);
+  twins_free(s); /* (their SharedArrayBuffers keep the bytes) */
   kiln_store_free(s->store); /* host functions' finalizers release their JS functions */
   s->store = NULL;
   addon_release_external(s->a, s->external); /* (in a finalizer too) */

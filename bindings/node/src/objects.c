@@ -17,10 +17,6 @@ struct node_memory {
   uint64_t buffer_size;
   node_memory *next;     /* in s->memories while a buffer is handed out */
   bool listed;
-  napi_ref twin;         /* strong: a shared memory's V8 twin (shared_buffer), once made */
-  void *twin_data;       /* where its bytes are */
-  uint64_t twin_size;    /* how many of them are the memory's (aliased) */
-  bool no_twin;          /* making one failed: frozen ArrayBuffers instead */
   bool refresh;          /* Memory.grow was called: the next buffer is a new one */
 };
 
@@ -131,11 +127,14 @@ static void memory_unlist(node_memory *m) {
 }
 
 /* Detach m's buffer; or, for a shared memory that grew (keep: its old buffers stay valid,
- * as the standard's shared memories' do: the memory never moves), only forget it. */
+ * as the standard's shared memories' do: the memory never moves), only forget it. A
+ * SharedArrayBuffer (a twin's) is never detached: it holds its own reference to the bytes. */
 static void detach_buffer(napi_env env, node_memory *m, bool keep) {
   if (!m->buffer) return;
   napi_value buffer;
-  if (!keep && napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer)
+  bool plain = false;
+  if (!keep && napi_get_reference_value(env, m->buffer, &buffer) == napi_ok && buffer &&
+      napi_is_arraybuffer(env, buffer, &plain) == napi_ok && plain)
     napi_detach_arraybuffer(env, buffer);
   napi_delete_reference(env, m->buffer);
   m->buffer = NULL;
@@ -160,7 +159,6 @@ static void memory_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   node_memory *m = data;
   addon_release_ref(m->s->a, m->buffer);
-  addon_release_ref(m->s->a, m->twin);
   wrapper_forget(m->s, m->memory, m);
   memory_unlist(m);
   store_unref(env, m->s);
@@ -262,48 +260,79 @@ static bool twin_helper(napi_env env, addon *a, uint32_t which, size_t argc, nap
          napi_call_function(env, undefined, fn, argc, argv, result) == napi_ok;
 }
 
-/* A shared memory's SharedArrayBuffer of `size` bytes, from its twin (made on first use; a new
- * buffer if `refresh`); NULL with nothing pending where there can be none (the caller falls
- * back to ArrayBuffers). */
+/* A shared memory's twin, one per kiln memory for the life of its store (so that every
+ * SharedArrayBuffer of the memory is over the same addresses, as Atomics.wait and notify
+ * need), made on first use. */
+struct memory_twin {
+  kiln_memory *memory;
+  napi_ref ref;    /* strong: the V8 WebAssembly.Memory */
+  void *data;      /* where its bytes are */
+  uint64_t size;   /* how many of them are the memory's (aliased) */
+  bool failed;     /* making or growing it failed: frozen ArrayBuffers instead */
+};
+
+void twins_free(node_store *s) {
+  for (uint32_t i = 0; i < s->twin_count; i++) addon_release_ref(s->a, s->twins[i].ref);
+  free(s->twins);
+  s->twins = NULL;
+  s->twin_count = 0;
+}
+
+static struct memory_twin *twin_of(node_store *s, kiln_memory *memory) {
+  for (uint32_t i = 0; i < s->twin_count; i++)
+    if (s->twins[i].memory == memory) return &s->twins[i];
+  struct memory_twin *grown = realloc(s->twins, (s->twin_count + 1) * sizeof *grown);
+  if (!grown) return NULL;
+  s->twins = grown;
+  grown[s->twin_count] = (struct memory_twin){.memory = memory};
+  return &grown[s->twin_count++];
+}
+
+/* A shared memory's SharedArrayBuffer of `size` bytes, from its twin (a new buffer if
+ * `refresh`); NULL with nothing pending where there can be none (the caller falls back to
+ * ArrayBuffers). */
 static napi_value shared_buffer(napi_env env, node_memory *m, uint64_t size, bool refresh) {
   addon *a = m->s->a;
+  struct memory_twin *t = a->twin_helpers ? twin_of(m->s, m->memory) : NULL;
   napi_value result = NULL, twin, pair, view, pages;
   kiln_error err;
-  if (!a->twin_helpers || m->no_twin) return NULL;
-  if (!size && !m->twin) return twin_helper(env, a, TWIN_EMPTY, 0, NULL, &result) ? result : NULL;
+  if (!t || t->failed) return NULL;
+  if (!size && !t->ref) return twin_helper(env, a, TWIN_EMPTY, 0, NULL, &result) ? result : NULL;
   napi_create_double(env, (double)(size / KILN_PAGE_SIZE), &pages);
-  if (!m->twin) {
+  if (!t->ref) {
     napi_value args[2] = {pages, NULL};
     napi_create_double(env, (double)kiln_memory_limits(m->memory).max, &args[1]);
     size_t length = 0;
     napi_typedarray_type type;
     if (!twin_helper(env, a, TWIN_MAKE, 2, args, &pair) || napi_get_element(env, pair, 0, &twin) != napi_ok ||
         napi_get_element(env, pair, 1, &view) != napi_ok ||
-        napi_get_typedarray_info(env, view, &type, &length, &m->twin_data, NULL, NULL) != napi_ok ||
-        length != size || kiln_memory_alias(m->memory, m->twin_data, 0, size, &err) != KILN_OK ||
-        napi_create_reference(env, twin, 1, &m->twin) != napi_ok)
+        napi_get_typedarray_info(env, view, &type, &length, &t->data, NULL, NULL) != napi_ok || length != size ||
+        kiln_memory_alias(m->memory, t->data, 0, size, &err) != KILN_OK ||
+        napi_create_reference(env, twin, 1, &t->ref) != napi_ok)
       goto fail;
-    m->twin_size = size;
-  } else if (size != m->twin_size || refresh) {
+    t->size = size;
+  } else if (size != t->size || refresh) {
     napi_value args[3] = {NULL, pages, NULL}, had;
     uint32_t had_pages;
-    if (napi_get_reference_value(env, m->twin, &args[0]) != napi_ok || !args[0]) goto fail;
+    if (napi_get_reference_value(env, t->ref, &args[0]) != napi_ok || !args[0]) goto fail;
     napi_get_boolean(env, refresh, &args[2]);
     if (!twin_helper(env, a, TWIN_GROW, 3, args, &had) || napi_get_value_uint32(env, had, &had_pages) != napi_ok ||
-        (uint64_t)had_pages * KILN_PAGE_SIZE != m->twin_size)
+        (uint64_t)had_pages * KILN_PAGE_SIZE != t->size)
       goto fail;
     /* the pages V8 just opened become the memory's */
-    if (kiln_memory_alias(m->memory, (uint8_t *)m->twin_data + m->twin_size, m->twin_size, size - m->twin_size,
-                          &err) != KILN_OK)
+    if (kiln_memory_alias(m->memory, (uint8_t *)t->data + t->size, t->size, size - t->size, &err) != KILN_OK)
       goto fail;
-    m->twin_size = size;
+    t->size = size;
   }
-  if (napi_get_reference_value(env, m->twin, &twin) == napi_ok && twin &&
+  if (napi_get_reference_value(env, t->ref, &twin) == napi_ok && twin &&
       twin_helper(env, a, TWIN_BUFFER, 1, &twin, &result))
     return result;
 fail:
-  /* (V8 refused: out of address space, say; the memory's buffers are ArrayBuffers from now) */
-  m->no_twin = true;
+  /* (V8 refused: out of address space, say; the memory's buffers are ArrayBuffers from now,
+   * and the twin goes: the buffers it gave keep what they hold) */
+  t->failed = true;
+  if (t->ref) napi_delete_reference(env, t->ref);
+  t->ref = NULL;
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &view);
   return NULL;
