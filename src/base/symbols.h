@@ -95,8 +95,7 @@
 #define memory_destroy kiln__memory_destroy
 #define memory_grow kiln__memory_grow
 #define memory_alias kiln__memory_alias
-#define memory_pool_drain kiln__memory_pool_drain
-#define stack_pool_drain kiln__stack_pool_drain
+#define pool_drain kiln__pool_drain
 #define pool_take kiln__pool_take
 #define pool_put kiln__pool_put
 #define module_create kiln__module_create

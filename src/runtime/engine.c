@@ -61,8 +61,8 @@ kiln_engine *engine_create(const kiln_config *config) {
 void engine_destroy(kiln_engine *engine) {
   tierup_stop(engine);
   pthread_mutex_destroy(&engine->tierup_lock);
-  memory_pool_drain(engine);
-  stack_pool_drain(engine);
+  pool_drain(&engine->memories);
+  pool_drain(&engine->stacks);
   free(engine->cache_dir);
   pthread_mutex_destroy(&engine->memories.lock);
   pthread_mutex_destroy(&engine->stacks.lock);

@@ -54,8 +54,7 @@ static void unreserve(kiln_engine *e, uint8_t *base, uint64_t reserved, uint64_t
     munmap(base, reserved);
 }
 
-void memory_pool_drain(kiln_engine *engine) {
-  memory_pool *pool = &engine->memories;
+void pool_drain(memory_pool *pool) {
   for (uint32_t i = 0; i < pool->count; i++) munmap(pool->items[i].base, pool->items[i].reserved);
   pool->count = 0;
 }

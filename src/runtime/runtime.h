@@ -424,14 +424,12 @@ void memory_destroy(kiln_memory *m);
 kiln_status memory_grow(kiln_memory *memory, uint64_t delta, uint64_t *old_pages);
 /* kiln_memory_alias (kiln.h) */
 kiln_status memory_alias(kiln_memory *memory, void *at, uint64_t offset, uint64_t length, kiln_error *err);
-/* Give back every cached memory reservation (engine teardown). */
-void memory_pool_drain(kiln_engine *engine);
-/* A mapping of exactly `bytes` the pool kept, or NULL; keep one (false when the pool holds
- * `limit` already: the caller unmaps it). */
+/* The engine's pools of mappings (memories' reservations, stores' stacks): a mapping of
+ * exactly `bytes` the pool kept, or NULL; keep one (false when the pool holds `limit` already:
+ * the caller unmaps it); unmap every one it keeps (engine teardown). */
 uint8_t *pool_take(memory_pool *pool, uint64_t bytes);
 bool pool_put(memory_pool *pool, uint32_t limit, uint8_t *base, uint64_t bytes);
-/* Unmap the stores' stacks the engine keeps for reuse (store.c). */
-void stack_pool_drain(kiln_engine *engine);
+void pool_drain(memory_pool *pool);
 kiln_table *table_create(kiln_engine *engine, uint8_t elem_type, kiln_limits limits, void *init, kiln_error *err);
 void table_destroy(kiln_table *t);
 /* Grow by delta elements set to init (a reference of the table's type). */

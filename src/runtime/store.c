@@ -39,12 +39,6 @@ static void stack_give(kiln_engine *e, uint8_t *base, size_t bytes) {
     munmap(base, bytes);
 }
 
-void stack_pool_drain(kiln_engine *engine) {
-  memory_pool *pool = &engine->stacks;
-  for (uint32_t i = 0; i < pool->count; i++) munmap(pool->items[i].base, pool->items[i].reserved);
-  pool->count = 0;
-}
-
 kiln_store *store_create(kiln_engine *engine) {
   kiln_store *s = calloc(1, sizeof *s);
   if (!s) return NULL;
