@@ -17,7 +17,7 @@ struct node_memory {
   uint64_t buffer_size;
   node_memory *next;     /* in s->memories while a buffer is handed out */
   bool listed;
-  bool refresh;          /* Memory.grow was called: the next buffer is a new one */
+  bool refresh;          /* a shared memory's Memory.grow was called: the next buffer is a new one */
 };
 
 typedef struct node_table {
@@ -394,7 +394,7 @@ static napi_value memory_grow(napi_env env, napi_callback_info info) {
     detach_buffer(env, m, memory_shared(m));
     memory_unlist(m);
   }
-  m->refresh = true;
+  m->refresh = memory_shared(m);
   napi_create_double(env, (double)old_pages, &result);
   return result;
 }
