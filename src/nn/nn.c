@@ -308,6 +308,22 @@ static bool same_file(const shared_graph *sg, const struct stat *st, uint32_t th
          sg->mtime.tv_sec == st->st_mtim.tv_sec && sg->mtime.tv_nsec == st->st_mtim.tv_nsec && sg->threads == threads;
 }
 
+/* Under the lock: the shared graph of the file st with threads, one more reference to it; else
+ * `made` (NULL or a new graph with its one reference), now listed. */
+static shared_graph *shared_take(const struct stat *st, uint32_t threads, shared_graph *made) {
+  pthread_mutex_lock(&shared_lock);
+  shared_graph *sg = shared_graphs;
+  while (sg && !same_file(sg, st, threads)) sg = sg->next;
+  if (sg) {
+    sg->refs++;
+  } else if (made) {
+    made->next = shared_graphs;
+    shared_graphs = sg = made;
+  }
+  pthread_mutex_unlock(&shared_lock);
+  return sg;
+}
+
 /* A preloaded model's graph: the one another instance made from the same file, else a new one
  * (read and made outside the lock: two instances loading the same model at once may both make
  * it, and the second keeps the first's). */
@@ -318,61 +334,36 @@ static int32_t add_preloaded_graph(kiln_nn *nn, const nn_preload *p, uint32_t *i
     return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': %s", p->name, why);
   struct stat st;
   FILE *f = fopen(p->path, "rb");
-  if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (f) fclose(f);
+  uint8_t *bytes = NULL;
+  shared_graph *sg = NULL;
+  bool readable = f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+  if (readable && !(sg = shared_take(&st, nn->config.threads, NULL))) {
+    bytes = malloc(st.st_size ? (size_t)st.st_size : 1);
+    readable = bytes && fread(bytes, 1, (size_t)st.st_size, f) == (size_t)st.st_size;
+  }
+  if (f) fclose(f);
+  if (!readable) {
+    free(bytes);
     return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': cannot read '%s'", p->name, p->path);
   }
-  shared_graph *sg = NULL;
-  pthread_mutex_lock(&shared_lock);
-  for (sg = shared_graphs; sg && !same_file(sg, &st, nn->config.threads); sg = sg->next) {
-  }
-  if (sg) sg->refs++;
-  pthread_mutex_unlock(&shared_lock);
   if (!sg) {
-    uint8_t *bytes = malloc(st.st_size ? (size_t)st.st_size : 1);
-    if (!bytes || fread(bytes, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-      free(bytes);
-      fclose(f);
-      return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': cannot read '%s'", p->name, p->path);
-    }
     onnx_graph *graph;
     int code = onnx_graph_new(bytes, (size_t)st.st_size, nn->config.threads, &graph, why, sizeof why);
     free(bytes);
-    if (code != NN_SUCCESS) {
-      fclose(f);
-      return nn_fail(nn, code, "load_by_name '%s': %s", p->name, why);
-    }
+    if (code != NN_SUCCESS) return nn_fail(nn, code, "load_by_name '%s': %s", p->name, why);
     shared_graph *made = calloc(1, sizeof *made);
     if (!made) {
       onnx_graph_free(graph);
-      fclose(f);
-      return nn_fail(nn, NN_RUNTIME_ERROR, "load: out of memory");
+      return nn_fail(nn, NN_RUNTIME_ERROR, "load_by_name '%s': out of memory", p->name);
     }
-    made->dev = st.st_dev;
-    made->ino = st.st_ino;
-    made->size = st.st_size;
-    made->mtime = st.st_mtim;
-    made->threads = nn->config.threads;
-    made->graph = graph;
-    made->refs = 1;
-    pthread_mutex_lock(&shared_lock);
-    for (sg = shared_graphs; sg && !same_file(sg, &st, nn->config.threads); sg = sg->next) {
-    }
-    if (sg) {
-      sg->refs++;
-    } else {
-      made->next = shared_graphs;
-      shared_graphs = made;
-      sg = made;
-      made = NULL;
-    }
-    pthread_mutex_unlock(&shared_lock);
-    if (made) {
-      onnx_graph_free(made->graph);
+    *made = (shared_graph){.dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim,
+                           .threads = nn->config.threads, .graph = graph, .refs = 1};
+    sg = shared_take(&st, nn->config.threads, made);
+    if (sg != made) { /* (another instance made it meanwhile) */
+      onnx_graph_free(graph);
       free(made);
     }
   }
-  fclose(f);
   int32_t placed = place_graph(nn, sg->graph, sg, id);
   if (placed != NN_SUCCESS) shared_release(sg);
   return placed;
